@@ -1,0 +1,1 @@
+"""Accounts: users, roles, site scoping, API tokens, login throttling."""

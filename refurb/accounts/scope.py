@@ -1,0 +1,38 @@
+"""Which sites a user sees and acts on: the one place where site scoping is decided.
+
+Service functions call these helpers; views never filter by site themselves.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, false
+
+from ..errors import Forbidden
+from .roles import NETWORK_ROLES
+
+
+def site_ids(user) -> frozenset[int] | None:
+    """The ids of the sites the user serves, or None for the whole network."""
+    if user.role in NETWORK_ROLES:
+        return None
+    return frozenset(s.id for s in user.sites)
+
+
+def serves_site(user, site_id: int | None) -> bool:
+    ids = site_ids(user)
+    return ids is None or (site_id is not None and site_id in ids)
+
+
+def require_site(user, site_id: int | None, what: str = "ce site") -> None:
+    if not serves_site(user, site_id):
+        raise Forbidden(f"Vous n'avez pas accès à {what} : il dépend d'un site que vous ne servez pas. "
+                        "Demandez à un gestionnaire.")
+
+
+def limit_to_user_sites(stmt: Select, site_column, user) -> Select:
+    ids = site_ids(user)
+    if ids is None:
+        return stmt
+    if not ids:
+        return stmt.where(false())
+    return stmt.where(site_column.in_(ids))

@@ -1,0 +1,244 @@
+"""Account rules: login and its throttling, users, passwords, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..db import utcnow
+from ..errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
+from ..sites.models import Site
+from ..validation import Checker
+from .models import ApiToken, LoginAttempt, User
+from .roles import ADMIN, KIOSK, NETWORK_ROLES, ROLES
+
+MIN_PASSWORD_LENGTH = 10
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_IP = 20
+THROTTLE_WINDOW = timedelta(minutes=15)
+USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,63}"
+# Checked against when the username is unknown, so the answer takes as long either way.
+_DUMMY_HASH = generate_password_hash("refurb-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)  # scrypt, Werkzeug's default
+
+
+def _check_new_password(password: str | None, field: str = "password") -> None:
+    if not password or len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(fields={field: f"Le mot de passe doit faire au moins {MIN_PASSWORD_LENGTH} caractères."})
+    if len(password) > 256:
+        raise Invalid(fields={field: "Le mot de passe est trop long (256 caractères au maximum)."})
+
+
+# --- login -------------------------------------------------------------------------------
+
+def _recent_failures(db: Session, **where) -> int:
+    since = utcnow() - THROTTLE_WINDOW
+    stmt = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since,
+                                                                  LoginAttempt.success.is_(False))
+    for column, value in where.items():
+        stmt = stmt.where(getattr(LoginAttempt, column) == value)
+    return db.scalar(stmt) or 0
+
+
+def authenticate(db: Session, username: str, password: str, ip: str = "") -> User:
+    """Check a login; records the attempt. Raises TooManyAttempts or Unauthorized."""
+    username = (username or "").strip().lower()[:64]
+    ip = (ip or "")[:45]
+    if (_recent_failures(db, username=username) >= MAX_FAILURES_PER_USER
+            or (ip and _recent_failures(db, ip=ip) >= MAX_FAILURES_PER_IP)):
+        raise TooManyAttempts("Trop de tentatives de connexion échouées. Réessayez dans 15 minutes, "
+                              "ou demandez à un administrateur de vérifier votre compte.")
+    user = db.scalar(select(User).where(User.username == username)) if username else None
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if user is None or not ok:
+        db.add(LoginAttempt(username=username, ip=ip, success=False))
+        raise Unauthorized("Identifiant ou mot de passe incorrect.")
+    if not user.active:
+        db.add(LoginAttempt(username=username, ip=ip, success=False))
+        raise Forbidden("Ce compte est désactivé. Adressez-vous à un administrateur.")
+    db.add(LoginAttempt(username=username, ip=ip, success=True))
+    user.last_login_at = utcnow()
+    return user
+
+
+def load_user(db: Session, user_key: str) -> User | None:
+    """Load the user of a session cookie; a changed password invalidates old cookies."""
+    user_id, _, nonce = (user_key or "").partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.get(User, int(user_id))
+    if user is None or not user.active or user.session_nonce != nonce:
+        return None
+    return user
+
+
+# --- users -------------------------------------------------------------------------------
+
+def list_users(db: Session) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.active.desc(), User.username)))
+
+
+def get_user(db: Session, username: str) -> User:
+    user = db.scalar(select(User).where(User.username == (username or "").strip().lower()))
+    if user is None:
+        raise NotFound(f"Aucun utilisateur « {username} ».")
+    return user
+
+
+def _sites_from_codes(db: Session, codes: list[str]) -> list[Site]:
+    codes = [c.strip().upper() for c in codes if c and c.strip()]
+    sites = list(db.scalars(select(Site).where(Site.code.in_(codes)))) if codes else []
+    missing = sorted(set(codes) - {s.code for s in sites})
+    if missing:
+        raise Invalid(fields={"sites": f"Site inconnu : {', '.join(missing)}."})
+    return sites
+
+
+def _apply_user_fields(db: Session, user: User, data: dict, creating: bool) -> None:
+    c = Checker(data)
+    full_name = c.text("full_name", "Le nom complet", max_len=120)
+    role = c.choice("role", "Le rôle", ROLES)
+    home = c.text("home_site", "Le site principal", max_len=32)
+    active = c.boolean("active", "Compte actif", default=True)
+    c.done()
+    sites = _sites_from_codes(db, list(data.get("sites") or []))
+    if home:
+        home_sites = _sites_from_codes(db, [home])
+        home_site = home_sites[0]
+        if home_site not in sites:
+            sites.insert(0, home_site)
+    else:
+        home_site = sites[0] if sites else None
+    if role != ADMIN and not sites:
+        raise Invalid(fields={"sites": "Choisissez au moins un site pour ce compte (son site principal)."})
+    if role == KIOSK and len(sites) != 1:
+        raise Invalid(fields={"sites": "Une borne appartient à un seul site."})
+    user.full_name = full_name or ""
+    user.role = role
+    user.sites = sites
+    user.home_site = home_site
+    if not creating and user.active and active is False:
+        user.session_nonce = secrets.token_hex(8)
+    user.active = bool(active)
+
+
+def create_user(db: Session, data: dict) -> User:
+    c = Checker(data)
+    username = c.text("username", "L'identifiant", max_len=64, required=True, pattern=USERNAME_PATTERN,
+                      pattern_hint="lettres minuscules, chiffres, point, tiret (2 à 64 caractères)")
+    c.done()
+    username = username.lower()
+    if db.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"L'identifiant « {username} » est déjà pris : choisissez-en un autre.",
+                       fields={"username": "Identifiant déjà pris."})
+    _check_new_password(data.get("password"))
+    user = User(username=username, password_hash=hash_password(data["password"]),
+                session_nonce=secrets.token_hex(8))
+    _apply_user_fields(db, user, data, creating=True)
+    db.add(user)
+    db.flush()
+    return user
+
+
+def update_user(db: Session, actor: User, user: User, data: dict) -> User:
+    if user.id == actor.id and (data.get("role") != user.role or not data.get("active", True)):
+        raise Conflict("Vous ne pouvez ni changer votre propre rôle ni désactiver votre propre compte.")
+    _apply_user_fields(db, user, data, creating=False)
+    if data.get("password"):
+        set_password(user, data["password"])
+    db.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    _check_new_password(password)
+    user.password_hash = hash_password(password)
+    user.session_nonce = secrets.token_hex(8)
+
+
+def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
+    if not check_password_hash(user.password_hash, current or ""):
+        raise Invalid(fields={"current_password": "Le mot de passe actuel est incorrect."})
+    if new != confirm:
+        raise Invalid(fields={"confirm_password": "Les deux nouveaux mots de passe ne sont pas identiques."})
+    _check_new_password(new, "new_password")
+    set_password(user, new)
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+TOKEN_PREFIX = "rfb_"
+
+
+def _token_hash(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough (no dictionary to guard against).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(db: Session, user: User, name: str = "", expires_days: int | None = None) -> tuple[ApiToken, str]:
+    if user.role == KIOSK:
+        raise Forbidden("Les comptes borne n'ont pas accès à l'API.")
+    if not user.active:
+        raise Forbidden("Ce compte est désactivé : pas de jeton possible.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=(name or "")[:80], prefix=secret[:12], token_hash=_token_hash(secret),
+                     expires_at=(utcnow() + timedelta(days=expires_days)) if expires_days else None)
+    db.add(token)
+    db.flush()
+    return token, secret
+
+
+def list_tokens(db: Session, user: User) -> list[ApiToken]:
+    return list(db.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def revoke_token(db: Session, token_id: int) -> ApiToken:
+    token = db.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"Aucun jeton n° {token_id}.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+def token_for_secret(db: Session, secret: str) -> ApiToken:
+    """The valid token behind a Bearer secret; raises Unauthorized / Forbidden. Reads only."""
+    if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        raise Unauthorized("Jeton d'accès absent ou mal formé : envoyez « Authorization: Bearer <jeton> ».")
+    token = db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    now = utcnow()
+    if token is None:
+        raise Unauthorized("Jeton d'accès inconnu.")
+    if token.revoked_at is not None:
+        raise Unauthorized("Ce jeton d'accès a été révoqué.")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthorized("Ce jeton d'accès a expiré : demandez-en un nouveau.")
+    user = token.user
+    if not user.active:
+        raise Unauthorized("Le compte de ce jeton est désactivé.")
+    if user.role == KIOSK:
+        raise Forbidden("Les comptes borne n'ont pas accès à l'API.")
+    return token
+
+
+def token_needs_touch(token: ApiToken) -> bool:
+    """last_used_at is refreshed at most every 5 minutes, to keep reads read-only."""
+    return token.last_used_at is None or utcnow() - token.last_used_at > timedelta(minutes=5)
+
+
+def touch_token(db: Session, token_id: int) -> None:
+    token = db.get(ApiToken, token_id)
+    if token is not None:
+        token.last_used_at = utcnow()
+
+
+def is_network_user(user: User) -> bool:
+    return user.role in NETWORK_ROLES

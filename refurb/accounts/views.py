@@ -1,0 +1,73 @@
+"""Login, logout and one's own password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..errors import RefurbError
+from ..extensions import get_db
+from . import services
+from .access import roles_required
+from .roles import STAFF_ROLES
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not target.startswith("/api/"):
+        return target
+    return url_for("web.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("web.home"))
+    error, status = None, 200
+    if request.method == "POST":
+        db = get_db()
+        try:
+            user = services.authenticate(db, request.form.get("username", ""), request.form.get("password", ""),
+                                         request.remote_addr or "")
+        except RefurbError as err:
+            db.commit()  # keep the failed attempt: it feeds the throttling
+            error, status = err.message, err.status
+        else:
+            db.commit()
+            session.clear()
+            login_user(user)
+            flash(f"Bonjour {user.display_name} !", "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", error=error,
+                           username=request.form.get("username", "")[:64]), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def change_password():
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        db = get_db()
+        user = current_user._get_current_object()
+        try:
+            services.change_own_password(user, request.form.get("current_password", ""),
+                                         request.form.get("new_password", ""),
+                                         request.form.get("confirm_password", ""))
+        except RefurbError as err:
+            errors = err.fields or {"new_password": err.message}
+        else:
+            db.commit()
+            login_user(user)  # the session nonce changed: keep this session, end the others
+            flash("Votre mot de passe a été changé.", "success")
+            return redirect(url_for("web.home"))
+    return render_template("accounts/password.html", errors=errors), (422 if errors else 200)

@@ -1,0 +1,232 @@
+"""The ``refurb`` command: a Flask CLI group with serve, db, users and seed-demo."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app, migrate
+
+
+def main() -> None:
+    cli = FlaskGroup(create_app=create_app, add_version_option=True, load_dotenv=False,
+                     help="Refurb : reconditionnement et prêt de matériel.")
+    cli.main(prog_name="refurb")
+
+
+def _url() -> str:
+    return current_app.config["DATABASE_URL"]
+
+
+def _database_is_empty(url: str) -> bool:
+    from sqlalchemy import create_engine, inspect
+    engine = create_engine(url)
+    try:
+        return "users" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def _show_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(serve)
+    app.cli.add_command(db_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port d'écoute.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Fils de traitement de waitress.")
+@click.option("--demo", is_flag=True, help="Base vide ou absente : la créer et charger les données de démonstration.")
+@with_appcontext
+def serve(host: str, port: int, threads: int, demo: bool) -> None:
+    """Sert l'application avec waitress."""
+    from waitress import serve as waitress_serve
+
+    url = _url()
+    click.echo(f"Base de données : {_show_url(url)}")
+    if demo:
+        empty = _database_is_empty(url)
+        migrate.upgrade(url)
+        if empty:
+            from .demo import DEMO_PASSWORD, seed_demo_data
+            with current_app.extensions["refurb.db"].session(write=True) as db:
+                logins = seed_demo_data(db)
+                db.commit()
+            click.echo("Données de démonstration chargées. Comptes de démonstration "
+                       f"(mot de passe commun : {DEMO_PASSWORD}) :")
+            for username, role, sites in logins:
+                click.echo(f"  {username:<20} {role:<14} {sites}")
+        else:
+            click.echo("La base existe déjà : données conservées (mise à jour du schéma faite).")
+    elif not migrate.is_up_to_date(url):
+        raise click.ClickException("La base de données n'est pas à jour. Lancez d'abord « refurb db upgrade » "
+                                   "(ou « refurb serve --demo » pour un essai).")
+    click.echo(f"Refurb est servi sur http://{host}:{port}/  (Ctrl+C pour arrêter)")
+    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads,
+                   ident="refurb", clear_untrusted_proxy_headers=True)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Schéma de la base (migrations Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Met la base à jour (jusqu'à REVISION, par défaut la dernière)."""
+    migrate.upgrade(_url(), revision)
+    click.echo(f"Base à la révision : {migrate.current_revision(_url())}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Ramène la base à REVISION (« base » pour tout retirer)."""
+    migrate.downgrade(_url(), revision)
+    click.echo(f"Base à la révision : {migrate.current_revision(_url()) or 'base (vide)'}")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Affiche la révision de la base et la dernière disponible."""
+    url = _url()
+    current, head = migrate.current_revision(url), migrate.head_revision(url)
+    click.echo(f"Révision actuelle : {current or 'aucune (base vide)'}")
+    click.echo(f"Dernière révision : {head}" + ("  (à jour)" if current == head else "  (mise à jour nécessaire)"))
+
+
+@click.group("users")
+def users_group() -> None:
+    """Comptes utilisateurs et jetons d'API."""
+
+
+def _write_session():
+    return current_app.extensions["refurb.db"].session(write=True)
+
+
+def _fail(err) -> None:
+    raise click.ClickException(getattr(err, "message", str(err)))
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "gestionnaire", "technicien", "accueil", "borne"]))
+@click.option("--site", "sites", multiple=True, help="Code d'un site servi (répétable) ; le premier est le site principal.")
+@click.option("--full-name", default="", help="Nom affiché.")
+@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+@with_appcontext
+def users_create(username, role, sites, full_name, password_stdin) -> None:
+    """Crée un compte."""
+    from .accounts import services
+    from .errors import RefurbError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
+    with _write_session() as db:
+        try:
+            user = services.create_user(db, {"username": username, "role": role, "sites": list(sites),
+                                             "home_site": sites[0] if sites else "", "full_name": full_name,
+                                             "password": password, "active": True})
+        except RefurbError as err:
+            _fail(err)
+        db.commit()
+        click.echo(f"Compte « {user.username} » créé ({role}).")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """Liste les comptes."""
+    from .accounts import services
+    with _write_session() as db:
+        for u in services.list_users(db):
+            state = "actif" if u.active else "désactivé"
+            click.echo(f"{u.username:<24} {u.role:<14} {state:<10} {', '.join(s.code for s in u.sites)}")
+
+
+@users_group.command("token")
+@click.argument("username")
+@click.option("--name", default="", help="À quoi sert ce jeton (ex. « inventaire-tablette »).")
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Durée de validité en jours.")
+@with_appcontext
+def users_token(username, name, expires_days) -> None:
+    """Crée un jeton d'API ; il est affiché une seule fois, en dernière ligne."""
+    from .accounts import services
+    from .errors import RefurbError
+    with _write_session() as db:
+        try:
+            user = services.get_user(db, username)
+            token, secret = services.create_token(db, user, name=name, expires_days=expires_days)
+        except RefurbError as err:
+            _fail(err)
+        db.commit()
+        click.echo(f"Jeton n° {token.id} créé pour « {user.username} ». Conservez-le : il ne sera plus affiché.")
+        click.echo(secret)
+
+
+@users_group.command("tokens")
+@click.argument("username")
+@with_appcontext
+def users_tokens(username) -> None:
+    """Liste les jetons d'un compte (jamais leur valeur)."""
+    from .accounts import services
+    from .errors import RefurbError
+    from .formatting import datetime_fr
+    with _write_session() as db:
+        try:
+            user = services.get_user(db, username)
+        except RefurbError as err:
+            _fail(err)
+        for t in services.list_tokens(db, user):
+            state = "révoqué" if t.revoked_at else "actif"
+            click.echo(f"n° {t.id:<5} {t.prefix}…  {state:<8} créé {datetime_fr(t.created_at)}  "
+                       f"expire {datetime_fr(t.expires_at) or 'jamais'}  {t.name}")
+
+
+@users_group.command("revoke-token")
+@click.argument("token_id", type=int)
+@with_appcontext
+def users_revoke_token(token_id) -> None:
+    """Révoque un jeton par son numéro."""
+    from .accounts import services
+    from .errors import RefurbError
+    with _write_session() as db:
+        try:
+            services.revoke_token(db, token_id)
+        except RefurbError as err:
+            _fail(err)
+        db.commit()
+        click.echo(f"Jeton n° {token_id} révoqué.")
+
+
+@click.command("seed-demo")
+@click.option("--devices", type=click.IntRange(0, 1_000_000), default=None,
+              help="Ajoute N appareils synthétiques (mesures de performance).")
+@with_appcontext
+def seed_demo(devices) -> None:
+    """Charge les données de démonstration dans la base configurée."""
+    from .demo import DEMO_PASSWORD, seed_demo_data
+    url = _url()
+    migrate.upgrade(url)
+    with _write_session() as db:
+        logins = seed_demo_data(db, synthetic_devices=devices or 0, echo=click.echo)
+        db.commit()
+    click.echo(f"Données de démonstration chargées (mot de passe commun : {DEMO_PASSWORD}).")
+    for username, role, sites in logins:
+        click.echo(f"  {username:<20} {role:<14} {sites}")

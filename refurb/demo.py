@@ -1,0 +1,92 @@
+"""Demonstration data: the real places of the Chinon area (seed document) and a user per role.
+
+Areas add their own steps (devices, donations, borrowers…) to ``DEMO_STEPS``.
+Running it twice adds nothing twice.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .accounts import services as accounts
+from .accounts.models import User
+from .sites.models import Site
+
+DEMO_PASSWORD = "demo-refurb-2026"
+
+SITES = [
+    dict(code="ATELIER", name="Atelier de reconditionnement du Chinonais", kind="atelier",
+         address="12 rue des Tanneurs", postal_code="37500", city="Chinon", phone="02 47 00 10 10",
+         opening_hours="Mo-Fr 09:00-12:30,13:30-17:00"),
+    dict(code="EPN-CHINON", name="EPN de Chinon", kind="epn", address="2 place Jeanne d'Arc",
+         postal_code="37500", city="Chinon", phone="02 47 00 10 20", email="epn@chinon.example.fr",
+         opening_hours="Tu-Fr 09:30-12:00,14:00-18:00; Sa 09:30-12:30"),
+    dict(code="EPN-PORTS", name="EPN de Ports-sur-Vienne", kind="epn", address="1 place de la Mairie",
+         postal_code="37800", city="Ports", phone="02 47 00 10 30", opening_hours="We 14:00-18:00; Sa 09:00-12:00"),
+    dict(code="MEDIA-AVOINE", name="Médiathèque d'Avoine", kind="mediatheque", address="5 rue Jean Jaurès",
+         postal_code="37420", city="Avoine", phone="02 47 00 10 40",
+         opening_hours="Tu 14:00-18:00; We 10:00-12:00,14:00-18:00; Sa 10:00-17:00"),
+    dict(code="CS-CHINON", name="Centre social de Chinon", kind="centre_social", address="8 rue du Puy des Bancs",
+         postal_code="37500", city="Chinon", phone="02 47 00 10 50", opening_hours="Mo-Fr 09:00-12:00,14:00-17:30"),
+    dict(code="FS-BOURGUEIL", name="France Services Bourgueil", kind="france_services",
+         address="4 rue de la Mairie", postal_code="37140", city="Bourgueil", phone="02 47 00 10 60",
+         opening_hours="Mo-Fr 09:00-12:00,13:30-17:00"),
+    dict(code="FS-LANGEAIS", name="France Services Langeais", kind="france_services",
+         address="10 place du 14 Juillet", postal_code="37130", city="Langeais", phone="02 47 00 10 70",
+         opening_hours="Mo-Fr 09:00-12:00,14:00-17:00"),
+    dict(code="FS-CHATEAU", name="France Services Château-la-Vallière", kind="france_services",
+         address="3 place de la Mairie", postal_code="37330", city="Château-la-Vallière", phone="02 47 00 10 80",
+         opening_hours="Mo,Tu,Th,Fr 09:00-12:00,14:00-17:00"),
+    dict(code="BUS", name="Bus numérique", kind="unite_mobile", address="12 rue des Tanneurs",
+         postal_code="37500", city="Chinon", phone="06 00 00 10 90",
+         opening_hours="Tournée : voir les prochains arrêts"),
+]
+
+USERS = [
+    # username, full name, role, sites (first = home site)
+    ("admin", "Camille Admin", "admin", []),
+    ("gestionnaire", "Claire Gestion", "gestionnaire", ["ATELIER"]),
+    ("technicien", "Théo Atelier", "technicien", ["ATELIER", "EPN-CHINON"]),
+    ("accueil", "Amina Accueil", "accueil", ["EPN-CHINON", "BUS"]),
+    ("accueil-bourgueil", "Bruno Accueil", "accueil", ["FS-BOURGUEIL"]),
+    ("borne-chinon", "Borne EPN de Chinon", "borne", ["EPN-CHINON"]),
+]
+
+DemoStep = Callable[[Session, dict], None]
+DEMO_STEPS: list[DemoStep] = []
+
+
+def _seed_sites(db: Session) -> dict[str, Site]:
+    existing = {s.code: s for s in db.scalars(select(Site))}
+    for data in SITES:
+        if data["code"] not in existing:
+            site = Site(**({"email": "", "active": True} | data))
+            db.add(site)
+            existing[site.code] = site
+    db.flush()
+    return existing
+
+
+def _seed_users(db: Session) -> list[tuple[str, str, str]]:
+    logins = []
+    for username, full_name, role, sites in USERS:
+        if db.scalar(select(User.id).where(User.username == username)) is None:
+            accounts.create_user(db, {"username": username, "full_name": full_name, "role": role,
+                                      "sites": sites, "home_site": sites[0] if sites else "",
+                                      "password": DEMO_PASSWORD, "active": True})
+        logins.append((username, role, ", ".join(sites) or "tout le réseau"))
+    db.flush()
+    return logins
+
+
+def seed_demo_data(db: Session, *, synthetic_devices: int = 0, echo=lambda *_: None) -> list[tuple[str, str, str]]:
+    sites = _seed_sites(db)
+    logins = _seed_users(db)
+    context = {"sites": sites, "users": {u.username: u for u in db.scalars(select(User))},
+               "synthetic_devices": synthetic_devices, "echo": echo}
+    for step in DEMO_STEPS:
+        step(db, context)
+    return logins

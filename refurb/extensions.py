@@ -1,0 +1,29 @@
+"""Flask glue: the request's database session, login manager, CSRF, htmx."""
+
+from __future__ import annotations
+
+from flask import current_app, g, has_request_context, request
+from flask_htmx import HTMX
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Session
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+htmx = HTMX()
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db() -> Session:
+    """The session of this request (or CLI command): writing requests take the write lock first."""
+    if "db" not in g:
+        write = not has_request_context() or request.method not in SAFE_METHODS
+        g.db = current_app.extensions["refurb.db"].session(write=write)
+    return g.db
+
+
+def close_db(_exc=None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()

@@ -1,0 +1,57 @@
+"""French formatting of dates, numbers and money; times are stored UTC, shown in Paris time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _format_date
+from babel.numbers import format_currency, format_decimal
+
+PARIS = ZoneInfo("Europe/Paris")
+LOCALE = "fr_FR"
+
+
+def local(dt: datetime | None) -> datetime | None:
+    return dt.astimezone(PARIS) if dt is not None else None
+
+
+def datetime_fr(dt: datetime | None) -> str:
+    """28/11/2026 14:05 in Paris time."""
+    if dt is None:
+        return ""
+    return local(dt).strftime("%d/%m/%Y %H:%M")
+
+
+def date_fr(d: date | datetime | None) -> str:
+    if d is None:
+        return ""
+    if isinstance(d, datetime):
+        d = local(d).date()
+    return d.strftime("%d/%m/%Y")
+
+
+def date_long_fr(d: date | None) -> str:
+    return _format_date(d, format="long", locale=LOCALE) if d else ""
+
+
+def number_fr(value, digits: int | None = None) -> str:
+    if value is None:
+        return ""
+    fmt = None if digits is None else "#,##0." + "0" * digits if digits else "#,##0"
+    return format_decimal(value, format=fmt, locale=LOCALE)
+
+
+def money_fr(value: Decimal | float | None) -> str:
+    """1 234,50 €"""
+    if value is None:
+        return ""
+    return format_currency(value, "EUR", locale=LOCALE)
+
+
+def register(app) -> None:
+    app.jinja_env.filters.update(
+        datetime_fr=datetime_fr, date_fr=date_fr, date_long_fr=date_long_fr,
+        number_fr=number_fr, money_fr=money_fr,
+    )

@@ -1,0 +1,35 @@
+"""Network-wide settings kept in the database (network name, asset tag prefix…)."""
+
+from __future__ import annotations
+
+from sqlalchemy import String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .db import Base
+
+DEFAULTS = {
+    "network_name": "Réseau numérique du Chinonais",
+    "asset_tag_prefix": "RF",
+}
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+def get_setting(db: Session, key: str) -> str:
+    value = db.scalar(select(Setting.value).where(Setting.key == key))
+    return value if value is not None else DEFAULTS[key]
+
+
+def set_setting(db: Session, key: str, value: str) -> None:
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    row = db.get(Setting, key)
+    if row is None:
+        db.add(Setting(key=key, value=value))
+    else:
+        row.value = value

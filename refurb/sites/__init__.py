@@ -1,0 +1,1 @@
+"""Sites: the places of the network (EPN, France Services, workshop, the bus…)."""

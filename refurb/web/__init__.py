@@ -1,0 +1,1 @@
+"""The shell every page shares: layout, home, global scan box, health check, error pages."""

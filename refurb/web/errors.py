@@ -1,0 +1,74 @@
+"""Error pages and messages in French, for pages, HTMX swaps and the API."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import RefurbError
+
+MESSAGES = {
+    400: ("Requête incorrecte", "La demande n'a pas pu être comprise. Revenez en arrière et réessayez."),
+    401: ("Connexion requise", "Connectez-vous pour continuer."),
+    403: ("Accès refusé", "Votre rôle ou vos sites ne permettent pas d'ouvrir cette page. "
+                          "Demandez à un gestionnaire si vous en avez besoin."),
+    404: ("Page introuvable", "Cette adresse ne correspond à rien. Vérifiez le lien ou utilisez la recherche."),
+    405: ("Action impossible", "Cette action ne se fait pas ainsi. Revenez à la page précédente."),
+    409: ("Conflit", "La demande ne correspond plus à l'état actuel. Rechargez la page."),
+    413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+    422: ("Données incorrectes", "Certaines informations sont à corriger."),
+    429: ("Trop de tentatives", "Patientez quelques minutes avant de réessayer."),
+    500: ("Erreur du serveur", "Un problème inattendu est survenu ; rien n'a été enregistré. "
+                              "Réessayez, et prévenez l'administrateur si cela se reproduit."),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), status
+
+
+def render_error(status: int, message: str | None = None):
+    title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    if _wants_json():
+        return api_error(status, {401: "unauthorized", 403: "forbidden", 404: "not_found",
+                                  405: "method_not_allowed", 409: "conflict", 413: "too_large",
+                                  422: "invalid", 429: "too_many_attempts"}.get(status, "error"),
+                         message or default)
+    template = "errors/_message.html" if request.headers.get("HX-Request") else "errors/error.html"
+    headers = {}
+    if request.headers.get("HX-Request"):
+        # htmx does not swap error answers by default; retarget the message to the flash area.
+        headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML",
+                   "HX-Trigger": '{"refurb:tone": {"kind": "error"}}'}
+    return render_template(template, status=status, title=title, message=message or default), status, headers
+
+
+def init_app(app) -> None:
+    @app.errorhandler(RefurbError)
+    def _domain_error(err: RefurbError):
+        if _wants_json():
+            return api_error(err.status, err.code, err.message, err.fields)
+        return render_error(err.status, err.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err):
+        message = ("Le formulaire a expiré ou ne vient pas de Refurb (jeton de sécurité absent ou invalide). "
+                   "Rechargez la page et recommencez : rien n'a été enregistré.")
+        return render_error(400, message)
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        return render_error(err.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        app.logger.exception("Unexpected error")
+        return render_error(500)

@@ -1,0 +1,42 @@
+"""The global scan box: a code (typed or scanned) goes to what it names.
+
+Each area registers a resolver (devices by asset tag or serial, borrowers by card…);
+the first one that recognises the code wins.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+Resolver = Callable[[Session, object, str], "str | None"]
+RESOLVERS: list[Resolver] = []
+MAX_CODE_LENGTH = 200
+
+
+def register_resolver(resolver: Resolver) -> Resolver:
+    if resolver not in RESOLVERS:
+        RESOLVERS.append(resolver)
+    return resolver
+
+
+def normalise(code: str) -> str:
+    """Strip what scanners add; a scanned QR code of a device URL gives its tag."""
+    code = (code or "").strip()
+    match = re.search(r"/d/([A-Za-z0-9-]+)/?$", code)
+    if match:
+        return match.group(1)
+    return code
+
+
+def resolve(db: Session, user, code: str) -> str | None:
+    code = normalise(code)
+    if not code or len(code) > MAX_CODE_LENGTH:
+        return None
+    for resolver in RESOLVERS:
+        url = resolver(db, user, code)
+        if url:
+            return url
+    return None

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from ..accounts.access import roles_required
+from ..accounts.roles import STAFF_ROLES
+from ..extensions import get_db
+from ..sites.services import sites_for
+from . import scan
+from .layout import current_site
+
+bp = Blueprint("web", __name__)
+
+# Areas may replace the home page of a role with their own (workshop queue, desk, network).
+HOME_BY_ROLE: dict[str, str] = {}
+
+
+@bp.get("/")
+@login_required
+def home():
+    endpoint = HOME_BY_ROLE.get(current_user.role)
+    if endpoint:
+        return redirect(url_for(endpoint))
+    return render_template("web/home.html", sites=sites_for(get_db(), current_user))
+
+
+@bp.get("/scan")
+@roles_required(*STAFF_ROLES)
+def scan_code():
+    code = request.args.get("code", "")
+    target = scan.resolve(get_db(), current_user, code)
+    if target:
+        if request.headers.get("HX-Request"):
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target)
+    shown = scan.normalise(code)[:80]
+    message = (f"Aucun appareil ni usager ne correspond au code « {shown} ». Vérifiez le code ou saisissez-le à la main."
+               if shown else "Scannez ou saisissez un code, puis appuyez sur Entrée.")
+    return render_template("web/scan_result.html", message=message, code=shown), 404
+
+
+@bp.post("/site")
+@login_required
+def switch_site():
+    wanted = request.form.get("site_id", type=int)
+    site = next((s for s in sites_for(get_db(), current_user) if s.id == wanted), None)
+    if site is None:
+        flash("Ce site ne fait pas partie des vôtres.", "error")
+    else:
+        session["site_id"] = site.id
+        flash(f"Vous travaillez maintenant pour : {site.name}.", "success")
+    target = request.form.get("next") or url_for("web.home")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("web.home")
+    return redirect(target)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        get_db().execute(text("SELECT 1"))
+    except Exception:  # any database failure means "not healthy"
+        return jsonify(status="error", database="injoignable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.app_context_processor
+def _site():
+    return {"site": current_site}

@@ -1,0 +1,142 @@
+"""Test fixtures: a real database made by the migrations (SQLite file, or PostgreSQL when
+REFURB_TEST_DATABASE_URL is set), emptied and refilled with a small network before each test."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+from werkzeug.security import generate_password_hash
+
+from refurb import create_app, migrate
+from refurb.accounts.models import User
+from refurb.models import metadata
+from refurb.sites.models import Site
+
+PASSWORD = "motdepasse-de-test"
+PUBLIC_URL = "https://refurb.example.org"
+
+
+@dataclass(frozen=True)
+class Net:
+    """Ids and names of the base fixture: site A is "own" for site-bound users, B is "other"."""
+    site_a: str = "EPN-A"
+    site_b: str = "EPN-B"
+    bus: str = "BUS"
+
+
+NET = Net()
+USERS = {
+    # username: (role, sites)
+    "admin": ("admin", []),
+    "manager": ("gestionnaire", ["EPN-A"]),
+    "tech": ("technicien", ["EPN-A"]),
+    "desk": ("accueil", ["EPN-A", "BUS"]),
+    "kiosk": ("borne", ["EPN-A"]),
+}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("REFURB_TEST_DATABASE_URL") or \
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'refurb-test.sqlite'}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return generate_password_hash(PASSWORD)
+
+
+def _empty_all_tables(engine) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+def _base_network(session, password_hash: str) -> None:
+    sites = {
+        NET.site_a: Site(code=NET.site_a, name="EPN A", kind="epn", address="1 rue A", postal_code="37500",
+                         city="Chinon", phone="02 47 00 00 01"),
+        NET.site_b: Site(code=NET.site_b, name="EPN B", kind="epn", address="1 rue B", postal_code="37140",
+                         city="Bourgueil", phone="02 47 00 00 02"),
+        NET.bus: Site(code=NET.bus, name="Bus numérique", kind="unite_mobile", city="Chinon"),
+    }
+    session.add_all(sites.values())
+    for username, (role, codes) in USERS.items():
+        user_sites = [sites[c] for c in codes]
+        session.add(User(username=username, full_name=username.title(), role=role, password_hash=password_hash,
+                         sites=user_sites, home_site=user_sites[0] if user_sites else None, session_nonce="n0"))
+    session.commit()
+
+
+@pytest.fixture
+def app(database_url, password_hash):
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test-secret",
+                      "PUBLIC_URL": PUBLIC_URL})
+    database = app.extensions["refurb.db"]
+    _empty_all_tables(database.engine)
+    with database.session(write=True) as session:
+        _base_network(session, password_hash)
+    yield app
+    database.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """A session for arranging and checking data outside requests.
+
+    It uses a deferred BEGIN (not the write lock), so requests made meanwhile can write;
+    call ``db.commit()`` after arranging and ``db.rollback()`` before re-reading."""
+    session = app.extensions["refurb.db"].session(write=False)
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path: str = "/") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(r'"X-CSRFToken": "([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(username: str):
+        response = login(client, username)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+    return _login
+
+
+@pytest.fixture
+def api_token(app):
+    """Create a Bearer token for a user of the base network."""
+    from refurb.accounts import services
+
+    def _token(username: str) -> dict:
+        with app.extensions["refurb.db"].session(write=True) as session:
+            user = services.get_user(session, username)
+            _t, secret = services.create_token(session, user, name="tests")
+            session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+    return _token

@@ -1,0 +1,85 @@
+from refurb.accounts.models import LoginAttempt, User
+from sqlalchemy import func, select
+
+from conftest import PASSWORD, csrf_token, login
+
+
+def test_login_then_logout(client):
+    response = login(client, "tech")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert "Tech" in page and "Technicien" in page
+    token = csrf_token(client, "/")
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_wrong_password_unknown_user_and_inactive_user(client, db):
+    for username, password in (("tech", "mauvais"), ("personne", PASSWORD)):
+        response = login(client, username, password)
+        assert response.status_code == 401
+        assert "Identifiant ou mot de passe incorrect." in response.get_data(as_text=True)
+    user = db.scalar(select(User).where(User.username == "desk"))
+    user.active = False
+    db.commit()
+    response = login(client, "desk")
+    assert response.status_code == 403
+    assert "désactivé" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # still not logged in
+
+
+def test_repeated_failures_are_throttled_even_with_the_right_password(client, db):
+    for _ in range(5):
+        assert login(client, "tech", "mauvais").status_code == 401
+    response = login(client, "tech")
+    assert response.status_code == 429
+    assert "Trop de tentatives" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    failures = db.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.success.is_(False)))
+    assert failures == 5
+    # another account is not blocked by these failures
+    assert login(client, "desk").status_code == 302
+
+
+def test_open_redirect_is_refused_after_login(client):
+    token = csrf_token(client, "/login")
+    response = client.post("/login?next=//evil.example.com/x",
+                           data={"username": "tech", "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
+def test_login_form_keeps_next(client):
+    response = client.get("/sites/")
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
+
+
+def test_htmx_call_without_session_gets_hx_redirect(client):
+    response = client.get("/", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_password_change_ends_other_sessions(app, client, login_as):
+    login_as("tech")
+    other = app.test_client()
+    assert login(other, "tech").status_code == 302
+    token = csrf_token(client, "/password")
+    bad = client.post("/password", data={"csrf_token": token, "current_password": "faux",
+                                         "new_password": "nouveau-mot-de-passe", "confirm_password": "nouveau-mot-de-passe"})
+    assert bad.status_code == 422 and "actuel est incorrect" in bad.get_data(as_text=True)
+    short = client.post("/password", data={"csrf_token": token, "current_password": PASSWORD,
+                                           "new_password": "court", "confirm_password": "court"})
+    assert short.status_code == 422 and "10 caractères" in short.get_data(as_text=True)
+    ok = client.post("/password", data={"csrf_token": token, "current_password": PASSWORD,
+                                        "new_password": "nouveau-mot-de-passe", "confirm_password": "nouveau-mot-de-passe"})
+    assert ok.status_code == 302
+    assert client.get("/").status_code == 200  # this session goes on
+    assert other.get("/").status_code == 302  # the other one is logged out
+    assert login(other, "tech", "nouveau-mot-de-passe").status_code == 302
+
+
+def test_overlong_username_is_handled(client):
+    response = login(client, "x" * 5000, "y" * 5000)
+    assert response.status_code == 401
