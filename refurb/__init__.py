@@ -50,6 +50,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .web.layout import init_app as init_layout
     init_layout(app)
 
+    from .areas import init_all
+    init_all(app)
+
     from .cli import register_commands
     register_commands(app)
     return app

@@ -140,3 +140,53 @@ def api_token(app):
             session.commit()
         return {"Authorization": f"Bearer {secret}"}
     return _token
+
+
+# --- browser journeys (real Chromium through Playwright) -------------------------------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium: Playwright cannot download its own browser here."""
+    import shutil
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    return {**browser_type_launch_args, "executable_path": path, "headless": True,
+            "args": ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free local port in a thread, on the test database."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app.config["PUBLIC_URL"] = ""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser_login(page, live_server):
+    """Log in through the real login form; returns the page."""
+    def _login(username: str):
+        page.goto(f"{live_server}/login")
+        page.get_by_label("Identifiant").fill(username)
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_url(f"{live_server}/**")
+        assert "/login" not in page.url, page.content()[:1000]
+        return page
+    return _login
+
+
+# Area-specific fixtures live in tests/fixtures_<area>.py (loaded here, so areas don't edit this file).
+pytest_plugins = sorted(
+    f"fixtures_{p.stem[len('fixtures_'):]}" for p in __import__("pathlib").Path(__file__).parent.glob("fixtures_*.py")
+)

@@ -1,0 +1,45 @@
+"""Extension points of the device page: other areas add panels and timeline wording.
+
+A panel is a template (under templates/<area>/) rendered on /d/<tag> with the context its
+function returns, or hidden when the function returns None (e.g. the erasure form shows
+only while the device waits for an erasure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str
+    template: str
+    context: Callable[..., "dict | None"]  # (db, user, device) -> dict or None to hide
+    order: int = 100
+
+
+DEVICE_PANELS: list[Panel] = []
+
+# action (DeviceEvent.action) → French label for the timeline; areas add theirs.
+EVENT_LABELS: dict[str, str] = {
+    "created": "Enregistré",
+    "transition": "Changement d'état",
+    "transfer": "Transfert",
+    "edit": "Fiche modifiée",
+}
+
+
+def register_panel(panel: Panel) -> None:
+    if all(p.key != panel.key for p in DEVICE_PANELS):
+        DEVICE_PANELS.append(panel)
+        DEVICE_PANELS.sort(key=lambda p: p.order)
+
+
+def panels_for(db, user, device) -> list[tuple[Panel, dict]]:
+    shown = []
+    for panel in DEVICE_PANELS:
+        context = panel.context(db, user, device)
+        if context is not None:
+            shown.append((panel, context))
+    return shown

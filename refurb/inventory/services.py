@@ -1,0 +1,448 @@
+"""Inventory rules: asset tags, device creation, lookups within the user's sites,
+transitions with their history event, lists, stock levels and transfers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..accounts.roles import NETWORK_ROLES
+from ..accounts.scope import limit_to_user_sites, require_site, site_ids
+from ..db import utcnow
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..settings import get_setting
+from ..sites.models import Site
+from ..sites.services import get_site
+from ..validation import Checker
+from . import workflow
+from .categories import CATEGORIES, SPEC_FIELDS, SPECS_BY_CATEGORY, WITH_STORAGE
+from .models import Counter, Device, DeviceEvent, StockMinimum, Transfer, TransferItem
+
+TAG_PATTERN = re.compile(r"[A-Z]{1,6}-\d{6,}")
+MAX_BATCH = 200
+MAX_TRANSFER = 500
+
+
+# --- asset tags ----------------------------------------------------------------------------
+
+def next_asset_tag(db: Session) -> str:
+    """A new tag such as RF-000123. The counter only grows, so a tag is never reused."""
+    prefix = get_setting(db, "asset_tag_prefix")
+    result = db.execute(update(Counter).where(Counter.name == "asset_tag")
+                        .values(value=Counter.value + 1).returning(Counter.value))
+    value = result.scalar()
+    if value is None:
+        db.add(Counter(name="asset_tag", value=1))
+        db.flush()
+        value = 1
+    return f"{prefix}-{value:06d}"
+
+
+def looks_like_tag(code: str) -> bool:
+    return bool(TAG_PATTERN.fullmatch(code or ""))
+
+
+# --- history -------------------------------------------------------------------------------
+
+def record_event(db: Session, device: Device, actor, action: str, *, note: str = "", data: dict | None = None,
+                 from_state: str | None = None, to_state: str | None = None) -> DeviceEvent:
+    """Append one history event; every change to a device goes through here."""
+    event = DeviceEvent(device_id=device.id, at=utcnow(), user_id=getattr(actor, "id", None),
+                        site_id=device.site_id, action=action, from_state=from_state, to_state=to_state,
+                        note=(note or "")[:2000], data=data or {})
+    db.add(event)
+    device.updated_at = event.at
+    device.version = (device.version or 0) + 1
+    return event
+
+
+def history(db: Session, device: Device) -> list[DeviceEvent]:
+    return list(db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+                           .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc())))
+
+
+# --- devices -------------------------------------------------------------------------------
+
+@dataclass
+class DeviceInput:
+    category: str
+    site: Site
+    brand: str = ""
+    model: str = ""
+    serial_number: str | None = None
+    has_storage: bool = True
+    specs: dict = field(default_factory=dict)
+    condition: str = ""
+    notes: str = ""
+
+
+def _clean_specs(category: str, raw) -> tuple[dict, dict[str, str]]:
+    errors: dict[str, str] = {}
+    if raw is None or raw == "":
+        return {}, errors
+    if not isinstance(raw, dict):
+        return {}, {"specs": "Les caractéristiques doivent être un objet (clé → valeur)."}
+    specs: dict = {}
+    for key, value in raw.items():
+        if value in (None, ""):
+            continue
+        if key not in SPEC_FIELDS:
+            errors[f"specs.{key}"] = f"Caractéristique inconnue : « {str(key)[:40]} »."
+            continue
+        label, kind, hint = SPEC_FIELDS[key]
+        if kind == "number":
+            try:
+                if isinstance(value, bool):
+                    raise ValueError
+                number = int(str(value).strip())
+                if number < 0 or number > 1_000_000 or (key == "battery_health" and number > 100):
+                    raise ValueError
+                specs[key] = number
+            except ValueError:
+                errors[f"specs.{key}"] = f"{label} : nombre entier attendu{(' (' + hint + ')') if hint else ''}."
+        elif kind == "decimal":
+            try:
+                number = Decimal(str(value).strip().replace(",", "."))
+                if number <= 0 or number > 200:
+                    raise InvalidOperation
+                specs[key] = float(number)
+            except InvalidOperation:
+                errors[f"specs.{key}"] = f"{label} : nombre attendu (ex. 15,6)."
+        elif kind == "choice":
+            options = hint.split("|")
+            if str(value) not in options:
+                errors[f"specs.{key}"] = f"{label} : choisir parmi {', '.join(options)}."
+            else:
+                specs[key] = str(value)
+        else:
+            text = str(value).strip()
+            if len(text) > 120:
+                errors[f"specs.{key}"] = f"{label} est trop long (120 caractères au maximum)."
+            else:
+                specs[key] = text
+    return specs, errors
+
+
+def parse_device_input(db: Session, actor, data: dict, *, default_site: Site | None = None) -> DeviceInput:
+    """Check the fields of a new device (form or API); raises Invalid with every problem."""
+    c = Checker(data)
+    category = c.choice("category", "La catégorie", CATEGORIES)
+    site_code = c.text("site", "Le site", max_len=32, required=default_site is None)
+    brand = c.text("brand", "La marque", max_len=80) or ""
+    model = c.text("model", "Le modèle", max_len=120) or ""
+    serial = c.text("serial_number", "Le numéro de série", max_len=120)
+    condition = c.text("condition", "L'état esthétique", max_len=200) or ""
+    notes = c.text("notes", "Les notes", max_len=5000) or ""
+    has_storage = c.boolean("has_storage", "Contient un stockage de données")
+    specs, spec_errors = _clean_specs(category or "other", data.get("specs"))
+    for key, message in spec_errors.items():
+        c.add(key, message)
+    c.done()
+    site = get_site(db, site_code, active_only=True) if site_code else default_site
+    if not site.active:
+        raise Conflict(f"Le site « {site.name} » est désactivé : choisissez un site actif.")
+    require_site(actor, site.id, f"le site « {site.name} »")
+    if has_storage is None:
+        has_storage = category in WITH_STORAGE
+    return DeviceInput(category=category, site=site, brand=brand, model=model,
+                       serial_number=serial.upper() if serial else None, has_storage=has_storage,
+                       specs=specs, condition=condition, notes=notes)
+
+
+def devices_with_serial(db: Session, serial: str | None) -> list[Device]:
+    if not serial:
+        return []
+    return list(db.scalars(select(Device).where(Device.serial_number == serial.strip().upper()).limit(5)))
+
+
+def create_device(db: Session, actor, spec: DeviceInput, *, allow_known_serial: bool = False,
+                  note: str = "", origin: dict | None = None) -> Device:
+    """Create one device with its tag and its first history event.
+
+    A serial number already known is refused unless the caller confirms it
+    (the same device coming back, or a typo to fix)."""
+    if spec.serial_number and not allow_known_serial:
+        known = devices_with_serial(db, spec.serial_number)
+        if known:
+            tags = ", ".join(d.asset_tag for d in known)
+            raise Conflict(f"Le numéro de série {spec.serial_number} est déjà connu ({tags}). "
+                           "S'il s'agit du même appareil qui revient, confirmez ; sinon corrigez la saisie.",
+                           code="known_serial", fields={"serial_number": f"Déjà connu : {tags}."})
+    device = Device(asset_tag=next_asset_tag(db), category=spec.category, brand=spec.brand, model=spec.model,
+                    serial_number=spec.serial_number, has_storage=spec.has_storage, specs=spec.specs,
+                    condition=spec.condition, notes=spec.notes, site_id=spec.site.id, site=spec.site,
+                    state="received", created_at=utcnow(), version=0)
+    db.add(device)
+    db.flush()
+    record_event(db, device, actor, "created", note=note, to_state="received", data=origin or {})
+    return device
+
+
+def create_devices(db: Session, actor, spec: DeviceInput, serials: list[str], *, count: int | None = None,
+                   allow_known_serial: bool = False) -> list[Device]:
+    """Batch creation: N similar devices, one per serial number scanned (or ``count`` without serials)."""
+    serials = [s.strip().upper() for s in serials if s and s.strip()]
+    if serials:
+        duplicates = sorted({s for s in serials if serials.count(s) > 1})
+        if duplicates:
+            raise Invalid(fields={"serials": f"Numéro(s) de série scanné(s) deux fois : {', '.join(duplicates)}."})
+        too_long = [s for s in serials if len(s) > 120]
+        if too_long:
+            raise Invalid(fields={"serials": "Un numéro de série dépasse 120 caractères."})
+        count = len(serials)
+    if not count or count < 1:
+        raise Invalid(fields={"count": "Indiquez le nombre d'appareils ou scannez leurs numéros de série."})
+    if count > MAX_BATCH:
+        raise Invalid(fields={"count": f"{MAX_BATCH} appareils au plus par lot."})
+    created = []
+    for i in range(count):
+        one = DeviceInput(**{**spec.__dict__, "serial_number": serials[i] if serials else spec.serial_number})
+        created.append(create_device(db, actor, one, allow_known_serial=allow_known_serial))
+    return created
+
+
+def get_device(db: Session, actor, asset_tag: str) -> Device:
+    """A device this user may see (its site is one of theirs, or they see the whole network)."""
+    tag = (asset_tag or "").strip().upper()
+    device = db.scalar(select(Device).where(Device.asset_tag == tag)) if 0 < len(tag) <= 20 else None
+    if device is None:
+        raise NotFound(f"Aucun appareil ne porte l'étiquette « {tag[:40]} ».")
+    if actor is not None:
+        require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
+    return device
+
+
+def public_device(db: Session, asset_tag: str) -> Device | None:
+    tag = (asset_tag or "").strip().upper()
+    return db.scalar(select(Device).where(Device.asset_tag == tag)) if 0 < len(tag) <= 20 else None
+
+
+def find_by_code(db: Session, actor, code: str) -> Device | None:
+    """The device a scanned code names: its asset tag, or a serial number that is unique."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 120:
+        return None
+    device = db.scalar(select(Device).where(Device.asset_tag == code)) if len(code) <= 20 else None
+    if device is None:
+        matches = devices_with_serial(db, code)
+        device = matches[0] if len(matches) == 1 else None
+    return device
+
+
+def transition(db: Session, actor, device: Device, to_state: str, *, note: str = "",
+               expected_version: int | None = None, via: str | None = None, action: str = "transition",
+               data: dict | None = None) -> DeviceEvent:
+    """Move a device to another state, with its history event, or raise Conflict saying why not."""
+    require_site(actor, device.site_id, f"l'appareil {device.asset_tag}")
+    if expected_version is not None and expected_version != device.version:
+        raise Conflict(f"L'appareil {device.asset_tag} a changé entre-temps (il est maintenant "
+                       f"« {device.state_label} »). Rechargez la page : rien n'a été modifié.", code="stale")
+    if note and len(note) > 2000:
+        raise Invalid(fields={"note": "La note est trop longue (2000 caractères au maximum)."})
+    reason = workflow.refusal(db, device, to_state, via=via)
+    if reason:
+        raise Conflict(reason, code="transition_refused")
+    from_state = device.state
+    device.state = to_state
+    return record_event(db, device, actor, action, note=note, from_state=from_state, to_state=to_state,
+                        data=data)
+
+
+def allowed_next_states(db: Session, actor, device: Device) -> list[tuple[str, str | None]]:
+    """Each state reachable from here by hand, with the reason it is refused now (or None)."""
+    result = []
+    for state in sorted(workflow.TRANSITIONS.get(device.state, ()), key=list(workflow.STATES).index):
+        if (device.state, state) in workflow.LOANS_ONLY:
+            continue
+        result.append((state, workflow.refusal(db, device, state)))
+    return result
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+SORTS = {
+    "tag": Device.asset_tag, "-tag": Device.asset_tag.desc(),
+    "updated": Device.updated_at, "-updated": Device.updated_at.desc(),
+    "created": Device.created_at, "-created": Device.created_at.desc(),
+    "category": Device.category, "state": Device.state,
+    "model": Device.model,
+}
+
+
+@dataclass
+class DeviceFilter:
+    q: str = ""
+    site: str = ""
+    state: str = ""
+    category: str = ""
+    sort: str = "-updated"
+    page: int = 1
+    per_page: int = 50
+
+
+def parse_filter(args) -> DeviceFilter:
+    def _int(name, default, lo, hi):
+        try:
+            return max(lo, min(hi, int(args.get(name, default))))
+        except (TypeError, ValueError):
+            return default
+    f = DeviceFilter(q=(args.get("q") or "").strip()[:120], site=(args.get("site") or "").strip().upper()[:32],
+                     state=(args.get("state") or "").strip(), category=(args.get("category") or "").strip(),
+                     sort=args.get("sort") or "-updated", page=_int("page", 1, 1, 100000),
+                     per_page=_int("per_page", 50, 1, 200))
+    if f.state and f.state not in workflow.STATES:
+        raise Invalid(fields={"state": f"État inconnu : « {f.state[:40]} »."})
+    if f.category and f.category not in CATEGORIES:
+        raise Invalid(fields={"category": f"Catégorie inconnue : « {f.category[:40]} »."})
+    if f.sort not in SORTS:
+        f.sort = "-updated"
+    return f
+
+
+def device_query(db: Session, actor, f: DeviceFilter):
+    stmt = limit_to_user_sites(select(Device), Device.site_id, actor)
+    if f.site:
+        site = db.scalar(select(Site).where(Site.code == f.site))
+        if site is None:
+            raise Invalid(fields={"site": f"Site inconnu : « {f.site} »."})
+        stmt = stmt.where(Device.site_id == site.id)
+    if f.state:
+        stmt = stmt.where(Device.state == f.state)
+    if f.category:
+        stmt = stmt.where(Device.category == f.category)
+    if f.q:
+        q = f.q.upper()
+        if looks_like_tag(q):
+            stmt = stmt.where(Device.asset_tag == q)
+        else:
+            like = f"%{f.q.lower()}%"
+            stmt = stmt.where(or_(Device.asset_tag.like(f"%{q}%"), Device.serial_number.like(f"%{q}%"),
+                                  func.lower(Device.brand).like(like), func.lower(Device.model).like(like)))
+    return stmt
+
+
+def list_devices(db: Session, actor, f: DeviceFilter) -> tuple[list[Device], int]:
+    stmt = device_query(db, actor, f)
+    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = list(db.scalars(stmt.order_by(SORTS[f.sort], Device.id.desc())
+                            .offset((f.page - 1) * f.per_page).limit(f.per_page)))
+    return items, total
+
+
+# --- stock ---------------------------------------------------------------------------------
+
+def stock_counts(db: Session, actor, site: Site | None = None) -> list[tuple[int, str, str, int]]:
+    """(site_id, category, state, count) for devices not yet gone (final states excluded)."""
+    stmt = (select(Device.site_id, Device.category, Device.state, func.count())
+            .where(Device.state.not_in(workflow.FINAL_STATES))
+            .group_by(Device.site_id, Device.category, Device.state))
+    stmt = limit_to_user_sites(stmt, Device.site_id, actor)
+    if site is not None:
+        require_site(actor, site.id, f"le site « {site.name} »")
+        stmt = stmt.where(Device.site_id == site.id)
+    return [tuple(row) for row in db.execute(stmt)]
+
+
+@dataclass
+class Shortage:
+    site: Site
+    category: str
+    state: str
+    minimum: int
+    available: int
+
+
+def shortages(db: Session, actor, site: Site | None = None) -> list[Shortage]:
+    stmt = limit_to_user_sites(select(StockMinimum), StockMinimum.site_id, actor).where(StockMinimum.minimum > 0)
+    if site is not None:
+        stmt = stmt.where(StockMinimum.site_id == site.id)
+    minimums = list(db.scalars(stmt))
+    if not minimums:
+        return []
+    counts = {(s, c, st): n for s, c, st, n in stock_counts(db, actor, site)}
+    result = []
+    for m in minimums:
+        available = counts.get((m.site_id, m.category, m.state), 0)
+        if available < m.minimum:
+            result.append(Shortage(m.site, m.category, m.state, m.minimum, available))
+    return sorted(result, key=lambda s: (s.site.name, s.category))
+
+
+def minimums(db: Session, site: Site) -> list[StockMinimum]:
+    return list(db.scalars(select(StockMinimum).where(StockMinimum.site_id == site.id)))
+
+
+def set_minimum(db: Session, actor, site: Site, category: str, state: str, minimum) -> None:
+    if actor.role not in NETWORK_ROLES:
+        raise Forbidden("Seuls les gestionnaires fixent les niveaux minimums de stock.")
+    c = Checker({"category": category, "state": state, "minimum": minimum})
+    c.choice("category", "La catégorie", CATEGORIES)
+    c.choice("state", "L'état compté", {"loan_pool": "", "ready": ""})
+    value = c.integer("minimum", "Le minimum", min_value=0, max_value=10000, required=True)
+    c.done()
+    row = db.get(StockMinimum, (site.id, category, state))
+    if row is None:
+        db.add(StockMinimum(site_id=site.id, category=category, state=state, minimum=value))
+    else:
+        row.minimum = value
+    db.flush()
+
+
+# --- transfers -----------------------------------------------------------------------------
+
+def transfer_devices(db: Session, actor, to_site_code: str, asset_tags: list[str], note: str = "") -> Transfer:
+    """Move devices to another site in one go: all of them or none."""
+    if not isinstance(asset_tags, list) or not asset_tags:
+        raise Invalid(fields={"asset_tags": "Scannez au moins un appareil à transférer."})
+    if len(asset_tags) > MAX_TRANSFER:
+        raise Invalid(fields={"asset_tags": f"{MAX_TRANSFER} appareils au plus par transfert."})
+    if len(note or "") > 2000:
+        raise Invalid(fields={"note": "La note est trop longue (2000 caractères au maximum)."})
+    to_site = get_site(db, to_site_code)
+    if not to_site.active:
+        raise Conflict(f"Le site « {to_site.name} » est désactivé : impossible d'y transférer du matériel.")
+    tags = []
+    for raw in asset_tags:
+        tag = str(raw).strip().upper()
+        if tag and tag not in tags:
+            tags.append(tag)
+    devices = []
+    problems = []
+    for tag in tags:
+        device = get_device(db, actor, tag)  # NotFound / Forbidden stop everything
+        if device.state == "on_loan":
+            problems.append(f"{tag} est en prêt")
+        elif device.state in workflow.FINAL_STATES:
+            problems.append(f"{tag} a quitté le stock ({device.state_label})")
+        elif device.site_id == to_site.id:
+            problems.append(f"{tag} est déjà à « {to_site.name} »")
+        devices.append(device)
+    if problems:
+        raise Conflict("Aucun appareil n'a été transféré : " + " ; ".join(problems) + ".", code="transfer_refused")
+    transfer = Transfer(to_site_id=to_site.id, to_site=to_site, user_id=actor.id, at=utcnow(), note=note or "")
+    db.add(transfer)
+    db.flush()
+    for device in devices:
+        from_site = device.site
+        db.add(TransferItem(transfer_id=transfer.id, device_id=device.id, from_site_id=from_site.id))
+        device.site_id = to_site.id
+        device.site = to_site
+        record_event(db, device, actor, "transfer", note=note,
+                     data={"transfer_id": transfer.id, "from_site": from_site.code, "to_site": to_site.code})
+    db.flush()
+    db.refresh(transfer)
+    return transfer
+
+
+def get_transfer(db: Session, actor, transfer_id: int) -> Transfer:
+    transfer = db.get(Transfer, transfer_id)
+    if transfer is None:
+        raise NotFound(f"Aucun transfert n° {transfer_id}.")
+    ids = site_ids(actor)
+    if ids is not None and transfer.to_site_id not in ids and not any(i.from_site_id in ids for i in transfer.items):
+        raise Forbidden("Ce transfert ne concerne aucun de vos sites.")
+    return transfer
