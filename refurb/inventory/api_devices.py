@@ -1,0 +1,1 @@
+"""API: devices, transitions, labels. (Being written.)"""

@@ -1,0 +1,1 @@
+"""API: stock and transfers. (Being written.)"""

@@ -1,0 +1,1 @@
+"""Device pages: /d/<tag>, creation (single, batch), list, labels. (Being written.)"""

@@ -1,0 +1,1 @@
+"""Stock per site, minimum levels, transfers. (Being written.)"""
