@@ -95,7 +95,8 @@ def db(app):
     """A session for arranging and checking data outside requests.
 
     It uses a deferred BEGIN (not the write lock), so requests made meanwhile can write;
-    call ``db.commit()`` after arranging and ``db.rollback()`` before re-reading."""
+    call ``db.commit()`` after arranging and ``db.rollback()`` before re-reading (SQLite keeps
+    the snapshot of an open transaction: ``expire_all()`` alone would re-read old rows)."""
     session = app.extensions["refurb.db"].session(write=False)
     yield session
     session.rollback()

@@ -65,7 +65,7 @@ def test_kiosk_token_made_before_role_change_is_refused(client, db, api_token):
 def test_token_last_use_is_recorded(client, db, api_token):
     headers = api_token("tech")
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    db.expire_all()
+    db.rollback()
     assert db.query(ApiToken).one().last_used_at is not None
 
 
