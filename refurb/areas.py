@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-AREAS = ("inventory", "refurbishment", "loans", "documents")
+AREAS = ("inventory", "refurbishment", "loans", "documents", "public")
 
 
 def _import_if_present(module: str):

@@ -191,3 +191,19 @@ def browser_login(page, live_server):
 pytest_plugins = sorted(
     f"fixtures_{p.stem[len('fixtures_'):]}" for p in __import__("pathlib").Path(__file__).parent.glob("fixtures_*.py")
 )
+
+
+@pytest.fixture
+def axe_check():
+    """Run axe-core (vendored) on the current page; fail on any WCAG 2 A/AA violation."""
+    from pathlib import Path
+    source = (Path(__file__).parent / "assets" / "axe.min.js").read_text()
+
+    def _check(page):
+        page.add_script_tag(content=source)
+        result = page.evaluate("""async () => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}});
+            return r.violations.map(v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(' | '));
+        }""")
+        assert result == [], "\n".join(result)
+    return _check

@@ -5,8 +5,11 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def test_login_and_scan_box(browser_login, live_server):
+def test_login_and_scan_box(page, browser_login, live_server, axe_check):
+    page.goto(f"{live_server}/login")
+    axe_check(page)
     page = browser_login("tech")
+    axe_check(page)
     assert page.get_by_role("heading", level=1).inner_text().startswith("Bonjour")
     # keyboard only: the skip link is the first stop
     page.keyboard.press("Tab")
@@ -18,6 +21,8 @@ def test_login_and_scan_box(browser_login, live_server):
     alert = page.get_by_role("alert")
     assert "CODE-INCONNU-42" in alert.inner_text()
     assert "Aucun appareil ni usager" in alert.inner_text()
+    axe_check(page)
+    page.screenshot(path="/tmp/refurb-scan.png", full_page=True)
 
 
 def test_wrong_password_message(page, live_server):
