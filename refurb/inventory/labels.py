@@ -49,6 +49,9 @@ MIN_BAR_MODULE_MM = 0.33
 #: Smallest QR module we accept, in mm (~3.5 dots on a 300 dpi label printer).
 MIN_QR_MODULE_MM = 0.30
 PDF_TITLE = "Étiquettes Refurb"
+#: Deflate the page streams: 1,000 L7160 labels give ~0.5 MB instead of
+#: ~3.3 MB, for ~0.1 s more (benchmarks/bench_labels.py).
+PAGE_COMPRESSION = True
 
 
 class LabelError(ValueError):
@@ -71,7 +74,8 @@ class LabelLayout:
     how we arrange the elements on one label.
 
     Positions are numbered from 1, left to right then top to bottom, as on
-    the makers' templates.
+    the makers' templates. (Corner radii are not recorded: we never print
+    label outlines.)
     """
 
     name: str
@@ -87,7 +91,6 @@ class LabelLayout:
     top_margin: float
     h_pitch: float  # from one label's left edge to the next one's
     v_pitch: float  # from one label's top edge to the next one's
-    corner_radius: float  # informative only: we never print outlines
     # --- arrangement on one label ------------------------------------------
     arrangement: str  # "stacked" or "qr-left", see _draw_label
     padding_x: float  # keep-clear border inside the label, left/right
@@ -148,19 +151,19 @@ class LabelLayout:
 
 
 def _sheet(name, display_name, *, columns, rows, width, height, left, top, h_pitch, v_pitch,
-           radius, **arrangement) -> LabelLayout:
+           **arrangement) -> LabelLayout:
     return LabelLayout(
         name=name, display_name=display_name, kind="sheet", page_width=210.0, page_height=297.0,
         columns=columns, rows=rows, label_width=width, label_height=height, left_margin=left,
-        top_margin=top, h_pitch=h_pitch, v_pitch=v_pitch, corner_radius=radius, **arrangement,
+        top_margin=top, h_pitch=h_pitch, v_pitch=v_pitch, **arrangement,
     )
 
 
-def _roll(name, display_name, *, width, height, radius, **arrangement) -> LabelLayout:
+def _roll(name, display_name, *, width, height, **arrangement) -> LabelLayout:
     return LabelLayout(
         name=name, display_name=display_name, kind="roll", page_width=width, page_height=height,
         columns=1, rows=1, label_width=width, label_height=height, left_margin=0.0, top_margin=0.0,
-        h_pitch=width, v_pitch=height, corner_radius=radius, **arrangement,
+        h_pitch=width, v_pitch=height, **arrangement,
     )
 
 
@@ -178,12 +181,15 @@ def _roll(name, display_name, *, width, height, radius, **arrangement) -> LabelL
 # * roll-62x29, Brother DK-11209: the QL printers cannot print the outer
 #   1.5 mm across the tape and 3 mm along it (brother_ql: 696 x 271 of
 #   732 x 341 dots at 300 dpi), hence a 2 x 3 mm padding. "stacked": Code
-#   128 full width (58 mm: module 0.44 mm; fits 155 modules), QR 14 mm
-#   (module 0.38 mm = 4.5 printer dots) and the text beside it.
+#   128 full width (58 mm: module 0.44 mm; fits 155 modules, i.e. 10 set-B
+#   characters or RF- + 12 digits), QR 14 mm (module 0.38 mm = 4.5 printer
+#   dots) and the text beside it.
 # * roll-57x32, Dymo 11354: unprintable 1.0 mm left/right and 1.5 mm
-#   top/bottom (DYMO LabelWriter media table); 1.5 mm padding, "stacked":
+#   top/bottom (media table of the DYMO LabelWriter Wireless, as documented
+#   by third parties; other LabelWriters may differ); 1.5 mm padding,
+#   "stacked":
 #   Code 128 over 54 mm (module 0.41 mm; fits 143 modules, i.e. 9 set-B
-#   characters or RF- + 9 digits), QR 18.8 mm (module 0.51 mm).
+#   characters or RF- + 10 digits), QR 18.8 mm (module 0.51 mm).
 # Avery L7651 (5 x 13, 38.1 x 21.2 mm) is left out: too small for a Code 128
 # at 0.33 mm plus a readable QR.
 LAYOUTS: dict[str, LabelLayout] = {
@@ -193,7 +199,7 @@ LAYOUTS: dict[str, LabelLayout] = {
             "avery-l7160",
             "Planche A4 Avery L7160 — 21 étiquettes 63,5 × 38,1 mm",
             columns=3, rows=7, width=63.5, height=38.1, left=7.2, top=15.15,
-            h_pitch=66.0, v_pitch=38.1, radius=3.0,
+            h_pitch=66.0, v_pitch=38.1,
             arrangement="stacked", padding_x=1.5, padding_y=1.5, barcode_height=11.0,
             qr_max=22.6, gap=1.5, tag_font_max=15.0, small_font=6.5,
         ),
@@ -201,21 +207,21 @@ LAYOUTS: dict[str, LabelLayout] = {
             "avery-l7163",
             "Planche A4 Avery L7163 — 14 étiquettes 99,1 × 38,1 mm",
             columns=2, rows=7, width=99.1, height=38.1, left=4.65, top=15.15,
-            h_pitch=101.6, v_pitch=38.1, radius=3.0,
+            h_pitch=101.6, v_pitch=38.1,
             arrangement="qr-left", padding_x=1.5, padding_y=1.5, barcode_height=13.0,
             qr_max=30.0, gap=2.0, tag_font_max=20.0, small_font=8.0,
         ),
         _roll(
             "roll-62x29",
             "Rouleau Brother DK-11209 — étiquette 62 × 29 mm",
-            width=62.0, height=29.0, radius=2.0,
+            width=62.0, height=29.0,
             arrangement="stacked", padding_x=2.0, padding_y=3.0, barcode_height=8.0,
             qr_max=14.0, gap=1.0, tag_font_max=14.0, small_font=6.5,
         ),
         _roll(
             "roll-57x32",
             "Rouleau Dymo 11354 — étiquette 57 × 32 mm",
-            width=57.0, height=32.0, radius=2.0,
+            width=57.0, height=32.0,
             arrangement="stacked", padding_x=1.5, padding_y=1.5, barcode_height=9.0,
             qr_max=18.8, gap=1.2, tag_font_max=14.0, small_font=6.5,
         ),
@@ -310,7 +316,11 @@ def _check(labels: list[Label], layout: LabelLayout) -> None:
             )
         if not isinstance(label.url, str) or not label.url:
             raise LabelError(f"Adresse (URL) manquante pour l'étiquette « {tag} ».")
-        if qr_size_modules(label.url) > qr_modules_max:
+        try:
+            qr_modules = qr_size_modules(label.url)
+        except ValueError:  # segno.DataOverflowError: beyond QR version 40
+            qr_modules = qr_modules_max + 1
+        if qr_modules > qr_modules_max:
             raise LabelError(
                 f"L'adresse de l'étiquette « {tag} » est trop longue pour le QR code "
                 f"du format « {layout.display_name} »."
@@ -357,7 +367,7 @@ def render_labels(labels: list[Label], layout: str = DEFAULT_LAYOUT, start: int 
     c = Canvas(
         buf,
         pagesize=spec.page_size,
-        pageCompression=1,
+        pageCompression=1 if PAGE_COMPRESSION else 0,
         initialFontName=fonts[0],
         initialFontSize=spec.small_font,
     )
@@ -369,7 +379,7 @@ def render_labels(labels: list[Label], layout: str = DEFAULT_LAYOUT, start: int 
 
     boxes = [spec.label_box(p) for p in range(1, spec.per_page + 1)]
     slot = start - 1
-    for i, label in enumerate(labels):
+    for label in labels:
         if slot == spec.per_page:
             c.showPage()
             slot = 0
