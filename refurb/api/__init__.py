@@ -24,7 +24,9 @@ def _authenticate():
     from ..extensions import get_db
     token = accounts.token_for_secret(get_db(), secret.strip())
     g.api_user = token.user
-    if accounts.token_needs_touch(token):
+    if accounts.token_needs_touch(token) and request.method not in ("GET", "HEAD", "OPTIONS"):
+        accounts.touch_token(get_db(), token.id)  # a writing request already holds the write lock
+    elif accounts.token_needs_touch(token):
         # A separate short write, so that reading requests stay read-only.
         with current_app.extensions["refurb.db"].session(write=True) as db:
             accounts.touch_token(db, token.id)

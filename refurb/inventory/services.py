@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES
@@ -205,10 +205,16 @@ def create_devices(db: Session, actor, spec: DeviceInput, serials: list[str], *,
     return created
 
 
-def get_device(db: Session, actor, asset_tag: str) -> Device:
-    """A device this user may see (its site is one of theirs, or they see the whole network)."""
+def get_device(db: Session, actor, asset_tag: str, *, for_update: bool = False) -> Device:
+    """A device this user may see (its site is one of theirs, or they see the whole network).
+
+    ``for_update`` locks its row until the commit (PostgreSQL; SQLite writers are serialised),
+    so two desks changing it at the same second are applied one after the other."""
     tag = (asset_tag or "").strip().upper()
-    device = db.scalar(select(Device).where(Device.asset_tag == tag)) if 0 < len(tag) <= 20 else None
+    stmt = select(Device).where(Device.asset_tag == tag)
+    if for_update:
+        stmt = stmt.with_for_update(of=Device).execution_options(populate_existing=True)
+    device = db.scalar(stmt) if 0 < len(tag) <= 20 else None
     if device is None:
         raise NotFound(f"Aucun appareil ne porte l'étiquette « {tag[:40]} ».")
     if actor is not None:
@@ -267,10 +273,15 @@ def allowed_next_states(db: Session, actor, device: Device) -> list[tuple[str, s
 SORTS = {
     "tag": Device.asset_tag, "-tag": Device.asset_tag.desc(),
     "updated": Device.updated_at, "-updated": Device.updated_at.desc(),
-    "created": Device.created_at, "-created": Device.created_at.desc(),
-    "category": Device.category, "state": Device.state,
-    "model": Device.model,
+    # Creation order is the id order: sorting on the primary key needs no extra index.
+    "created": Device.id, "-created": Device.id.desc(),
+    "category": Device.category, "-category": Device.category.desc(),
+    "state": Device.state, "-state": Device.state.desc(),
+    "model": Device.model, "-model": Device.model.desc(),
 }
+DEFAULT_SORT = "-created"
+# A count over a large search stops there: "plus de 10 000" is as useful as the exact number.
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -279,9 +290,16 @@ class DeviceFilter:
     site: str = ""
     state: str = ""
     category: str = ""
-    sort: str = "-updated"
+    sort: str = DEFAULT_SORT
     page: int = 1
     per_page: int = 50
+
+    def args(self, **changes) -> dict:
+        """The query string of this filter (defaults left out), with some values changed."""
+        values = {"q": self.q, "site": self.site, "state": self.state, "category": self.category,
+                  "sort": self.sort, "page": self.page, "per_page": self.per_page} | changes
+        defaults = {"sort": DEFAULT_SORT, "page": 1, "per_page": 50}
+        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
 
 
 def parse_filter(args) -> DeviceFilter:
@@ -292,15 +310,43 @@ def parse_filter(args) -> DeviceFilter:
             return default
     f = DeviceFilter(q=(args.get("q") or "").strip()[:120], site=(args.get("site") or "").strip().upper()[:32],
                      state=(args.get("state") or "").strip(), category=(args.get("category") or "").strip(),
-                     sort=args.get("sort") or "-updated", page=_int("page", 1, 1, 100000),
+                     sort=args.get("sort") or DEFAULT_SORT, page=_int("page", 1, 1, 100000),
                      per_page=_int("per_page", 50, 1, 200))
     if f.state and f.state not in workflow.STATES:
         raise Invalid(fields={"state": f"État inconnu : « {f.state[:40]} »."})
     if f.category and f.category not in CATEGORIES:
         raise Invalid(fields={"category": f"Catégorie inconnue : « {f.category[:40]} »."})
     if f.sort not in SORTS:
-        f.sort = "-updated"
+        f.sort = DEFAULT_SORT
     return f
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _starts_with(db: Session, column, prefix: str):
+    """``column`` starts with ``prefix``. On SQLite a range on the column's index is added (its LIKE
+    never uses an index); tags and serial numbers are stored upper-case, so byte order is right."""
+    condition = column.like(_escape_like(prefix) + "%", escape="\\")
+    if db.get_bind().dialect.name == "sqlite":
+        condition = and_(column >= prefix, column < prefix + "\uffff", condition)
+    return condition
+
+
+def search_condition(db: Session, q: str):
+    """Search-as-you-type: tag or serial number starting with the text (indexed), or brand/model
+    containing it. A full tag, or a bare number (123 → RF-000123), is one indexed lookup."""
+    text = q.strip()
+    upper = text.upper()
+    if looks_like_tag(upper):
+        return Device.asset_tag == upper
+    if text.isdigit() and len(text) <= 9:
+        tag = f"{get_setting(db, 'asset_tag_prefix')}-{int(text):06d}"
+        return or_(Device.asset_tag == tag, _starts_with(db, Device.serial_number, upper))
+    like = "%" + _escape_like(text.lower()) + "%"
+    return or_(_starts_with(db, Device.asset_tag, upper), _starts_with(db, Device.serial_number, upper),
+               func.lower(Device.brand).like(like, escape="\\"), func.lower(Device.model).like(like, escape="\\"))
 
 
 def device_query(db: Session, actor, f: DeviceFilter):
@@ -315,19 +361,21 @@ def device_query(db: Session, actor, f: DeviceFilter):
     if f.category:
         stmt = stmt.where(Device.category == f.category)
     if f.q:
-        q = f.q.upper()
-        if looks_like_tag(q):
-            stmt = stmt.where(Device.asset_tag == q)
-        else:
-            like = f"%{f.q.lower()}%"
-            stmt = stmt.where(or_(Device.asset_tag.like(f"%{q}%"), Device.serial_number.like(f"%{q}%"),
-                                  func.lower(Device.brand).like(like), func.lower(Device.model).like(like)))
+        stmt = stmt.where(search_condition(db, f.q))
     return stmt
 
 
-def list_devices(db: Session, actor, f: DeviceFilter) -> tuple[list[Device], int]:
+def count_devices(db: Session, stmt, cap: int | None = COUNT_CAP) -> int:
+    inner = stmt.with_only_columns(Device.id).order_by(None)
+    if cap:
+        inner = inner.limit(cap + 1)
+    return db.scalar(select(func.count()).select_from(inner.subquery()))
+
+
+def list_devices(db: Session, actor, f: DeviceFilter, *, cap: int | None = COUNT_CAP) -> tuple[list[Device], int]:
+    """One page of the filtered list and the total (at most ``cap`` + 1: "more than cap")."""
     stmt = device_query(db, actor, f)
-    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = count_devices(db, stmt, cap)
     items = list(db.scalars(stmt.order_by(SORTS[f.sort], Device.id.desc())
                             .offset((f.page - 1) * f.per_page).limit(f.per_page)))
     return items, total
@@ -356,14 +404,16 @@ class Shortage:
     available: int
 
 
-def shortages(db: Session, actor, site: Site | None = None) -> list[Shortage]:
+def shortages(db: Session, actor, site: Site | None = None, counts=None) -> list[Shortage]:
+    """Minimum levels not met; ``counts`` (rows of ``stock_counts``) saves a second count."""
     stmt = limit_to_user_sites(select(StockMinimum), StockMinimum.site_id, actor).where(StockMinimum.minimum > 0)
     if site is not None:
         stmt = stmt.where(StockMinimum.site_id == site.id)
     minimums = list(db.scalars(stmt))
     if not minimums:
         return []
-    counts = {(s, c, st): n for s, c, st, n in stock_counts(db, actor, site)}
+    rows = stock_counts(db, actor, site) if counts is None else counts
+    counts = {(s, c, st): n for s, c, st, n in rows}
     result = []
     for m in minimums:
         available = counts.get((m.site_id, m.category, m.state), 0)
@@ -396,12 +446,20 @@ def set_minimum(db: Session, actor, site: Site, category: str, state: str, minim
 
 def transfer_devices(db: Session, actor, to_site_code: str, asset_tags: list[str], note: str = "") -> Transfer:
     """Move devices to another site in one go: all of them or none."""
+    c = Checker({"to_site": to_site_code, "note": note})
+    to_site_code = c.text("to_site", "Le site de destination", max_len=32, required=True)
+    note = note.strip() if isinstance(note, str) else note
+    if not isinstance(note, str):
+        c.add("note", "La note doit être un texte.")
+    elif len(note) > 2000:
+        c.add("note", f"La note est trop longue ({len(note)} caractères, 2000 au maximum).")
     if not isinstance(asset_tags, list) or not asset_tags:
-        raise Invalid(fields={"asset_tags": "Scannez au moins un appareil à transférer."})
-    if len(asset_tags) > MAX_TRANSFER:
-        raise Invalid(fields={"asset_tags": f"{MAX_TRANSFER} appareils au plus par transfert."})
-    if len(note or "") > 2000:
-        raise Invalid(fields={"note": "La note est trop longue (2000 caractères au maximum)."})
+        c.add("asset_tags", "Scannez au moins un appareil à transférer.")
+    elif len(asset_tags) > MAX_TRANSFER:
+        c.add("asset_tags", f"{MAX_TRANSFER} appareils au plus par transfert.")
+    elif not all(isinstance(t, str) and 0 < len(t.strip()) <= 40 for t in asset_tags):
+        c.add("asset_tags", "Chaque appareil est désigné par son étiquette (texte, ex. RF-000123).")
+    c.done()
     to_site = get_site(db, to_site_code)
     if not to_site.active:
         raise Conflict(f"Le site « {to_site.name} » est désactivé : impossible d'y transférer du matériel.")
@@ -438,6 +496,64 @@ def transfer_devices(db: Session, actor, to_site_code: str, asset_tags: list[str
     return transfer
 
 
+MAX_BASKET = 200  # a basket kept in the session cookie: a few kilobytes at most
+
+
+def transfer_refusal(device: Device) -> str | None:
+    """Why this device cannot be moved now (French), or None."""
+    if device.state == "on_loan":
+        return f"{device.asset_tag} est en prêt : il ne peut pas être transféré avant son retour."
+    if device.state in workflow.FINAL_STATES:
+        return f"{device.asset_tag} a quitté le stock ({device.state_label}) : il ne peut plus être transféré."
+    return None
+
+
+def check_for_basket(db: Session, actor, code: str, basket: list[str]) -> Device:
+    """The device a scanned code names, if it may join this transfer basket; else a French refusal."""
+    from ..web.scan import normalise
+    code = normalise(code or "").strip()
+    if not code:
+        raise Invalid(fields={"code": "Scannez ou saisissez l'étiquette d'un appareil, puis appuyez sur Entrée."})
+    if len(code) > 120:
+        raise Invalid(fields={"code": "Ce code est trop long pour être une étiquette ou un numéro de série."})
+    device = find_by_code(db, actor, code)
+    if device is None:
+        raise NotFound(f"Aucun appareil ne correspond au code « {code[:40]} ». "
+                       "Vérifiez l'étiquette ou saisissez-la à la main.")
+    require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
+    reason = transfer_refusal(device)
+    if reason:
+        raise Conflict(reason, code="transfer_refused")
+    if device.asset_tag in basket:
+        raise Conflict(f"{device.asset_tag} est déjà dans le panier.", code="duplicate")
+    if len(basket) >= MAX_BASKET:
+        raise Conflict(f"Le panier est plein ({MAX_BASKET} appareils) : transférez-le, puis commencez-en un autre.",
+                       code="basket_full")
+    return device
+
+
+def basket_devices(db: Session, tags: list[str]) -> list[Device]:
+    """The devices of a basket, in the order they were scanned."""
+    if not tags:
+        return []
+    found = {d.asset_tag: d for d in db.scalars(select(Device).where(Device.asset_tag.in_(tags)))}
+    return [found[t] for t in tags if t in found]
+
+
+def list_transfers(db: Session, actor, *, page: int = 1, per_page: int = 50) -> tuple[list[Transfer], int]:
+    """Transfers to or from the user's sites, newest first."""
+    stmt = select(Transfer)
+    ids = site_ids(actor)
+    if ids is not None:
+        from_mine = select(TransferItem.id).where(TransferItem.transfer_id == Transfer.id,
+                                                  TransferItem.from_site_id.in_(ids or {-1}))
+        stmt = stmt.where(or_(Transfer.to_site_id.in_(ids or {-1}), from_mine.exists()))
+    total = db.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = list(db.scalars(stmt.order_by(Transfer.at.desc(), Transfer.id.desc())
+                            .offset((page - 1) * per_page).limit(per_page)))
+    return items, total
+
+
 def get_transfer(db: Session, actor, transfer_id: int) -> Transfer:
     transfer = db.get(Transfer, transfer_id)
     if transfer is None:
@@ -446,3 +562,43 @@ def get_transfer(db: Session, actor, transfer_id: int) -> Transfer:
     if ids is not None and transfer.to_site_id not in ids and not any(i.from_site_id in ids for i in transfer.items):
         raise Forbidden("Ce transfert ne concerne aucun de vos sites.")
     return transfer
+
+
+# --- labels --------------------------------------------------------------------------------
+
+def devices_for_labels(db: Session, actor, asset_tags: list[str]) -> list[Device]:
+    """The devices whose labels are asked for, in the order given (duplicates once)."""
+    from .labels import MAX_LABELS
+
+    tags = list(dict.fromkeys(str(t).strip().upper() for t in asset_tags if str(t).strip()))
+    if not tags:
+        raise Invalid(fields={"tag": "Choisissez au moins un appareil dont imprimer l'étiquette."})
+    if len(tags) > MAX_LABELS:
+        raise Invalid(fields={"tag": f"{len(tags)} étiquettes demandées : {MAX_LABELS} au plus par impression. "
+                                     "Imprimez en plusieurs fois."})
+    found: dict[str, Device] = {}
+    for i in range(0, len(tags), 500):
+        chunk = [t for t in tags[i:i + 500] if len(t) <= 20]
+        found |= {d.asset_tag: d for d in db.scalars(select(Device).where(Device.asset_tag.in_(chunk)))}
+    missing = [t for t in tags if t not in found]
+    if missing:
+        shown = ", ".join(f"« {t[:40]} »" for t in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise NotFound(f"Aucun appareil ne porte l'étiquette {shown}. Vérifiez les numéros d'inventaire.")
+    devices = [found[t] for t in tags]
+    for device in devices:
+        require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
+    return devices
+
+
+def label_line(device: Device) -> str:
+    """The short second line of a label: what the device is."""
+    return f"{device.category_label} — {device.title}" if device.brand or device.model else device.category_label
+
+
+def make_labels(db: Session, devices: list[Device], base_url: str):
+    from .labels import Label
+
+    network = get_setting(db, "network_name")
+    base = base_url.rstrip("/")
+    return [Label(asset_tag=d.asset_tag, url=f"{base}/d/{d.asset_tag}", network_name=network,
+                  line2=label_line(d)) for d in devices]
