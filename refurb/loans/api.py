@@ -1,0 +1,251 @@
+"""Loans routes of /api/v1: borrowers, loans (check-out, return, renewal, list), reservations."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from ..api import api_user, bp, json_body
+from ..api.openapi import SCHEMAS, operation, query
+from ..errors import Invalid, NotFound
+from ..extensions import get_db
+from ..accounts.scope import require_site
+from ..sites.services import get_site
+from . import borrowers as borrowers_svc
+from . import loans as loans_svc
+from . import reservations as bookings
+from .models import BORROWER_KINDS, DEPOSIT_METHODS, RETURN_CONDITIONS, Loan
+from .rules import today
+
+
+def borrower_json(b) -> dict:
+    return {
+        "card_number": b.card_number, "kind": b.kind, "first_name": b.first_name, "last_name": b.last_name,
+        "organisation": b.organisation, "phone": b.phone, "email": b.email, "home_site": b.home_site.code,
+        "referring_partner": b.referring_partner, "has_pin": b.has_pin,
+        "consent_at": b.consent_at.isoformat() if b.consent_at else None,
+        "blocked": b.blocked, "block_reason": b.block_reason, "created_at": b.created_at.isoformat(),
+    }
+
+
+def loan_json(loan: Loan, day=None) -> dict:
+    day = day or today()
+    return {
+        "id": loan.id, "asset_tag": loan.device.asset_tag, "category": loan.category,
+        "borrower_card": loan.borrower.card_number, "site": loan.site.code,
+        "start_on": loan.start_on.isoformat(), "due_on": loan.due_on.isoformat(),
+        "returned_at": loan.returned_at.isoformat() if loan.returned_at else None,
+        "state": loan.state(day), "days_late": loan.days_late(day), "renewals": loan.renewals,
+        "kit": loan.kit.code if loan.kit_id else None, "channel": loan.channel,
+        "deposit": ({"amount": f"{loan.deposit_amount:.2f}", "method": loan.deposit_method,
+                     "status": loan.deposit_status} if loan.deposit_amount is not None else None),
+        "return_condition": loan.return_condition, "return_note": loan.return_note or "",
+        "return_site": loan.return_site.code if loan.return_site_id else None,
+    }
+
+
+def reservation_json(r, day=None) -> dict:
+    day = day or today()
+    return {
+        "id": r.id, "borrower_card": r.borrower.card_number, "site": r.site.code,
+        "asset_tag": r.device.asset_tag if r.device_id else None, "category": r.category or r.device.category,
+        "start_on": r.start_on.isoformat(), "end_on": r.end_on.isoformat(),
+        "release_on": r.release_on.isoformat(), "status": r.effective_status(day), "note": r.note,
+    }
+
+
+def _deposit(data: dict):
+    raw = data.get("deposit")
+    if raw in (None, "", 0):
+        return None, None
+    if isinstance(raw, dict):
+        return raw.get("amount"), raw.get("method") or "cash"
+    if isinstance(raw, (int, float, str)) and not isinstance(raw, bool):
+        return str(raw), "cash"
+    raise Invalid(fields={"deposit": "Caution : un montant, ou un objet {\"amount\", \"method\"}."})
+
+
+@bp.post("/borrowers")
+def create_borrower():
+    db = get_db()
+    borrower = borrowers_svc.create_borrower(db, api_user(), json_body())
+    db.commit()
+    return jsonify(borrower_json(borrower)), 201
+
+
+@bp.get("/borrowers/<card_number>")
+def get_borrower(card_number: str):
+    db = get_db()
+    borrowers_svc.require_desk(api_user())
+    borrower = borrowers_svc.get_borrower(db, api_user(), card_number)
+    data = borrower_json(borrower)
+    data["open_loans"] = [loan_json(loan) for loan in loans_svc.borrower_loans(db, borrower, open_only=True)]
+    return jsonify(data)
+
+
+@bp.post("/loans")
+def create_loan():
+    db = get_db()
+    user = api_user()
+    data = json_body()
+    borrowers_svc.require_desk(user)
+    tag = data.get("asset_tag")
+    card = data.get("borrower_card")
+    errors = {}
+    if not isinstance(tag, str) or not tag.strip():
+        errors["asset_tag"] = "L'étiquette de l'appareil (asset_tag) est obligatoire."
+    if not isinstance(card, str) or not card.strip():
+        errors["borrower_card"] = "La carte de l'usager (borrower_card) est obligatoire."
+    if errors:
+        raise Invalid(fields=errors)
+    amount, method = _deposit(data)
+    accepted = data.get("rules_accepted", True)
+    if not isinstance(accepted, bool):
+        raise Invalid(fields={"rules_accepted": "rules_accepted : true ou false attendu."})
+    borrower = borrowers_svc.get_borrower(db, user, card, card_in_hand=True)
+    loans = loans_svc.check_out(db, user, borrower, [tag], due_on=data.get("due_on"),
+                                deposits={tag.strip().upper(): amount} if amount is not None else None,
+                                deposit_method=method, rules_accepted=accepted, channel="api")
+    db.commit()
+    return jsonify(loan_json(loans[0])), 201
+
+
+def _page_args():
+    def _int(name, default, lo, hi):
+        raw = request.args.get(name, default)
+        try:
+            return max(lo, min(hi, int(raw)))
+        except (TypeError, ValueError):
+            raise Invalid(fields={name: f"{name} : nombre entier attendu."}) from None
+    return _int("page", 1, 1, 100000), _int("per_page", 50, 1, 200)
+
+
+@bp.get("/loans")
+def list_loans():
+    page, per_page = _page_args()
+    items, total = loans_svc.list_loans(get_db(), api_user(), state=request.args.get("state") or None,
+                                        site_code=request.args.get("site") or None, page=page, per_page=per_page)
+    day = today()
+    return jsonify(items=[loan_json(loan, day) for loan in items], total=total, page=page, per_page=per_page)
+
+
+@bp.get("/loans/<int:loan_id>")
+def get_loan(loan_id: int):
+    return jsonify(loan_json(loans_svc.get_loan(get_db(), api_user(), loan_id)))
+
+
+@bp.post("/loans/<int:loan_id>/return")
+def return_loan(loan_id: int):
+    db = get_db()
+    user = api_user()
+    data = json_body()
+    borrowers_svc.require_desk(user)
+    site = None
+    if data.get("site"):
+        if not isinstance(data["site"], str):
+            raise Invalid(fields={"site": "Code de site attendu."})
+        site = get_site(db, data["site"], active_only=True)
+        require_site(user, site.id, f"le site « {site.name} »")
+        loan = db.get(Loan, loan_id)
+        if loan is None:
+            raise NotFound(f"Aucun prêt n° {loan_id}.")
+    else:
+        loan = loans_svc.get_loan(db, user, loan_id)
+    loans_svc.return_loan(db, user, loan, condition=data.get("condition"), note=data.get("note") or "",
+                          site=site, deposit_outcome=data.get("deposit_outcome"))
+    db.commit()
+    return jsonify(loan_json(loan))
+
+
+@bp.post("/loans/<int:loan_id>/renew")
+def renew_loan(loan_id: int):
+    db = get_db()
+    loan = loans_svc.get_loan(db, api_user(), loan_id)
+    loans_svc.renew(db, api_user(), loan)
+    db.commit()
+    return jsonify(loan_json(loan))
+
+
+@bp.post("/reservations")
+def create_reservation():
+    db = get_db()
+    booking = bookings.create_reservation(db, api_user(), json_body())
+    db.commit()
+    return jsonify(reservation_json(booking)), 201
+
+
+# --- OpenAPI ----------------------------------------------------------------------------------
+
+_S = {"type": "string"}
+_SN = {"type": "string", "nullable": True}
+SCHEMAS["Borrower"] = {"type": "object", "properties": {
+    "card_number": _S, "kind": {"type": "string", "enum": list(BORROWER_KINDS)}, "first_name": _S, "last_name": _S,
+    "organisation": _S, "phone": _SN, "email": _SN, "home_site": _S, "referring_partner": _S,
+    "has_pin": {"type": "boolean"}, "consent_at": _SN, "blocked": {"type": "boolean"}, "block_reason": _S,
+    "created_at": _S}}
+SCHEMAS["BorrowerInput"] = {"type": "object", "required": ["first_name", "last_name", "home_site"], "properties": {
+    "first_name": _S, "last_name": _S, "phone": {"type": "string", "description": "téléphone ou courriel requis"},
+    "email": _S, "home_site": {"type": "string", "description": "code du site de rattachement"},
+    "kind": {"type": "string", "enum": list(BORROWER_KINDS), "default": "resident"},
+    "organisation": _S, "referring_partner": _S,
+    "pin": {"type": "string", "pattern": "^[0-9]{4}$", "description": "code PIN de la borne (stocké haché)"},
+    "consent": {"type": "boolean", "description": "accord sur le règlement de prêt (daté)"}}}
+SCHEMAS["Loan"] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "asset_tag": _S, "category": _S, "borrower_card": _SN, "site": _S,
+    "start_on": {"type": "string", "format": "date"}, "due_on": {"type": "string", "format": "date"},
+    "returned_at": {"type": "string", "format": "date-time", "nullable": True},
+    "state": {"type": "string", "enum": ["open", "overdue", "closed"]}, "days_late": {"type": "integer"},
+    "renewals": {"type": "integer"}, "kit": _SN, "channel": _S,
+    "deposit": {"type": "object", "nullable": True, "properties": {"amount": _S, "method": _S, "status": _S}},
+    "return_condition": _SN, "return_note": _S, "return_site": _SN}}
+SCHEMAS["Reservation"] = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "borrower_card": _SN, "site": _S, "asset_tag": _SN, "category": _S,
+    "start_on": {"type": "string", "format": "date"}, "end_on": {"type": "string", "format": "date"},
+    "release_on": {"type": "string", "format": "date"},
+    "status": {"type": "string", "enum": ["active", "fulfilled", "cancelled", "no_show"]}, "note": _S}}
+
+_ref = {"$ref": "#/components/schemas/Loan"}
+operation("/borrowers", "post", "Inscrire un usager (renvoie son numéro de carte)",
+          body={"$ref": "#/components/schemas/BorrowerInput"}, response={"$ref": "#/components/schemas/Borrower"},
+          status="201", errors=("401", "403", "404", "409", "422"),
+          description="409 si un usager du même nom avec le même contact existe déjà.")
+operation("/borrowers/{card_number}", "get", "Un usager par son numéro de carte, avec ses prêts en cours",
+          response={"$ref": "#/components/schemas/Borrower"}, errors=("401", "403", "404"))
+operation("/loans", "post", "Prêter un appareil", status="201", response=_ref, body={
+    "type": "object", "required": ["asset_tag", "borrower_card"], "properties": {
+        "asset_tag": _S, "borrower_card": _S,
+        "due_on": {"type": "string", "format": "date", "description": "sinon selon les règles du site"},
+        "deposit": {"oneOf": [{"type": "number"}, {"type": "string"}, {"type": "object", "properties": {
+            "amount": {"oneOf": [{"type": "number"}, {"type": "string"}]},
+            "method": {"type": "string", "enum": list(DEPOSIT_METHODS)}}}]},
+        "rules_accepted": {"type": "boolean", "default": True,
+                           "description": "l'usager a accepté le règlement de prêt"}}},
+    errors=("401", "403", "404", "409", "422"),
+    description="409 quand l'appareil ne peut pas être prêté (déjà en prêt, hors du parc de prêt, réservé, "
+                "usager bloqué ou à sa limite) ; 403 quand il est à un site que l'utilisateur ne sert pas.")
+operation("/loans", "get", "Les prêts des sites de l'utilisateur", response={"type": "object", "properties": {
+    "items": {"type": "array", "items": _ref}, "total": {"type": "integer"}, "page": {"type": "integer"},
+    "per_page": {"type": "integer"}}},
+    parameters=[query("state", "open, overdue ou closed", {"type": "string", "enum": ["open", "overdue", "closed"]}),
+                query("site", "code du site de prêt"), query("page", "page (1…)", {"type": "integer"}),
+                query("per_page", "éléments par page (≤ 200)", {"type": "integer"})],
+    errors=("401", "403", "422"))
+operation("/loans/{loan_id}", "get", "Un prêt", response=_ref, errors=("401", "403", "404"),
+          parameters=[{"name": "loan_id", "in": "path", "required": True, "schema": {"type": "integer"}}])
+operation("/loans/{loan_id}/return", "post", "Enregistrer le retour d'un prêt", response=_ref, body={
+    "type": "object", "required": ["condition"], "properties": {
+        "condition": {"type": "string", "enum": list(RETURN_CONDITIONS)},
+        "note": {"type": "string", "description": "obligatoire si endommagé ou incomplet"},
+        "site": {"type": "string", "description": "site où l'appareil est rendu (sinon son site)"},
+        "deposit_outcome": {"type": "string", "enum": ["returned", "kept"]}}},
+    errors=("401", "403", "404", "409", "422"),
+    parameters=[{"name": "loan_id", "in": "path", "required": True, "schema": {"type": "integer"}}])
+operation("/loans/{loan_id}/renew", "post", "Prolonger un prêt (nouvelle date de retour)", response=_ref,
+          errors=("401", "403", "404", "409"),
+          parameters=[{"name": "loan_id", "in": "path", "required": True, "schema": {"type": "integer"}}])
+operation("/reservations", "post", "Réserver un appareil, ou un appareil d'une catégorie à un site",
+          status="201", response={"$ref": "#/components/schemas/Reservation"}, body={
+              "type": "object", "required": ["borrower_card", "start_on", "end_on"], "properties": {
+                  "asset_tag": _S, "category": _S, "site": _S, "borrower_card": _S,
+                  "start_on": {"type": "string", "format": "date"}, "end_on": {"type": "string", "format": "date"},
+                  "note": _S}},
+          errors=("401", "403", "404", "409", "422"))

@@ -1,0 +1,484 @@
+"""Check-out, return, renewal, lists of loans, overdue reminders, history.
+
+Each device moves through ``refurb.inventory.services.transition(..., via="loans")``, so every
+loan and every return is an event in the device's history, in the same transaction.
+Never two open loans for one device: the service checks, the database refuses (partial unique
+index ``uq_loans_open_device``), and a refused insert becomes the same 409 as the check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..accounts.scope import limit_to_user_sites, require_site, serves_site
+from ..db import utcnow
+from ..errors import Conflict, Invalid, NotFound
+from ..formatting import date_fr, money_fr
+from ..inventory.categories import CATEGORIES
+from ..inventory.models import Device
+from ..inventory.services import find_by_code, record_event, transition
+from ..sites.models import Site
+from ..sites.services import get_site
+from ..validation import Checker
+from . import borrowers as borrowers_svc
+from . import reservations as bookings
+from .models import DEPOSIT_METHODS, RETURN_CONDITIONS, Borrower, Kit, KitDevice, Loan
+from .rules import rules_for, site_rules, today
+
+MAX_BASKET = 60
+LOAN_STATES = {"open": "En cours", "overdue": "En retard", "closed": "Rendus"}
+
+
+def already_on_loan(device: Device, loan: Loan | None = None) -> Conflict:
+    since = f" depuis le {date_fr(loan.start_on)}, retour prévu le {date_fr(loan.due_on)}" if loan else ""
+    return Conflict(f"{device.asset_tag} est déjà en prêt{since} : enregistrez d'abord son retour.",
+                    code="on_loan")
+
+
+def open_loan_for(db: Session, device: Device) -> Loan | None:
+    return db.scalar(select(Loan).where(Loan.device_id == device.id, Loan.returned_at.is_(None)))
+
+
+def _lock_devices(db: Session, devices: list[Device]) -> None:
+    """PostgreSQL: take the devices' row locks (in id order) so that two desks lending the same
+    device wait for each other and the second one sees it on loan. SQLite: the writing request
+    already holds the database's write lock (BEGIN IMMEDIATE)."""
+    ids = sorted(d.id for d in devices)
+    if ids and db.get_bind().dialect.name == "postgresql":
+        db.execute(select(Device.id).where(Device.id.in_(ids)).order_by(Device.id).with_for_update()).all()
+        for device in devices:
+            db.refresh(device)
+
+
+@dataclass
+class Basket:
+    """What a check-out needs, checked and ready (or the French reasons why not)."""
+    devices: list[Device]
+    due: dict[int, date]
+    deposits: dict[int, Decimal]
+
+
+def _parse_tags(tags) -> list[str]:
+    if not isinstance(tags, (list, tuple)) or not tags:
+        raise Invalid(fields={"asset_tags": "Scannez au moins un appareil à prêter."})
+    if len(tags) > MAX_BASKET:
+        raise Invalid(fields={"asset_tags": f"{MAX_BASKET} appareils au plus par prêt."})
+    cleaned = [str(t).strip().upper() for t in tags if str(t).strip()]
+    twice = sorted({t for t in cleaned if cleaned.count(t) > 1})
+    if twice:
+        raise Invalid(fields={"asset_tags": f"Appareil scanné deux fois dans ce prêt : {', '.join(twice)}. "
+                                            "Retirez le doublon."}, code="scanned_twice")
+    if not cleaned:
+        raise Invalid(fields={"asset_tags": "Scannez au moins un appareil à prêter."})
+    return cleaned
+
+
+def lendability(db: Session, device: Device, site: Site | None, borrower: Borrower | None, *,
+                until: date | None = None) -> str | None:
+    """Why this device cannot be lent here and now (French), or None. Used to fill the basket."""
+    loan = open_loan_for(db, device)
+    if loan is not None or device.state == "on_loan":
+        return already_on_loan(device, loan).message
+    if device.state != "loan_pool":
+        return (f"{device.asset_tag} n'est pas dans le parc de prêt (état : {device.state_label}) : "
+                "un technicien doit d'abord l'y mettre.")
+    if site is not None and device.site_id != site.id:
+        return (f"{device.asset_tag} est rattaché au site « {device.site.name} », pas à « {site.name} » : "
+                "il se prête là-bas (ou faites d'abord un transfert).")
+    if borrower is not None:
+        day = today()
+        until = until or rules_for(db, device.site_id, borrower.kind, device.category).due_on(day)
+        holds = bookings.device_holds(db, device, day, until, other_than=borrower.id)
+        if holds:
+            h = holds[0]
+            return (f"{device.asset_tag} est réservé pour un autre usager du {date_fr(h.start_on)} au "
+                    f"{date_fr(h.end_on)} : prêtez un autre appareil.")
+    return None
+
+
+def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None = None, due_on=None,
+              deposits: dict | None = None, deposit_method: str | None = None, rules_accepted: bool = False,
+              channel: str = "desk", kit: Kit | None = None) -> list[Loan]:
+    """Lend devices to a borrower: all of them, or none with every reason why not.
+
+    ``site``: where the desk is (the devices must belong to it); None = each device's own site.
+    ``due_on``: a date (or ISO text) for every device, else each device's rule.
+    ``deposits``: asset tag → amount; ``deposit_method`` for all of them.
+    """
+    if channel != "kiosk":
+        borrowers_svc.require_desk(actor)
+    tags = _parse_tags(tags)
+    c = Checker({"due_on": due_on, "deposit_method": deposit_method})
+    due_override = c.day("due_on", "La date de retour")
+    method = c.choice("deposit_method", "Le moyen de paiement de la caution", DEPOSIT_METHODS, required=False)
+    amounts: dict[str, Decimal] = {}
+    for tag, raw in (deposits or {}).items():
+        tag_key = str(tag).strip().upper()
+        if tag_key not in tags:
+            c.add(f"deposit.{tag_key}", f"Caution pour {tag_key}, qui n'est pas dans ce prêt.")
+            continue
+        checker = Checker({"a": raw})
+        value = checker.money("a", f"La caution de {tag_key}", max_value=Decimal("5000"))
+        if checker.errors:
+            c.add(f"deposit.{tag_key}", checker.errors["a"])
+        elif value:
+            amounts[tag_key] = value.quantize(Decimal("0.01"))
+    c.done()
+    if borrower.anonymised_at is not None:
+        raise NotFound("Cet usager a été anonymisé : il faut une nouvelle inscription.")
+    if borrower.blocked:
+        raise Conflict(f"Prêt impossible : {borrower.full_name} est bloqué(e) — {borrower.block_reason}. "
+                       "Voyez avec un responsable pour lever le blocage.", code="blocked")
+    if borrower.consent_at is None and not rules_accepted:
+        raise Invalid("L'usager doit d'abord accepter le règlement de prêt.",
+                      fields={"rules_accepted": "Faites accepter le règlement de prêt (case à cocher)."},
+                      code="rules_not_accepted")
+    if amounts and not method:
+        method = "cash"
+
+    devices: list[Device] = []
+    missing = []
+    for tag in tags:
+        device = find_by_code(db, actor, tag)
+        if device is None:
+            missing.append(tag)
+        else:
+            devices.append(device)
+    if missing:
+        raise NotFound(f"Aucun appareil ne porte l'étiquette : {', '.join(missing)}.")
+    for device in devices:  # 403 before anything else when a device is at a site the user does not serve
+        require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
+    _lock_devices(db, devices)
+    bookings.release_no_shows(db)
+
+    problems = []
+    for device in devices:
+        reason = lendability(db, device, site, borrower)
+        if reason:
+            problems.append(reason)
+            continue
+        in_kit = db.scalar(select(KitDevice).where(KitDevice.device_id == device.id))
+        if in_kit is not None and (kit is None or in_kit.kit_id != kit.id) and in_kit.kit.active:
+            problems.append(f"{device.asset_tag} fait partie du kit « {in_kit.kit.name} » ({in_kit.kit.code}) : "
+                            "scannez le code du kit pour le prêter en entier.")
+    if problems:
+        code = "on_loan" if any("déjà en prêt" in p for p in problems) else "not_lendable"
+        raise Conflict(_join(problems), code=code)
+
+    day = today()
+    lend_site_id = site.id if site is not None else devices[0].site_id
+    if site is None and len({d.site_id for d in devices}) > 1:
+        raise Conflict("Ces appareils sont rattachés à des sites différents : prêtez-les depuis leur site.")
+    due: dict[int, date] = {}
+    errors = {}
+    for device in devices:
+        rules = rules_for(db, lend_site_id, borrower.kind, device.category)
+        if due_override is not None:
+            if due_override < day:
+                errors["due_on"] = f"La date de retour ({date_fr(due_override)}) est déjà passée."
+            elif due_override > rules.latest_due(day):
+                errors["due_on"] = (f"La date de retour ({date_fr(due_override)}) dépasse la durée maximale d'un prêt "
+                                    f"({rules.max_days} jours) : au plus tard le {date_fr(rules.latest_due(day))}.")
+            due[device.id] = due_override
+        else:
+            due[device.id] = rules.due_on(day)
+    if errors:
+        raise Invalid(fields=errors, code="bad_due_date")
+    held = [lendability(db, d, site, borrower, until=due[d.id]) for d in devices]
+    if any(held):
+        raise Conflict(_join([h for h in held if h]), code="reserved")
+
+    limit = rules_for(db, lend_site_id, borrower.kind, devices[0].category).max_devices
+    out_now = db.scalar(select(func.count()).select_from(Loan).where(Loan.borrower_id == borrower.id,
+                                                                     Loan.returned_at.is_(None))) or 0
+    if out_now + len(devices) > limit:
+        raise Conflict(f"Limite atteinte : {borrower.full_name} peut emprunter {limit} appareil(s) à la fois "
+                       f"({borrower.kind_label.lower()}) et en a déjà {out_now} ; ce prêt en ajouterait "
+                       f"{len(devices)}.", code="limit")
+
+    # Bookings of others for the category (not for a given device) keep enough devices on the shelf.
+    by_category: dict[str, list[Device]] = {}
+    for device in devices:
+        by_category.setdefault(device.category, []).append(device)
+    for category, group in by_category.items():
+        end = max(due[d.id] for d in group)
+        left, wanted = bookings.category_shortfall(db, lend_site_id, category, day, end, other_than=borrower.id,
+                                                   taking=len(group))
+        if left < wanted:
+            raise Conflict(f"{CATEGORIES[category]} : les appareils restants sont réservés par d'autres usagers "
+                           f"({wanted} réservation(s) sur la période) ; ce prêt les en priverait.",
+                           code="reserved")
+
+    now = utcnow()
+    loans = []
+    try:
+        for device in devices:
+            amount = amounts.get(device.asset_tag)
+            loan = Loan(device_id=device.id, device=device, borrower_id=borrower.id, borrower=borrower,
+                        site_id=lend_site_id, kit_id=kit.id if kit else None, category=device.category,
+                        borrower_kind=borrower.kind, channel=channel, started_at=now, start_on=day,
+                        due_on=due[device.id], renewals=0, rules_accepted_at=now,
+                        deposit_amount=amount, deposit_method=method if amount else None,
+                        deposit_status="held" if amount else None, lent_by_id=actor.id, return_note="")
+            db.add(loan)
+            db.flush()
+            transition(db, actor, device, "on_loan", via="loans", action="loan",
+                       note=f"Prêt n° {loan.id}, retour prévu le {date_fr(loan.due_on)}"
+                            + (f", caution {money_fr(amount)}" if amount else ""),
+                       data={"loan_id": loan.id, "borrower_id": borrower.id, "due_on": loan.due_on.isoformat(),
+                             "kit": kit.code if kit else None})
+            bookings.fulfil_for(db, borrower, device, loan, lend_site_id, loan.due_on)
+            loans.append(loan)
+        db.flush()
+    except IntegrityError as err:
+        if "uq_loans_open_device" in str(err.orig) or "loans.device_id" in str(err.orig):
+            raise already_on_loan(devices[len(loans)] if len(loans) < len(devices) else devices[0]) from err
+        raise
+    if rules_accepted:
+        borrowers_svc.record_consent(borrower)
+    borrowers_svc.touch(borrower)
+    db.flush()
+    return loans
+
+
+def _join(problems: list[str]) -> str:
+    if len(problems) == 1:
+        return "Prêt impossible : " + problems[0]
+    return "Prêt impossible, rien n'a été prêté : " + " ; ".join(problems)
+
+
+# --- return -----------------------------------------------------------------------------------
+
+def get_loan(db: Session, actor, loan_id: int) -> Loan:
+    borrowers_svc.require_desk(actor)
+    loan = db.get(Loan, loan_id)
+    if loan is None:
+        raise NotFound(f"Aucun prêt n° {loan_id}.")
+    if not (serves_site(actor, loan.site_id) or serves_site(actor, loan.device.site_id)):
+        require_site(actor, loan.site_id, f"le prêt n° {loan.id}")
+    return loan
+
+
+def loan_for_code(db: Session, code: str) -> tuple[Device | None, Loan | None]:
+    device = find_by_code(db, None, code)
+    if device is None:
+        return None, None
+    return device, open_loan_for(db, device)
+
+
+def return_loan(db: Session, actor, loan: Loan, *, condition, note: str = "", site: Site | None = None,
+                deposit_outcome: str | None = None, channel: str = "desk") -> Loan:
+    """Take a device back: complete → loan pool; damaged or missing accessory → repairs (with a note).
+
+    ``site``: where it is brought back (default: the device's site). Another site takes it only
+    when its rules accept returns from other sites; the device then belongs to that site."""
+    if channel != "kiosk":
+        borrowers_svc.require_desk(actor)
+    c = Checker({"condition": condition, "note": note, "deposit_outcome": deposit_outcome})
+    condition = c.choice("condition", "L'état au retour", RETURN_CONDITIONS)
+    note = c.text("note", "La note", max_len=2000) or ""
+    outcome = c.choice("deposit_outcome", "La caution", {"returned": "", "kept": ""}, required=False)
+    if condition in ("damaged", "incomplete") and not note:
+        c.add("note", "Décrivez le dommage ou l'accessoire manquant (note obligatoire).")
+    c.done()
+    device = loan.device
+    if loan.returned_at is not None:
+        raise Conflict(f"{device.asset_tag} n'est pas en prêt : ce prêt a déjà été rendu le "
+                       f"{date_fr(loan.returned_at)}.", code="not_on_loan")
+    _lock_devices(db, [device])
+    db.refresh(loan)
+    if loan.returned_at is not None:
+        raise Conflict(f"{device.asset_tag} vient d'être rendu par ailleurs : rien à faire.", code="not_on_loan")
+    here = site or device.site
+    if here.id != device.site_id:
+        require_site(actor, here.id, f"le site « {here.name} »")
+        if not site_rules(db, here.id).accept_other_site_returns:
+            raise Conflict(f"« {here.name} » ne reprend pas le matériel des autres sites : {device.asset_tag} "
+                           f"se rend à « {device.site.name} ».", code="other_site")
+        from_site = device.site
+        device.site_id, device.site = here.id, here
+        record_event(db, device, actor, "transfer", note=f"Rendu à « {here.name} » (prêt n° {loan.id})",
+                     data={"from_site": from_site.code, "to_site": here.code, "via": "loan_return",
+                           "loan_id": loan.id})
+    to_state = "loan_pool" if condition == "complete" else "repairing"
+    label = RETURN_CONDITIONS[condition]
+    transition(db, actor, device, to_state, via="loans", action="loan_return",
+               note=f"Retour du prêt n° {loan.id} : {label.lower()}" + (f" — {note}" if note else ""),
+               data={"loan_id": loan.id, "condition": condition})
+    loan.returned_at = utcnow()
+    loan.return_site_id = here.id
+    loan.return_condition = condition
+    loan.return_note = note
+    loan.returned_by_id = actor.id
+    if loan.deposit_status == "held":
+        loan.deposit_status = outcome or "returned"
+    if loan.borrower.anonymised_at is None:
+        borrowers_svc.touch(loan.borrower)
+    db.flush()
+    return loan
+
+
+def return_kit(db: Session, actor, kit: Kit, present_tags: list[str], *, condition: str, note: str = "",
+               site: Site | None = None, partial: bool = False) -> list[Loan]:
+    """Return a kit as one. Missing devices are named; a partial return needs ``partial``."""
+    out = list(db.scalars(select(Loan).where(Loan.kit_id == kit.id, Loan.returned_at.is_(None))
+                          .order_by(Loan.id)))
+    if not out:
+        raise Conflict(f"Le kit « {kit.name} » n'est pas en prêt.", code="not_on_loan")
+    present = {str(t).strip().upper() for t in present_tags if str(t).strip()}
+    missing = [loan for loan in out if loan.device.asset_tag not in present]
+    if missing and not partial:
+        names = ", ".join(f"{loan.device.asset_tag} ({loan.device.title})" for loan in missing)
+        raise Conflict(f"Il manque {len(missing)} appareil(s) du kit « {kit.name} » : {names}. Retrouvez-les, "
+                       "ou validez un retour partiel (ils resteront en prêt).", code="kit_incomplete")
+    returned = []
+    for loan in out:
+        if loan not in missing:
+            returned.append(return_loan(db, actor, loan, condition=condition, note=note, site=site))
+    if not returned:
+        raise Invalid(fields={"present": "Aucun appareil du kit n'a été coché comme rendu."})
+    return returned
+
+
+# --- renewal ----------------------------------------------------------------------------------
+
+def renew(db: Session, actor, loan: Loan) -> Loan:
+    borrowers_svc.require_desk(actor)
+    device = loan.device
+    if loan.returned_at is not None:
+        raise Conflict(f"Ce prêt de {device.asset_tag} est terminé (rendu le {date_fr(loan.returned_at)}).",
+                       code="not_on_loan")
+    borrower = loan.borrower
+    if borrower.blocked:
+        raise Conflict(f"Prolongation refusée : {borrower.full_name} est bloqué(e) — {borrower.block_reason}.",
+                       code="blocked")
+    rules = rules_for(db, loan.site_id, loan.borrower_kind, loan.category)
+    if loan.renewals >= rules.max_renewals:
+        raise Conflict(f"Prolongation refusée : ce prêt a déjà été prolongé {loan.renewals} fois, le maximum "
+                       f"à « {loan.site.name} » est {rules.max_renewals}. Le matériel doit être rendu.",
+                       code="renewal_limit")
+    day = today()
+    new_due = min(max(loan.due_on, day) + timedelta(days=rules.loan_days), rules.latest_due(day))
+    if new_due <= loan.due_on:
+        raise Conflict("Prolongation refusée : la date de retour est déjà la plus tardive permise.",
+                       code="renewal_limit")
+    holds = bookings.device_holds(db, device, loan.due_on + timedelta(days=1), new_due, other_than=borrower.id)
+    if holds:
+        h = holds[0]
+        raise Conflict(f"Prolongation refusée : {device.asset_tag} est réservé par un autre usager à partir du "
+                       f"{date_fr(h.start_on)}. Il doit être rendu le {date_fr(loan.due_on)}.", code="reserved")
+    left, wanted = bookings.category_shortfall(db, loan.site_id, loan.category, loan.due_on + timedelta(days=1),
+                                               new_due, other_than=borrower.id, taking=0)
+    if left < wanted:
+        raise Conflict(f"Prolongation refusée : les {CATEGORIES[loan.category].lower()}s de « {loan.site.name} » "
+                       "sont réservé(e)s par d'autres usagers sur la période.", code="reserved")
+    old = loan.due_on
+    loan.due_on = new_due
+    loan.renewals += 1
+    record_event(db, device, actor, "loan_renew",
+                 note=f"Prêt n° {loan.id} prolongé du {date_fr(old)} au {date_fr(new_due)}",
+                 data={"loan_id": loan.id, "from": old.isoformat(), "to": new_due.isoformat()})
+    borrowers_svc.touch(borrower)
+    db.flush()
+    return loan
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+def loan_query(db: Session, actor, *, state: str | None = None, site_code: str | None = None):
+    borrowers_svc.require_desk(actor)
+    c = Checker({"state": state})
+    state = c.choice("state", "L'état", LOAN_STATES, required=False)
+    c.done()
+    stmt = limit_to_user_sites(select(Loan), Loan.site_id, actor)
+    if site_code:
+        site = db.scalar(select(Site).where(Site.code == site_code.strip().upper()[:32]))
+        if site is None:
+            raise Invalid(fields={"site": f"Site inconnu : « {site_code[:32]} »."})
+        require_site(actor, site.id, f"le site « {site.name} »")
+        stmt = stmt.where(Loan.site_id == site.id)
+    day = today()
+    if state == "open":
+        stmt = stmt.where(Loan.returned_at.is_(None))
+    elif state == "overdue":
+        stmt = stmt.where(Loan.returned_at.is_(None), Loan.due_on < day)
+    elif state == "closed":
+        stmt = stmt.where(Loan.returned_at.is_not(None))
+    return stmt, state
+
+
+def list_loans(db: Session, actor, *, state: str | None = None, site_code: str | None = None, page: int = 1,
+               per_page: int = 50) -> tuple[list[Loan], int]:
+    stmt, state = loan_query(db, actor, state=state, site_code=site_code)
+    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    order = (Loan.due_on, Loan.id) if state in ("open", "overdue") else (Loan.started_at.desc(), Loan.id.desc())
+    items = list(db.scalars(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page)))
+    return items, total
+
+
+def overdue(db: Session, actor, site: Site | None = None) -> list[Loan]:
+    stmt, _ = loan_query(db, actor, state="overdue", site_code=site.code if site else None)
+    return list(db.scalars(stmt.order_by(Loan.due_on, Loan.id)))
+
+
+def due_today(db: Session, actor, site: Site) -> list[Loan]:
+    stmt, _ = loan_query(db, actor, state="open", site_code=site.code)
+    return list(db.scalars(stmt.where(Loan.due_on == today()).order_by(Loan.id)))
+
+
+def borrower_loans(db: Session, borrower: Borrower, *, open_only: bool = False) -> list[Loan]:
+    stmt = select(Loan).where(Loan.borrower_id == borrower.id)
+    if open_only:
+        stmt = stmt.where(Loan.returned_at.is_(None))
+    return list(db.scalars(stmt.order_by(Loan.returned_at.is_not(None), Loan.started_at.desc(), Loan.id.desc())))
+
+
+def device_loans(db: Session, device: Device) -> list[Loan]:
+    return list(db.scalars(select(Loan).where(Loan.device_id == device.id)
+                           .order_by(Loan.started_at.desc(), Loan.id.desc())))
+
+
+def reminder(loan: Loan, network_name: str) -> dict:
+    """A reminder letter / e-mail ready to send for an overdue loan."""
+    b, d = loan.borrower, loan.device
+    late = loan.days_late(today())
+    site = loan.site
+    subject = f"Rappel : retour du matériel emprunté ({d.category_label} {d.asset_tag})"
+    lines = [
+        f"Bonjour {b.full_name},",
+        "",
+        f"Le {date_fr(loan.start_on)}, vous avez emprunté à « {site.name} » le matériel suivant : "
+        f"{d.category_label} {d.title} (n° {d.asset_tag}).",
+        f"Il devait être rendu le {date_fr(loan.due_on)}, soit il y a {late} jour{'s' if late > 1 else ''}.",
+        "",
+        "Merci de le rapporter dès que possible, aux heures d'ouverture"
+        + (f" ({site.opening_hours})" if site.opening_hours else "") + ".",
+        "Si vous en avez encore besoin, contactez-nous : une prolongation est parfois possible.",
+        "D'autres habitants attendent ce matériel : merci pour eux.",
+        "",
+        "Bien cordialement,",
+        f"L'équipe de « {site.name} »",
+        network_name,
+    ]
+    contact = ", ".join(p for p in (site.phone, site.email, site.full_address) if p)
+    if contact:
+        lines.append(contact)
+    return {"subject": subject, "body": "\n".join(lines), "to": b.email or "", "phone": b.phone or "",
+            "days_late": late}
+
+
+def counts_by_site(db: Session, actor) -> dict[int, dict[str, int]]:
+    day = today()
+    stmt = limit_to_user_sites(select(Loan.site_id, func.count()), Loan.site_id, actor).where(
+        Loan.returned_at.is_(None), Loan.due_on < day).group_by(Loan.site_id)
+    return {site_id: {"overdue": n} for site_id, n in db.execute(stmt)}
+
+
+def site_for_code(db: Session, code: str) -> Site:
+    return get_site(db, code, active_only=True)
