@@ -125,6 +125,7 @@ def seed_realistic(db: Session, ctx: dict) -> None:
     tech = users.get("technicien")
     manager = users.get("gestionnaire") or users.get("admin")
     now = utcnow()
+    transfers = []
     for category, index, site_code, steps, origin in SCENARIOS:
         brand, model, specs = CATALOGUE[category][index]
         actor = tech if tech is not None and site_code in {s.code for s in tech.sites} else manager
@@ -136,9 +137,11 @@ def seed_realistic(db: Session, ctx: dict) -> None:
         for step in steps:
             try:
                 if isinstance(step, tuple):
-                    services.transfer_devices(db, manager, step[1], [device.asset_tag], note="Tournée de livraison")
+                    transfer = services.transfer_devices(db, manager, step[1], [device.asset_tag],
+                                                         note="Tournée de livraison")
                     events.append(db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
                                              .order_by(DeviceEvent.id.desc()).limit(1)).one())
+                    transfers.append((transfer, events[-1]))
                 else:
                     events.append(services.transition(db, manager if step == "lost" else actor, device, step,
                                                       note=NOTES.get(step, "")))
@@ -151,6 +154,8 @@ def seed_realistic(db: Session, ctx: dict) -> None:
             at += timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5))
         device.created_at = events[0].at
         device.updated_at = events[-1].at
+    for transfer, event in transfers:
+        transfer.at = event.at
     db.flush()
     for site_code, category, state, minimum in MINIMUMS:
         if site_code in sites:

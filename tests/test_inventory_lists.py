@@ -1,0 +1,142 @@
+"""The device list: search-as-you-type, filters, sorting, pagination, HTMX partials, CSV export,
+and text with HTML or formulas shown harmless everywhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from conftest import csrf_token
+
+HTMX = {"HX-Request": "true", "HX-Target": "devices-results"}
+NASTY = '<script>alert("x")</script>'
+
+
+@pytest.fixture
+def stock(make_device):
+    return {
+        "thinkpad": make_device(brand="Lenovo", model="ThinkPad T480", serial_number="PF1ABC"),
+        "latitude": make_device(brand="Dell", model="Latitude 5490", serial_number="DL-778", state="ready"),
+        "tablet": make_device(category="tablet", brand="Samsung", model="Galaxy Tab A8", state="loan_pool"),
+        "other": make_device(site="EPN-B", brand="Lenovo", model="ThinkPad X270", serial_number="PF9XYZ"),
+        "bus": make_device(site="BUS", category="router", brand="Huawei", model="E5576"),
+    }
+
+
+def _tags(html: str, stock: dict) -> set[str]:
+    return {name for name, tag in stock.items() if f">{tag}</a>" in html}
+
+
+def test_list_is_limited_to_my_sites(client, login_as, stock):
+    login_as("tech")  # EPN-A only
+    html = client.get("/devices").get_data(as_text=True)
+    assert _tags(html, stock) == {"thinkpad", "latitude", "tablet"}
+    assert "3 appareils" in html
+
+
+def test_network_roles_see_every_site_and_filter_by_site(app, client, login_as, stock):
+    login_as("manager")
+    assert _tags(client.get("/devices").get_data(as_text=True), stock) == set(stock)
+    assert _tags(client.get("/devices?site=EPN-B").get_data(as_text=True), stock) == {"other"}
+    assert _tags(client.get("/devices?site=epn-b").get_data(as_text=True), stock) == {"other"}
+    response = client.get("/devices?site=NOWHERE")
+    assert response.status_code == 422 and "Site inconnu" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("q=thinkpad", {"thinkpad", "other"}),  # model, any case
+    ("q=lenovo", {"thinkpad", "other"}),  # brand
+    ("q=pf", {"thinkpad", "other"}),  # serial number prefix
+    ("q=dl-7", {"latitude"}),
+    ("q=RF-00000", {"thinkpad", "latitude", "tablet", "other", "bus"}),  # tag prefix
+    ("q=1", {"thinkpad"}),  # a bare number is a tag number
+    ("q=%25", set()),  # LIKE wildcards are taken literally
+    ("q=_", set()),
+    ("state=ready", {"latitude"}),
+    ("category=tablet", {"tablet"}),
+    ("category=laptop&state=received", {"thinkpad", "other"}),
+])
+def test_search_and_filters(client, login_as, stock, query, expected):
+    login_as("admin")
+    assert _tags(client.get(f"/devices?{query}").get_data(as_text=True), stock) == expected
+
+
+def test_exact_tag_search(client, login_as, stock):
+    login_as("admin")
+    html = client.get(f"/devices?q={stock['tablet'].lower()}").get_data(as_text=True)
+    assert _tags(html, stock) == {"tablet"}
+
+
+def test_bad_filters_are_refused_in_french(client, login_as):
+    login_as("tech")
+    for query, message in (("state=broken", "État inconnu"), ("category=rocket", "Catégorie inconnue")):
+        response = client.get(f"/devices?{query}")
+        assert response.status_code == 422 and message in response.get_data(as_text=True)
+    # nonsense paging and sorting fall back to the defaults
+    assert client.get("/devices?page=abc&per_page=-3&sort=drop").status_code == 200
+
+
+def test_htmx_partial_sorting_and_pagination(client, login_as, make_device):
+    tags = [make_device(model=f"Modèle {i:02d}") for i in range(5)]
+    login_as("tech")
+    partial = client.get("/devices?per_page=2", headers=HTMX)
+    html = partial.get_data(as_text=True)
+    assert "<html" not in html and "<table" in html  # the results only
+    assert f">{tags[4]}</a>" in html and f">{tags[3]}</a>" in html and f">{tags[2]}</a>" not in html  # newest first
+    assert "Page 1 sur 3" in html
+    assert 'href="/devices?page=2&amp;per_page=2"' in html and 'hx-push-url="true"' in html
+    page3 = client.get("/devices?per_page=2&page=3", headers=HTMX).get_data(as_text=True)
+    assert f">{tags[0]}</a>" in page3 and "Précédente" in page3 and "Suivante" not in page3
+    ascending = client.get("/devices?sort=tag&per_page=2", headers=HTMX).get_data(as_text=True)
+    assert f">{tags[0]}</a>" in ascending and 'aria-sort="ascending"' in ascending
+    # a history restore (back button with an empty cache) gets the full page
+    full = client.get("/devices?per_page=2", headers=HTMX | {"HX-History-Restore-Request": "true"})
+    assert "<html" in full.get_data(as_text=True)
+
+
+def test_filter_chips_remove_one_filter(client, login_as, stock):
+    login_as("tech")
+    html = client.get("/devices?state=ready&category=laptop").get_data(as_text=True)
+    assert "État : Prêt (reconditionné) ✕" in html
+    assert 'href="/devices?category=laptop"' in html  # the chip's link drops "state"
+
+
+def test_csv_export_of_the_filtered_list(client, login_as, stock):
+    login_as("tech")
+    response = client.get("/devices.csv?category=laptop")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:4] == ["Étiquette", "Catégorie", "Marque", "Modèle"]
+    assert {r[0] for r in rows[1:]} == {stock["thinkpad"], stock["latitude"]}
+    assert any(r[2] == "Dell" and r[6] == "Prêt (reconditionné)" and r[5] == "EPN A" for r in rows[1:])
+
+
+def test_csv_neutralises_formulas_and_keeps_text(client, login_as, make_device):
+    tag = make_device(brand="=HYPERLINK(\"http://evil\")", model="+33 6", serial_number="@SUM(A1)",
+                      notes="-2+3", condition=NASTY)
+    login_as("tech")
+    rows = list(csv.reader(io.StringIO(client.get("/devices.csv").get_data(as_text=True).lstrip("\ufeff")),
+                           delimiter=";"))
+    row = next(r for r in rows if r[0] == tag)
+    assert row[2] == "'=HYPERLINK(\"http://evil\")" and row[3] == "'+33 6" and row[4] == "'@SUM(A1)"
+    assert row[11] == "'-2+3" and row[10] == NASTY  # plain text in a CSV: nothing to escape
+
+
+def test_html_in_every_field_is_shown_escaped(client, login_as, make_device):
+    tag = make_device(brand=NASTY, model=NASTY, serial_number="<b>SN</b>", notes=NASTY, condition=NASTY,
+                      specs={"cpu": NASTY, "os": NASTY})
+    login_as("tech")
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+    for url in (f"/d/{tag}", "/devices", f"/devices?q={tag}", f"/labels?tag={tag}", f"/devices/new?like={tag}"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html, url
+        assert escaped in html, url
+    token = csrf_token(client, f"/d/{tag}")
+    response = client.post(f"/d/{tag}/transition", data={"to": "diagnosing", "note": NASTY},
+                           headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert "<script>alert" not in response.get_data(as_text=True) and escaped in response.get_data(as_text=True)
+    public = client.application.test_client().get(f"/d/{tag}").get_data(as_text=True)
+    assert "<script>alert" not in public
