@@ -44,7 +44,9 @@ def _device_context(db, device, message: str = "") -> dict:
     return {"device": device, "actions": services.allowed_next_states(db, current_user, device),
             "events": services.history(db, device), "panels": panels, "message": message,
             "event_labels": EVENT_LABELS, "states": STATES, "action_labels": ACTION_LABELS,
-            "final_states": FINAL_STATES, "spec_fields": SPEC_FIELDS}
+            "final_states": FINAL_STATES, "spec_fields": SPEC_FIELDS,
+            "can_transfer": "inventory.transfer_new" in current_app.view_functions
+            and device.state not in FINAL_STATES and device.state != "on_loan"}
 
 
 @bp.get("/d/<asset_tag>")
