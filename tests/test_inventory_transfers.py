@@ -336,3 +336,46 @@ def test_slip_of_a_long_transfer_has_page_numbers(db, login_as):
     assert all(tag in _squash(text) for tag in tags)
     assert "Reçu par" in reader.pages[-1].extract_text()
     assert reader.pages[0].mediabox.width == 595.2756 or abs(float(reader.pages[0].mediabox.width) - 595.28) < 0.1
+
+
+# --- concurrency ----------------------------------------------------------------------------------
+
+def test_a_check_out_at_the_same_second_makes_the_transfer_wait_then_refuse(app, db):
+    """A desk lends the device while the transfer is being made: the transfer waits for the lock,
+    then sees the loan and moves nothing (PostgreSQL: row lock; SQLite: one writer at a time)."""
+    import threading
+    import time
+
+    from refurb.errors import Conflict
+    from refurb.inventory import services
+    from refurb.inventory.models import Device
+    from test_inventory_stock import user
+
+    tag = make_device(db, "EPN-A", "laptop", "loan_pool").asset_tag
+    db.commit()
+    database = app.extensions["refurb.db"]
+    desk = database.session(write=True)
+    device = desk.scalar(select(Device).where(Device.asset_tag == tag).with_for_update(of=Device))
+    device.state = "on_loan"
+    desk.flush()
+    outcome = {}
+
+    def move():
+        with database.session(write=True) as session:
+            try:
+                services.transfer_devices(session, user(session, "tech"), "BUS", [tag])
+                session.commit()
+                outcome["moved"] = True
+            except Conflict as err:
+                session.rollback()
+                outcome["refused"] = err.message
+
+    worker = threading.Thread(target=move)
+    worker.start()
+    time.sleep(0.5)
+    assert worker.is_alive(), "the transfer should wait for the check-out to finish"
+    desk.commit()
+    desk.close()
+    worker.join(timeout=15)
+    assert outcome == {"refused": f"Aucun appareil n'a été transféré : {tag} est en prêt."}
+    assert _state(db, tag).site.code == "EPN-A"

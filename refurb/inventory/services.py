@@ -468,17 +468,21 @@ def transfer_devices(db: Session, actor, to_site_code: str, asset_tags: list[str
         tag = str(raw).strip().upper()
         if tag and tag not in tags:
             tags.append(tag)
-    devices = []
+    devices = [get_device(db, actor, tag) for tag in tags]  # NotFound / Forbidden stop everything
+    # Lock the rows in id order (as the loans area does) and read them again: a check-out at the
+    # same second either committed first (the device is on loan: refused) or waits for this transfer.
+    db.scalars(select(Device).where(Device.id.in_([d.id for d in devices])).order_by(Device.id)
+               .with_for_update(of=Device).execution_options(populate_existing=True)).all()
     problems = []
-    for tag in tags:
-        device = get_device(db, actor, tag)  # NotFound / Forbidden stop everything
+    for device in devices:
+        tag = device.asset_tag
+        require_site(actor, device.site_id, f"l'appareil {tag} (site « {device.site.name} »)")
         if device.state == "on_loan":
             problems.append(f"{tag} est en prêt")
         elif device.state in workflow.FINAL_STATES:
             problems.append(f"{tag} a quitté le stock ({device.state_label})")
         elif device.site_id == to_site.id:
             problems.append(f"{tag} est déjà à « {to_site.name} »")
-        devices.append(device)
     if problems:
         raise Conflict("Aucun appareil n'a été transféré : " + " ; ".join(problems) + ".", code="transfer_refused")
     transfer = Transfer(to_site_id=to_site.id, to_site=to_site, user_id=actor.id, at=utcnow(), note=note or "")
