@@ -7,9 +7,9 @@ from conftest import PASSWORD, csrf_token, login
 def test_login_then_logout(client):
     response = login(client, "tech")
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)  # the technician's home: the workshop
     assert "Tech" in page and "Technicien" in page
-    token = csrf_token(client, "/")
+    token = csrf_token(client, "/password")
     response = client.post("/logout", data={"csrf_token": token})
     assert response.status_code == 302
     assert client.get("/").headers["Location"].startswith("/login")
@@ -75,7 +75,7 @@ def test_password_change_ends_other_sessions(app, client, login_as):
     ok = client.post("/password", data={"csrf_token": token, "current_password": PASSWORD,
                                         "new_password": "nouveau-mot-de-passe", "confirm_password": "nouveau-mot-de-passe"})
     assert ok.status_code == 302
-    assert client.get("/").status_code == 200  # this session goes on
+    assert client.get("/", follow_redirects=True).status_code == 200  # this session goes on
     assert other.get("/").status_code == 302  # the other one is logged out
     assert login(other, "tech", "nouveau-mot-de-passe").status_code == 302
 

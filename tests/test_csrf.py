@@ -29,4 +29,4 @@ def test_htmx_post_needs_the_header_token(client, login_as):
 def test_logout_needs_a_token(client, login_as):
     login_as("tech")
     assert client.post("/logout").status_code == 400
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow_redirects=True).status_code == 200

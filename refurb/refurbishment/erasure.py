@@ -1,0 +1,219 @@
+"""Data erasure records: one session per device, one row per storage medium, the tool's own
+report (PDF or log, checked by its content) kept in the instance folder with its SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..accounts.scope import require_site
+from ..errors import Conflict, Invalid, NotFound
+from ..inventory import services as inventory
+from ..inventory.models import Device
+from ..validation import Checker
+from . import catalog
+from .common import WORKSHOP_ROLES, lock_device, parse_moment, require_role
+from .models import Erasure, ErasureMedium
+
+MAX_MEDIA = 16
+DEFAULT_MAX_REPORT_MB = 10
+ALLOWED_STATES = ("received", "diagnosing", "repairing", "ready", "loan_pool", "parts")
+
+
+@dataclass
+class ReportFile:
+    filename: str
+    content: bytes
+
+
+def max_report_bytes() -> int:
+    mb = current_app.config.get("REFURB_MAX_REPORT_MB", DEFAULT_MAX_REPORT_MB) if has_app_context() \
+        else DEFAULT_MAX_REPORT_MB
+    return int(float(mb) * 1024 * 1024)
+
+
+def reports_dir() -> Path:
+    configured = current_app.config.get("REFURB_REPORTS_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "reports"
+
+
+def _looks_like_text(content: bytes) -> bool:
+    if b"\x00" in content:
+        return False
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f\x1b")
+        return control <= max(2, len(text) // 1000)
+    return False
+
+
+def check_report(report: ReportFile | None, errors: dict) -> str | None:
+    """The kind of an erasure report ("pdf" or "log") judged by its content, or None with an error."""
+    if report is None:
+        return None
+    name = (report.filename or "").strip()
+    content = report.content or b""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    limit = max_report_bytes()
+    if not content:
+        errors["report"] = "Le rapport joint est vide."
+        return None
+    if len(content) > limit:
+        errors["report"] = (f"Le rapport fait {len(content) / 1048576:.1f} Mo : {limit // 1048576} Mo au plus. "
+                            "Joignez le rapport PDF de l'outil plutôt qu'une archive.")
+        return None
+    if b"%PDF-" in content[:1024]:
+        if ext != "pdf":
+            errors["report"] = "Ce fichier est un PDF : son nom doit finir par .pdf."
+            return None
+        if b"%%EOF" not in content[-2048:]:
+            errors["report"] = "Ce PDF est incomplet (fin de fichier absente) : exportez-le de nouveau."
+            return None
+        return "pdf"
+    if ext in ("log", "txt") and _looks_like_text(content):
+        return "log"
+    errors["report"] = ("Le rapport doit être le PDF ou le journal texte (.log, .txt) de l'outil d'effacement "
+                        "(nwipe, ShredOS…) : ce fichier n'est ni l'un ni l'autre.")
+    return None
+
+
+def _store_report(erasure: Erasure, report: ReportFile, kind: str) -> Path:
+    digest = hashlib.sha256(report.content).hexdigest()
+    relative = Path("erasures") / str(erasure.started_at.year) / f"{erasure.id}-{digest[:16]}.{kind if kind == 'pdf' else 'log'}"
+    target = reports_dir() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(report.content)
+    os.replace(tmp, target)
+    safe_name = re.sub(r"[^\w.()+ -]", "_", os.path.basename(report.filename or f"rapport.{kind}"))[:200]
+    erasure.report_filename = safe_name
+    erasure.report_path = relative.as_posix()
+    erasure.report_sha256 = digest
+    erasure.report_size = len(report.content)
+    erasure.report_kind = kind
+    return target
+
+
+def _parse_media(raw, c: Checker, device: Device) -> list[dict]:
+    if isinstance(raw, dict):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        c.add("media", "Indiquez au moins un support de stockage (numéro de série, modèle, taille).")
+        return []
+    if len(raw) > MAX_MEDIA:
+        c.add("media", f"{MAX_MEDIA} supports au plus par effacement.")
+        return []
+    media, seen = [], set()
+    default_kind = {"SSD": "ssd", "HDD": "hdd", "NVMe": "nvme", "eMMC": "emmc"}.get(
+        (device.specs or {}).get("storage_type"), "flash" if device.category in ("tablet", "smartphone") else "other")
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            c.add(f"media.{i}", f"Support {i + 1} : objet attendu.")
+            continue
+        mc = Checker(item)
+        serial = mc.text("serial", "Le numéro de série du support", max_len=120, required=True)
+        model = mc.text("model", "Le modèle du support", max_len=120) or ""
+        size = mc.integer("size_gb", "La taille (Go)", min_value=1, max_value=1_000_000)
+        kind = mc.choice("kind", "Le type de support", catalog.MEDIA_KINDS, required=False) or default_kind
+        if serial:
+            serial = serial.upper()
+            if serial in seen:
+                mc.add("serial", f"Le support {serial} est saisi deux fois.")
+            seen.add(serial)
+        for key, message in mc.errors.items():
+            c.add(f"media.{i}.{key}", f"Support {i + 1} : {message}")
+        if not mc.errors:
+            media.append({"serial": serial, "model": model, "size_gb": size, "kind": kind})
+    return media
+
+
+def record_erasure(db: Session, actor, device: Device, data: dict, *, report: ReportFile | None = None,
+                   expected_version=None) -> Erasure:
+    require_role(actor, WORKSHOP_ROLES, "d'enregistrer un effacement de données")
+    lock_device(db, actor, device, expected_version)
+    if not device.has_storage:
+        raise Conflict(f"{device.asset_tag} est enregistré sans stockage de données : rien à effacer. "
+                       "Si c'est une erreur, corrigez la fiche de l'appareil.", code="no_storage")
+    if device.state not in ALLOWED_STATES:
+        raise Conflict(f"Un effacement ne s'enregistre pas sur un appareil « {device.state_label} ».",
+                       code="wrong_state")
+    c = Checker(data)
+    media = _parse_media(data.get("media"), c, device)
+    method = c.choice("method", "La méthode", catalog.ERASURE_METHODS)
+    nist = c.choice("nist_category", "La catégorie NIST", catalog.NIST_CATEGORIES)
+    if method and nist and (method == "destruction") != (nist == "destroy"):
+        c.add("nist_category", "La catégorie « Destroy » va avec la destruction physique, et seulement avec elle.")
+    tool = c.text("tool", "L'outil", max_len=80, required=True)
+    tool_version = c.text("tool_version", "La version de l'outil", max_len=40) or ""
+    passes = c.integer("passes", "Le nombre de passes", min_value=0, max_value=99,
+                       default=0 if method == "destruction" else 1)
+    verified = c.boolean("verified", "Vérification faite", default=False)
+    result = c.choice("result", "Le résultat", catalog.ERASURE_RESULTS)
+    notes = c.text("notes", "Les observations", max_len=2000) or ""
+    started = parse_moment(data.get("started_at"), "started_at", "Le début", c.errors)
+    ended = parse_moment(data.get("ended_at"), "ended_at", "La fin", c.errors)
+    if started and ended and ended < started:
+        c.add("ended_at", "La fin ne peut pas précéder le début.")
+    kind = check_report(report, c.errors)
+    c.done()
+    erasure = Erasure(device_id=device.id, method=method, nist_category=nist, tool=tool, tool_version=tool_version,
+                      passes=passes, verified=bool(verified), result=result, started_at=started, ended_at=ended,
+                      operator_id=actor.id, operator_name=actor.display_name, notes=notes)
+    erasure.media = [ErasureMedium(device_id=device.id, **m) for m in media]
+    db.add(erasure)
+    db.flush()
+    stored = _store_report(erasure, report, kind) if report is not None else None
+    try:
+        label = "Destruction du support" if method == "destruction" else "Effacement"
+        note = (f"{label} {catalog.ERASURE_RESULTS[result].lower()} — {tool} {tool_version}".strip()
+                + f" — support(s) {', '.join(m['serial'] for m in media)}")
+        inventory.record_event(db, device, actor, "erasure", note=note,
+                               data={"erasure_id": erasure.id, "result": result, "method": method,
+                                     "serials": [m["serial"] for m in media],
+                                     "report_sha256": erasure.report_sha256})
+        db.flush()
+    except Exception:
+        if stored is not None:
+            stored.unlink(missing_ok=True)
+        raise
+    return erasure
+
+
+def erasures_of(db: Session, device: Device) -> list[Erasure]:
+    return list(db.scalars(select(Erasure).where(Erasure.device_id == device.id)
+                           .order_by(Erasure.ended_at.desc(), Erasure.id.desc())))
+
+
+def get_erasure(db: Session, actor, erasure_id: int) -> Erasure:
+    require_role(actor, WORKSHOP_ROLES | {"accueil"}, "de consulter les effacements")
+    erasure = db.get(Erasure, erasure_id)
+    if erasure is None:
+        raise NotFound(f"Aucun effacement n° {erasure_id}.")
+    device = db.get(Device, erasure.device_id)
+    require_site(actor, device.site_id, f"l'appareil {device.asset_tag}")
+    return erasure
+
+
+def report_file(erasure: Erasure) -> Path:
+    if not erasure.report_path:
+        raise NotFound("Aucun rapport d'outil n'est joint à cet effacement.")
+    path = (reports_dir() / erasure.report_path).resolve()
+    if reports_dir().resolve() not in path.parents or not path.is_file():
+        raise NotFound("Le fichier du rapport est introuvable sur le serveur : prévenez l'administrateur.")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != erasure.report_sha256:
+        raise Conflict("Le fichier du rapport a été modifié depuis son dépôt (empreinte SHA-256 différente) : "
+                       "il n'est plus fiable. Prévenez l'administrateur.", code="report_tampered")
+    return path

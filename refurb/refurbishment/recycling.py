@@ -1,0 +1,163 @@
+"""Recycling in batches, each batch a line of the DEEE waste register (date, waste code,
+weight, producer / carrier / facility with their SIRET, treatment, tracking slip)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..accounts.scope import limit_to_user_sites, require_site
+from ..errors import Conflict, NotFound
+from ..inventory import services as inventory
+from ..inventory.models import Device
+from ..settings import get_setting
+from ..validation import Checker
+from . import catalog
+from .common import WORKSHOP_ROLES, check_day_not_future, check_siret, require_role, today
+from .models import Diagnosis, RecyclingBatch, RecyclingItem
+from .status import WORKSHOP_STATES
+
+MAX_BATCH = 500
+# A device goes to recycling from the workshop or the pool; a "parts" carcass too (its state stays).
+RECYCLABLE_STATES = frozenset(WORKSHOP_STATES) | {"loan_pool", "parts"}
+
+
+def _weight(raw, c: Checker) -> Decimal | None:
+    if raw in (None, "") or isinstance(raw, bool):
+        c.add("weight_kg", "Le poids (kg) est obligatoire (pesée du lot).")
+        return None
+    text = str(raw).strip().replace(",", ".").replace(" ", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        c.add("weight_kg", "Le poids : nombre de kilogrammes attendu (ex. 12,5).")
+        return None
+    if not value.is_finite() or value <= 0 or value > 100000:
+        c.add("weight_kg", "Le poids doit être supérieur à 0 kg (et au plus 100 000 kg).")
+        return None
+    if value != value.quantize(Decimal("0.01")):
+        c.add("weight_kg", "Le poids : deux décimales au plus (ex. 12,35).")
+        return None
+    return value.quantize(Decimal("0.01"))
+
+
+def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
+    """Hand devices over to a DEEE channel: all of them, or none."""
+    require_role(actor, WORKSHOP_ROLES, "d'enregistrer un lot de recyclage")
+    c = Checker(data)
+    tags_raw = data.get("asset_tags")
+    if isinstance(tags_raw, str):
+        tags_raw = tags_raw.replace(",", " ").split()
+    tags: list[str] = []
+    if not isinstance(tags_raw, list) or not tags_raw:
+        c.add("asset_tags", "Choisissez ou scannez au moins un appareil à recycler.")
+    elif len(tags_raw) > MAX_BATCH:
+        c.add("asset_tags", f"{MAX_BATCH} appareils au plus par lot.")
+    else:
+        for raw in tags_raw:
+            tag = str(raw).strip().upper()
+            if tag and tag not in tags:
+                tags.append(tag)
+    handed_over_on = c.day("handed_over_on", "La date d'enlèvement") or \
+        (today() if "handed_over_on" not in c.errors else None)
+    check_day_not_future(handed_over_on, "handed_over_on", "La date d'enlèvement", c.errors)
+    waste_code = c.choice("waste_code", "Le code déchet", catalog.WASTE_CODES, default="16 02 14")
+    weight = _weight(data.get("weight_kg"), c)
+    carrier = c.text("carrier", "Le transporteur", max_len=160, required=True)
+    carrier_siret = check_siret(data.get("carrier_siret"), "carrier_siret", "Le SIRET du transporteur", c.errors)
+    facility = c.text("facility", "L'installation de traitement", max_len=160, required=True)
+    facility_siret = check_siret(data.get("facility_siret"), "facility_siret", "Le SIRET de l'installation",
+                                 c.errors)
+    treatment = c.choice("treatment_code", "Le code de traitement", catalog.TREATMENT_CODES, required=False) or ""
+    tracking = c.text("tracking_number", "Le numéro du bordereau de suivi", max_len=60, required=True)
+    notes = c.text("notes", "Les notes", max_len=2000) or ""
+    c.done()
+    if db.scalar(select(RecyclingBatch.id).where(RecyclingBatch.tracking_number == tracking)) is not None:
+        raise Conflict(f"Le bordereau n° {tracking} est déjà enregistré au registre : vérifiez le numéro.",
+                       fields={"tracking_number": "Déjà enregistré."})
+    devices, problems = [], []
+    for tag in tags:
+        device = inventory.get_device(db, actor, tag)  # NotFound / Forbidden stop everything
+        db.flush()
+        db.refresh(device, with_for_update=True)
+        if device.state not in RECYCLABLE_STATES and device.state != "recycled":
+            problems.append(f"{tag} est « {device.state_label} »")
+        elif db.get(RecyclingItem, device.id) is not None:
+            problems.append(f"{tag} figure déjà dans un lot de recyclage")
+        devices.append(device)
+    sites = {d.site_id for d in devices}
+    if len(sites) > 1:
+        problems.append("les appareils d'un lot doivent être au même site (celui de l'enlèvement)")
+    if problems:
+        raise Conflict("Aucun appareil n'a été recyclé : " + " ; ".join(problems) + ".", code="recycling_refused")
+    site = devices[0].site
+    require_site(actor, site.id, f"le site « {site.name} »")
+    batch = RecyclingBatch(site_id=site.id, user_id=actor.id, handed_over_on=handed_over_on, waste_code=waste_code,
+                           weight_kg=weight, producer_siret=get_setting(db, "producer_siret") or "",
+                           carrier_name=carrier, carrier_siret=carrier_siret or "", facility_name=facility,
+                           facility_siret=facility_siret or "", treatment_code=treatment, tracking_number=tracking,
+                           notes=notes)
+    db.add(batch)
+    db.flush()
+    note = f"Lot {batch.reference} — bordereau {tracking} — {facility}"
+    for device in devices:
+        db.add(RecyclingItem(batch_id=batch.id, device_id=device.id))
+        data_ = {"batch_id": batch.id, "tracking_number": tracking}
+        if device.state in ("parts", "recycled"):
+            inventory.record_event(db, device, actor, "recycling", note=note, data=data_)
+        else:
+            inventory.transition(db, actor, device, "recycled", note=note, action="recycling", data=data_)
+    db.flush()
+    db.refresh(batch)
+    return batch
+
+
+def get_batch(db: Session, actor, batch_id) -> RecyclingBatch:
+    require_role(actor, WORKSHOP_ROLES, "de consulter le registre DEEE")
+    try:
+        batch = db.get(RecyclingBatch, int(batch_id))
+    except (TypeError, ValueError):
+        batch = None
+    if batch is None:
+        raise NotFound(f"Aucun lot de recyclage n° {str(batch_id)[:20]}.")
+    require_site(actor, batch.site_id, f"le lot {batch.reference} (site « {batch.site.name} »)")
+    return batch
+
+
+def register(db: Session, actor, *, year: int | None = None, limit: int = 2000) -> list[RecyclingBatch]:
+    """The chronological register (kept at least 3 years)."""
+    require_role(actor, WORKSHOP_ROLES, "de consulter le registre DEEE")
+    stmt = limit_to_user_sites(select(RecyclingBatch), RecyclingBatch.site_id, actor)
+    if year:
+        from datetime import date
+        stmt = stmt.where(RecyclingBatch.handed_over_on >= date(year, 1, 1),
+                          RecyclingBatch.handed_over_on <= date(year, 12, 31))
+    return list(db.scalars(stmt.order_by(RecyclingBatch.handed_over_on, RecyclingBatch.id).limit(limit)))
+
+
+def candidates(db: Session, actor, site=None) -> list[Device]:
+    """Devices waiting for recycling: the diagnosis said so, or they were recycled outside a batch."""
+    require_role(actor, WORKSHOP_ROLES, "de préparer un lot de recyclage")
+    latest = {}
+    stmt = limit_to_user_sites(select(Device), Device.site_id, actor).where(
+        Device.state.in_(tuple(WORKSHOP_STATES) + ("recycled",)))
+    if site is not None:
+        stmt = stmt.where(Device.site_id == site.id)
+    devices = list(db.scalars(stmt.order_by(Device.updated_at, Device.id).limit(2000)))
+    ids = [d.id for d in devices]
+    if not ids:
+        return []
+    for d in db.scalars(select(Diagnosis).where(Diagnosis.device_id.in_(ids)).order_by(Diagnosis.at, Diagnosis.id)):
+        latest[d.device_id] = d
+    batched = set(db.scalars(select(RecyclingItem.device_id).where(RecyclingItem.device_id.in_(ids))))
+    result = []
+    for device in devices:
+        if device.id in batched:
+            continue
+        if device.state == "recycled" or (latest.get(device.id) and latest[device.id].verdict == "recycle"
+                                          and device.state != "ready"):
+            result.append(device)
+    return result
+

@@ -1,0 +1,260 @@
+"""Where a device stands in the workshop, computed from its records, and the rules that
+follow from it (registered as guards of the device state machine).
+
+- A device holding storage cannot become ready, join the loan pool, be sold or donated
+  without a passed erasure of its media (or their recorded destruction) made since it last
+  came back from a loan or was found again; a failed erasure blocks it until redone.
+- ``sold`` and ``donated`` are reached only through the sale and donation forms.
+- A device is "reconditionné" only if every check of its last diagnosis passed (or was
+  repaired since) and its data were erased.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..inventory.categories import CATEGORIES
+from ..inventory.models import Device, DeviceEvent
+from . import catalog
+from .models import DeviceOrigin, Diagnosis, Erasure, Grading, Repair
+
+ERASURE_STATES = ("ready", "loan_pool", "sold", "donated")
+DISPOSAL_KEY = "refurb.disposal"  # db.info key: the device a sale or donation service is moving
+
+STEP_LABELS = {
+    "diagnose": "À diagnostiquer",
+    "repair": "En réparation",
+    "erase": "Effacement des données à faire",
+    "erase_failed": "Effacement échoué : à refaire, ou support à détruire",
+    "grade": "À grader",
+    "declare_ready": "À déclarer prêt",
+    "out": "Prêt : à vendre, donner ou mettre au parc de prêt",
+    "recycle": "À recycler (lot DEEE)",
+    "done": "",
+}
+# Queue order: the workshop's steps in the order work is done.
+STEP_ORDER = ["diagnose", "repair", "erase_failed", "erase", "grade", "declare_ready", "recycle", "out"]
+WORKSHOP_STATES = ("received", "diagnosing", "repairing", "ready")
+
+
+@dataclass
+class ErasureStatus:
+    needed: bool
+    records: list[Erasure] = field(default_factory=list)  # those that count (since the cutoff)
+    failed_serials: list[str] = field(default_factory=list)
+    passed_serials: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.needed or (bool(self.passed_serials) and not self.failed_serials)
+
+    @property
+    def state(self) -> str:
+        if not self.needed:
+            return "not_needed"
+        if self.failed_serials:
+            return "failed"
+        return "passed" if self.passed_serials else "none"
+
+    @property
+    def destroyed(self) -> bool:
+        return bool(self.records) and all(r.method == "destruction" for r in self.records if r.passed)
+
+    def refusal(self) -> str | None:
+        if self.ok:
+            return None
+        if self.failed_serials:
+            return (f"Effacement des données échoué (support {', '.join(self.failed_serials)}) — refaire "
+                    "l'effacement, ou enregistrer la destruction physique du support.")
+        return ("Effacement des données non enregistré — enregistrer l'effacement (ou la destruction "
+                "physique du support) dans le panneau Atelier de l'appareil.")
+
+
+@dataclass
+class WorkshopStatus:
+    device: Device
+    origin: DeviceOrigin | None
+    diagnosis: Diagnosis | None
+    repairs: list[Repair]  # since the last diagnosis
+    unresolved: list[str]  # failed checks of the last diagnosis not repaired since
+    erasure: ErasureStatus
+    grading: Grading | None
+    step: str
+
+    @property
+    def step_label(self) -> str:
+        if self.step == "repair" and self.unresolved:
+            return "En réparation : " + ", ".join(catalog.CHECKS.get(k, k).split(" (")[0].lower()
+                                                  for k in self.unresolved)
+        return STEP_LABELS.get(self.step, "")
+
+    @property
+    def refurbished(self) -> bool:
+        return not self.refurbished_gaps()
+
+    def refurbished_gaps(self) -> list[str]:
+        """What is missing before the device may be called "reconditionné" (French)."""
+        gaps = []
+        d = self.diagnosis
+        if d is None:
+            gaps.append("aucun diagnostic enregistré")
+        elif d.verdict in ("parts", "recycle"):
+            gaps.append(f"le diagnostic conclut « {d.verdict_label} »")
+        elif self.unresolved:
+            gaps.append("contrôles en échec non réparés : " + ", ".join(catalog.CHECKS.get(k, k) for k in self.unresolved))
+        elif d.verdict == "repair" and not self.repairs:
+            gaps.append("réparation demandée par le diagnostic non enregistrée")
+        if not self.erasure.ok:
+            gaps.append("effacement des données non validé")
+        return gaps
+
+
+def _cutoffs(db: Session, ids: list[int]) -> dict[int, datetime]:
+    """Per device, the last time it came back from a loan or was found again: earlier erasures
+    do not count (a borrower's data may be on it)."""
+    rows = db.execute(select(DeviceEvent.device_id, func.max(DeviceEvent.at))
+                      .where(DeviceEvent.device_id.in_(ids), DeviceEvent.from_state.in_(("on_loan", "lost")))
+                      .group_by(DeviceEvent.device_id))
+    return {device_id: at for device_id, at in rows}
+
+
+def _erasure_status(device: Device, erasures: list[Erasure], cutoff: datetime | None) -> ErasureStatus:
+    status = ErasureStatus(needed=bool(device.has_storage))
+    latest: dict[str, Erasure] = {}
+    for erasure in sorted(erasures, key=lambda e: (e.ended_at, e.id)):
+        if cutoff is not None and erasure.ended_at < cutoff:
+            continue
+        status.records.append(erasure)
+        for medium in erasure.media:
+            latest[medium.serial] = erasure
+    status.failed_serials = sorted(s for s, e in latest.items() if not e.passed)
+    status.passed_serials = sorted(s for s, e in latest.items() if e.passed)
+    return status
+
+
+def _step(device: Device, diagnosis, repairs, unresolved, erasure: ErasureStatus) -> str:
+    if device.state not in WORKSHOP_STATES:
+        return "done"
+    if device.state == "ready":
+        if not erasure.ok:
+            return "erase_failed" if erasure.failed_serials else "erase"
+        return "out"
+    if diagnosis is None or device.state == "received":
+        return "diagnose"
+    if diagnosis.verdict == "recycle":
+        return "recycle"
+    if diagnosis.verdict == "parts":
+        return "recycle"  # should already be in "parts"; a device sent back is recycled
+    if unresolved or (diagnosis.verdict == "repair" and not repairs):
+        return "repair"
+    if not erasure.ok:
+        return "erase_failed" if erasure.failed_serials else "erase"
+    if device.grade is None:
+        return "grade"
+    return "declare_ready"
+
+
+def statuses(db: Session, devices: list[Device]) -> dict[int, WorkshopStatus]:
+    """The workshop status of many devices in a handful of queries (the queue page)."""
+    ids = [d.id for d in devices]
+    if not ids:
+        return {}
+    diagnoses: dict[int, Diagnosis] = {}
+    for d in db.scalars(select(Diagnosis).where(Diagnosis.device_id.in_(ids)).order_by(Diagnosis.at, Diagnosis.id)):
+        diagnoses[d.device_id] = d
+    repairs: dict[int, list[Repair]] = {}
+    for r in db.scalars(select(Repair).where(Repair.device_id.in_(ids)).order_by(Repair.at, Repair.id)):
+        repairs.setdefault(r.device_id, []).append(r)
+    erasures: dict[int, list[Erasure]] = {}
+    for e in db.scalars(select(Erasure).where(Erasure.device_id.in_(ids))):
+        erasures.setdefault(e.device_id, []).append(e)
+    gradings: dict[int, Grading] = {}
+    for g in db.scalars(select(Grading).where(Grading.device_id.in_(ids)).order_by(Grading.at, Grading.id)):
+        gradings[g.device_id] = g
+    origins = {o.device_id: o for o in db.scalars(select(DeviceOrigin).where(DeviceOrigin.device_id.in_(ids)))}
+    cutoffs = _cutoffs(db, ids)
+    result = {}
+    for device in devices:
+        diagnosis = diagnoses.get(device.id)
+        since = [r for r in repairs.get(device.id, []) if diagnosis is not None and
+                 (r.at, r.id) >= (diagnosis.at, 0)]
+        fixed = {k for r in since for k in (r.checks_fixed or [])}
+        unresolved = [k for k in (diagnosis.failed if diagnosis else []) if k not in fixed]
+        erasure = _erasure_status(device, erasures.get(device.id, []), cutoffs.get(device.id))
+        result[device.id] = WorkshopStatus(
+            device=device, origin=origins.get(device.id), diagnosis=diagnosis, repairs=since,
+            unresolved=unresolved, erasure=erasure, grading=gradings.get(device.id),
+            step=_step(device, diagnosis, since, unresolved, erasure))
+    return result
+
+
+def status(db: Session, device: Device) -> WorkshopStatus:
+    return statuses(db, [device])[device.id]
+
+
+def erasure_status(db: Session, device: Device) -> ErasureStatus:
+    return status(db, device).erasure
+
+
+def is_refurbished(db: Session, device: Device) -> bool:
+    """May this device be called "reconditionné" (décret 2022-190)? Every check of its last
+    diagnosis passed or was repaired since, and its data were erased (when it holds any)."""
+    return status(db, device).refurbished
+
+
+def refurbished_gaps(db: Session, device: Device) -> list[str]:
+    return status(db, device).refurbished_gaps()
+
+
+def category_checks(category: str) -> list[str]:
+    return catalog.CHECKLISTS.get(category, catalog.CHECKLISTS["other"])
+
+
+# --- guards of the state machine ------------------------------------------------------------
+
+def guard_erasure(db: Session, device: Device, to_state: str) -> str | None:
+    """No ready / loan pool / sale / donation for a device holding storage without an erasure."""
+    if to_state not in ERASURE_STATES or not device.has_storage:
+        return None
+    if device.state == "on_loan":
+        return None  # a return to the pool: the loans area decides what a return needs
+    return erasure_status(db, device).refusal()
+
+
+def guard_disposal(db: Session, device: Device, to_state: str) -> str | None:
+    """``sold`` and ``donated`` only through their forms (buyer, eligibility, price caps)."""
+    if to_state not in ("sold", "donated"):
+        return None
+    if db.info.get(DISPOSAL_KEY) == device.id:
+        return None
+    if to_state == "sold":
+        return ("La vente s'enregistre avec le formulaire de vente (acheteur, éligibilité, prix, garantie) : "
+                "ouvrez « Vendre » dans le panneau Atelier de l'appareil.")
+    return ("Le don à un bénéficiaire s'enregistre avec son formulaire (bénéficiaire, éligibilité) : "
+            "ouvrez « Donner » dans le panneau Atelier de l'appareil.")
+
+
+def guard_diagnosis(db: Session, device: Device, to_state: str) -> str | None:
+    """A device whose last diagnosis has failures not repaired, or says parts/recycle, is not ready."""
+    if to_state not in ("ready", "loan_pool") or device.state == "on_loan":
+        return None
+    st = status(db, device)
+    d = st.diagnosis
+    if d is None:
+        return None
+    if d.verdict in ("parts", "recycle"):
+        return (f"Le dernier diagnostic conclut « {d.verdict_label} » — refaire le diagnostic si l'appareil "
+                "a été remis en état.")
+    if st.unresolved:
+        names = ", ".join(catalog.CHECKS.get(k, k) for k in st.unresolved)
+        return (f"Contrôles en échec non réparés ({names}) — enregistrer la réparation, "
+                "ou refaire le diagnostic.")
+    return None
+
+
+def category_label(category: str) -> str:
+    return CATEGORIES.get(category, category)

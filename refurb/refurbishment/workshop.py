@@ -1,0 +1,278 @@
+"""Workshop records: diagnosis (checklist per category and a verdict), repairs (with the
+parts used), grading; and the plain moves a technician makes (ready, loan pool)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..accounts.scope import limit_to_user_sites
+from ..errors import Conflict, Invalid
+from ..inventory import services as inventory
+from ..inventory.categories import WITH_BATTERY
+from ..inventory.models import Device
+from ..validation import Checker
+from . import catalog
+from .common import WORKSHOP_ROLES, lock_device, require_role
+from .models import Diagnosis, Grading, Repair, RepairPart
+from .status import STEP_ORDER, WORKSHOP_STATES, category_checks, status, statuses
+
+MAX_PARTS = 20
+
+
+def _set_battery_spec(device: Device, value: int | None) -> None:
+    if value is not None and device.category in WITH_BATTERY:
+        device.specs = {**(device.specs or {}), "battery_health": value}
+
+
+def _walk(db: Session, actor, device: Device, to_state: str, *, action: str, note: str = "", data=None) -> None:
+    """Move along the workshop path (received → diagnosing → repairing/ready), one event a step."""
+    if device.state == to_state:
+        inventory.record_event(db, device, actor, action, note=note, data=data)
+        return
+    if device.state == "received" and to_state not in ("diagnosing", "parts", "recycled", "lost"):
+        inventory.transition(db, actor, device, "diagnosing", action="diagnosis_started")
+    inventory.transition(db, actor, device, to_state, note=note, action=action, data=data)
+
+
+# --- diagnosis ------------------------------------------------------------------------------
+
+def record_diagnosis(db: Session, actor, device: Device, data: dict, *, expected_version=None) -> Diagnosis:
+    require_role(actor, WORKSHOP_ROLES, "d'enregistrer un diagnostic")
+    lock_device(db, actor, device, expected_version)
+    if device.state not in ("received", "diagnosing", "repairing"):
+        raise Conflict(f"Le diagnostic se fait sur un appareil reçu, en diagnostic ou en réparation ; "
+                       f"{device.asset_tag} est « {device.state_label} ».", code="wrong_state")
+    c = Checker(data)
+    checks_raw = data.get("checks")
+    expected = category_checks(device.category)
+    checks: dict[str, str] = {}
+    if not isinstance(checks_raw, dict):
+        c.add("checks", "Les contrôles doivent être donnés un par un (contrôle → pass, fail ou na).")
+        checks_raw = {}
+    for key in checks_raw:
+        if key not in expected:
+            c.add(f"checks.{key}", f"Contrôle « {str(key)[:40]} » inconnu pour cette catégorie "
+                                   f"(contrôles : {', '.join(expected)}).")
+    for key in expected:
+        value = checks_raw.get(key)
+        label = catalog.CHECKS[key]
+        if value in (None, ""):
+            c.add(f"checks.{key}", f"{label} : contrôle non renseigné (OK, en panne ou sans objet).")
+        elif value not in catalog.CHECK_RESULTS:
+            c.add(f"checks.{key}", f"{label} : « {str(value)[:20]} » n'est pas un résultat (pass, fail, na).")
+        else:
+            checks[key] = value
+    verdict = c.choice("verdict", "La conclusion", catalog.VERDICTS)
+    battery = c.integer("battery_health", "La santé de la batterie (%)", min_value=0, max_value=100)
+    notes = c.text("notes", "Les observations", max_len=5000) or ""
+    failed = [k for k, v in checks.items() if v == "fail"]
+    if verdict == "ready" and failed:
+        c.add("verdict", "Des contrôles sont en panne (" + ", ".join(catalog.CHECKS[k] for k in failed)
+              + ") : choisissez « à réparer », « pour pièces » ou « à recycler ».")
+    if battery is not None and device.category not in WITH_BATTERY:
+        c.add("battery_health", "La santé de la batterie ne s'applique pas à cette catégorie d'appareil.")
+    c.done()
+    diagnosis = Diagnosis(device_id=device.id, user_id=actor.id, checks=checks, verdict=verdict,
+                          battery_health=battery, notes=notes)
+    db.add(diagnosis)
+    db.flush()
+    _set_battery_spec(device, battery)
+    target = {"ready": "diagnosing", "repair": "repairing", "parts": "parts", "recycle": "diagnosing"}[verdict]
+    if device.state == "repairing" and verdict in ("ready", "recycle"):
+        target = "diagnosing"
+    summary = catalog.VERDICTS[verdict]
+    if failed:
+        summary += " — en panne : " + ", ".join(catalog.CHECKS[k] for k in failed)
+    _walk(db, actor, device, target, action="diagnosis", note=summary,
+          data={"diagnosis_id": diagnosis.id, "verdict": verdict, "failed": failed})
+    return diagnosis
+
+
+def latest_diagnosis(db: Session, device: Device) -> Diagnosis | None:
+    return db.scalar(select(Diagnosis).where(Diagnosis.device_id == device.id)
+                     .order_by(Diagnosis.at.desc(), Diagnosis.id.desc()).limit(1))
+
+
+# --- repairs --------------------------------------------------------------------------------
+
+def _parse_parts(db: Session, actor, raw, c: Checker) -> list[dict]:
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list):
+        c.add("parts", "Les pièces doivent être une liste.")
+        return []
+    if len(raw) > MAX_PARTS:
+        c.add("parts", f"{MAX_PARTS} pièces au plus par réparation.")
+        return []
+    parts = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            c.add(f"parts.{i}", f"Pièce {i + 1} : objet attendu.")
+            continue
+        pc = Checker(item)
+        description = pc.text("description", "Description", max_len=200, required=True)
+        source = pc.choice("source", "Provenance", catalog.PART_SOURCES)
+        cost = pc.money("cost", "Coût", required=source == "bought")
+        from_device = None
+        if source == "harvested":
+            tag = pc.text("from_tag", "Appareil donneur", max_len=20, required=True)
+            if tag:
+                try:
+                    from_device = inventory.get_device(db, actor, tag)
+                except Exception as err:  # NotFound / Forbidden: said on the field
+                    pc.add("from_tag", getattr(err, "message", str(err)))
+                else:
+                    if from_device.state != "parts":
+                        pc.add("from_tag", f"{from_device.asset_tag} n'est pas en « pièces détachées » "
+                                           f"(il est « {from_device.state_label} ») : démontez-le d'abord.")
+        for key, message in pc.errors.items():
+            c.add(f"parts.{i}.{key}", f"Pièce {i + 1} : {message}")
+        if not pc.errors:
+            parts.append({"description": description, "source": source, "cost": cost,
+                          "from_device": from_device})
+    return parts
+
+
+def record_repair(db: Session, actor, device: Device, data: dict, *, expected_version=None) -> Repair:
+    require_role(actor, WORKSHOP_ROLES, "d'enregistrer une réparation")
+    lock_device(db, actor, device, expected_version)
+    if device.state not in ("diagnosing", "repairing", "ready"):
+        hint = " Faites d'abord le diagnostic." if device.state == "received" else ""
+        raise Conflict(f"Une réparation s'enregistre sur un appareil en diagnostic, en réparation ou prêt ; "
+                       f"{device.asset_tag} est « {device.state_label} ».{hint}", code="wrong_state")
+    c = Checker(data)
+    problem = c.text("problem", "Le problème", max_len=2000, required=True)
+    action = c.text("action", "L'intervention", max_len=2000, required=True)
+    minutes = c.integer("minutes", "Le temps passé (minutes)", min_value=0, max_value=10000)
+    fixed_raw = data.get("checks_fixed") or []
+    if isinstance(fixed_raw, str):
+        fixed_raw = [fixed_raw]
+    expected = category_checks(device.category)
+    fixed = []
+    if not isinstance(fixed_raw, list):
+        c.add("checks_fixed", "Les contrôles réparés doivent être une liste.")
+    else:
+        for key in fixed_raw:
+            if key not in expected:
+                c.add("checks_fixed", f"Contrôle « {str(key)[:40]} » inconnu pour cette catégorie.")
+            elif key not in fixed:
+                fixed.append(key)
+    parts = _parse_parts(db, actor, data.get("parts"), c)
+    c.done()
+    repair = Repair(device_id=device.id, user_id=actor.id, problem=problem, action=action, checks_fixed=fixed,
+                    minutes=minutes)
+    db.add(repair)
+    db.flush()
+    for part in parts:
+        db.add(RepairPart(repair_id=repair.id, description=part["description"], source=part["source"],
+                          from_device_id=part["from_device"].id if part["from_device"] else None,
+                          cost=part["cost"]))
+        if part["from_device"] is not None:
+            inventory.record_event(db, part["from_device"], actor, "part_harvested",
+                                   note=f"{part['description']} → {device.asset_tag}",
+                                   data={"repair_id": repair.id, "to_device": device.asset_tag})
+    note = action if not fixed else f"{action} (réparé : {', '.join(catalog.CHECKS[k] for k in fixed)})"
+    data_ = {"repair_id": repair.id, "fixed": fixed, "parts": len(parts)}
+    if device.state == "ready":
+        inventory.transition(db, actor, device, "repairing", note=note, action="repair", data=data_)
+    else:
+        inventory.record_event(db, device, actor, "repair", note=note, data=data_)
+    db.flush()
+    db.refresh(repair)
+    return repair
+
+
+def repairs_of(db: Session, device: Device) -> list[Repair]:
+    return list(db.scalars(select(Repair).where(Repair.device_id == device.id).order_by(Repair.at.desc(), Repair.id.desc())))
+
+
+def parts_cost(repair: Repair) -> Decimal:
+    return sum((p.cost or Decimal("0")) for p in repair.parts) or Decimal("0")
+
+
+# --- grading --------------------------------------------------------------------------------
+
+def record_grading(db: Session, actor, device: Device, data: dict, *, expected_version=None) -> Grading:
+    require_role(actor, WORKSHOP_ROLES, "d'enregistrer un grade")
+    lock_device(db, actor, device, expected_version)
+    if device.state not in ("diagnosing", "repairing", "ready"):
+        hint = " Faites d'abord le diagnostic." if device.state == "received" else ""
+        raise Conflict(f"Le grade s'enregistre sur un appareil en diagnostic, en réparation ou prêt ; "
+                       f"{device.asset_tag} est « {device.state_label} ».{hint}", code="wrong_state")
+    c = Checker(data)
+    grade = c.choice("grade", "Le grade esthétique", catalog.GRADES)
+    functional = c.choice("functional", "Le résultat fonctionnel", catalog.FUNCTIONAL_RESULTS, default="full")
+    notes = c.text("notes", "Les observations", max_len=2000) or ""
+    battery = c.integer("battery_health", "La santé de la batterie (%)", min_value=0, max_value=100)
+    if device.category in WITH_BATTERY:
+        if battery is None and "battery_health" not in c.errors:
+            st = status(db, device)
+            battery = st.diagnosis.battery_health if st.diagnosis else None
+            if battery is None:
+                c.add("battery_health", "La santé de la batterie (%) est obligatoire pour cette catégorie "
+                                        "(relevée par l'outil de diagnostic, ex. 87).")
+    elif battery is not None:
+        c.add("battery_health", "La santé de la batterie ne s'applique pas à cette catégorie d'appareil.")
+    if functional == "limited" and not notes:
+        c.add("notes", "Précisez les réserves de fonctionnement (ex. « touche F5 dure »).")
+    c.done()
+    grading = Grading(device_id=device.id, user_id=actor.id, grade=grade, functional=functional,
+                      battery_health=battery, notes=notes)
+    db.add(grading)
+    db.flush()
+    device.grade = grade
+    _set_battery_spec(device, battery)
+    note = f"Grade {grade}"
+    if battery is not None:
+        note += f", batterie {battery} %"
+    if functional == "limited":
+        note += f" — réserves : {notes}"
+    inventory.record_event(db, device, actor, "grading", note=note,
+                           data={"grading_id": grading.id, "grade": grade, "battery_health": battery})
+    return grading
+
+
+# --- plain moves ----------------------------------------------------------------------------
+
+MOVES = {
+    "diagnosing": ("Commencer le diagnostic", "diagnosis_started"),
+    "ready": ("Déclarer prêt (reconditionné)", "transition"),
+    "loan_pool": ("Mettre au parc de prêt", "transition"),
+    "repairing": ("Renvoyer en réparation", "transition"),
+    "parts": ("Démonter pour pièces", "transition"),
+}
+
+
+def move(db: Session, actor, device: Device, to_state: str, *, note: str = "", expected_version=None):
+    """The workshop's own buttons (start diagnosis, declare ready, loan pool, parts):
+    the state machine and its guards decide."""
+    require_role(actor, WORKSHOP_ROLES, "de faire avancer un appareil dans l'atelier")
+    if to_state not in MOVES:
+        raise Invalid(fields={"to_state": "Action inconnue."})
+    lock_device(db, actor, device, expected_version)
+    return inventory.transition(db, actor, device, to_state, note=note, action=MOVES[to_state][1])
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+QUEUE_LIMIT = 1000
+
+
+def queue(db: Session, actor, site=None) -> tuple[dict[str, list], int]:
+    """Devices in the workshop at the user's sites by next step, oldest change first."""
+    require_role(actor, WORKSHOP_ROLES, "d'ouvrir la file de l'atelier")
+    stmt = limit_to_user_sites(select(Device), Device.site_id, actor).where(Device.state.in_(WORKSHOP_STATES))
+    if site is not None:
+        stmt = stmt.where(Device.site_id == site.id)
+    devices = list(db.scalars(stmt.order_by(Device.updated_at, Device.id).limit(QUEUE_LIMIT + 1)))
+    truncated = len(devices) > QUEUE_LIMIT
+    devices = devices[:QUEUE_LIMIT]
+    groups: dict[str, list] = {step: [] for step in STEP_ORDER}
+    for st in statuses(db, devices).values():
+        groups.setdefault(st.step, []).append(st)
+    for items in groups.values():
+        items.sort(key=lambda s: (s.device.updated_at, s.device.id))
+    return groups, (QUEUE_LIMIT if truncated else len(devices))
