@@ -45,6 +45,35 @@ SITES = [
          opening_hours="Tournée : voir les prochains arrêts"),
 ]
 
+# Open-data fields ("lieux de médiation numérique" schema): plausible SIRET/RNA, INSEE codes, coordinates,
+# services. The bus keeps the workshop as its home base (address above) and is itinerant.
+_SOLIDAIRE = "Acquisition de matériel informatique à prix solidaire"
+_ACCES = "Accès internet et matériel informatique"
+_OPEN_DATA = {
+    "ATELIER": dict(pivot="W372001234", insee_code="37072", latitude=47.1661, longitude=0.2392,
+                    services=[_SOLIDAIRE, "Utilisation sécurisée du numérique"],
+                    public_summary="Atelier associatif : reconditionnement d'ordinateurs donnés, vente à prix solidaire."),
+    "EPN-CHINON": dict(pivot="21370072700042", insee_code="37072", latitude=47.1672, longitude=0.2428,
+                       services=["Maîtrise des outils numériques du quotidien", _ACCES, _SOLIDAIRE]),
+    "EPN-PORTS": dict(pivot="21370186500015", insee_code="37186", latitude=47.0025, longitude=0.5469,
+                      services=["Maîtrise des outils numériques du quotidien", _ACCES]),
+    "MEDIA-AVOINE": dict(pivot="21370011500024", insee_code="37011", latitude=47.2058, longitude=0.1831,
+                         services=[_ACCES, "Loisirs et créations numériques"]),
+    "CS-CHINON": dict(pivot="21370072700067", insee_code="37072", latitude=47.1689, longitude=0.2311,
+                      services=["Parentalité et éducation avec le numérique", _ACCES]),
+    "FS-BOURGUEIL": dict(pivot="21370031300033", insee_code="37031", latitude=47.2833, longitude=0.1667,
+                         services=["Aide aux démarches administratives", _ACCES]),
+    "FS-LANGEAIS": dict(pivot="21370123800023", insee_code="37123", latitude=47.3247, longitude=0.4064,
+                        services=["Aide aux démarches administratives", _ACCES]),
+    "FS-CHATEAU": dict(pivot="21370062800018", insee_code="37062", latitude=47.5464, longitude=0.3233,
+                       services=["Aide aux démarches administratives", _ACCES]),
+    "BUS": dict(pivot="21370072700083", insee_code="37072", latitude=47.1661, longitude=0.2392, itinerant=True,
+                services=["Aide aux démarches administratives", _ACCES, _SOLIDAIRE],
+                public_summary="Le bus numérique vient dans les communes : démarches, prêt et vente de matériel."),
+}
+for _site in SITES:
+    _site.update(_OPEN_DATA.get(_site["code"], {}))
+
 USERS = [
     # username, full name, role, sites (first = home site)
     ("admin", "Camille Admin", "admin", []),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime, utcnow
@@ -17,11 +17,27 @@ SITE_KINDS = {
 }
 
 
+# Allowed values of the schema's "services" field (LaMednum, schema.data.gouv.fr).
+OPEN_DATA_SERVICES = (
+    "Aide aux démarches administratives",
+    "Maîtrise des outils numériques du quotidien",
+    "Insertion professionnelle via le numérique",
+    "Utilisation sécurisée du numérique",
+    "Parentalité et éducation avec le numérique",
+    "Loisirs et créations numériques",
+    "Compréhension du monde numérique",
+    "Accès internet et matériel informatique",
+    "Acquisition de matériel informatique à prix solidaire",
+)
+
+
 class Site(Base):
     __tablename__ = "sites"
     __table_args__ = (
         CheckConstraint("kind IN ('epn','france_services','mediatheque','centre_social','atelier','unite_mobile')",
                         name="kind"),
+        CheckConstraint("latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name="latitude"),
+        CheckConstraint("longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +52,16 @@ class Site(Base):
     opening_hours: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Open data ("lieux de médiation numérique" national schema): see refurb/public/opendata.py.
+    pivot: Mapped[str] = mapped_column(String(14), default="")  # SIRET (14 digits) or RNA (W + 9 digits)
+    insee_code: Mapped[str] = mapped_column(String(5), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    website: Mapped[str] = mapped_column(String(300), default="")
+    services: Mapped[list] = mapped_column(JSON, default=list)  # values of OPEN_DATA_SERVICES
+    itinerant: Mapped[bool] = mapped_column(Boolean, default=False)  # the bus: "Itinérant"
+    public_summary: Mapped[str] = mapped_column(String(280), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def kind_label(self) -> str:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.scope import limit_to_user_sites
+from ..db import utcnow
 from ..errors import Conflict, NotFound
 from ..validation import Checker
 from .models import SITE_KINDS, Site
@@ -52,8 +53,11 @@ def _apply(site: Site, data: dict) -> None:
                         pattern_hint="nom@domaine.fr") or ""
     site.opening_hours = c.text("opening_hours", "Les horaires", max_len=500) or ""
     active = c.boolean("active", "Site actif", default=True)
+    from ..public.opendata import apply_open_data  # SIRET/RNA, INSEE, coordinates, services… (open data)
+    apply_open_data(site, data, c)
     c.done()
     site.active = bool(active)
+    site.updated_at = utcnow()
 
 
 def create_site(db: Session, data: dict) -> Site:

@@ -9,16 +9,19 @@ from ..accounts.roles import ADMIN, MANAGER
 from ..errors import RefurbError
 from ..extensions import get_db
 from . import services
-from .models import SITE_KINDS
+from .models import OPEN_DATA_SERVICES, SITE_KINDS
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
 
-FIELDS = ("code", "name", "kind", "address", "postal_code", "city", "phone", "email", "opening_hours")
+FIELDS = ("code", "name", "kind", "address", "postal_code", "city", "phone", "email", "opening_hours",
+          "pivot", "insee_code", "latitude", "longitude", "website", "public_summary")
 
 
 def _form_data() -> dict:
     data = {f: request.form.get(f, "") for f in FIELDS}
     data["active"] = request.form.get("active") == "on"
+    data["services"] = request.form.getlist("services")
+    data["itinerant"] = request.form.get("itinerant") == "on"
     return data
 
 
@@ -44,7 +47,8 @@ def new_site():
             db.commit()
             flash(f"Site « {site.name} » créé.", "success")
             return redirect(url_for(".list_sites"))
-    return render_template("sites/form.html", site=None, data=data, errors=errors, kinds=SITE_KINDS), \
+    return render_template("sites/form.html", site=None, data=data, errors=errors, kinds=SITE_KINDS,
+                           services=OPEN_DATA_SERVICES), \
         (422 if errors else 200)
 
 
@@ -54,7 +58,8 @@ def edit_site(code: str):
     db = get_db()
     site = services.get_site(db, code)
     errors = {}
-    data = {f: getattr(site, f) for f in FIELDS} | {"active": site.active}
+    data = {f: getattr(site, f) for f in FIELDS} | {"active": site.active, "services": site.services or [],
+                                                  "itinerant": site.itinerant}
     if request.method == "POST":
         data = _form_data() | {"code": site.code}
         try:
@@ -66,5 +71,6 @@ def edit_site(code: str):
             db.commit()
             flash(f"Site « {site.name} » enregistré.", "success")
             return redirect(url_for(".list_sites"))
-    return render_template("sites/form.html", site=site, data=data, errors=errors, kinds=SITE_KINDS), \
+    return render_template("sites/form.html", site=site, data=data, errors=errors, kinds=SITE_KINDS,
+                           services=OPEN_DATA_SERVICES), \
         (422 if errors else 200)

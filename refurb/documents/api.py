@@ -1,0 +1,150 @@
+"""API: inventories as PDF, stock-takes by scanning."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from ..api import api_user, bp, json_body
+from ..api.openapi import operation, query
+from ..extensions import get_db
+from . import inventory, stocktakes
+
+PDF = {"type": "string", "format": "binary"}
+AT = query("at", "Date de l'inventaire (AAAA-MM-JJ, aujourd'hui ou passée ; absente : aujourd'hui)",
+           {"type": "string", "format": "date"})
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@bp.get("/sites/<code>/inventory.pdf")
+def site_inventory_pdf(code: str):
+    inv = inventory.build_inventory(get_db(), api_user(), code, request.args.get("at") or None)
+    return _pdf(inventory.render_inventory_pdf(inv), f"inventaire-{inv.site.code}-{inv.at.isoformat()}.pdf")
+
+
+@bp.get("/inventory.pdf")
+def network_inventory_pdf():
+    inv = inventory.build_inventory(get_db(), api_user(), None, request.args.get("at") or None)
+    return _pdf(inventory.render_inventory_pdf(inv), f"inventaire-reseau-{inv.at.isoformat()}.pdf")
+
+
+operation("/sites/{code}/inventory.pdf", "get", "Inventaire d'un site (PDF), aujourd'hui ou à une date passée",
+          response=PDF, content_type="application/pdf", parameters=[AT], errors=("401", "403", "404", "422"))
+operation("/inventory.pdf", "get", "Inventaire de tout le réseau (PDF ; gestionnaires et administrateurs)",
+          response=PDF, content_type="application/pdf", parameters=[AT], errors=("401", "403", "422"))
+
+
+# --- stock-takes ---------------------------------------------------------------------------------
+
+COUNTS = {"type": "object", "properties": {k: {"type": "integer"} for k in
+                                           ("expected", "found", "missing", "unexpected", "unknown")}}
+STOCKTAKE = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "site": {"type": "string"}, "status": {"type": "string", "enum": ["open", "closed"]},
+    "started_at": {"type": "string", "format": "date-time"},
+    "closed_at": {"type": "string", "format": "date-time", "nullable": True}, "counts": COUNTS}}
+RESULTS = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "site": {"type": "string"}, "status": {"type": "string"},
+    "found": {"type": "array", "items": {"type": "string"}, "description": "Étiquettes trouvées"},
+    "missing": {"type": "array", "items": {"type": "string"}, "description": "Attendues, non scannées"},
+    "unexpected": {"type": "array", "items": {"type": "string"},
+                   "description": "Scannées ici, enregistrées ailleurs"},
+    "unknown": {"type": "array", "items": {"type": "string"}, "description": "Codes ne désignant aucun appareil"},
+    "counts": COUNTS, "resolutions": {"type": "object", "additionalProperties": {"type": "string"}}}}
+
+
+def _stocktake_json(db, st) -> dict:
+    return {"id": st.id, "site": st.site.code, "status": st.status, "started_at": st.started_at.isoformat(),
+            "closed_at": st.closed_at.isoformat() if st.closed_at else None,
+            "counts": stocktakes.counts(db, st).as_dict()}
+
+
+@bp.post("/stocktakes")
+def stocktake_create():
+    db = get_db()
+    data = json_body()
+    st = stocktakes.start_stocktake(db, api_user(), data.get("site"), data.get("note") or "")
+    db.commit()
+    return jsonify(_stocktake_json(db, st)), 201
+
+
+@bp.get("/stocktakes/<int:stocktake_id>")
+def stocktake_show(stocktake_id: int):
+    db = get_db()
+    st = stocktakes.get_stocktake(db, api_user(), stocktake_id)
+    body = _stocktake_json(db, st)
+    if not st.is_open:
+        body["results"] = stocktakes.results(db, api_user(), st).as_json()
+    return jsonify(body)
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/scans")
+def stocktake_scan(stocktake_id: int):
+    db = get_db()
+    user = api_user()
+    st = stocktakes.get_stocktake(db, user, stocktake_id)
+    result = stocktakes.record_scan(db, user, st, json_body().get("code"))
+    db.commit()
+    return jsonify(status=result.status, code=result.code, outcome=result.outcome,
+                   asset_tag=result.device.asset_tag if result.device else None, message=result.message,
+                   counts=stocktakes.counts(db, st).as_dict())
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/close")
+def stocktake_close(stocktake_id: int):
+    db = get_db()
+    user = api_user()
+    st = stocktakes.get_stocktake(db, user, stocktake_id)
+    res = stocktakes.close_stocktake(db, user, st)
+    db.commit()
+    return jsonify(res.as_json())
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/resolutions")
+def stocktake_resolution(stocktake_id: int):
+    db = get_db()
+    user = api_user()
+    st = stocktakes.get_stocktake(db, user, stocktake_id)
+    data = json_body()
+    resolution = stocktakes.resolve(db, user, st, data.get("asset_tag"), data.get("action"))
+    db.commit()
+    return jsonify(asset_tag=resolution.device.asset_tag, action=resolution.action,
+                   state=resolution.device.state, site=resolution.device.site.code), 201
+
+
+@bp.get("/stocktakes/<int:stocktake_id>/report.pdf")
+def stocktake_report(stocktake_id: int):
+    db = get_db()
+    st = stocktakes.get_stocktake(db, api_user(), stocktake_id)
+    return _pdf(stocktakes.render_report_pdf(db, api_user(), st), f"inventaire-physique-{st.id}.pdf")
+
+
+operation("/stocktakes", "post", "Commencer un inventaire physique d'un site (gestionnaire ou technicien du site)",
+          status="201", response=STOCKTAKE,
+          body={"type": "object", "required": ["site"], "properties": {
+              "site": {"type": "string", "description": "Code du site"}, "note": {"type": "string"}}},
+          errors=("401", "403", "404", "409", "422"))
+operation("/stocktakes/{stocktake_id}", "get", "Un inventaire physique : état, compteurs (et résultats une fois clos)",
+          response=STOCKTAKE, errors=("401", "403", "404"))
+operation("/stocktakes/{stocktake_id}/scans", "post", "Scanner un code (un code scanné deux fois compte une fois)",
+          response={"type": "object", "properties": {
+              "status": {"type": "string", "enum": ["found", "unexpected", "unknown", "duplicate"]},
+              "code": {"type": "string"}, "outcome": {"type": "string"},
+              "asset_tag": {"type": "string", "nullable": True}, "message": {"type": "string"}, "counts": COUNTS}},
+          body={"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}},
+          errors=("401", "403", "404", "409", "422"))
+operation("/stocktakes/{stocktake_id}/close", "post", "Clore : trouvés, manquants, inattendus, codes inconnus",
+          response=RESULTS, errors=("401", "403", "404", "409"))
+operation("/stocktakes/{stocktake_id}/resolutions", "post",
+          "Régler un écart d'un inventaire clos : « lost » (manquant déclaré perdu) ou « move_here » (inattendu "
+          "transféré ici / retrouvé)", status="201",
+          response={"type": "object", "properties": {k: {"type": "string"} for k in
+                                                      ("asset_tag", "action", "state", "site")}},
+          body={"type": "object", "required": ["asset_tag", "action"], "properties": {
+              "asset_tag": {"type": "string"}, "action": {"type": "string", "enum": ["lost", "move_here"]}}},
+          errors=("401", "403", "404", "409", "422"))
+operation("/stocktakes/{stocktake_id}/report.pdf", "get", "Rapport d'inventaire physique (PDF)", response=PDF,
+          content_type="application/pdf", errors=("401", "403", "404"))

@@ -1,0 +1,520 @@
+"""Import from the spreadsheets sites keep today (CSV or XLSX): read, map columns, check every line, then
+commit all lines or none.
+
+Reading: XLSX through openpyxl (formulas are never computed: a cell holding a formula is refused with its
+line number, since its value is unknown to us); CSV in UTF-8 (with or without BOM), else Windows-1252 (what
+Excel on Windows saves), separator guessed among ";", "," and tab.
+
+Other areas add their importers (borrowers: issue 5) with ``register_importer``::
+
+    register_importer(Importer(key="borrowers", label="Usagers", roles=frozenset({...}),
+                               fields=[ImportField("last_name", "Nom", required=True, synonyms=("nom",)), ...],
+                               check_row=..., check_batch=..., commit_row=...))
+
+``check_row(db, user, values, ctx)`` turns one line's mapped values into an object to create, or raises a
+``RefurbError`` whose message is shown with the line number; ``check_batch(db, user, items, ctx)`` returns
+{line: message} for problems between lines (duplicates) or with the database (already known);
+``commit_row(db, user, obj, ctx)`` creates it (inside the one transaction of the import). The pages
+/imports/<key> then work for it unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import Forbidden, Invalid, NotFound, RefurbError
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+MAX_IMPORT_ROWS = 10_000
+MAX_ERRORS_SHOWN = 200
+
+
+class ImportRefused(RefurbError):
+    status = 422
+    code = "import_refused"
+
+
+class TooLarge(RefurbError):
+    status = 413
+    code = "too_large"
+
+
+def too_large_message(size: int | None = None) -> str:
+    shown = f" ({size / 1024 / 1024:.0f} Mo)" if size else ""
+    return (f"Le fichier est trop volumineux{shown} : 50 Mo au plus. Enregistrez-le sans images ni onglets "
+            "inutiles, ou coupez-le en plusieurs fichiers, puis recommencez. Rien n'a été importé.")
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]  # (line number in the file, cells)
+    encoding: str = ""
+    problems: dict[int, str] = field(default_factory=dict)  # line -> message (formulas…)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value).replace(".", ",")
+    return str(value).strip()
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """(text, encoding name): UTF-8 (BOM or not), else Windows-1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "UTF-8 (BOM)"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        raise ImportRefused("L'encodage du fichier n'est pas reconnu (ni UTF-8 ni Windows-1252). Dans votre tableur, "
+                            "enregistrez-le au format « CSV UTF-8 » ou en XLSX, puis recommencez.")
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ";"
+
+
+def read_csv(data: bytes) -> Table:
+    text, encoding = decode_csv(data)
+    if "\x00" in text[:4096]:
+        raise ImportRefused("Ce fichier n'est pas un CSV lisible (il contient des caractères binaires). "
+                            "Envoyez un fichier .csv ou .xlsx.")
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
+    headers: list[str] | None = None
+    rows = []
+    try:
+        for line_no, cells in enumerate(reader, start=1):
+            if headers is None:
+                headers = [c.strip() for c in cells]
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            rows.append((reader.line_num, [c.strip() for c in cells]))
+            if len(rows) > MAX_IMPORT_ROWS:
+                raise ImportRefused(f"Le fichier a plus de {MAX_IMPORT_ROWS:,} lignes".replace(",", "\u202f") +
+                                    " : coupez-le en plusieurs fichiers. Rien n'a été importé.")
+    except csv.Error as err:
+        raise ImportRefused(f"Le fichier CSV est mal formé vers la ligne {reader.line_num} ({err}). "
+                            "Vérifiez les guillemets, ou enregistrez-le en XLSX.")
+    return Table(headers or [], rows, encoding)
+
+
+def read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        # data_only=False: a formula stays a formula (never computed here); we refuse it below.
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:  # noqa: BLE001 - any unreadable workbook gets the same French message
+        raise ImportRefused("Ce fichier XLSX ne peut pas être lu (abîmé, protégé par un mot de passe, ou ancien "
+                            "format .xls). Ouvrez-le dans votre tableur et enregistrez-le en .xlsx ou .csv.")
+    try:
+        ws = wb.worksheets[0]
+        headers: list[str] | None = None
+        rows = []
+        problems: dict[int, str] = {}
+        for line_no, cells in enumerate(ws.iter_rows(), start=1):
+            values = []
+            for cell in cells:
+                if getattr(cell, "data_type", None) == "f":
+                    column = getattr(cell, "column_letter", "?")
+                    problems.setdefault(line_no, f"la cellule {column}{line_no} contient une formule "
+                                                 "(non calculée ici) : remplacez-la par sa valeur")
+                    values.append("")
+                else:
+                    values.append(_cell_text(cell.value))
+            if headers is None:
+                if not any(values):
+                    continue
+                headers = values
+                continue
+            if not any(values):
+                continue  # (a lone formula, e.g. a totals line, stays reported in ``problems``)
+            rows.append((line_no, values))
+            if len(rows) > MAX_IMPORT_ROWS:
+                raise ImportRefused(f"Le fichier a plus de {MAX_IMPORT_ROWS} lignes : coupez-le en plusieurs "
+                                    "fichiers. Rien n'a été importé.")
+        return Table(headers or [], rows, "XLSX", problems)
+    finally:
+        wb.close()
+
+
+def read_table(filename: str, data: bytes) -> Table:
+    if not data:
+        raise ImportRefused("Le fichier est vide : choisissez le fichier à importer.")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise TooLarge(too_large_message(len(data)))
+    name = (filename or "").lower()
+    if data[:2] == b"PK" or name.endswith(".xlsx"):
+        table = read_xlsx(data)
+    elif name.endswith(".xls") or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ImportRefused("L'ancien format Excel .xls n'est pas lu : enregistrez le fichier en .xlsx ou .csv.")
+    else:
+        table = read_csv(data)
+    if not table.headers or not any(table.headers):
+        raise ImportRefused("La première ligne du fichier doit donner le nom des colonnes (catégorie, marque, "
+                            "modèle, numéro de série…).")
+    if not table.rows:
+        raise ImportRefused("Le fichier n'a aucune ligne de données sous la ligne des titres.")
+    return table
+
+
+# --- importers -----------------------------------------------------------------------------------
+
+def normalise_header(text: str) -> str:
+    text = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class ImportField:
+    key: str
+    label: str
+    required: bool = False
+    synonyms: Sequence[str] = ()
+    hint: str = ""
+
+
+@dataclass
+class Importer:
+    key: str
+    label: str
+    roles: frozenset[str]
+    fields: list[ImportField]
+    check_row: Callable[..., Any]
+    commit_row: Callable[..., Any]
+    check_batch: Callable[..., dict[int, str]] | None = None
+    prepare: Callable[..., dict] | None = None  # prepare(db, user, options) -> ctx (e.g. the default site)
+    success_link: Callable[..., str | None] | None = None
+
+    def field(self, key: str) -> ImportField | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+
+IMPORTERS: dict[str, Importer] = {}
+
+
+def register_importer(importer: Importer) -> Importer:
+    IMPORTERS[importer.key] = importer
+    return importer
+
+
+def get_importer(key: str, user) -> Importer:
+    importer = IMPORTERS.get(key)
+    if importer is None:
+        raise NotFound(f"Aucun import ne s'appelle « {str(key)[:40]} ».")
+    if user.role not in importer.roles:
+        raise Forbidden(f"Votre rôle ne permet pas d'importer des {importer.label.lower()}.")
+    return importer
+
+
+def guess_mapping(importer: Importer, headers: list[str]) -> dict[int, str]:
+    """Column index → field key, from the header names (accents, case and punctuation ignored)."""
+    mapping: dict[int, str] = {}
+    used: set[str] = set()
+    for index, header in enumerate(headers):
+        h = normalise_header(header)
+        if not h:
+            continue
+        for f in importer.fields:
+            names = {normalise_header(f.key), normalise_header(f.label)} | {normalise_header(s) for s in f.synonyms}
+            if f.key not in used and h in names:
+                mapping[index] = f.key
+                used.add(f.key)
+                break
+    return mapping
+
+
+def mapping_from_form(importer: Importer, headers: list[str], form) -> dict[int, str]:
+    """``map_<index>=<field key>`` pairs (empty = column ignored); a field mapped twice is refused."""
+    mapping: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    keys = {f.key for f in importer.fields}
+    for index in range(len(headers)):
+        value = (form.get(f"map_{index}") or "").strip()
+        if not value:
+            continue
+        if value not in keys:
+            raise Invalid(fields={f"map_{index}": f"Colonne « {headers[index][:40]} » : champ inconnu « {value[:40]} »."})
+        if value in seen:
+            label = importer.field(value).label
+            raise Invalid(fields={f"map_{index}": f"« {label} » est choisi pour deux colonnes "
+                                                  f"(« {headers[seen[value]][:40]} » et « {headers[index][:40]} »)."})
+        seen[value] = index
+        mapping[index] = value
+    return mapping
+
+
+@dataclass
+class Checked:
+    total: int
+    items: list[tuple[int, Any]]
+    errors: dict[int, str]  # line -> French message
+    missing_columns: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.missing_columns
+
+    def error_lines(self, limit: int = MAX_ERRORS_SHOWN) -> list[tuple[int, str]]:
+        return sorted(self.errors.items())[:limit]
+
+
+def check_table(db: Session, user, importer: Importer, table: Table, mapping: dict[int, str],
+                options: dict | None = None) -> Checked:
+    """Every line checked, nothing written. Line numbers are the file's (titles = line 1)."""
+    ctx = importer.prepare(db, user, options or {}) if importer.prepare else dict(options or {})
+    mapped = set(mapping.values())
+    missing = [f.label for f in importer.fields if f.required and f.key not in mapped
+               and not (f.key in ctx.get("defaults", {}))]
+    items: list[tuple[int, Any]] = []
+    errors: dict[int, str] = dict(table.problems)
+    if missing:
+        return Checked(len(table.rows), [], errors, missing)
+    for line, cells in table.rows:
+        values = {key: (cells[i] if i < len(cells) else "") for i, key in mapping.items()}
+        if line in errors:
+            continue
+        try:
+            items.append((line, importer.check_row(db, user, values, ctx)))
+        except Invalid as err:
+            errors[line] = " ; ".join(err.fields.values()) if err.fields else err.message
+        except RefurbError as err:
+            errors[line] = err.message
+    if importer.check_batch and items:
+        for line, message in importer.check_batch(db, user, items, ctx).items():
+            errors.setdefault(line, message)
+    return Checked(len(table.rows), [(line, obj) for line, obj in items if line not in errors], errors, [])
+
+
+def commit_table(db: Session, user, importer: Importer, table: Table, mapping: dict[int, str],
+                 options: dict | None = None, progress=None) -> int:
+    """Check again, then create every line in the current transaction; raises (nothing kept) on any error.
+    The caller commits."""
+    checked = check_table(db, user, importer, table, mapping, options)
+    if checked.missing_columns:
+        raise ImportRefused("Colonne(s) obligatoire(s) non choisie(s) : " + ", ".join(checked.missing_columns)
+                            + ". Rien n'a été importé.")
+    if checked.errors:
+        first = checked.error_lines(5)
+        shown = " ; ".join(f"ligne {line} : {msg}" for line, msg in first)
+        more = f" (et {len(checked.errors) - 5} autre(s))" if len(checked.errors) > 5 else ""
+        raise ImportRefused(f"{len(checked.errors)} ligne(s) à corriger, rien n'a été importé : {shown}{more}.")
+    ctx = importer.prepare(db, user, options or {}) if importer.prepare else dict(options or {})
+    total = len(checked.items)
+    for done, (line, obj) in enumerate(checked.items, start=1):
+        try:
+            importer.commit_row(db, user, obj, ctx)
+        except RefurbError as err:
+            db.rollback()
+            raise ImportRefused(f"Ligne {line} : {err.message} Rien n'a été importé.")
+        if progress is not None and (done % 25 == 0 or done == total):
+            progress(done, total, f"{done} / {total} lignes enregistrées…")
+    return total
+
+
+# --- devices -------------------------------------------------------------------------------------
+
+CATEGORY_WORDS = {
+    "laptop": ("laptop", "portable", "ordinateur portable", "pc portable", "notebook", "ultraportable",
+               "ordinateurs portables", "portables", "netbook", "chromebook"),
+    "desktop": ("desktop", "fixe", "ordinateur fixe", "pc fixe", "tour", "unite centrale", "ordinateurs fixes",
+                "pc", "ordinateur de bureau"),
+    "tablet": ("tablet", "tablette", "tablettes", "ipad"),
+    "smartphone": ("smartphone", "smartphones", "telephone", "telephone portable", "mobile", "gsm"),
+    "screen": ("screen", "ecran", "ecrans", "moniteur", "monitor"),
+    "printer": ("printer", "imprimante", "imprimantes", "multifonction", "imprimante multifonction"),
+    "router": ("router", "routeur", "routeur 4g", "routeurs 4g", "box 4g", "modem 4g", "cle 4g", "hotspot"),
+    "accessory": ("accessory", "accessoire", "accessoires", "webcam", "souris", "clavier", "casque", "chargeur"),
+    "other": ("other", "autre", "autres", "divers"),
+}
+_CATEGORY_LOOKUP = {normalise_header(w): key for key, words in CATEGORY_WORDS.items() for w in words}
+
+DEVICE_FIELDS = [
+    ImportField("category", "Catégorie", True, ("categorie", "type", "type de materiel", "materiel", "type d appareil",
+                                                "nature"), "portable, fixe, tablette, smartphone, écran…"),
+    ImportField("brand", "Marque", False, ("marque", "fabricant", "constructeur", "make")),
+    ImportField("model", "Modèle", False, ("modele", "designation", "reference modele", "libelle")),
+    ImportField("serial_number", "N° de série", False, ("numero de serie", "n de serie", "n serie", "no de serie",
+                                                        "no serie", "num serie", "serie", "sn", "s n", "serial",
+                                                        "serial number", "numero serie")),
+    ImportField("old_reference", "Ancien n° d'inventaire", False, ("ancien numero", "ancienne etiquette",
+                                                                   "numero d inventaire", "n inventaire",
+                                                                   "no inventaire", "inventaire", "etiquette",
+                                                                   "tag", "asset tag", "reference", "ref", "id"),
+                "gardé dans les notes ; un numéro en double est refusé"),
+    ImportField("site", "Site", False, ("lieu", "localisation", "emplacement", "site code", "code site", "structure"),
+                "code ou nom du site ; sinon le site choisi ci-dessus"),
+    ImportField("condition", "État esthétique", False, ("etat esthetique", "aspect", "etat physique", "etat")),
+    ImportField("notes", "Notes", False, ("remarques", "remarque", "commentaire", "commentaires", "observations",
+                                          "observation")),
+    ImportField("has_storage", "Contient des données", False, ("stockage de donnees", "contient des donnees",
+                                                               "donnees", "has storage")),
+    ImportField("cpu", "Processeur", False, ("processeur", "cpu", "proc")),
+    ImportField("ram_gb", "Mémoire vive (Go)", False, ("ram", "memoire", "memoire vive", "ram go", "ram gb")),
+    ImportField("storage_type", "Type de stockage", False, ("type de stockage", "type disque", "disque type")),
+    ImportField("storage_gb", "Capacité de stockage (Go)", False, ("capacite", "stockage", "stockage go",
+                                                                   "disque", "disque go", "capacite stockage",
+                                                                   "hdd", "ssd")),
+    ImportField("screen_inches", "Taille d'écran (pouces)", False, ("taille ecran", "pouces", "diagonale",
+                                                                    "ecran pouces")),
+    ImportField("os", "Système d'exploitation", False, ("os", "systeme", "systeme d exploitation")),
+    ImportField("battery_health", "Santé de la batterie (%)", False, ("batterie", "sante batterie",
+                                                                      "etat batterie")),
+    ImportField("imei", "IMEI", False, ("imei",)),
+]
+SPEC_KEYS = ("cpu", "ram_gb", "storage_type", "storage_gb", "screen_inches", "os", "battery_health", "imei")
+_NUMBER_WITH_UNIT = re.compile(r"^\s*(\d+)\s*(go|gb|g|%|to|tb)?\s*$", re.IGNORECASE)
+_STORAGE_TYPES = {"ssd": "SSD", "hdd": "HDD", "emmc": "eMMC", "nvme": "NVMe", "aucun": "Aucun", "none": "Aucun"}
+
+
+@dataclass
+class DeviceRow:
+    spec: Any  # refurb.inventory.services.DeviceInput
+    old_reference: str
+    line: int = 0
+
+
+def _device_prepare(db: Session, user, options: dict) -> dict:
+    from ..sites.models import Site
+
+    sites = list(db.scalars(select(Site)))
+    ctx = {"by_code": {s.code: s for s in sites},
+           "by_name": {normalise_header(s.name): s for s in sites},
+           "default_site": options.get("site") or "", "filename": options.get("filename", ""), "defaults": {}}
+    return ctx
+
+
+def _number(value: str, label: str) -> str:
+    m = _NUMBER_WITH_UNIT.match(value)
+    if not m:
+        return value
+    number, unit = int(m.group(1)), (m.group(2) or "").lower()
+    if unit in ("to", "tb"):
+        number *= 1000
+    return str(number)
+
+
+def _device_check_row(db: Session, user, values: dict, ctx: dict) -> DeviceRow:
+    from ..inventory.services import parse_device_input
+
+    raw_category = values.get("category", "")
+    category = _CATEGORY_LOOKUP.get(normalise_header(raw_category))
+    if not raw_category:
+        raise Invalid(fields={"category": "La catégorie est vide (portable, fixe, tablette, smartphone, écran, "
+                                          "imprimante, routeur 4G, accessoire, autre)."})
+    if category is None:
+        raise Invalid(fields={"category": f"Catégorie « {raw_category[:40]} » non reconnue : écrivez portable, fixe, "
+                                          "tablette, smartphone, écran, imprimante, routeur 4G, accessoire ou autre."})
+    site_value = (values.get("site") or "").strip() or ctx.get("default_site", "")
+    site = None
+    if site_value:
+        site = ctx["by_code"].get(site_value.upper()) or ctx["by_name"].get(normalise_header(site_value))
+        if site is None:
+            raise Invalid(fields={"site": f"Site « {site_value[:40]} » inconnu : donnez le code (ex. EPN-CHINON) "
+                                          "ou le nom exact d'un site du réseau."})
+    else:
+        raise Invalid(fields={"site": "Site non indiqué : ajoutez une colonne « Site » ou choisissez le site "
+                                      "de destination avant de vérifier."})
+    specs = {}
+    for key in SPEC_KEYS:
+        value = (values.get(key) or "").strip()
+        if not value:
+            continue
+        if key in ("ram_gb", "storage_gb", "battery_health"):
+            value = _number(value, key)
+        if key == "storage_type":
+            value = _STORAGE_TYPES.get(value.lower(), value)
+        specs[key] = value
+    old_ref = (values.get("old_reference") or "").strip()
+    notes = (values.get("notes") or "").strip()
+    if old_ref:
+        if len(old_ref) > 60:
+            raise Invalid(fields={"old_reference": "L'ancien numéro d'inventaire dépasse 60 caractères."})
+        notes = (f"Ancienne référence : {old_ref}" + (f"\n{notes}" if notes else ""))
+    data = {"category": category, "site": site.code, "brand": values.get("brand", ""),
+            "model": values.get("model", ""), "serial_number": values.get("serial_number", ""),
+            "condition": values.get("condition", ""), "notes": notes, "specs": specs}
+    if values.get("has_storage", "").strip():
+        data["has_storage"] = values["has_storage"].strip().lower()
+    spec = parse_device_input(db, user, data)
+    return DeviceRow(spec, old_ref)
+
+
+def _device_check_batch(db: Session, user, items: list[tuple[int, DeviceRow]], ctx: dict) -> dict[int, str]:
+    from ..inventory.models import Device
+
+    errors: dict[int, str] = {}
+    first_serial: dict[str, int] = {}
+    first_ref: dict[str, int] = {}
+    for line, row in items:
+        serial = row.spec.serial_number
+        if serial:
+            if serial in first_serial:
+                errors[line] = (f"numéro de série {serial} en double (déjà ligne {first_serial[serial]}) : "
+                                "un appareil ne s'importe qu'une fois")
+            else:
+                first_serial[serial] = line
+        ref = row.old_reference.upper()
+        if ref:
+            if ref in first_ref:
+                errors.setdefault(line, f"ancien numéro d'inventaire {row.old_reference} en double "
+                                        f"(déjà ligne {first_ref[ref]})")
+            else:
+                first_ref[ref] = line
+    serials = list(first_serial)
+    known: dict[str, str] = {}
+    for i in range(0, len(serials), 500):
+        chunk = serials[i:i + 500]
+        for serial, tag in db.execute(select(Device.serial_number, Device.asset_tag)
+                                      .where(Device.serial_number.in_(chunk))):
+            known.setdefault(serial, tag)
+    for line, row in items:
+        serial = row.spec.serial_number
+        if serial in known:
+            errors.setdefault(line, f"numéro de série {serial} déjà enregistré ({known[serial]}) : "
+                                    "retirez cette ligne ou corrigez le numéro")
+    return errors
+
+
+def _device_commit_row(db: Session, user, row: DeviceRow, ctx: dict) -> None:
+    from ..inventory.services import create_device
+
+    create_device(db, user, row.spec, note=f"Importé du fichier « {ctx.get('filename', '')[:80]} »",
+                  origin={"import": ctx.get("filename", "")[:120]})
+
+
+def register_builtin_importers() -> None:
+    from ..accounts.roles import ADMIN, MANAGER, TECHNICIAN
+
+    register_importer(Importer(
+        key="devices", label="Appareils", roles=frozenset({ADMIN, MANAGER, TECHNICIAN}), fields=DEVICE_FIELDS,
+        check_row=_device_check_row, check_batch=_device_check_batch, commit_row=_device_commit_row,
+        prepare=_device_prepare))
+    # Borrowers (usagers): the loans area registers its importer here when it is ready (issue 5).

@@ -1,0 +1,43 @@
+"""Public pages (no login): the places, what can be borrowed now, the bus's next stops; the open data."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template
+
+from ..extensions import get_db
+from ..settings import get_setting
+from . import opendata, services
+
+bp = Blueprint("public", __name__)
+
+CACHE = "public, max-age=300"
+
+
+@bp.get("/lieux")
+def places():
+    db = get_db()
+    response = Response(render_template("public/places.html", places=services.public_places(db),
+                                        stops=services.upcoming_stops(db), network=get_setting(db, "network_name"),
+                                        today=services.today()))
+    response.headers["Cache-Control"] = CACHE
+    return response
+
+
+@bp.get("/open-data/lieux-mediation-numerique.json")
+def open_data_json():
+    db = get_db()
+    response = jsonify(opendata.to_json(opendata.lieux(db, network=get_setting(db, "network_name"))))
+    response.headers["Cache-Control"] = CACHE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/open-data/lieux-mediation-numerique.csv")
+def open_data_csv():
+    db = get_db()
+    data = opendata.to_csv(opendata.lieux(db, network=get_setting(db, "network_name")))
+    response = Response(data, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'inline; filename="lieux-mediation-numerique.csv"'
+    response.headers["Cache-Control"] = CACHE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,104 @@
+"""Fixtures for documents, stock-takes, imports and public pages.
+
+``make_device`` writes a device with a history chosen by the test (times included), the way
+``refurb.inventory.services.record_event`` stores it: each event carries the device's site *after* it
+(a transfer's event: the destination, also in ``data.to_site``). It arranges data only; what is under
+test (inventories rebuilt from history, stock-takes…) runs through the app.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from refurb.accounts.models import User
+from refurb.inventory.models import Device, DeviceEvent
+from refurb.sites.models import Site
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+
+
+def site_by_code(db, code: str) -> Site:
+    return db.scalar(select(Site).where(Site.code == code))
+
+
+def user_by_name(db, username: str) -> User:
+    return db.scalar(select(User).where(User.username == username))
+
+
+def make_device(db, tag: str, site: str, *, category: str = "laptop", brand: str = "Lenovo",
+                model: str = "ThinkPad T480", serial: str | None = None, grade: str | None = None,
+                created: datetime = T0, history=(), user: str = "admin") -> Device:
+    """A device created at ``site`` (state "received") at ``created``, then ``history``: a list of
+    ("state", at, to_state) and ("transfer", at, to_site_code), in time order."""
+    sites = {s.code: s for s in db.scalars(select(Site))}
+    actor = user_by_name(db, user)
+    here = sites[site]
+    device = Device(asset_tag=tag, category=category, brand=brand, model=model, serial_number=serial,
+                    has_storage=category in ("laptop", "desktop", "tablet", "smartphone"), specs={}, condition="",
+                    notes="", grade=grade, site_id=here.id, state="received", created_at=created,
+                    updated_at=created, version=1)
+    db.add(device)
+    db.flush()
+    db.add(DeviceEvent(device_id=device.id, at=created, user_id=actor.id, site_id=here.id, action="created",
+                       from_state=None, to_state="received", note="", data={}))
+    state = "received"
+    for kind, at, value in history:
+        if kind == "state":
+            db.add(DeviceEvent(device_id=device.id, at=at, user_id=actor.id, site_id=here.id, action="transition",
+                               from_state=state, to_state=value, note="", data={}))
+            state = value
+        elif kind == "transfer":
+            origin, here = here, sites[value]
+            db.add(DeviceEvent(device_id=device.id, at=at, user_id=actor.id, site_id=here.id, action="transfer",
+                               from_state=None, to_state=None, note="",
+                               data={"transfer_id": 0, "from_site": origin.code, "to_site": here.code}))
+        else:  # pragma: no cover - a typo in a test
+            raise ValueError(kind)
+    device.state = state
+    device.site_id = here.id
+    device.updated_at = max([created] + [at for _k, at, _v in history])
+    db.flush()
+    return device
+
+
+def make_many(db, count: int, site: str, *, state: str = "loan_pool", category: str = "laptop",
+              prefix: str = "RF-", start: int = 1) -> None:
+    """Many devices at once (bulk insert), for sizes where one by one would be slow."""
+    sites = {s.code: s for s in db.scalars(select(Site))}
+    actor = user_by_name(db, "admin")
+    rows = [dict(asset_tag=f"{prefix}{i:06d}", category=category, brand="Dell", model=f"Latitude {5000 + i % 500}",
+                 serial_number=f"SN{i:09d}", has_storage=True, specs={}, condition="", notes="",
+                 grade="ABC"[i % 3], site_id=sites[site].id, state=state, created_at=T0, updated_at=T0, version=1)
+            for i in range(start, start + count)]
+    db.execute(Device.__table__.insert(), rows)
+    ids = db.execute(select(Device.id).where(Device.asset_tag.in_([r["asset_tag"] for r in rows]))).scalars().all() \
+        if count <= 900 else db.execute(select(Device.id).where(Device.asset_tag >= rows[0]["asset_tag"],
+                                                                Device.asset_tag <= rows[-1]["asset_tag"])).scalars().all()
+    db.execute(DeviceEvent.__table__.insert(), [
+        dict(device_id=i, at=T0, user_id=actor.id, site_id=sites[site].id, action="created", from_state=None,
+             to_state=state, note="", data={}) for i in ids])
+    db.flush()
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+@pytest.fixture
+def days_ago():
+    """An aware UTC datetime ``n`` days before now (at 10:00 UTC)."""
+    now = datetime.now(timezone.utc).replace(hour=10, minute=0, second=0, microsecond=0)
+    return lambda n: now - timedelta(days=n)
