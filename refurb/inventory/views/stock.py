@@ -75,6 +75,54 @@ class SiteStock:
     def row_shortages(self, category: str) -> list:
         return [self.shortages[(category, s)] for s in COUNTED_STATES if (category, s) in self.shortages]
 
+    def minimum_text(self, category: str) -> str:
+        parts = []
+        for state, label in COUNTED_STATES.items():
+            minimum = self.minimums.get((category, state))
+            if not minimum:
+                continue
+            text = f"{label} ≥ {minimum}"
+            short = self.shortages.get((category, state))
+            if short is not None:
+                text += (f" · manque {short.minimum - short.available} ({short.available} "
+                         f"disponible{'s' if short.available > 1 else ''})")
+            parts.append(text)
+        return " ; ".join(parts)
+
+    def table(self, full: bool) -> tuple[list[TableRow], TableRow | None]:
+        """The rows of the site table, and its total row, ready to print (the page has hundreds
+        of cells: formatting them here keeps the stock page fast)."""
+        rows = []
+        totals = dict.fromkeys(STOCK_STATES, 0)
+        for category in self.categories(full):
+            values = [self.counts.get((category, s), 0) for s in STOCK_STATES]
+            for s, n in zip(STOCK_STATES, values):
+                totals[s] += n
+            rows.append(TableRow(CATEGORIES_PLURAL[category], [_cell(n) for n in values], _cell(sum(values)),
+                                 self.minimum_text(category), any(s[0] == category for s in self.shortages)))
+        if not rows:
+            return rows, None
+        values = [totals[s] for s in STOCK_STATES]
+        return rows, TableRow("Total", [_cell(n) for n in values], _cell(sum(values)), "", False)
+
+
+@dataclass
+class TableRow:
+    label: str
+    cells: list  # (text, is_zero) per state column
+    total: tuple
+    minimum: str
+    short: bool
+
+
+def count_fr(n: int) -> str:
+    """1 234 (narrow no-break space, as Babel's fr_FR), without Babel's cost per cell."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _cell(n: int) -> tuple[str, bool]:
+    return count_fr(n), not n
+
 
 def _stock(db, user, sites: list[Site], site: Site | None = None) -> tuple[list[SiteStock], list]:
     """The stock of these sites, with one count query and one minimums query."""
@@ -106,7 +154,7 @@ def _network_totals(stocks: list[SiteStock]) -> SiteStock:
 
 def _common() -> dict:
     return {"STOCK_STATES": STOCK_STATES, "STATES": STATE_COLUMNS, "CATEGORIES": CATEGORIES,
-            "CATEGORIES_PLURAL": CATEGORIES_PLURAL, "COUNTED_STATES": COUNTED_STATES}
+            "CATEGORIES_PLURAL": CATEGORIES_PLURAL, "COUNTED_STATES": COUNTED_STATES, "count_fr": count_fr}
 
 
 @bp.get("/stock")
