@@ -379,3 +379,19 @@ def test_a_check_out_at_the_same_second_makes_the_transfer_wait_then_refuse(app,
     worker.join(timeout=15)
     assert outcome == {"refused": f"Aucun appareil n'a été transféré : {tag} est en prêt."}
     assert _state(db, tag).site.code == "EPN-A"
+
+
+def test_a_full_basket_fits_in_the_session_cookie(db, login_as):
+    from refurb.inventory.services import MAX_BASKET
+    tags = [make_device(db, "EPN-A", "accessory", "ready", brand="Logitech", model="C270").asset_tag
+            for _ in range(MAX_BASKET + 1)]
+    db.commit()
+    client = login_as("tech")
+    with client.session_transaction() as session:
+        session["transfer_basket"] = tags[:-1]
+    response = _scan(client, tags[-1])
+    assert _tone(response) == "error"
+    assert f"Le panier est plein ({MAX_BASKET} appareils)" in unescape(response.get_data(as_text=True))
+    cookie = client.get_cookie("session")
+    assert len(cookie.value) < 4000, len(cookie.value)  # browsers drop cookies over 4 KB
+    assert len(_basket_tags(client.get("/transfers/new").get_data(as_text=True))) == MAX_BASKET
