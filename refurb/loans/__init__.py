@@ -1,5 +1,91 @@
-"""Loans: borrowers, desk check-out and return by scanning, kits, renewals, reservations, kiosk."""
+"""Loans: borrowers, desk check-out and return by scanning, kits, renewals, reservations,
+deposits, the self-service kiosk, history and the GDPR duties."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+
+def device_panel(db, user, device):
+    """Device page: the current loan and the loan history (names only for staff of the loan's site)."""
+    from ..accounts.roles import STAFF_ROLES
+    from ..accounts.scope import serves_site
+    from .loans import device_loans
+    from .rules import today
+
+    loans = device_loans(db, device)
+    if not loans and device.state not in ("loan_pool", "on_loan"):
+        return None
+    rows = []
+    for loan in loans:
+        named = user.role in STAFF_ROLES and serves_site(user, loan.site_id) and loan.borrower.anonymised_at is None
+        rows.append({"loan": loan, "borrower": loan.borrower.display_name if named else None,
+                     "link": named and user.role in ("admin", "gestionnaire", "accueil")})
+    current = rows[0] if rows and rows[0]["loan"].returned_at is None else None
+    return {"loan_rows": rows, "current": current, "today": today()}
+
+
+def resolve_scan(db, user, code: str):
+    """Global scan box: a borrower card opens their panel at the desk; a kit code, the kit."""
+    from flask import url_for
+
+    from .borrowers import DESK_ROLES, find_by_card, looks_like_card
+    from .kits import find_kit, looks_like_kit
+
+    if user.role not in DESK_ROLES:
+        return None
+    if looks_like_card(code) and find_by_card(db, code) is not None:
+        return url_for("loans.desk", carte=code.strip().upper())
+    if looks_like_kit(code) and find_kit(db, code) is not None:
+        return url_for("loans.kit_page", code=code.strip().upper())
+    return None
+
+
+@click.command("purge-borrowers")
+@click.option("--inactive-days", type=click.IntRange(1, 36500), default=None,
+              help="Anonymise les usagers sans activité depuis N jours (par défaut : le réglage du réseau, 3 ans).")
+@click.option("--dry-run", is_flag=True, help="Compte seulement, sans rien modifier.")
+@with_appcontext
+def purge_borrowers(inactive_days, dry_run) -> None:
+    """Anonymise les usagers inactifs (RGPD) ; les statistiques de prêt restent."""
+    from flask import current_app
+
+    from .borrowers import purge_inactive
+    from .rules import retention_days
+
+    with current_app.extensions["refurb.db"].session(write=True) as db:
+        days = inactive_days or retention_days(db)
+        count = purge_inactive(db, days, dry_run=dry_run)
+        if dry_run:
+            db.rollback()
+            click.echo(f"{count} usager(s) inactif(s) depuis plus de {days} jours seraient anonymisé(s) "
+                       "(simulation : rien n'a été modifié).")
+        else:
+            db.commit()
+            click.echo(f"{count} usager(s) inactif(s) depuis plus de {days} jours anonymisé(s).")
 
 
 def init_app(app) -> None:
-    pass
+    from ..accounts.roles import KIOSK
+    from ..demo import DEMO_STEPS
+    from ..inventory.panels import EVENT_LABELS, Panel, register_panel
+    from ..web.layout import add_nav
+    from ..web.scan import register_resolver
+    from ..web.views import HOME_BY_ROLE
+    from .borrowers import DESK_ROLES
+    from .demo import seed_loans
+    from .views import bp
+
+    app.register_blueprint(bp)
+    add_nav("loans.desk", "Comptoir de prêt", DESK_ROLES)
+    add_nav("loans.borrower_list", "Usagers", DESK_ROLES)
+    add_nav("loans.loan_list", "Prêts", DESK_ROLES)
+    HOME_BY_ROLE["accueil"] = "loans.desk"
+    HOME_BY_ROLE[KIOSK] = "loans.kiosk"
+    register_resolver(resolve_scan)
+    register_panel(Panel("loans", "loans/_device_panel.html", device_panel, order=50))
+    EVENT_LABELS.update({"loan": "Prêt", "loan_return": "Retour de prêt", "loan_renew": "Prolongation du prêt"})
+    if seed_loans not in DEMO_STEPS:
+        DEMO_STEPS.append(seed_loans)
+    app.cli.add_command(purge_borrowers)

@@ -13,7 +13,7 @@ from refurb.loans.models import Borrower, KioskSession, Kit, KitDevice, Loan, Re
 from refurb.loans.rules import today
 from refurb.sites.models import Site
 
-from . import ALL, Case
+from . import Case
 
 DESK = frozenset({"admin", "gestionnaire", "accueil"})
 KIOSK = frozenset({"borne"})
@@ -73,4 +73,54 @@ CASES = {
                             json={"condition": "complete"}),
     "api.renew_loan": Case("POST", "/api/v1/loans/{o[loan]}/renew", DESK, site_bound=True, json={}),
     "api.create_reservation": Case("POST", "/api/v1/reservations", DESK, json={}),
+    # --- desk ---
+    "loans.desk": Case("GET", "/prets/comptoir", DESK),
+    "loans.desk_scan": Case("POST", "/prets/comptoir/scan", DESK, data={"code": "INCONNU"}),
+    "loans.desk_remove": Case("POST", "/prets/comptoir/retirer", DESK, data={"tag": "RF-000000"}),
+    "loans.desk_clear": Case("POST", "/prets/comptoir/vider", DESK),
+    "loans.desk_lend": Case("POST", "/prets/comptoir/preter", DESK),
+    "loans.desk_return": Case("POST", "/prets/comptoir/retour", DESK, data={"condition": "complete"}),
+    "loans.desk_return_kit": Case("POST", "/prets/comptoir/retour-kit", DESK),
+    "loans.desk_open_borrower": Case("POST", "/prets/comptoir/usager/{o[card]}", DESK, site_bound=True),
+    # --- borrowers ---
+    "loans.borrower_list": Case("GET", "/usagers/", DESK),
+    "loans.new_borrower": Case("GET", "/usagers/nouveau", DESK),
+    "loans.borrower_page": Case("GET", "/usagers/{o[card]}", DESK, site_bound=True),
+    "loans.edit_borrower": Case("GET", "/usagers/{o[card]}/modifier", DESK, site_bound=True),
+    "loans.borrower_pin": Case("POST", "/usagers/{o[card]}/pin", DESK, site_bound=True, data={"pin": "5678"}),
+    "loans.borrower_block": Case("POST", "/usagers/{o[card]}/blocage", DESK, site_bound=True,
+                                 data={"action": "unblock"}),
+    "loans.borrower_card": Case("GET", "/usagers/{o[card]}/carte.pdf", DESK, site_bound=True),
+    "loans.borrower_data": Case("GET", "/usagers/{o[card]}/donnees", DESK, site_bound=True),
+    "loans.borrower_data_json": Case("GET", "/usagers/{o[card]}/donnees.json", DESK, site_bound=True),
+    "loans.borrower_data_csv": Case("GET", "/usagers/{o[card]}/donnees.csv", DESK, site_bound=True),
+    "loans.erase_borrower": Case("POST", "/usagers/{o[card]}/effacer", DESK, site_bound=True),
+    # --- loans, reservations, kits ---
+    "loans.loan_list": Case("GET", "/prets/", DESK),
+    "loans.overdue_list": Case("GET", "/prets/retards", DESK),
+    "loans.loan_page": Case("GET", "/prets/{o[loan]}", DESK, site_bound=True),
+    "loans.renew_loan": Case("POST", "/prets/{o[loan]}/prolonger", DESK, site_bound=True),
+    "loans.return_loan": Case("POST", "/prets/{o[loan]}/retour", DESK, site_bound=True,
+                              data={"condition": "complete"}),
+    "loans.reminder": Case("GET", "/prets/{o[loan]}/relance", DESK, site_bound=True),
+    "loans.agreement_pdf": Case("GET", "/prets/{o[loan]}/contrat.pdf", DESK, site_bound=True),
+    "loans.reservation_list": Case("GET", "/prets/reservations", DESK),
+    "loans.cancel_reservation": Case("POST", "/prets/reservations/{o[reservation]}/annuler", DESK, site_bound=True),
+    "loans.kit_list": Case("GET", "/prets/kits", DESK),
+    "loans.kit_page": Case("GET", "/prets/kits/{o[kit]}", DESK, site_bound=True),
+    "loans.dissolve_kit": Case("POST", "/prets/kits/{o[kit]}/dissoudre", DESK, site_bound=True),
+    # --- rules and kiosk sessions ---
+    "loans.rules_page": Case("GET", "/prets/regles", DESK),
+    "loans.retention_setting": Case("POST", "/prets/regles/conservation", {"admin"}, data={"retention": "1095"}),
+    "loans.kiosk_sessions": Case("GET", "/prets/bornes", DESK),
+    "loans.open_kiosk": Case("POST", "/prets/bornes/ouvrir", DESK),
+    "loans.close_kiosk": Case("POST", "/prets/bornes/{o[kiosk_session]}/fermer", DESK, site_bound=True),
+    # --- the kiosk itself (no kiosk session open in these requests: "borne fermée") ---
+    "loans.kiosk": Case("GET", "/borne", KIOSK),
+    "loans.kiosk_open": Case("POST", "/borne/ouvrir", KIOSK),
+    "loans.kiosk_close": Case("POST", "/borne/fermer", KIOSK),
+    "loans.kiosk_card": Case("POST", "/borne/carte", KIOSK, data={"code": "U70000001"}),
+    "loans.kiosk_pin": Case("POST", "/borne/pin", KIOSK, data={"pin": "1234"}),
+    "loans.kiosk_device": Case("POST", "/borne/appareil", KIOSK, data={"code": "AZ-100001"}),
+    "loans.kiosk_end": Case("POST", "/borne/fin", KIOSK),
 }

@@ -1,0 +1,198 @@
+"""Demonstration loans: borrowers (residents, a partner, a digital-mediation advisor), open loans
+(some overdue), returns (one damaged), a kit and reservations — made through the services.
+
+Runs after the inventory step. When a site has too few loan-pool devices, 4G routers and webcams
+(no data storage, so no erasure is needed) are bought for it through ``create_device`` and the
+workflow; a refused transition (a guard of another area) just means fewer demo loans.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..db import utcnow
+from ..formatting import local
+from ..errors import RefurbError
+from ..inventory import services as inventory
+from ..inventory.models import Device, DeviceEvent
+from . import borrowers as borrowers_svc
+from . import kits as kits_svc
+from . import loans as loans_svc
+from . import reservations as bookings
+from .models import Borrower, Loan
+from .rules import today
+
+DEMO_PIN = "1234"
+
+PEOPLE = [
+    # first, last, phone, email, site, kind, organisation, pin
+    ("Martine", "Girard", "06 11 22 33 44", "", "EPN-CHINON", "resident", "", True),
+    ("Karim", "Benali", "06 22 33 44 55", "karim.benali@example.org", "EPN-CHINON", "resident", "", True),
+    ("Lucie", "Fontaine", "", "lucie.fontaine@example.org", "EPN-CHINON", "resident", "", False),
+    ("Jean-Pierre", "Moreau", "02 47 98 76 54", "", "BUS", "resident", "", False),
+    ("Aïcha", "Diallo", "07 66 55 44 33", "", "BUS", "resident", "", True),
+    ("Gérard", "Lemoine", "06 98 87 76 65", "", "FS-BOURGUEIL", "resident", "", False),
+    ("Sophie", "Renard", "02 47 93 00 00", "accueil@cs-chinon.example.org", "EPN-CHINON", "partner",
+     "Centre social de Chinon", False),
+    ("Nadia", "Rousseau", "06 12 12 12 12", "n.rousseau@example.org", "BUS", "staff",
+     "Conseillère numérique du Chinonais", False),
+]
+
+# Devices bought for the loan pool when a site has too few: (category, brand, model)
+TOP_UP = [("router", "Huawei", "E5576"), ("router", "TP-Link", "M7350"), ("accessory", "Logitech", "C270")]
+
+
+def _pool(db: Session, site) -> list[Device]:
+    return list(db.scalars(select(Device).where(Device.site_id == site.id, Device.state == "loan_pool")
+                           .order_by(Device.id)))
+
+
+def _top_up(db: Session, actor, site, wanted: int, echo) -> None:
+    missing = wanted - len(_pool(db, site))
+    for i in range(max(0, missing)):
+        category, brand, model = TOP_UP[i % len(TOP_UP)]
+        spec = inventory.DeviceInput(category=category, site=site, brand=brand, model=model, has_storage=False,
+                                     specs={"connectivity": "4G, Wi-Fi"} if category == "router"
+                                     else {"accessory_type": "webcam"})
+        device = inventory.create_device(db, actor, spec, note="Acheté neuf pour le parc de prêt (subvention)")
+        try:
+            for state in ("diagnosing", "ready", "loan_pool"):
+                inventory.transition(db, actor, device, state, note="Préparé pour le prêt.")
+        except RefurbError as err:
+            echo(f"  (prêts de démonstration : {device.asset_tag} reste « {device.state_label} » : {err.message})")
+    db.flush()
+
+
+def _backdate(db: Session, loan: Loan, days_ago: int, due_days: int) -> None:
+    """Move a demo loan (and its history event) into the past, after the device's earlier events."""
+    db.flush()
+    events = list(db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == loan.device_id)
+                             .order_by(DeviceEvent.at, DeviceEvent.id)))
+    mine = [e for e in events if e.action == "loan" and (e.data or {}).get("loan_id") == loan.id]
+    before = [e.at for e in events if e not in mine and e.at <= utcnow()]
+    now = utcnow()
+    at = now - timedelta(days=days_ago)
+    if before and at <= max(before):
+        at = min(max(before) + timedelta(hours=1), now)
+    loan.started_at = loan.rules_accepted_at = at
+    loan.start_on = local(at).date()
+    loan.due_on = loan.start_on + timedelta(days=due_days)
+    for event in mine:
+        event.at = at
+    _settle(db, loan.device)
+
+
+def _settle(db: Session, device: Device) -> None:
+    db.flush()
+    device.updated_at = db.scalar(select(func.max(DeviceEvent.at)).where(DeviceEvent.device_id == device.id))
+
+
+def _returned(db: Session, loan: Loan, days_after_start: int) -> None:
+    """Date a demo return some days after the loan started (never in the future)."""
+    db.flush()
+    at = min(loan.started_at + timedelta(days=days_after_start), utcnow())
+    loan.returned_at = at
+    for event in db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == loan.device_id,
+                                                      DeviceEvent.action == "loan_return")):
+        if (event.data or {}).get("loan_id") == loan.id:
+            event.at = at
+    _settle(db, loan.device)
+
+
+def _lend(db, actor, borrower, device, **kw) -> Loan | None:
+    try:
+        return loans_svc.check_out(db, actor, borrower, [device.asset_tag], rules_accepted=True, **kw)[0]
+    except RefurbError:
+        return None
+
+
+def seed_loans(db: Session, ctx: dict) -> None:
+    echo = ctx.get("echo") or (lambda *_: None)
+    if db.scalar(select(func.count()).select_from(Borrower)):
+        return  # already seeded
+    sites, users = ctx["sites"], ctx["users"]
+    admin = users.get("admin")
+    desk = users.get("accueil") or admin
+    desk_b = users.get("accueil-bourgueil") or admin
+    if admin is None:
+        return
+    for code, wanted in (("EPN-CHINON", 6), ("BUS", 4), ("FS-BOURGUEIL", 2)):
+        if code in sites:
+            _top_up(db, admin, sites[code], wanted, echo)
+
+    people = {}
+    for first, last, phone, email, site, kind, organisation, pin in PEOPLE:
+        if site not in sites:
+            continue
+        people[last] = borrowers_svc.create_borrower(db, admin, {
+            "first_name": first, "last_name": last, "phone": phone, "email": email, "home_site": site,
+            "kind": kind, "organisation": organisation, "consent": True, "pin": DEMO_PIN if pin else ""})
+
+    chinon, bus, bourgueil = (sites.get(c) for c in ("EPN-CHINON", "BUS", "FS-BOURGUEIL"))
+    made = 0
+    pool = _pool(db, chinon) if chinon else []
+    if chinon and len(pool) >= 6:
+        # a kit for workshops: the last two loan-pool devices of the EPN
+        kit = kits_svc.create_kit(db, desk, {"name": "Kit atelier mobile (2 appareils)", "site": chinon.code,
+                                             "asset_tags": [d.asset_tag for d in pool[-2:]],
+                                             "note": "Pour les ateliers dans les villages."})
+        plan = [("Girard", pool[0], 40, 21), ("Benali", pool[1], 10, 21), ("Fontaine", pool[2], 3, 14)]
+        for last, device, ago, due in plan:
+            loan = _lend(db, desk, people[last], device, site=chinon)
+            if loan:
+                _backdate(db, loan, ago, due)
+                made += 1
+        # the partner borrows the kit for a workshop, overdue by two days
+        kit_loans = loans_svc.check_out(db, desk, people["Renard"], [d.asset_tag for d in kit.devices],
+                                        site=chinon, kit=kit, rules_accepted=True)
+        for loan in kit_loans:
+            _backdate(db, loan, 32, 30)
+        made += len(kit_loans)
+        # a past loan, returned complete
+        returned = _lend(db, desk, people["Fontaine"], pool[3], site=chinon)
+        if returned:
+            _backdate(db, returned, 30, 14)
+            loans_svc.return_loan(db, desk, returned, condition="complete", site=chinon)
+            _returned(db, returned, 13)
+        # reservations: any tablet next week, and a given device
+        try:
+            bookings.create_reservation(db, desk, {"category": pool[0].category, "site": chinon.code,
+                                                   "borrower_card": people["Benali"].card_number,
+                                                   "start_on": (today() + timedelta(days=25)).isoformat(),
+                                                   "end_on": (today() + timedelta(days=32)).isoformat(),
+                                                   "note": "Pour un stage de remise à niveau."})
+        except RefurbError as err:
+            echo(f"  (réservation de démonstration non faite : {err.message})")
+    if bus:
+        pool = _pool(db, bus)
+        if len(pool) >= 2:
+            loan = _lend(db, desk, people["Moreau"], pool[0], site=bus)
+            if loan:
+                _backdate(db, loan, 20, 14)  # overdue
+                made += 1
+            damaged = _lend(db, desk, people["Rousseau"], pool[1], site=bus)
+            if damaged:
+                _backdate(db, damaged, 12, 30)
+                loans_svc.return_loan(db, desk, damaged, condition="damaged", site=bus,
+                                      note="Écran fissuré au retour d'une tournée.")
+                _returned(db, damaged, 9)
+        if len(pool) >= 3:
+            try:
+                bookings.create_reservation(db, desk, {"asset_tag": pool[2].asset_tag,
+                                                       "borrower_card": people["Diallo"].card_number,
+                                                       "start_on": (today() + timedelta(days=2)).isoformat(),
+                                                       "end_on": (today() + timedelta(days=9)).isoformat()})
+            except RefurbError as err:
+                echo(f"  (réservation de démonstration non faite : {err.message})")
+    if bourgueil:
+        pool = _pool(db, bourgueil)
+        if pool:
+            loan = _lend(db, desk_b, people["Lemoine"], pool[0], site=bourgueil)
+            if loan:
+                _backdate(db, loan, 5, 14)
+                made += 1
+    db.flush()
+    echo(f"Prêts de démonstration : {len(people)} usagers (code PIN de borne : {DEMO_PIN}), {made} prêts en cours.")
