@@ -298,3 +298,19 @@ def test_deactivated_site_with_stock_still_shows(db, login_as):
     html = login_as("manager").get("/stock").get_data(as_text=True)
     assert "Stock de EPN B" in tables(html)
     assert "site désactivé" in html
+
+
+def test_links_to_documents_lead_somewhere(app, login_as):
+    """The manager's home links to the documents (inventories) only when that area is there."""
+    import re
+    client = login_as("manager")
+    for page in ("/stock", "/stock/EPN-A"):
+        html = client.get(page).get_data(as_text=True)
+        main = html.split('<main', 1)[1]
+        for href in re.findall(r'href="(/[^"]*)"', main):
+            href = unescape(href)
+            if href.startswith("/d/"):
+                continue
+            assert client.get(href).status_code == 200, (page, href)
+    html = client.get("/stock").get_data(as_text=True)
+    assert ("Documents à imprimer" in html) == ("documents.index" in app.view_functions)

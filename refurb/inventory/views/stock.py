@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -152,6 +152,11 @@ def _network_totals(stocks: list[SiteStock]) -> SiteStock:
     return total
 
 
+def _optional_url(endpoint: str, **values) -> str | None:
+    """A link to another area's page only when that area is installed (no dead links)."""
+    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+
+
 def _common() -> dict:
     return {"STOCK_STATES": STOCK_STATES, "STATES": STATE_COLUMNS, "CATEGORIES": CATEGORIES,
             "CATEGORIES_PLURAL": CATEGORIES_PLURAL, "COUNTED_STATES": COUNTED_STATES, "count_fr": count_fr}
@@ -167,7 +172,8 @@ def stock():
                            if any(st.count(c, s) or (c, s) in st.minimums for st in stocks for s in COUNTED_STATES)]
     return render_template("inventory/stock.html", stocks=stocks, shortages=short, network=network,
                            totals=_network_totals(stocks) if network else None,
-                           overview_categories=overview_categories, **_common())
+                           overview_categories=overview_categories,
+                           documents_url=_optional_url("documents.index"), **_common())
 
 
 def _site_page(code: str, *, errors=None, form=None, message=None, status: int = 200):
@@ -176,6 +182,7 @@ def _site_page(code: str, *, errors=None, form=None, message=None, status: int =
     stocks, short = _stock(db, current_user, [site], site)  # stock_counts checks the site is the user's
     st = stocks[0]
     context = dict(st=st, shortages=short, errors=errors or {}, form=form or {},
+                   inventory_url=_optional_url("documents.inventory_form", site=site.code),
                    editable=current_user.role in NETWORK_ROLES, **_common())
     if request.headers.get("HX-Request") and request.method == "POST":
         if errors and not message:
