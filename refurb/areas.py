@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-AREAS = ("inventory", "refurbishment", "loans", "documents", "public")
+AREAS = ("inventory", "refurbishment", "loans", "documents", "public", "certificates", "reports")
 
 
 def _import_if_present(module: str):
