@@ -45,7 +45,7 @@ def test_create_print_scan_and_move_to_the_bus(browser_login, live_server):
     assert page.locator(".badge").first.inner_text() == "Reçu"
 
     # an action updates the page in place (HTMX), with its history line
-    page.get_by_role("button", name="Commencer le diagnostic").click()
+    page.locator("form.device__actions").get_by_role("button", name="Commencer le diagnostic").click()
     page.locator(".badge--diagnosing").first.wait_for()
     assert page.url == f"{live_server}/d/{tag}"
     assert "Reçu → En diagnostic" in page.locator(".timeline").inner_text()

@@ -140,3 +140,12 @@ def test_html_in_every_field_is_shown_escaped(client, login_as, make_device):
     assert "<script>alert" not in response.get_data(as_text=True) and escaped in response.get_data(as_text=True)
     public = client.application.test_client().get(f"/d/{tag}").get_data(as_text=True)
     assert "<script>alert" not in public
+
+
+def test_search_words_across_brand_and_model(client, login_as, stock):
+    login_as("admin")
+    assert _tags(client.get("/devices?q=lenovo+x270").get_data(as_text=True), stock) == {"other"}
+    assert _tags(client.get("/devices?q=GALAXY+samsung").get_data(as_text=True), stock) == {"tablet"}
+    # digits: a serial prefix when one matches, otherwise the model
+    assert _tags(client.get("/devices?q=5490").get_data(as_text=True), stock) == {"latitude"}
+    assert _tags(client.get("/devices?q=pf9").get_data(as_text=True), stock) == {"other"}

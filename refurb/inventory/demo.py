@@ -46,7 +46,9 @@ CATALOGUE = {
 }
 
 # (category, model index, site, steps after "received", note on creation). Steps are states,
-# or ("transfer", site) for a move.
+# or ("transfer", site) for a move. A step refused by another area's rule (e.g. "ready" before a
+# data erasure is recorded, or a sale outside the sale form) ends the scenario there: the
+# refurbishment demo shows those steps done properly.
 _LOAN = ("diagnosing", "ready", "loan_pool")
 SCENARIOS = [
     ("laptop", 0, "ATELIER", (), "Don de la mairie de Chinon"),
@@ -85,6 +87,21 @@ SCENARIOS = [
     ("accessory", 0, "EPN-PORTS", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
     ("accessory", 0, "EPN-CHINON", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
     ("laptop", 2, "FS-LANGEAIS", ("diagnosing",), "Déposé à l'accueil par un habitant"),
+    # lending kit without storage (4G routers, webcams, screens), spread over the sites
+    ("router", 1, "ATELIER", _LOAN + (("transfer", "EPN-CHINON"),), "Achat sur subvention"),
+    ("router", 0, "ATELIER", _LOAN + (("transfer", "FS-LANGEAIS"),), "Achat sur subvention"),
+    ("router", 1, "ATELIER", _LOAN + (("transfer", "FS-CHATEAU"),), "Achat sur subvention"),
+    ("accessory", 0, "ATELIER", _LOAN + (("transfer", "MEDIA-AVOINE"),), "Achat sur subvention"),
+    ("accessory", 0, "ATELIER", _LOAN + (("transfer", "BUS"),), "Achat sur subvention"),
+    ("accessory", 0, "ATELIER", _LOAN + (("transfer", "FS-BOURGUEIL"), "lost"), "Achat sur subvention"),
+    ("screen", 0, "ATELIER", ("diagnosing", "ready", ("transfer", "CS-CHINON")), "Don du lycée Rabelais"),
+    ("printer", 0, "ATELIER", ("diagnosing", "repairing"), "Don d'une entreprise"),
+    # collection points: devices left at a site, brought to the workshop by the bus
+    ("laptop", 3, "EPN-PORTS", (("transfer", "ATELIER"),), "Déposé à l'EPN par un habitant"),
+    ("desktop", 1, "MEDIA-AVOINE", (("transfer", "ATELIER"), "diagnosing"), "Don d'une association"),
+    ("tablet", 1, "CS-CHINON", (("transfer", "ATELIER"),), "Déposé au centre social"),
+    ("smartphone", 1, "FS-BOURGUEIL", (("transfer", "ATELIER"), "diagnosing", "recycled"), "Déposé à l'accueil"),
+    ("smartphone", 0, "FS-CHATEAU", (), "Déposé à l'accueil, à collecter"),
 ]
 
 MINIMUMS = [  # (site, category, state, minimum): some are met, some are short on purpose
@@ -253,3 +270,5 @@ def seed_synthetic(db: Session, ctx: dict, count: int) -> None:
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT setval(pg_get_serial_sequence('devices', 'id'), (SELECT max(id) FROM devices))"))
     db.flush()
+    # Fresh statistics after a bulk load, so the query planner picks the right indexes.
+    db.execute(text("ANALYZE"))

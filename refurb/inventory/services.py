@@ -280,8 +280,9 @@ SORTS = {
     "model": Device.model, "-model": Device.model.desc(),
 }
 DEFAULT_SORT = "-created"
-# A count over a large search stops there: "plus de 10 000" is as useful as the exact number.
+# Counts stop there: "plus de 10 000" is as useful as the exact number, and much faster.
 COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
 
 
 @dataclass
@@ -325,28 +326,47 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _sqlite(db: Session) -> bool:
+    return db.get_bind().dialect.name == "sqlite"
+
+
 def _starts_with(db: Session, column, prefix: str):
-    """``column`` starts with ``prefix``. On SQLite a range on the column's index is added (its LIKE
-    never uses an index); tags and serial numbers are stored upper-case, so byte order is right."""
+    """``column`` starts with ``prefix``, through the column's index. SQLite's LIKE never uses an
+    index, so there a range is added; tags and serials are stored upper-case: byte order is right."""
     condition = column.like(_escape_like(prefix) + "%", escape="\\")
-    if db.get_bind().dialect.name == "sqlite":
+    if _sqlite(db):
         condition = and_(column >= prefix, column < prefix + "\uffff", condition)
     return condition
 
 
-def search_condition(db: Session, q: str):
-    """Search-as-you-type: tag or serial number starting with the text (indexed), or brand/model
-    containing it. A full tag, or a bare number (123 → RF-000123), is one indexed lookup."""
+def search_condition(db: Session, actor, q: str):
+    """Search-as-you-type, indexed where it matters:
+
+    - a tag, or the start of one with the network's prefix (``RF-0012``): the tag index only;
+    - text with a digit: tag number (``123`` → RF-000123) or serial-number prefix, both indexed,
+      when they match something;
+    - otherwise a serial-number prefix, or every word in the brand or the model (case-insensitive),
+      which reads the rows of the user's sites."""
     text = q.strip()
     upper = text.upper()
     if looks_like_tag(upper):
         return Device.asset_tag == upper
-    if text.isdigit() and len(text) <= 9:
-        tag = f"{get_setting(db, 'asset_tag_prefix')}-{int(text):06d}"
-        return or_(Device.asset_tag == tag, _starts_with(db, Device.serial_number, upper))
-    like = "%" + _escape_like(text.lower()) + "%"
-    return or_(_starts_with(db, Device.asset_tag, upper), _starts_with(db, Device.serial_number, upper),
-               func.lower(Device.brand).like(like, escape="\\"), func.lower(Device.model).like(like, escape="\\"))
+    if upper.startswith(get_setting(db, "asset_tag_prefix") + "-"):
+        return _starts_with(db, Device.asset_tag, upper)
+    serial = _starts_with(db, Device.serial_number, upper)
+    if any(ch.isdigit() for ch in text):
+        codes = serial
+        if text.isdigit() and len(text) <= 9:
+            codes = or_(Device.asset_tag == f"{get_setting(db, 'asset_tag_prefix')}-{int(text):06d}", serial)
+        probe = limit_to_user_sites(select(Device.id).where(codes), Device.site_id, actor).limit(1)
+        if db.scalar(probe) is not None:
+            return codes
+    # Every word in the brand or the model. SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE.
+    def contains(column, word):
+        like = "%" + _escape_like(word) + "%"
+        return column.like(like, escape="\\") if _sqlite(db) else column.ilike(like, escape="\\")
+    words = text.split()[:5]
+    return or_(serial, and_(*[or_(contains(Device.brand, w), contains(Device.model, w)) for w in words]))
 
 
 def device_query(db: Session, actor, f: DeviceFilter):
@@ -361,7 +381,7 @@ def device_query(db: Session, actor, f: DeviceFilter):
     if f.category:
         stmt = stmt.where(Device.category == f.category)
     if f.q:
-        stmt = stmt.where(search_condition(db, f.q))
+        stmt = stmt.where(search_condition(db, actor, f.q))
     return stmt
 
 
@@ -373,12 +393,18 @@ def count_devices(db: Session, stmt, cap: int | None = COUNT_CAP) -> int:
 
 
 def list_devices(db: Session, actor, f: DeviceFilter, *, cap: int | None = COUNT_CAP) -> tuple[list[Device], int]:
-    """One page of the filtered list and the total (at most ``cap`` + 1: "more than cap")."""
+    """One page of the filtered list and the total (at most ``cap`` + 1, meaning "more than cap";
+    a text search counts up to ``SEARCH_COUNT_CAP`` only: it reads rows, not an index)."""
     stmt = device_query(db, actor, f)
-    total = count_devices(db, stmt, cap)
     items = list(db.scalars(stmt.order_by(SORTS[f.sort], Device.id.desc())
                             .offset((f.page - 1) * f.per_page).limit(f.per_page)))
-    return items, total
+    if f.page == 1 and len(items) < f.per_page:
+        return items, len(items)  # the whole result is on this page: no count needed
+    return items, count_devices(db, stmt, cap and count_cap(f, cap))
+
+
+def count_cap(f: DeviceFilter, cap: int = COUNT_CAP) -> int:
+    return min(cap, SEARCH_COUNT_CAP) if f.q else cap
 
 
 # --- stock ---------------------------------------------------------------------------------

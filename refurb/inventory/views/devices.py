@@ -208,7 +208,7 @@ def device_list():
     db = get_db()
     f = services.parse_filter(request.args)
     items, total = services.list_devices(db, current_user, f)
-    context = {"f": f, "items": items, "total": total, "cap": services.COUNT_CAP,
+    context = {"f": f, "items": items, "total": total, "cap": services.count_cap(f),
                "pages": -(-total // f.per_page), "sites": sites_for(db, current_user, active_only=False),
                "states": STATES, "categories": CATEGORIES}
     if _is_htmx() and request.headers.get("HX-Target") == "devices-results":
