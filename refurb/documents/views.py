@@ -381,13 +381,15 @@ def import_preview(key: str, token: str):
         return _preview(importer, meta, table, mapping, 200 if checked.ok else 422, checked=checked)
     # Commit: all lines or none.
     if len(table.rows) > current_app.config.get("REFURB_IMPORT_SYNC_LIMIT", 300):
+        link = url_for("documents.index")  # (no request in the worker thread)
+
         def work(job_db, user, progress):
             progress(0, len(table.rows), "Vérification des lignes…")
             count = imports.commit_table(job_db, user, importer, table, mapping, options, progress=progress)
             job_db.commit()
             _discard_upload(token)
             return jobs.JobOutput(summary=f"{count} {importer.label.lower()} importés depuis « {meta['filename']} ».",
-                                  link=url_for("documents.index"))
+                                  link=link)
         db.rollback()
         job = jobs.start_job(current_user, f"Import : {importer.label}", work,
                              message="Vérification des lignes…")

@@ -85,7 +85,8 @@ def international_phone(phone: str) -> str:
 
 def apply_open_data(site: Site, data: dict, c) -> None:
     """Read and check the open-data fields of the site form into ``site`` (errors go to the Checker ``c``)."""
-    pivot = (c.text("pivot", "Le SIRET ou RNA", max_len=14) or "").replace(" ", "").upper()
+    raw = data.get("pivot")
+    pivot = re.sub(r"[\s.]", "", raw if isinstance(raw, str) else "").upper()  # "213 700 727 00042" is fine
     if pivot and not pivot_ok(pivot):
         c.add("pivot", "Le SIRET doit avoir 14 chiffres valides (clé de contrôle), ou le RNA la forme W123456789.")
     insee = c.text("insee_code", "Le code INSEE", max_len=5) or ""

@@ -1,0 +1,99 @@
+"""The Documents page and its registry; CSV/XLSX exports (formula injection neutralised)."""
+
+from __future__ import annotations
+
+import io
+
+from conftest import login
+from fixtures_documents import make_device
+
+from refurb.documents.exports import DATASETS, Dataset, neutralise, register_dataset, to_csv, to_xlsx
+from refurb.documents.registry import DOCUMENTS, register_document
+
+
+def test_documents_page_lists_what_can_be_printed(app, client, db, login_as):
+    login_as("manager")
+    html = client.get("/documents/").get_data(as_text=True)
+    assert "Documents à imprimer" in html
+    for text in ("Inventaire du jour", "Inventaire à la fin de la période", "Rapports d&#39;inventaire physique",
+                 "Liste des appareils", "Importer des appareils"):
+        assert text in html
+    assert "/documents/inventory.pdf?site=EPN-A" in html
+    html = client.get("/documents/?site=*&from=2026-01-01&to=2026-12-31").get_data(as_text=True)
+    assert "tout le réseau" in html and "/documents/inventory.pdf?site=*" in html
+    assert "at=2026-12-31" in html
+
+
+def test_documents_page_period_checks(app, client, db, login_as):
+    login_as("manager")
+    r = client.get("/documents/?from=2026-06-30&to=2026-06-01")
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "La fin de la période (01/06/2026) est avant son début (30/06/2026)" in html
+    assert "Inventaire du jour" not in html
+    r = client.get("/documents/?from=30-06-2026")
+    assert r.status_code == 422 and "AAAA-MM-JJ" in r.get_data(as_text=True)
+
+
+def test_documents_page_by_role(app, client, db, login_as):
+    login_as("desk")
+    html = client.get("/documents/").get_data(as_text=True)
+    assert "Inventaire du jour" in html and "Liste des appareils" in html
+    assert "Importer des appareils" not in html and "inventaire physique" not in html.lower().split("<main")[1]
+    assert client.get("/documents/?site=EPN-B").status_code == 404  # not one of theirs
+
+
+def test_registry_lets_other_areas_add_documents(app, client, db, login_as):
+    register_document("test_receipt", "Attestation de test", section="Certificats et attestations",
+                      roles={"gestionnaire"}, description="Ajoutée par un autre domaine.",
+                      links=lambda ctx: [("PDF", f"/test/{ctx.site_code}/{ctx.start}")])
+    try:
+        login_as("manager")
+        html = client.get("/documents/?site=EPN-A&from=2026-03-01&to=2026-03-31").get_data(as_text=True)
+        assert "Certificats et attestations" in html and "Attestation de test" in html
+        assert "/test/EPN-A/2026-03-01" in html
+    finally:
+        DOCUMENTS.pop("test_receipt", None)
+
+
+def test_devices_export_csv_and_xlsx(app, client, db, login_as):
+    from openpyxl import load_workbook
+
+    make_device(db, "RF-000001", "EPN-A", brand="=cmd|' /C calc'!A0", model="+33 6", serial="-5")
+    make_device(db, "RF-000002", "EPN-B", brand="HP", model="ProBook")
+    db.commit()
+    login_as("tech")
+    r = client.get("/exports/devices.csv")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert "attachment" in r.headers["Content-Disposition"]
+    text = r.data.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Étiquette;Catégorie;État;Marque;Modèle;N° de série")
+    assert "RF-000001" in text and "RF-000002" not in text  # the technician's sites only
+    assert "'=cmd|" in text and ";'+33 6;" in text and ";'-5;" in text
+    r = client.get("/exports/devices.xlsx")
+    ws = load_workbook(io.BytesIO(r.data)).active
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value}
+    assert cells["=cmd|' /C calc'!A0"].data_type == "s"
+    assert client.get("/exports/devices.pdf").status_code == 404
+    assert client.get("/exports/nothing.csv").status_code == 404
+    manager = app.test_client()
+    assert login(manager, "manager").status_code == 302
+    text = manager.get("/exports/devices.csv?site=EPN-B").data.decode("utf-8-sig")
+    assert "RF-000002" in text and "RF-000001" not in text
+
+
+def test_export_helpers_and_extension():
+    assert neutralise("=1+1") == "'=1+1" and neutralise("@x") == "'@x" and neutralise("\tx") == "'\tx"
+    assert neutralise("Lenovo") == "Lenovo" and neutralise("") == ""
+    data = to_csv([("a", "A"), ("b", "B")], [["=x", 3], ["ok", None]])
+    assert data.startswith("\ufeff".encode()) and data.decode("utf-8-sig") == "A;B\r\n'=x;3\r\nok;\r\n"
+    xlsx = to_xlsx([("a", "A")], [["=SUM(A1:A2)"]], title="Essai: [1]")
+    from openpyxl import load_workbook
+    ws = load_workbook(io.BytesIO(xlsx)).active
+    assert ws.title == "Essai   1" and ws["A2"].data_type == "s" and ws["A2"].value == "=SUM(A1:A2)"
+    register_dataset(Dataset(key="test_loans", label="Prêts", columns=[("x", "X")],
+                             rows=lambda db, user, args: [["1"]], roles=frozenset({"gestionnaire"})))
+    try:
+        assert "test_loans" in DATASETS
+    finally:
+        DATASETS.pop("test_loans", None)
