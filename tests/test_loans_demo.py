@@ -9,9 +9,22 @@ from refurb.loans.models import Borrower, Kit, Loan, Reservation
 from refurb.loans.rules import today
 
 
-def _seed(app):
+def _seed(app, *, only_inventory_and_loans: bool = False):
+    """The whole demo, or only the inventory and loans steps (independent of the other areas)."""
     with app.extensions["refurb.db"].session(write=True) as s:
-        seed_demo_data(s)
+        if only_inventory_and_loans:
+            from refurb import demo
+            from refurb.accounts.models import User
+            from refurb.inventory.demo import seed_inventory
+            from refurb.loans.demo import seed_loans
+            sites = demo._seed_sites(s)
+            demo._seed_users(s)
+            ctx = {"sites": sites, "users": {u.username: u for u in s.scalars(select(User))},
+                   "synthetic_devices": 0, "echo": lambda *_: None}
+            seed_inventory(s, ctx)
+            seed_loans(s, ctx)
+        else:
+            seed_demo_data(s)
         s.commit()
 
 
@@ -53,7 +66,7 @@ def test_demo_loans(app, db):
 
 def test_demo_pages_render(app, client, db):
     from conftest import login
-    _seed(app)
+    _seed(app, only_inventory_and_loans=True)
     assert login(client, "admin").status_code == 302
     for path in ("/prets/comptoir", "/prets/", "/prets/retards", "/usagers/", "/prets/reservations", "/prets/kits",
                  "/prets/regles", "/prets/bornes"):
