@@ -7,6 +7,7 @@ import re
 from calendar import monthrange
 from datetime import date, datetime, timedelta, timezone
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import ADMIN, MANAGER, RECEPTION, TECHNICIAN
@@ -47,7 +48,8 @@ def lock_device(db: Session, actor, device: Device, expected_version=None) -> De
     require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
     expected = parse_version(expected_version)
     db.flush()  # pending changes first: refresh would drop them
-    db.refresh(device, with_for_update=True)
+    db.execute(select(Device.id).where(Device.id == device.id).with_for_update())
+    db.refresh(device)
     if expected is not None and expected != device.version:
         raise Conflict(f"L'appareil {device.asset_tag} a changé entre-temps (il est maintenant "
                        f"« {device.state_label} »). Rechargez la page : rien n'a été modifié.", code="stale")

@@ -81,7 +81,8 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
     for tag in tags:
         device = inventory.get_device(db, actor, tag)  # NotFound / Forbidden stop everything
         db.flush()
-        db.refresh(device, with_for_update=True)
+        db.execute(select(Device.id).where(Device.id == device.id).with_for_update())
+        db.refresh(device)
         if device.state not in RECYCLABLE_STATES and device.state != "recycled":
             problems.append(f"{tag} est « {device.state_label} »")
         elif db.get(RecyclingItem, device.id) is not None:
