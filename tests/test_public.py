@@ -82,7 +82,7 @@ def test_places_page_is_public_and_shows_availability_without_tags(app, client, 
     assert "public" in r.headers["Cache-Control"]
     html = r.get_data(as_text=True)
     assert "EPN A" in html and "1 rue A" in html and "37500 Chinon" in html
-    assert "Tu-Fr 09:30-12:00,14:00-18:00" in html
+    assert "Du mardi au vendredi : 9 h 30 – 12 h, 14 h – 18 h" in html  # OSM hours in plain French
     assert "Maîtrise des outils numériques du quotidien" in html
     assert "Ordinateurs portables : <strong>3</strong>" in html
     assert "Tablettes : <strong>2</strong>" in html
