@@ -291,6 +291,22 @@ class _Table(_Block):
 
 
 @dataclass
+class _Drawing(_Block):
+    """Anything else (QR code, barcode, logo…): ``draw(canvas, x, y_top, width)`` within ``h`` points."""
+
+    h: float
+    fn: Callable[[Canvas, float, float, float], None]
+
+    def height(self, doc):
+        return self.h
+
+    def draw(self, doc, c, y_top, part):
+        c.saveState()
+        self.fn(c, doc.left, y_top, doc.content_width)
+        c.restoreState()
+
+
+@dataclass
 class _Signatures(_Block):
     signers: list[str]
     place_line: str = ""
@@ -378,6 +394,12 @@ class Document:
 
     def spacer(self, height: float = 4 * mm) -> "Document":
         self.blocks.append(_Spacer(height))
+        return self
+
+    def drawing(self, height: float, draw: Callable[[Canvas, float, float, float], None]) -> "Document":
+        """A block drawn by ``draw(canvas, x, y_top, width)`` (e.g. ``refurb.pdf.draw_qr`` for a verification
+        QR code); it is never split across pages."""
+        self.blocks.append(_Drawing(height, draw))
         return self
 
     def page_break(self) -> "Document":
