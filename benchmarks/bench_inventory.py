@@ -122,15 +122,16 @@ def main() -> None:
         for tag in sample:
             device_times += timed(client, f"/d/{tag}", 1)
         report(f"[{who}] fiche appareil /d/<tag>", device_times)
-        for name, url in (("liste sans filtre", "/devices"),
-                          ("liste filtrée état + catégorie", "/devices?state=loan_pool&category=laptop"),
-                          ("liste filtrée site + état, tri", "/devices?site=ATELIER&state=received&sort=-updated"),
-                          ("liste, page 50", "/devices?state=ready&page=50"),
-                          ("recherche « thinkpad » (marque/modèle)", "/devices?q=thinkpad"),
-                          ("recherche début d'étiquette « RF-0012 »", "/devices?q=RF-0012"),
-                          ("recherche n° de série « LE4 »", "/devices?q=LE4"),
-                          ("recherche étiquette exacte", f"/devices?q={sample[0]}")):
-            report(f"[{who}] {name}", timed(client, url, args.repeat, headers=partial))
+        for name, page_url in (("liste sans filtre", "/devices"),
+                               ("liste filtrée état + catégorie", "/devices?state=loan_pool&category=laptop"),
+                               ("liste filtrée site + état, tri", "/devices?site=ATELIER&state=received&sort=-updated"),
+                               ("liste, page 50", "/devices?state=ready&page=50"),
+                               ("recherche « thinkpad » (marque/modèle)", "/devices?q=thinkpad"),
+                               ("recherche début d'étiquette « RF-0012 »", "/devices?q=RF-0012"),
+                               ("recherche n° de série « LE4 »", "/devices?q=LE4"),
+                               ("recherche sans résultat « zzz » (lit les lignes)", "/devices?q=zzz"),
+                               ("recherche étiquette exacte", f"/devices?q={sample[0]}")):
+            report(f"[{who}] {name}", timed(client, page_url, args.repeat, headers=partial))
         if has_stock:
             report(f"[{who}] tableau des stocks /stock", timed(client, "/stock", args.repeat))
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
+from ..accounts.models import User
 from ..accounts.roles import NETWORK_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site, site_ids
 from ..db import utcnow
@@ -61,7 +62,9 @@ def record_event(db: Session, device: Device, actor, action: str, *, note: str =
 
 
 def history(db: Session, device: Device) -> list[DeviceEvent]:
+    """Newest first; the users' own sites are not needed for a timeline (loaded only if asked)."""
     return list(db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+                           .options(lazyload(DeviceEvent.user, User.sites), lazyload(DeviceEvent.user, User.home_site))
                            .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc())))
 
 

@@ -85,7 +85,9 @@ def device_transition(asset_tag: str):
     db.commit()
     message = f"{device.asset_tag} : {STATES[to_state]}."
     if _is_htmx():
-        return render_template("inventory/_device_main.html", **_device_context(db, device, message)), 200, _tone()
+        # the page in place, and an error message left in #flash by a refused attempt cleared
+        return render_template("inventory/_device_main.html", clear_flash=True,
+                               **_device_context(db, device, message)), 200, _tone()
     flash(message, "success")
     return redirect(url_for(".device_page", asset_tag=device.asset_tag))
 
