@@ -30,6 +30,7 @@ bp = Blueprint("refurbishment", __name__, url_prefix="/atelier")
 WORKSHOP = tuple(sorted(WORKSHOP_ROLES))
 DESK = tuple(sorted(DESK_ROLES))
 PANEL_MESSAGE = "refurb-panel"  # flash category shown inside the panel (after an HTMX re-render)
+QUEUE_ROWS = 100  # rows shown per step (oldest first): a tablet on the bus stays fast
 
 
 def is_htmx() -> bool:
@@ -55,7 +56,7 @@ def queue():
     groups, total = refurb.queue(db, current_user, site)
     return render_template("refurbishment/queue.html", groups=groups, total=total, order=STEP_ORDER,
                            labels=STEP_LABELS, sites=sites_for(db, current_user), site=site,
-                           scan_message=None, code="")
+                           scan_message=None, code="", shown=QUEUE_ROWS)
 
 
 @bp.get("/scan")
@@ -76,7 +77,7 @@ def scan():
     groups, total = refurb.queue(db, current_user)
     return render_template("refurbishment/queue.html", groups=groups, total=total, order=STEP_ORDER,
                            labels=STEP_LABELS, sites=sites_for(db, current_user), site=None,
-                           scan_message=message, code=code), 404
+                           scan_message=message, code=code, shown=QUEUE_ROWS), 404
 
 
 # --- device panel ---------------------------------------------------------------------------
