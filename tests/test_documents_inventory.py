@@ -216,7 +216,6 @@ def test_large_inventory_is_prepared_in_the_background_with_progress(app, client
 
 def test_running_job_page_polls(app, client, db, login_as):
     """While running, the partial asks htmx to come back (progress bar)."""
-    from flask_login import login_user  # noqa: F401
     from refurb.documents import jobs
 
     login_as("manager")
