@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.scope import require_site
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, NotFound
 from ..inventory import services as inventory
 from ..inventory.models import Device
 from ..validation import Checker

@@ -349,9 +349,13 @@ def erasure_report(erasure_id: int):
     from flask import send_file
     erasure = refurb.get_erasure(get_db(), current_user, erasure_id)
     path = refurb.report_file(erasure)
-    return send_file(path, mimetype="application/pdf" if erasure.report_kind == "pdf" else "text/plain",
-                     as_attachment=erasure.report_kind != "pdf", download_name=erasure.report_filename,
-                     max_age=0)
+    response = send_file(path, mimetype="application/pdf" if erasure.report_kind == "pdf" else "text/plain",
+                         as_attachment=erasure.report_kind != "pdf", download_name=erasure.report_filename,
+                         max_age=0)
+    # A file that came from outside: never run anything from it in our origin.
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def current_site_code() -> str:
