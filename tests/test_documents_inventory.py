@@ -100,6 +100,27 @@ def test_inventory_at_past_date_matches_history(app, client, db, login_as, days_
     assert f"Au {days_ago(15).strftime('%d/%m/%Y')}" in text
 
 
+def test_grade_at_a_past_date_comes_from_grading_events(app, client, db, login_as, days_ago):
+    from refurb.inventory.models import DeviceEvent
+
+    device = make_device(db, "RF-000050", "EPN-A", serial="GR50", grade="A", created=days_ago(30),
+                         history=[("state", days_ago(25), "diagnosing"), ("state", days_ago(20), "ready")])
+    for n, grade in ((22, "C"), (5, "A")):
+        db.add(DeviceEvent(device_id=device.id, at=days_ago(n), user_id=None, site_id=device.site_id,
+                           action="grading", note=f"Grade {grade}", data={"grade": grade}))
+    db.commit()
+    login_as("manager")
+
+    def row(n):
+        day = days_ago(n).date().isoformat()
+        text = pdf_text(client.get(f"/documents/inventory.pdf?site=EPN-A&at={day}").data)
+        return re.search(r"RF-000050 Lenovo ThinkPad T480 GR50 ?([ABC]?)", text).group(1)
+
+    assert row(24) == ""  # not graded yet
+    assert row(10) == "C"
+    assert row(3) == "A"
+
+
 def test_history_rebuild_of_today_equals_current_state(app, db, days_ago):
     """Rebuilding "yesterday + today's events" from the history gives today's table."""
     from refurb.documents import inventory

@@ -1,10 +1,10 @@
 """Inventories: what a site (or the network) holds, today or at the end of a past day.
 
 A past inventory is rebuilt from the append-only device history (``device_events``): for each device,
-its state is the ``to_state`` of its last state-changing event up to that moment, and its site the
+its state is the ``to_state`` of its last state-changing event up to that moment, its site the
 ``site_id`` of its last event (``record_event`` stores the device's site *after* the change: a transfer's
-event carries the destination, also in ``data.to_site``). Devices created later have no event yet and are
-left out. Today's inventory reads the devices table itself (the same thing, faster).
+event carries the destination, also in ``data.to_site``), its grade the ``data.grade`` of its last "grading"
+event. Devices created later have no event yet and are left out. Today's inventory reads the devices table itself (the same thing, faster).
 """
 
 from __future__ import annotations
@@ -157,20 +157,37 @@ def _history_rows(db: Session, site: Site | None, until: datetime):
     last_state = (select(DeviceEvent.device_id, DeviceEvent.to_state,
                          func.row_number().over(partition_by=DeviceEvent.device_id, order_by=order).label("rn"))
                   .where(DeviceEvent.at < until, DeviceEvent.to_state.is_not(None)).subquery("last_state"))
-    stmt = (select(Device.asset_tag, Device.category, last_state.c.to_state, Device.brand, Device.model,
+    stmt = (select(Device.id, Device.asset_tag, Device.category, last_state.c.to_state, Device.brand, Device.model,
                    Device.serial_number, Device.grade, last_any.c.site_id, last_any.c.action, last_any.c.data)
             .join(last_any, and_(last_any.c.device_id == Device.id, last_any.c.rn == 1))
             .join(last_state, and_(last_state.c.device_id == Device.id, last_state.c.rn == 1))
             .where(last_state.c.to_state.in_(INVENTORY_STATES)))
     sites = {s.id: s for s in db.scalars(select(Site))}
     by_code = {s.code: s for s in sites.values()}
-    for tag, category, state, brand, model, serial, grade, site_id, action, data in db.execute(stmt):
+    grades = _grades_at(db, until)
+    for device_id, tag, category, state, brand, model, serial, grade, site_id, action, data in db.execute(stmt):
         where = sites.get(site_id)
         if action == "transfer" and isinstance(data, dict) and data.get("to_site") in by_code:
             where = by_code[data["to_site"]]
         if where is None or (site is not None and where.id != site.id):
             continue
-        yield tag, category, state, brand, model, serial, grade, where.code, where.name
+        yield tag, category, state, brand, model, serial, grades.get(device_id, grade), where.code, where.name
+
+
+def _grades_at(db: Session, until: datetime) -> dict[int, str]:
+    """The grade each graded device had at ``until`` ("" if graded only later), from its "grading" events
+    (``data.grade``); devices never graded through an event keep their current grade."""
+    order = (DeviceEvent.at.desc(), DeviceEvent.id.desc())
+    ranked = (select(DeviceEvent.device_id, DeviceEvent.data, DeviceEvent.at,
+                     func.row_number().over(partition_by=DeviceEvent.device_id, order_by=order).label("rn"))
+              .where(DeviceEvent.action == "grading", DeviceEvent.at < until).subquery("graded"))
+    grades: dict[int, str] = {}
+    for device_id, data in db.execute(select(ranked.c.device_id, ranked.c.data).where(ranked.c.rn == 1)):
+        grades[device_id] = str((data or {}).get("grade") or "") if isinstance(data, dict) else ""
+    later = select(DeviceEvent.device_id).where(DeviceEvent.action == "grading", DeviceEvent.at >= until).distinct()
+    for (device_id,) in db.execute(later):
+        grades.setdefault(device_id, "")
+    return grades
 
 
 def build_inventory(db: Session, actor, site_code: str | None, at=None) -> Inventory:
