@@ -93,9 +93,17 @@ def _map_errors(fields: dict, owner: dict[int, int]) -> dict:
     return mapped
 
 
-def _donation_form(data: dict, lines: list[dict], errors: dict, status: int = 200):
+def _first_empty(lines: list[dict]) -> int | None:
+    for n, line in enumerate(lines):
+        if not any((line.get(f) or "").strip() for f in ("category", "brand", "model", "serial_number")):
+            return n
+    return None
+
+
+def _donation_form(data: dict, lines: list[dict], errors: dict, status: int = 200, focus_line: int | None = None):
     db = get_db()
     return render_template("refurbishment/donation_form.html", data=data, lines=lines, errors=errors,
+                           focus_line=focus_line,
                            donors=refurb.list_donors(db, current_user), sites=sites_for(db, current_user),
                            categories=CATEGORIES, donor_kinds=catalog.DONOR_KINDS), status
 
@@ -113,8 +121,11 @@ def new_donation():
     data = dict(form.items())
     for name in ("erasure_certificate_required", "allow_known_serial"):
         data[name] = flag(name)
-    if "add_lines" in form:
-        return _donation_form(data, lines + [{} for _ in range(3)], {})
+    if "add_lines" in form:  # also what Enter does in a line (a scanner's Enter never saves half a donation)
+        empty = sum(1 for line in lines if not any((v or "").strip() for k, v in line.items() if k != "quantity"
+                                                   and k != "has_storage"))
+        lines = lines + [{} for _ in range(max(0, 3 - empty))]
+        return _donation_form(data, lines, {}, focus_line=_first_empty(lines))
     payload, owner, line_errors = _donation_payload(form, lines)
     if line_errors:
         return _donation_form(data, lines, line_errors, 422)
