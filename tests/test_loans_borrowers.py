@@ -168,3 +168,35 @@ def test_purge_borrowers_command(app, db, lk):
     assert db.get(Borrower, recent.id).anonymised_at is None
     bad = runner.invoke(args=["purge-borrowers", "--inactive-days", "0"])
     assert bad.exit_code != 0
+
+
+def test_card_and_agreement_pdfs_read_back(login_as, db, lk, api_headers, tmp_path):
+    """The card's Code 128 decodes to the card number (150 dpi, like a cheap office printer);
+    the agreement names the devices, due dates and the borrower."""
+    import io
+    import shutil
+    import subprocess
+
+    import pytest
+    zxingcpp = pytest.importorskip("zxingcpp")
+    Image = pytest.importorskip("PIL.Image")
+    from pypdf import PdfReader
+
+    client = login_as("desk")
+    b = lk.borrower("EPN-A", first_name="Hélène", last_name="Œuvray")
+    router = lk.device("EPN-A", "router", brand="Huawei", model="E5576")
+    loan = client.post("/api/v1/loans", json={"asset_tag": router.asset_tag, "borrower_card": b.card_number,
+                                              "deposit": 20}, headers=api_headers("desk")).json
+    agreement = PdfReader(io.BytesIO(client.get(f"/prets/{loan['id']}/contrat.pdf").data))
+    text = agreement.pages[0].extract_text()
+    assert router.asset_tag in text and "Hélène Œuvray" in text and b.card_number in text and "20,00" in text
+    card_pdf = client.get(f"/usagers/{b.card_number}/carte.pdf").data
+    assert "Hélène Œuvray" in PdfReader(io.BytesIO(card_pdf)).pages[0].extract_text()
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    (tmp_path / "card.pdf").write_bytes(card_pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", str(tmp_path / "card.pdf"), str(tmp_path / "p")],
+                   check=True)
+    image = Image.open(next(tmp_path.glob("p*.png")))
+    found = [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.Code128)]
+    assert found == [b.card_number]

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from conftest import csrf_token
 from refurb.inventory.models import Device, DeviceEvent
-from refurb.loans.models import Kit, KitDevice, Loan, LoanSiteRules, Reservation
+from refurb.loans.models import Kit, Loan, LoanSiteRules, Reservation
 from refurb.loans.rules import today
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from ..accounts.roles import ADMIN, MANAGER, NETWORK_ROLES, RECEPTION
+from ..accounts.roles import ADMIN, MANAGER, RECEPTION
 from ..accounts.scope import require_site, site_ids
 from ..db import utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
@@ -437,7 +437,3 @@ def purge_inactive(db: Session, days: int, *, dry_run: bool = False) -> int:
             anonymise(db, borrower)
         db.flush()
     return len(found)
-
-
-def is_network(actor) -> bool:
-    return actor.role in NETWORK_ROLES

@@ -26,8 +26,6 @@ from .rules import site_rules
 MAX_PIN_FAILURES_PER_CARD = 3
 MAX_PIN_FAILURES_PER_KIOSK = 10
 PIN_LOCK = timedelta(minutes=15)
-# Same answer time whether the card has a PIN or not.
-_DUMMY_PIN_HASH = None
 
 
 def kiosk_site(kiosk_user: User):

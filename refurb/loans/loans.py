@@ -8,7 +8,6 @@ index ``uq_loans_open_device``), and a refused insert becomes the same 409 as th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -54,14 +53,6 @@ def _lock_devices(db: Session, devices: list[Device]) -> None:
         db.execute(select(Device.id).where(Device.id.in_(ids)).order_by(Device.id).with_for_update()).all()
         for device in devices:
             db.refresh(device)
-
-
-@dataclass
-class Basket:
-    """What a check-out needs, checked and ready (or the French reasons why not)."""
-    devices: list[Device]
-    due: dict[int, date]
-    deposits: dict[int, Decimal]
 
 
 def _parse_tags(tags) -> list[str]:
@@ -416,7 +407,7 @@ def loan_query(db: Session, actor, *, state: str | None = None, site_code: str |
 def list_loans(db: Session, actor, *, state: str | None = None, site_code: str | None = None, page: int = 1,
                per_page: int = 50) -> tuple[list[Loan], int]:
     stmt, state = loan_query(db, actor, state=state, site_code=site_code)
-    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    total = db.scalar(stmt.with_only_columns(func.count(Loan.id)).order_by(None)) or 0
     order = (Loan.due_on, Loan.id) if state in ("open", "overdue") else (Loan.started_at.desc(), Loan.id.desc())
     items = list(db.scalars(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page)))
     return items, total

@@ -149,7 +149,10 @@ class Loan(Base):
         Index("uq_loans_open_device", "device_id", unique=True,
               sqlite_where=text("returned_at IS NULL"), postgresql_where=text("returned_at IS NULL")),
         Index("ix_loans_borrower_returned", "borrower_id", "returned_at"),
-        Index("ix_loans_site_due", "site_id", "due_on"),
+        Index("ix_loans_site_started", "site_id", "started_at"),
+        # Open loans by due date (today's returns, overdue lists), without the closed ones.
+        Index("ix_loans_open_site_due", "site_id", "due_on",
+              sqlite_where=text("returned_at IS NULL"), postgresql_where=text("returned_at IS NULL")),
         Index("ix_loans_device_started", "device_id", "started_at"),
         CheckConstraint("renewals >= 0", name="renewals"),
         CheckConstraint("due_on >= start_on", name="due_after_start"),

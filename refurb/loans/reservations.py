@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.scope import limit_to_user_sites, require_site
 from ..db import utcnow
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..formatting import date_fr
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
 from ..inventory.models import Device
@@ -222,8 +222,3 @@ def to_prepare(db: Session, actor, site, *, days: int = 2) -> list[Reservation]:
 def borrower_reservations(db: Session, borrower: Borrower) -> list[Reservation]:
     return list(db.scalars(select(Reservation).where(Reservation.borrower_id == borrower.id)
                            .order_by(Reservation.start_on.desc(), Reservation.id.desc())))
-
-
-def require_card_actor(actor) -> None:
-    if actor is None:
-        raise Forbidden("Connexion requise.")

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES
-from ..errors import Forbidden, Invalid
+from ..errors import Forbidden
 from ..formatting import PARIS
 from ..inventory.categories import CATEGORIES
 from ..settings import DEFAULTS as SETTING_DEFAULTS
@@ -206,14 +205,3 @@ def set_retention_days(db: Session, actor, value) -> int:
     c.done()
     set_setting(db, RETENTION_SETTING, str(days))
     return days
-
-
-def all_site_rows(db: Session) -> list[Site]:
-    return list(db.scalars(select(Site).order_by(Site.name)))
-
-
-def validate_ip_ranges(raw: str) -> None:
-    try:
-        parse_ip_ranges(raw)
-    except ValueError as err:
-        raise Invalid(fields={"kiosk_ip_ranges": "Plage d'adresses IP invalide."}) from err

@@ -174,7 +174,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_loans_borrower_returned', ['borrower_id', 'returned_at'], unique=False)
         batch_op.create_index('ix_loans_device_started', ['device_id', 'started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_loans_kit_id'), ['kit_id'], unique=False)
-        batch_op.create_index('ix_loans_site_due', ['site_id', 'due_on'], unique=False)
+        batch_op.create_index('ix_loans_site_started', ['site_id', 'started_at'], unique=False)
+        batch_op.create_index('ix_loans_open_site_due', ['site_id', 'due_on'], unique=False, sqlite_where=sa.text('returned_at IS NULL'), postgresql_where=sa.text('returned_at IS NULL'))
         batch_op.create_index('uq_loans_open_device', ['device_id'], unique=True, sqlite_where=sa.text('returned_at IS NULL'), postgresql_where=sa.text('returned_at IS NULL'))
 
     op.create_table('reservations',
