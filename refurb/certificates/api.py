@@ -1,0 +1,97 @@
+"""API: the certificates and forms as PDF (donation receipt, erasure certificate, device certificate,
+loan agreement, borrower card)."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from sqlalchemy import select
+
+from ..api import api_user, bp
+from ..api.openapi import operation
+from ..extensions import get_db
+from ..settings import get_setting
+from . import pdf, services
+
+PDF = {"type": "string", "format": "binary"}
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _issued(issuer, *args) -> Response:
+    database = current_app.extensions["refurb.db"]
+    db = database.session(write=True)  # issuing writes; the request's own session only reads (GET)
+    try:
+        cert = issuer(db, api_user(), *args)
+        db.commit()
+        data = pdf.render(cert, current_app.config.get("PUBLIC_URL") or request.url_root)
+        response = _pdf(data, f"{cert.reference}.pdf")
+        response.headers["X-Certificate-Reference"] = cert.reference
+        response.headers["X-Certificate-Code"] = cert.code
+        return response
+    finally:
+        db.close()
+
+
+@bp.get("/donations/<int:donation_id>/receipt.pdf")
+def donation_receipt_pdf(donation_id: int):
+    return _issued(services.issue_receipt, donation_id)
+
+
+@bp.get("/donations/<int:donation_id>/erasure-certificate.pdf")
+def donation_erasure_certificate_pdf(donation_id: int):
+    return _issued(services.issue_erasure_for_donation, donation_id)
+
+
+@bp.get("/devices/<asset_tag>/certificate.pdf")
+def device_certificate_pdf(asset_tag: str):
+    return _issued(services.issue_device_certificate, asset_tag)
+
+
+@bp.get("/loans/<int:loan_id>/agreement.pdf")
+def loan_agreement_pdf(loan_id: int):
+    from ..loans import loans as loans_svc
+    from ..loans.models import Loan
+    from ..loans.pdf import agreement_pdf
+
+    db = get_db()
+    loan = loans_svc.get_loan(db, api_user(), loan_id)
+    same = list(db.scalars(select(Loan).where(Loan.borrower_id == loan.borrower_id,
+                                              Loan.started_at == loan.started_at).order_by(Loan.id)))
+    return _pdf(agreement_pdf(same or [loan], get_setting(db, "network_name"), loan.site),
+                f"contrat-pret-{loan.id}.pdf")
+
+
+@bp.get("/borrowers/<card_number>/card.pdf")
+def borrower_card_pdf(card_number: str):
+    from ..loans import borrowers as borrowers_svc
+    from ..loans.pdf import borrower_card_pdf as render
+
+    db = get_db()
+    actor = api_user()
+    borrowers_svc.require_desk(actor)
+    borrower = borrowers_svc.get_borrower(db, actor, card_number)
+    return _pdf(render(borrower, get_setting(db, "network_name")), f"carte-{borrower.card_number}.pdf")
+
+
+_HEADERS = ("La référence du certificat et son code de vérification sont aussi dans les en-têtes "
+            "X-Certificate-Reference et X-Certificate-Code.")
+operation("/donations/{donation_id}/receipt.pdf", "get",
+          "Attestation de don / de prise en charge d'un don (PDF, A4)", response=PDF, content_type="application/pdf",
+          errors=("401", "403", "404"), description="Émet le certificat (ou reprend celui déjà émis pour le même "
+                                                     "contenu). " + _HEADERS)
+operation("/donations/{donation_id}/erasure-certificate.pdf", "get",
+          "Certificat d'effacement des données de tous les appareils d'un don (PDF, A4)", response=PDF,
+          content_type="application/pdf", errors=("401", "403", "404"),
+          description="Les appareils pas encore effacés y figurent « en attente », jamais comme effacés. " + _HEADERS)
+operation("/devices/{asset_tag}/certificate.pdf", "get",
+          "Certificat de reconditionnement / de vente d'un appareil (PDF, A4, garantie légale et date de fin)",
+          response=PDF, content_type="application/pdf", errors=("401", "403", "404", "409"), description=_HEADERS)
+operation("/loans/{loan_id}/agreement.pdf", "get", "Contrat de prêt (PDF, A4)", response=PDF,
+          content_type="application/pdf", errors=("401", "403", "404"))
+operation("/borrowers/{card_number}/card.pdf", "get",
+          "Carte d'emprunteur (PDF, format carte bancaire 85,6 × 54 mm, code-barres du numéro de carte)",
+          response=PDF, content_type="application/pdf", errors=("401", "403", "404"))

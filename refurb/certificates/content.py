@@ -1,0 +1,307 @@
+"""What each certificate states, built from the records as plain JSON-safe dicts.
+
+The same builders serve three purposes: issuing a certificate (the content is stored and hashed),
+drawing its PDF (drawn from the stored content, so the paper says exactly what was certified), and
+/verify (rebuilt from today's records to tell whether they changed since).
+
+Builders check roles and site scope when given an ``actor`` (None: the public verification page,
+which only compares hashes and shows the part of the content that is not personal data).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..accounts.scope import require_site
+from ..errors import Conflict, Forbidden, NotFound
+from ..inventory.categories import CATEGORIES
+from ..inventory.models import Device
+from ..refurbishment import catalog
+from ..refurbishment.common import DESK_ROLES, add_months
+from ..refurbishment.models import DeviceOrigin, Diagnosis, Donation, Erasure, Gift, Repair, Sale
+from ..settings import get_setting
+from ..sites.models import Site
+from .models import DeviceValuation
+
+LEGAL_GUARANTEE_MONTHS = 24  # Code de la consommation, art. L. 217-3 and L. 217-12: 2 years, second-hand included
+PRESUMPTION_MONTHS_SECOND_HAND = 12  # art. L. 217-7: 12 months for goods sold second-hand
+
+# States in which a device has a certificate for its buyer / holder (it went through the workshop).
+DEVICE_CERTIFICATE_STATES = ("ready", "loan_pool", "on_loan", "sold", "donated")
+
+ERASURE_STATUS = {
+    "erased": "EFFACÉ",
+    "destroyed": "SUPPORT DÉTRUIT",
+    "pending": "EN ATTENTE — pas encore effacé",
+    "failed": "ÉCHEC — non effacé, à refaire",
+    "no_storage": "Sans support de données",
+}
+
+
+def require_desk(actor, what: str) -> None:
+    if actor is not None and actor.role not in DESK_ROLES:
+        raise Forbidden(f"Votre rôle ne permet pas {what}. Demandez à l'accueil, à un technicien ou à un "
+                        "gestionnaire.")
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format(Decimal(value).quantize(Decimal("0.01")), "f")
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    return value.replace(microsecond=0).isoformat() if hasattr(value, "hour") else value.isoformat()
+
+
+def organisation(db: Session, site: Site | None) -> dict:
+    return {"name": get_setting(db, "network_name"), "siret": get_setting(db, "producer_siret") or "",
+            "site": site.name if site else "", "address": site.full_address if site else "",
+            "phone": site.phone if site else "", "email": site.email if site else ""}
+
+
+def device_facts(device: Device) -> dict:
+    return {"asset_tag": device.asset_tag, "category": device.category,
+            "category_label": CATEGORIES.get(device.category, device.category), "make": device.brand or "",
+            "model": device.model or "", "serial": device.serial_number or ""}
+
+
+# --- erasure --------------------------------------------------------------------------------------
+
+def _erasure_device(device: Device, erasures: list[Erasure]) -> dict:
+    facts = device_facts(device)
+    media = []
+    latest: dict[str, Erasure] = {}
+    for erasure in sorted(erasures, key=lambda e: (e.ended_at, e.id)):
+        for medium in erasure.media:
+            latest[medium.serial] = erasure
+            media.append({
+                "kind": medium.kind, "kind_label": catalog.MEDIA_KINDS.get(medium.kind, medium.kind),
+                "model": medium.model or "", "serial": medium.serial, "size_gb": medium.size_gb,
+                "method": erasure.method, "method_label": catalog.ERASURE_METHODS.get(erasure.method, erasure.method),
+                "category": erasure.nist_category, "tool": erasure.tool, "tool_version": erasure.tool_version or "",
+                "passes": erasure.passes, "verified": bool(erasure.verified), "result": erasure.result,
+                "started_at": _iso(erasure.started_at), "ended_at": _iso(erasure.ended_at),
+                "operator": erasure.operator_name or "", "report_sha256": erasure.report_sha256 or "",
+            })
+    if not device.has_storage and not media:
+        status = "no_storage"
+    elif not latest:
+        status = "pending"
+    elif any(not e.passed for e in latest.values()):
+        status = "failed"
+    elif all(e.method == "destruction" for e in latest.values()):
+        status = "destroyed"
+    else:
+        status = "erased"
+    return {**facts, "status": status, "media": media}
+
+
+def _erasures_by_device(db: Session, ids: list[int]) -> dict[int, list[Erasure]]:
+    found: dict[int, list[Erasure]] = {}
+    if ids:
+        for e in db.scalars(select(Erasure).where(Erasure.device_id.in_(ids))):
+            found.setdefault(e.device_id, []).append(e)
+    return found
+
+
+def _summary(devices: list[dict]) -> dict:
+    counts = {key: 0 for key in ERASURE_STATUS}
+    for d in devices:
+        counts[d["status"]] += 1
+    return {"total": len(devices), **counts}
+
+
+def _donor(donation: Donation) -> dict:
+    d = donation.donor
+    return {"name": d.name, "kind": d.kind, "kind_label": d.kind_label, "siret": d.siret or "",
+            "address": d.full_address, "contact": d.contact_name or ""}
+
+
+def get_donation(db: Session, actor, donation_id) -> Donation:
+    try:
+        donation = db.get(Donation, int(donation_id))
+    except (TypeError, ValueError):
+        donation = None
+    if donation is None:
+        raise NotFound(f"Aucun don n° {str(donation_id)[:20]}.")
+    if actor is not None:
+        require_desk(actor, "d'imprimer les documents d'un don")
+        require_site(actor, donation.site_id, f"le don {donation.reference} (site « {donation.site.name} »)")
+    return donation
+
+
+def get_device(db: Session, actor, asset_tag: str) -> Device:
+    tag = (asset_tag or "").strip().upper()
+    device = db.scalar(select(Device).where(Device.asset_tag == tag)) if 0 < len(tag) <= 20 else None
+    if device is None:
+        raise NotFound(f"Aucun appareil ne porte l'étiquette « {tag[:40]} ».")
+    if actor is not None:
+        require_desk(actor, "d'imprimer les certificats d'un appareil")
+        require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
+    return device
+
+
+def erasure_for_donation(db: Session, actor, donation: Donation) -> dict:
+    devices = donation.devices
+    erasures = _erasures_by_device(db, [d.id for d in devices])
+    rows = [_erasure_device(d, erasures.get(d.id, [])) for d in devices]
+    return {"scope": "donation", "organisation": organisation(db, donation.site),
+            "customer": {**_donor(donation), "donation": donation.reference,
+                         "received_on": donation.received_on.isoformat()},
+            "devices": rows, "summary": _summary(rows)}
+
+
+def erasure_for_device(db: Session, actor, device: Device) -> dict:
+    origin = db.get(DeviceOrigin, device.id)
+    row = _erasure_device(device, _erasures_by_device(db, [device.id]).get(device.id, []))
+    customer = None
+    if origin is not None:
+        donation = origin.donation
+        customer = {**_donor(donation), "donation": donation.reference,
+                    "received_on": donation.received_on.isoformat()}
+    return {"scope": "device", "organisation": organisation(db, device.site), "customer": customer,
+            "devices": [row], "summary": _summary([row])}
+
+
+# --- donation receipt -----------------------------------------------------------------------------
+
+def valuations(db: Session, device_ids: list[int]) -> dict[int, DeviceValuation]:
+    if not device_ids:
+        return {}
+    return {v.device_id: v for v in db.scalars(select(DeviceValuation).where(DeviceValuation.device_id.in_(device_ids)))}
+
+
+def describe(device: Device) -> str:
+    return " ".join(p for p in (CATEGORIES.get(device.category, device.category), device.brand, device.model) if p)
+
+
+def receipt_for_donation(db: Session, actor, donation: Donation) -> dict:
+    devices = donation.devices
+    values = valuations(db, [d.id for d in devices])
+    rows, lines = [], {}
+    for d in devices:
+        v = values.get(d.id)
+        amount = v.amount if v is not None else None
+        rows.append({**device_facts(d), "value": _money(amount), "basis": v.basis if v is not None else ""})
+        key = (describe(d), _money(amount))
+        line = lines.setdefault(key, {"description": key[0], "quantity": 0, "unit_value": key[1],
+                                      "total_value": None, "tags": []})
+        line["quantity"] += 1
+        line["tags"].append(d.asset_tag)
+        if amount is not None:
+            line["total_value"] = _money(Decimal(line["total_value"] or 0) + amount)
+    valued = [Decimal(r["value"]) for r in rows if r["value"] is not None]
+    donor = donation.donor
+    return {
+        "organisation": organisation(db, donation.site),
+        "donor": _donor(donation),
+        "donation": {"reference": donation.reference, "received_on": donation.received_on.isoformat(),
+                     "site": donation.site.name, "convention_reference": donation.convention_reference or "",
+                     "price_capped": donor.kind == "public_body"},
+        "lines": sorted(lines.values(), key=lambda line: (line["description"], line["unit_value"] or "")),
+        "devices": rows,
+        "total_quantity": len(rows),
+        "valued_quantity": len(valued),
+        "total_value": _money(sum(valued, Decimal("0"))) if valued else None,
+    }
+
+
+# --- device certificate (refurbishment / sale) --------------------------------------------------
+
+FORBIDDEN = ("etat neuf", "comme neuf", "a neuf")
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, one character for each character of ``text`` (positions match)."""
+    return "".join((unicodedata.normalize("NFKD", ch)[:1] or ch).lower()[:1] for ch in text)
+
+
+def lawful(text: str) -> str:
+    """User text with the forbidden claims ("état neuf", "comme neuf", "à neuf") taken out."""
+    text = text or ""
+    folded = _fold(text)
+    if not any(word in folded for word in FORBIDDEN):
+        return text
+    # Cut the forbidden expressions out, accents and case ignored.
+    chars = list(text)
+    for word in FORBIDDEN:
+        for m in re.finditer(r"\b" + re.escape(word) + r"\b", folded):
+            for i in range(m.start(), m.end()):
+                if i < len(chars):
+                    chars[i] = ""
+    cleaned = re.sub(r"\s{2,}", " ", "".join(chars)).strip(" ,;-—")
+    return cleaned or "—"
+
+
+def device_certificate(db: Session, actor, device: Device) -> dict:
+    from ..refurbishment import services as refurb
+
+    if device.state not in DEVICE_CERTIFICATE_STATES:
+        raise Conflict(f"{device.asset_tag} est « {device.state_label} » : son certificat s'imprime quand il a "
+                       "terminé l'atelier (prêt, parc de prêt, vendu ou donné).", code="not_ready")
+    st = refurb.status(db, device)
+    sale = db.scalar(select(Sale).where(Sale.device_id == device.id))
+    gift = db.scalar(select(Gift).where(Gift.device_id == device.id))
+    refurbished = st.refurbished and (sale is None or sale.sold_as_refurbished) and \
+        (gift is None or gift.sold_as_refurbished)
+    diagnosis: Diagnosis | None = st.diagnosis
+    checks = []
+    if diagnosis is not None:
+        fixed = {k for r in st.repairs for k in (r.checks_fixed or [])}
+        for key, value in (diagnosis.checks or {}).items():
+            result = "repaired" if value == "fail" and key in fixed else value
+            checks.append({"key": key, "label": catalog.CHECKS.get(key, key), "result": result})
+    repairs: list[Repair] = st.repairs
+    erasure = st.erasure
+    last_passed = [e for e in erasure.records if e.passed]
+    grading = st.grading
+    facts = device_facts(device)
+    facts["make"], facts["model"] = lawful(facts["make"]), lawful(facts["model"])
+    content = {
+        "organisation": organisation(db, sale.site if sale else (gift.site if gift else device.site)),
+        "device": {**facts, "grade": device.grade or "",
+                   "grade_label": catalog.GRADES.get(device.grade, "") if device.grade else ""},
+        "refurbished": bool(refurbished),
+        "diagnosis": None if diagnosis is None else {
+            "at": _iso(diagnosis.at), "checks": checks, "battery_health": diagnosis.battery_health},
+        "repairs": [{"at": _iso(r.at), "action": lawful(r.action)} for r in repairs],
+        "erasure": {"needed": erasure.needed, "state": erasure.state,
+                    "done": bool(erasure.needed and erasure.ok),
+                    "method_label": catalog.ERASURE_METHODS.get(last_passed[-1].method, "") if last_passed else "",
+                    "category": last_passed[-1].nist_category if last_passed else "",
+                    "ended_at": _iso(last_passed[-1].ended_at) if last_passed else None},
+        "grading": None if grading is None else {
+            "grade": grading.grade, "functional": grading.functional,
+            "functional_label": catalog.FUNCTIONAL_RESULTS.get(grading.functional, grading.functional),
+            "battery_health": grading.battery_health,
+            "reservations": lawful(grading.notes) if grading.functional == "limited" else ""},
+        "outcome": "sale" if sale else ("gift" if gift else "stock"),
+        "sale": None, "gift": None,
+    }
+    if sale is not None:
+        content["sale"] = {
+            "reference": sale.reference, "delivered_on": sale.delivered_on.isoformat(), "price": _money(sale.price),
+            "price_capped": bool(sale.price_capped), "price_cap": _money(sale.price_cap),
+            "payment": sale.payment_label, "buyer": sale.buyer_name,
+            "legal_guarantee_until": add_months(sale.delivered_on, LEGAL_GUARANTEE_MONTHS).isoformat(),
+            "presumption_until": add_months(sale.delivered_on, PRESUMPTION_MONTHS_SECOND_HAND).isoformat(),
+            "warranty_until": sale.warranty_until.isoformat(), "warranty_months": sale.warranty_months,
+        }
+    if gift is not None:
+        content["gift"] = {"delivered_on": gift.delivered_on.isoformat(), "recipient": gift.recipient_name,
+                           "recipient_kind": catalog.RECIPIENT_KINDS.get(gift.recipient_kind, gift.recipient_kind)}
+    return content
+
+
+def parse_day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None

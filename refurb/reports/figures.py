@@ -1,0 +1,435 @@
+"""The activity and impact report: every figure computed here, from the device history (events) and the
+records of the refurbishment channel and the loans, for a period and a site (or the whole network).
+
+Definitions (also printed on the report):
+- collected: devices of the donations received in the period (donation date, receiving site), by donor
+  kind; devices registered without a donation ("created" event in the period) count as "sans don";
+- refurbished: devices that reached "ready" for the first time in the period (site of that event);
+- sold / donated: sales and donations out recorded in the period (site of the sale / donation);
+- put in the loan pool: devices that entered the loan pool for the first time in the period;
+- lent: loans started in the period at the site, the distinct borrowers of those loans, and loan-days:
+  for every loan out during the period, the calendar days it was out within the period (day of the loan
+  and day of the return included; a loan still out counts up to today);
+- parts: devices dismantled for parts in the period; recycled: DEEE batches handed over in the period
+  (weighed kg, devices in them);
+- impact: devices reused = sold + donated + put in the loan pool, each device once, when it starts its
+  second life (a device sold after a time in the loan pool was counted when it entered the pool). E-waste avoided = their weight; CO2e avoided = production footprint × displacement rate.
+  Categories without a factor in the chosen set are listed and not counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
+from ..accounts.scope import require_site
+from ..db import utcnow
+from ..errors import Forbidden, Invalid
+from ..formatting import PARIS, date_fr
+from ..inventory.categories import CATEGORIES
+from ..inventory.models import Device, DeviceEvent
+from ..loans.models import Loan
+from ..refurbishment.catalog import DONOR_KINDS
+from ..refurbishment.models import DeviceOrigin, Donation, Donor, Gift, RecyclingBatch, RecyclingItem, Sale
+from ..settings import get_setting
+from ..sites.models import Site
+from ..sites.services import get_site
+
+D = Decimal
+
+# --- factor sets ------------------------------------------------------------------------------------
+
+# Average weights (kg) of the Restart Project 2021 factors; the eReuse set gives no weights and reuses them.
+RESTART_WEIGHTS = {"laptop": D("1.83"), "desktop": D("8.87"), "tablet": D("0.77"), "smartphone": D("0.15")}
+
+
+@dataclass(frozen=True)
+class FactorSet:
+    key: str
+    label: str
+    source: str
+    displacement: Decimal  # share of a new device's production avoided by reusing one
+    footprint: dict[str, Decimal]  # kg CO2e per device (production, or manufacture + transport)
+    weight: dict[str, Decimal]  # kg per device (e-waste avoided)
+    assumptions: tuple[str, ...]
+
+    def co2_per_device(self, category: str) -> Decimal | None:
+        f = self.footprint.get(category)
+        return None if f is None else f * self.displacement
+
+    @property
+    def without_factor(self) -> list[str]:
+        return [c for c in CATEGORIES if c not in self.footprint]
+
+
+FACTOR_SETS: dict[str, FactorSet] = {
+    "restart2021": FactorSet(
+        key="restart2021", label="Restart Project 2021",
+        source="The Restart Project, facteurs 2021 (Open Repair Alliance) : empreinte de production × 50 % de "
+               "taux de substitution ; déchets évités = poids de l'appareil.",
+        displacement=D("0.5"),
+        footprint={"laptop": D("265.3"), "desktop": D("435.9"), "tablet": D("114.5"), "smartphone": D("50.5")},
+        weight=RESTART_WEIGHTS,
+        assumptions=(
+            "Ordinateurs portables et fixes : facteurs « medium » du Restart Project.",
+            "CO2e évité = empreinte de production × 50 % (un appareil réemployé évite en moyenne la moitié "
+            "d'un achat neuf).",
+            "Déchets évités = poids moyen de l'appareil (laptop 1,83 kg, fixe 8,87 kg, tablette 0,77 kg, "
+            "smartphone 0,15 kg).",
+        )),
+    "ereuse2026": FactorSet(
+        key="ereuse2026", label="eReuse 2026 (ADEME Base Carbone)",
+        source="Méthode eReuse 2026 : ADEME Base Carbone, fabrication + transport (kg CO2e par appareil), "
+               "moins les trajets de transport du réemploi.",
+        displacement=D("1"),
+        footprint={"desktop": D("169.0"), "laptop": D("156.2"), "smartphone": D("32.8"), "tablet": D("63.2")},
+        weight=RESTART_WEIGHTS,
+        assumptions=(
+            "CO2e évité = facteur ADEME (fabrication + transport) d'un appareil neuf, sans taux de substitution "
+            "(un réemploi remplace un achat neuf).",
+            "Les trajets du réemploi (collecte, livraison) ne sont pas enregistrés dans Refurb : aucun n'est "
+            "déduit, le chiffre est donc un majorant.",
+            "La méthode ne donne pas de poids : les déchets évités reprennent les poids moyens du Restart "
+            "Project 2021 (laptop 1,83 kg, fixe 8,87 kg, tablette 0,77 kg, smartphone 0,15 kg).",
+        )),
+}
+DEFAULT_FACTORS = "restart2021"
+
+
+# --- period and scope -------------------------------------------------------------------------------
+
+def today() -> date:
+    return utcnow().astimezone(PARIS).date()
+
+
+def _bound(day: date) -> datetime:
+    """Midnight (Paris) at the start of ``day``, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(timezone.utc)
+
+
+def parse_period(raw_from, raw_to) -> tuple[date, date]:
+    """The period from ?from=&to= (AAAA-MM-JJ); default: this month up to today. End before start: 422."""
+    errors = {}
+    now = today()
+
+    def parse(raw, name, label, default):
+        if raw in (None, ""):
+            return default
+        try:
+            value = raw if isinstance(raw, date) else date.fromisoformat(str(raw).strip())
+        except ValueError:
+            errors[name] = f"{label} : date attendue au format AAAA-MM-JJ (ex. 2026-01-31)."
+            return None
+        if value.year < 2000:
+            errors[name] = f"{label} : date trop ancienne (après le 01/01/2000)."
+            return None
+        return value
+
+    start = parse(raw_from, "from", "Début de la période", now.replace(day=1))
+    end = parse(raw_to, "to", "Fin de la période", now)
+    if start and end and end < start:
+        errors["to"] = (f"La fin de la période ({date_fr(end)}) est avant son début ({date_fr(start)}) : "
+                        "corrigez l'une des deux dates.")
+    if start and end and (end - start).days > 366 * 20:
+        errors["to"] = "Période trop longue : 20 ans au plus."
+    if errors:
+        raise Invalid(fields=errors)
+    return start, end
+
+
+def resolve_scope(db: Session, actor, site_code: str | None) -> Site | None:
+    if actor.role not in STAFF_ROLES:
+        raise Forbidden("Votre rôle ne permet pas de consulter les rapports d'activité.")
+    code = (site_code or "").strip().upper()
+    if code and code != "*":
+        site = get_site(db, code)
+        require_site(actor, site.id, f"le rapport du site « {site.name} »")
+        return site
+    if actor.role not in NETWORK_ROLES:
+        raise Forbidden("Le rapport de tout le réseau est réservé aux gestionnaires : choisissez l'un de vos sites.")
+    return None
+
+
+def factor_set(key: str | None) -> FactorSet:
+    key = (key or DEFAULT_FACTORS).strip()
+    if key not in FACTOR_SETS:
+        raise Invalid(fields={"factors": f"Jeu de facteurs inconnu « {key[:30]} » : "
+                                         + ", ".join(f"{k} ({f.label})" for k, f in FACTOR_SETS.items()) + "."})
+    return FACTOR_SETS[key]
+
+
+# --- the report -------------------------------------------------------------------------------------
+
+@dataclass
+class ImpactLine:
+    category: str
+    devices: int
+    weight_kg: Decimal | None  # per device
+    co2_kg: Decimal | None  # per device, after displacement
+
+    @property
+    def waste_kg(self) -> Decimal | None:
+        return None if self.weight_kg is None else self.weight_kg * self.devices
+
+    @property
+    def co2_total_kg(self) -> Decimal | None:
+        return None if self.co2_kg is None else self.co2_kg * self.devices
+
+
+@dataclass
+class ActivityReport:
+    network: str
+    site: Site | None
+    start: date
+    end: date
+    factors: FactorSet
+    generated_at: datetime
+    generated_by: str
+    collected_by_kind: dict[str, int] = field(default_factory=dict)  # donor kind (or "none") -> devices
+    collected_by_category: Counter = field(default_factory=Counter)
+    donations: int = 0
+    refurbished: Counter = field(default_factory=Counter)
+    sold: Counter = field(default_factory=Counter)
+    sales_amount: Decimal = D("0")
+    donated: Counter = field(default_factory=Counter)
+    loan_pool: Counter = field(default_factory=Counter)
+    parts: Counter = field(default_factory=Counter)
+    loans: int = 0
+    borrowers: int = 0
+    loan_days: int = 0
+    recycled_devices: int = 0
+    recycled_batches: int = 0
+    recycled_kg: Decimal = D("0")
+    # Sold or donated in the period after a time in the loan pool: their second life was counted then.
+    reused_before: Counter = field(default_factory=Counter)
+
+    @property
+    def scope_label(self) -> str:
+        return self.site.name if self.site else "Tout le réseau"
+
+    @property
+    def period_label(self) -> str:
+        return f"du {date_fr(self.start)} au {date_fr(self.end)}"
+
+    @property
+    def collected(self) -> int:
+        return sum(self.collected_by_kind.values())
+
+    @property
+    def reused(self) -> Counter:
+        return (self.sold + self.donated + self.loan_pool) - self.reused_before
+
+    def impact_lines(self) -> list[ImpactLine]:
+        reused = self.reused
+        return [ImpactLine(cat, reused[cat], self.factors.weight.get(cat), self.factors.co2_per_device(cat))
+                for cat in CATEGORIES if reused[cat]]
+
+    @property
+    def waste_avoided_kg(self) -> Decimal:
+        return sum((line.waste_kg for line in self.impact_lines() if line.waste_kg is not None), D("0"))
+
+    @property
+    def co2_avoided_kg(self) -> Decimal:
+        return sum((line.co2_total_kg for line in self.impact_lines() if line.co2_total_kg is not None), D("0"))
+
+    @property
+    def not_counted(self) -> dict[str, int]:
+        return {line.category: line.devices for line in self.impact_lines() if line.co2_kg is None}
+
+
+def _first_events(db: Session, start: datetime, end: datetime, site: Site | None, to_state: str,
+                  from_state: str | None = None) -> Counter:
+    """Devices (by category) whose first event into ``to_state`` falls in [start, end) at the site."""
+    cond = [DeviceEvent.to_state == to_state]
+    if from_state is not None:
+        cond.append(DeviceEvent.from_state == from_state)
+    first = (select(DeviceEvent.device_id, func.min(DeviceEvent.at).label("at"))
+             .where(*cond).group_by(DeviceEvent.device_id).subquery())
+    stmt = (select(Device.category, func.count(func.distinct(Device.id)))
+            .join(first, first.c.device_id == Device.id)
+            .join(DeviceEvent, and_(DeviceEvent.device_id == Device.id, DeviceEvent.at == first.c.at, *cond))
+            .where(first.c.at >= start, first.c.at < end))
+    if site is not None:
+        stmt = stmt.where(DeviceEvent.site_id == site.id)
+    return Counter(dict(db.execute(stmt.group_by(Device.category)).all()))
+
+
+def build_report(db: Session, actor, *, site_code: str | None, start, end, factors: str | None = None) -> ActivityReport:
+    first_day, last_day = parse_period(start, end)
+    fs = factor_set(factors)
+    site = resolve_scope(db, actor, site_code)
+    lo, hi = _bound(first_day), _bound(last_day + timedelta(days=1))
+    report = ActivityReport(network=get_setting(db, "network_name"), site=site, start=first_day, end=last_day,
+                            factors=fs, generated_at=utcnow(),
+                            generated_by=getattr(actor, "display_name", "") or getattr(actor, "username", ""))
+
+    # Collected: donations received in the period, by donor kind; devices registered without a donation.
+    stmt = (select(Donor.kind, Device.category, func.count())
+            .select_from(DeviceOrigin).join(Donation, Donation.id == DeviceOrigin.donation_id)
+            .join(Donor, Donor.id == Donation.donor_id).join(Device, Device.id == DeviceOrigin.device_id)
+            .where(Donation.received_on >= first_day, Donation.received_on <= last_day))
+    if site is not None:
+        stmt = stmt.where(Donation.site_id == site.id)
+    by_kind: Counter = Counter()
+    for kind, category, n in db.execute(stmt.group_by(Donor.kind, Device.category)):
+        by_kind[kind] += n
+        report.collected_by_category[category] += n
+    stmt = (select(Device.category, func.count()).select_from(DeviceEvent).join(Device, Device.id == DeviceEvent.device_id)
+            .outerjoin(DeviceOrigin, DeviceOrigin.device_id == DeviceEvent.device_id)
+            .where(DeviceEvent.action == "created", DeviceEvent.at >= lo, DeviceEvent.at < hi,
+                   DeviceOrigin.device_id.is_(None)))
+    if site is not None:
+        stmt = stmt.where(DeviceEvent.site_id == site.id)
+    for category, n in db.execute(stmt.group_by(Device.category)):
+        by_kind["none"] += n
+        report.collected_by_category[category] += n
+    report.collected_by_kind = {k: by_kind[k] for k in (*DONOR_KINDS, "none")}
+    stmt = select(func.count()).select_from(Donation).where(Donation.received_on >= first_day,
+                                                            Donation.received_on <= last_day)
+    if site is not None:
+        stmt = stmt.where(Donation.site_id == site.id)
+    report.donations = db.scalar(stmt) or 0
+
+    # Workshop and ways out, from the history and the sale / donation records.
+    report.refurbished = _first_events(db, lo, hi, site, "ready")
+    report.loan_pool = _first_events(db, lo, hi, site, "loan_pool", from_state="ready")
+    report.parts = _first_events(db, lo, hi, site, "parts")
+    stmt = (select(Device.category, func.count(), func.coalesce(func.sum(Sale.price), 0))
+            .select_from(Sale).join(Device, Device.id == Sale.device_id).where(Sale.at >= lo, Sale.at < hi))
+    if site is not None:
+        stmt = stmt.where(Sale.site_id == site.id)
+    for category, n, amount in db.execute(stmt.group_by(Device.category)):
+        report.sold[category] += n
+        report.sales_amount += D(str(amount))
+    report.sales_amount = report.sales_amount.quantize(D("0.01"))
+    stmt = (select(Device.category, func.count()).select_from(Gift).join(Device, Device.id == Gift.device_id)
+            .where(Gift.at >= lo, Gift.at < hi))
+    if site is not None:
+        stmt = stmt.where(Gift.site_id == site.id)
+    report.donated = Counter(dict(db.execute(stmt.group_by(Device.category)).all()))
+    for model in (Sale, Gift):
+        pooled = select(DeviceEvent.id).where(DeviceEvent.device_id == model.device_id,
+                                              DeviceEvent.to_state == "loan_pool", DeviceEvent.at < model.at).exists()
+        stmt = (select(Device.category, func.count()).select_from(model).join(Device, Device.id == model.device_id)
+                .where(model.at >= lo, model.at < hi, pooled))
+        if site is not None:
+            stmt = stmt.where(model.site_id == site.id)
+        report.reused_before.update(dict(db.execute(stmt.group_by(Device.category)).all()))
+
+    # Loans.
+    stmt = select(func.count(), func.count(func.distinct(Loan.borrower_id))).where(
+        Loan.start_on >= first_day, Loan.start_on <= last_day)
+    if site is not None:
+        stmt = stmt.where(Loan.site_id == site.id)
+    report.loans, report.borrowers = db.execute(stmt).one()
+    stmt = select(Loan.start_on, Loan.returned_at).where(
+        Loan.start_on <= last_day, or_(Loan.returned_at.is_(None), Loan.returned_at >= lo))
+    if site is not None:
+        stmt = stmt.where(Loan.site_id == site.id)
+    until = min(last_day, today())
+    days = 0
+    for start_on, returned_at in db.execute(stmt):
+        back = returned_at.astimezone(PARIS).date() if returned_at is not None else until
+        span = (min(back, until) - max(start_on, first_day)).days + 1
+        days += max(0, span)
+    report.loan_days = days
+
+    # Recycling (DEEE register).
+    stmt = select(func.count(), func.coalesce(func.sum(RecyclingBatch.weight_kg), 0)).where(
+        RecyclingBatch.handed_over_on >= first_day, RecyclingBatch.handed_over_on <= last_day)
+    if site is not None:
+        stmt = stmt.where(RecyclingBatch.site_id == site.id)
+    batches, kg = db.execute(stmt).one()
+    report.recycled_batches, report.recycled_kg = batches, D(str(kg)).quantize(D("0.01"))
+    stmt = (select(func.count()).select_from(RecyclingItem).join(RecyclingBatch, RecyclingBatch.id == RecyclingItem.batch_id)
+            .where(RecyclingBatch.handed_over_on >= first_day, RecyclingBatch.handed_over_on <= last_day))
+    if site is not None:
+        stmt = stmt.where(RecyclingBatch.site_id == site.id)
+    report.recycled_devices = db.scalar(stmt) or 0
+    return report
+
+
+# --- outputs --------------------------------------------------------------------------------------
+
+KIND_LABELS = {**DONOR_KINDS, "none": "Sans don enregistré"}
+
+
+def _num(value: Decimal, places: str = "0.01") -> float:
+    return float(value.quantize(D(places)))
+
+
+def _cats(counter: Counter) -> dict[str, int]:
+    return {c: counter[c] for c in CATEGORIES if counter[c]}
+
+
+def to_json(r: ActivityReport) -> dict:
+    fs = r.factors
+    return {
+        "period": {"from": r.start.isoformat(), "to": r.end.isoformat()},
+        "site": r.site.code if r.site else None,
+        "scope": r.scope_label,
+        "factors": {"key": fs.key, "label": fs.label, "source": fs.source, "displacement": float(fs.displacement),
+                    "categories": {c: {"co2e_kg_per_device": float(fs.footprint[c]),
+                                       "co2e_avoided_kg_per_device": _num(fs.co2_per_device(c)),
+                                       "weight_kg": float(fs.weight[c])} for c in fs.footprint},
+                    "without_factor": fs.without_factor, "assumptions": list(fs.assumptions)},
+        "collected": {"total": r.collected, "donations": r.donations, "by_donor_kind": r.collected_by_kind,
+                      "by_category": _cats(r.collected_by_category)},
+        "refurbished": {"total": sum(r.refurbished.values()), "by_category": _cats(r.refurbished)},
+        "sold": {"total": sum(r.sold.values()), "amount_eur": _num(r.sales_amount), "by_category": _cats(r.sold)},
+        "donated": {"total": sum(r.donated.values()), "by_category": _cats(r.donated)},
+        "loan_pool": {"total": sum(r.loan_pool.values()), "by_category": _cats(r.loan_pool)},
+        "lent": {"loans": r.loans, "borrowers": r.borrowers, "loan_days": r.loan_days},
+        "parts": {"total": sum(r.parts.values())},
+        "recycled": {"devices": r.recycled_devices, "batches": r.recycled_batches, "kg": _num(r.recycled_kg)},
+        "impact": {
+            "reused": sum(r.reused.values()),
+            "e_waste_avoided_kg": _num(r.waste_avoided_kg), "co2e_avoided_kg": _num(r.co2_avoided_kg),
+            "not_counted": r.not_counted,
+            "by_category": [{"category": line.category, "devices": line.devices,
+                             "weight_kg": None if line.weight_kg is None else float(line.weight_kg),
+                             "e_waste_avoided_kg": None if line.waste_kg is None else _num(line.waste_kg),
+                             "co2e_avoided_kg_per_device": None if line.co2_kg is None else _num(line.co2_kg),
+                             "co2e_avoided_kg": None if line.co2_total_kg is None else _num(line.co2_total_kg)}
+                            for line in r.impact_lines()],
+        },
+    }
+
+
+def figure_rows(r: ActivityReport) -> list[list]:
+    """(Rubrique, Indicateur, Valeur, Unité) — the CSV, and the tables of the HTML page and the PDF."""
+    rows: list[list] = [["Période", "Du", r.start, ""], ["Période", "Au", r.end, ""],
+                        ["Périmètre", "Site", r.scope_label, ""],
+                        ["Collecte", "Dons reçus", r.donations, "dons"]]
+    for kind, n in r.collected_by_kind.items():
+        rows.append(["Collecte", f"Appareils collectés — {KIND_LABELS[kind]}", n, "appareils"])
+    rows.append(["Collecte", "Appareils collectés — total", r.collected, "appareils"])
+    rows += [["Reconditionnement", "Appareils reconditionnés (prêts pour la première fois)",
+              sum(r.refurbished.values()), "appareils"],
+             ["Réemploi", "Appareils vendus", sum(r.sold.values()), "appareils"],
+             ["Réemploi", "Montant des ventes", r.sales_amount, "€ TTC"],
+             ["Réemploi", "Appareils donnés", sum(r.donated.values()), "appareils"],
+             ["Réemploi", "Appareils mis au parc de prêt", sum(r.loan_pool.values()), "appareils"],
+             ["Prêts", "Prêts", r.loans, "prêts"],
+             ["Prêts", "Emprunteurs différents", r.borrowers, "personnes"],
+             ["Prêts", "Jours-prêt", r.loan_days, "jours"],
+             ["Fin de vie", "Appareils démontés pour pièces", sum(r.parts.values()), "appareils"],
+             ["Fin de vie", "Lots DEEE remis", r.recycled_batches, "lots"],
+             ["Fin de vie", "Appareils recyclés (DEEE)", r.recycled_devices, "appareils"],
+             ["Fin de vie", "Poids recyclé (DEEE)", r.recycled_kg, "kg"],
+             ["Impact", "Appareils réemployés (vendus, donnés, parc de prêt)", sum(r.reused.values()), "appareils"],
+             ["Impact", "Déchets électroniques évités", r.waste_avoided_kg.quantize(D("0.01")), "kg"],
+             ["Impact", "CO2e évité", r.co2_avoided_kg.quantize(D("0.01")), "kg CO2e"],
+             ["Impact", "Jeu de facteurs", r.factors.label, ""]]
+    for cat, n in r.not_counted.items():
+        rows.append(["Impact", f"Non comptés (pas de facteur) — {CATEGORIES[cat]}", n, "appareils"])
+    return rows
+
+
+CSV_COLUMNS = [("section", "Rubrique"), ("indicator", "Indicateur"), ("value", "Valeur"), ("unit", "Unité")]

@@ -1,0 +1,217 @@
+"""Data-erasure certificates: every field of DESIGN.md, devices not erased never shown as erased, one device,
+a unique reference and a verification code, the QR code and the public page /verify."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from fixtures_certificates import decode_codes, pdf_text
+from refurb.certificates.models import Certificate
+from refurb.db import utcnow
+from refurb.formatting import datetime_fr
+
+REF = re.compile(r"EFF-\d{4}-[0-9A-Z]{8}")
+CODE = re.compile(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}")
+
+
+def _line(text: str, tag: str) -> str:
+    """The first line of the extracted text that starts with this asset tag (the summary table)."""
+    return next(line for line in text.splitlines() if line.startswith(tag))
+
+
+def test_donation_certificate_states_every_field(client, db, login_as, donation_setup):
+    s = donation_setup.make()
+    login_as("manager")
+    r = client.get(f"/certificats/dons/{s['donation']}/effacement.pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    text = pdf_text(r.data)
+    # Organisation that erased, customer (donor), date.
+    assert "Certificat d'effacement des données" in text
+    assert "Réseau numérique du Chinonais" in text and "EPN A — 1 rue A, 37500 Chinon" in text
+    assert "Transports Martin (Entreprise)" in text and "73282932000074" in text
+    assert "DON-00001, reçu le 02/11/2026" in text
+    # Per device: host make/model/serial and asset tag; per disk: model, serial, size; method, category,
+    # tool and version, passes, verification, result, start/end; operator.
+    for tag, title, serial in ((s["erased"], "Dell Latitude 5490", "CN-0DELL-5490A"),
+                               (s["failed"], "Lenovo ThinkPad T480", "PF-1T480B"),
+                               (s["pending"], "HP ProDesk 600", "CZC-600C"),
+                               (s["screen"], "Iiyama ProLite 22", "IIY-22D")):
+        line = _line(text, tag)
+        assert title in line and serial in line, line
+    assert "EFFACÉ" in _line(text, s["erased"])
+    assert "ÉCHEC — non effacé" in _line(text, s["failed"])
+    pending = _line(text, s["pending"])
+    assert "EN ATTENTE" in pending and "EFFACÉ" not in pending
+    assert "Sans support de données" in _line(text, s["screen"])
+    assert "1 effacé(s)" in text and "1 en attente" in text and "1 en échec" in text
+    assert "ne sont PAS effacés" in text
+    db.rollback()
+    from refurb.refurbishment.models import Erasure
+    erasures = {e.result: e for e in db.scalars(select(Erasure))}
+    ok = erasures["passed"]
+    detail = [line for line in text.splitlines() if "S3Z9NB0K123456" in line][0]
+    for expected in ("Samsung PM871", "256 Go", "Réécriture", "Clear", "nwipe 0.36", " 1 ", "oui", "Réussi",
+                     datetime_fr(ok.started_at), datetime_fr(ok.ended_at), "Admin"):
+        assert expected in detail, (expected, detail)
+    failed = [line for line in text.splitlines() if "WD-WX41A9999999" in line][0]
+    assert "Échoué" in failed and "500 Go" in failed
+    pending_detail = [line for line in text.splitlines() if line.startswith(s["pending"])][1]
+    assert "aucun effacement" in pending_detail and "EN ATTENTE" in pending_detail
+    # Operator name and signature, reference and verification code.
+    assert "L'opérateur : Admin" in text and "Signature" in text
+    cert = db.scalar(select(Certificate))
+    assert REF.fullmatch(cert.reference) and CODE.fullmatch(cert.code)
+    assert f"Référence : {cert.reference}" in text and f"Code de vérification : {cert.code}" in text
+    assert f"Réf. {cert.reference}" in text  # in the footer of every page
+    assert cert.kind == "erasure" and cert.subject == f"donation:{s['donation']}"
+    assert cert.issued_by_name == "Manager" and len(cert.content_sha256) == 64
+
+
+def test_qr_code_opens_the_verification_page(client, db, login_as, donation_setup, tmp_path):
+    s = donation_setup.make()
+    login_as("manager")
+    r = client.get(f"/certificats/dons/{s['donation']}/effacement.pdf")
+    db.rollback()
+    cert = db.scalar(select(Certificate))
+    codes = [c for c in decode_codes(r.data, tmp_path) if c[1] == "qr"]
+    assert [c[2] for c in codes] == [f"https://refurb.example.org/verify/{cert.reference}?code={cert.code}"]
+    client.post("/logout", data={})
+    page = client.get(codes[0][2].replace("https://refurb.example.org", ""))
+    assert page.status_code == 200
+    assert "Certificat authentique" in page.get_data(as_text=True)
+
+
+def test_printing_again_gives_the_same_reference_until_the_records_change(client, db, login_as, donation_setup,
+                                                                           workshop):
+    s = donation_setup.make()
+    login_as("manager")
+    url = f"/certificats/dons/{s['donation']}/effacement.pdf"
+    first = pdf_text(client.get(url).data)
+    second = pdf_text(client.get(url).data)
+    db.rollback()
+    [old] = db.scalars(select(Certificate)).all()
+    assert old.reference in first and old.reference in second
+    workshop.erase(s["pending"], media=[{"serial": "Z1D2E3F4", "model": "Seagate ST500", "size_gb": 500}])
+    third = pdf_text(client.get(url).data)
+    db.rollback()
+    new = db.scalar(select(Certificate).where(Certificate.id != old.id))
+    assert new.reference != old.reference and new.reference in third
+    assert "EFFACÉ" in _line(third, s["pending"]) and "Z1D2E3F4" in third
+    # The first certificate still verifies (what it stated at its date), and says the records changed.
+    page = client.get(f"/verify/{old.reference}?code={old.code}").get_data(as_text=True)
+    assert "Certificat authentique" in page and "ont changé depuis" in page and new.reference in page
+    assert "EN ATTENTE" in page
+    page = client.get(f"/verify/{new.reference}").get_data(as_text=True)
+    assert "ont changé depuis" not in page and "disent toujours la même chose" in page
+
+
+def test_verify_page_confirms_without_personal_data(client, db, login_as, donation_setup):
+    s = donation_setup.make(kind="individual")
+    login_as("manager")
+    client.get(f"/certificats/dons/{s['donation']}/effacement.pdf")
+    client.post("/logout", data={})
+    db.rollback()
+    cert = db.scalar(select(Certificate))
+    r = client.get(f"/verify/{cert.reference}?code={cert.code.lower()}")
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    assert "Certificat authentique" in page and cert.code in page
+    assert "Réseau numérique du Chinonais" in page and cert.issued_at.strftime("%d/%m/%Y") in page
+    for tag in s["tags"]:
+        assert tag in page
+    for expected in ("Dell Latitude 5490", "CN-0DELL-5490A", "S3Z9NB0K123456", "Réécriture", "Clear", "Réussi",
+                     "Échoué", "EN ATTENTE"):
+        assert expected in page, expected
+    assert "Jeanne Dupont" not in page  # the donor, a private person
+    assert "Admin" not in page  # the operator
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_verify_rejects_wrong_code_unknown_reference_and_tampering(client, db, login_as, donation_setup):
+    s = donation_setup.make()
+    login_as("manager")
+    client.get(f"/certificats/dons/{s['donation']}/effacement.pdf")
+    client.post("/logout", data={})
+    db.rollback()
+    cert = db.scalar(select(Certificate))
+    wrong = client.get(f"/verify/{cert.reference}?code=0000-0000-0000-0000").get_data(as_text=True)
+    assert "ne correspond pas" in wrong and "Certificat authentique" not in wrong
+    # An unknown reference (one character changed, or made up): a clear French 404.
+    altered = cert.reference[:-1] + ("A" if cert.reference[-1] != "A" else "B")
+    for ref in (altered, "EFF-2026-ZZZZZZZZ", "n'importe-quoi", "<script>"):
+        r = client.get(f"/verify/{ref}")
+        assert r.status_code == 404
+        body = r.get_data(as_text=True)
+        assert "Aucun certificat ne porte la référence" in body and "<script>" not in body
+    # The form sends to the page (lower case, spaces and O/0 confusions tolerated).
+    typed = cert.reference.lower().replace("0", "o")
+    r = client.get(f"/verify?reference={typed}&code={cert.code}")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/verify/{cert.reference}?code={cert.code}")
+    assert client.get("/verify").status_code == 200
+    # The stored copy altered in the database (a device added): its code no longer matches.
+    content = dict(cert.content)
+    content["summary"] = {**content["summary"], "erased": 4}
+    cert.content = content
+    db.commit()
+    page = client.get(f"/verify/{cert.reference}?code={cert.code}").get_data(as_text=True)
+    assert "n'est pas valide" in page and "Certificat authentique" not in page
+
+
+def test_one_device_certificate_and_destroyed_media(client, db, login_as, workshop):
+    [tag] = workshop.donation(kind="association", devices=[{"category": "laptop", "brand": "Asus",
+                                                            "model": "X540", "serial_number": "ASX540-1"}])
+    login_as("tech")
+    text = pdf_text(client.get(f"/certificats/appareils/{tag}/effacement.pdf").data)
+    assert f"Appareil {tag}" in text and "EN ATTENTE" in _line(text, tag)
+    workshop.erase(tag, method="destruction", nist_category="destroy", passes=0, tool="Broyeur",
+                   tool_version="", media=[{"serial": "HDD-DESTROYED-1", "model": "Toshiba MQ01", "size_gb": 320}])
+    text = pdf_text(client.get(f"/certificats/appareils/{tag}/effacement.pdf").data)
+    assert "SUPPORT DÉTRUIT" in _line(text, tag)
+    detail = [line for line in text.splitlines() if "HDD-DESTROYED-1" in line][0]
+    assert "Destruction physique" in detail and "Destroy" in detail and "320 Go" in detail
+    assert "Les Amis du Numérique (Association)" in text
+
+
+def test_site_scope_and_unknown(client, db, login_as, donation_setup, api_token):
+    s = donation_setup.make(site="EPN-B")
+    login_as("tech")  # EPN-A only
+    assert client.get(f"/certificats/dons/{s['donation']}/effacement.pdf").status_code == 403
+    assert client.get(f"/certificats/appareils/{s['erased']}/effacement.pdf").status_code == 403
+    r = client.get("/certificats/dons/99999/effacement.pdf")
+    assert r.status_code == 404 and "Aucun don n° 99999" in r.get_data(as_text=True)
+    db.rollback()
+    assert db.scalars(select(Certificate)).all() == []
+    headers = api_token("desk")
+    r = client.get(f"/api/v1/donations/{s['donation']}/erasure-certificate.pdf", headers=headers)
+    assert r.status_code == 403 and "site que vous ne servez pas" in r.json["error"]["message"]
+    assert client.get("/api/v1/donations/99999/erasure-certificate.pdf", headers=headers).status_code == 404
+
+
+def test_api_erasure_certificate(client, db, donation_setup, api_token):
+    s = donation_setup.make()
+    r = client.get(f"/api/v1/donations/{s['donation']}/erasure-certificate.pdf", headers=api_token("tech"))
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    ref = r.headers["X-Certificate-Reference"]
+    assert REF.fullmatch(ref) and CODE.fullmatch(r.headers["X-Certificate-Code"])
+    text = pdf_text(r.data)
+    assert ref in text and all(tag in text for tag in s["tags"])
+    assert "EN ATTENTE" in _line(text, s["pending"])
+
+
+def test_code_depends_on_the_secret_key(app, db, donation_setup, client, login_as):
+    s = donation_setup.make()
+    login_as("manager")
+    client.get(f"/certificats/dons/{s['donation']}/effacement.pdf")
+    db.rollback()
+    cert = db.scalar(select(Certificate))
+    from refurb.certificates.issuing import verification_code
+    with app.app_context():
+        assert verification_code(cert.reference, cert.kind, cert.subject, cert.issued_at,
+                                 cert.content_sha256) == cert.code
+        app.config["SECRET_KEY"] = "another-key"
+        assert verification_code(cert.reference, cert.kind, cert.subject, cert.issued_at,
+                                 cert.content_sha256) != cert.code
+        assert cert.issued_at <= utcnow() + timedelta(seconds=1)
