@@ -275,3 +275,12 @@ def test_scan_box_opens_a_device_by_tag_serial_or_qr_url(client, login_as, make_
         response = client.get("/scan", query_string={"code": code})
         assert response.status_code == 404, code
         assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_finder_page_gives_opening_hours(client, db, make_device):
+    from refurb.sites.models import Site
+    site = db.scalars(select(Site).where(Site.code == "EPN-A")).one()
+    site.opening_hours = "Tu-Fr 09:30-12:00; Sa 10:00-12:00"
+    db.commit()
+    html = client.get(f"/d/{make_device()}").get_data(as_text=True)
+    assert "Horaires d'ouverture" in html and ("Samedi" in html or "Sa 10:00-12:00" in html)

@@ -49,6 +49,15 @@ def _device_context(db, device, message: str = "") -> dict:
             and device.state not in FINAL_STATES and device.state != "on_loan"}
 
 
+def _hours(site) -> list[str]:
+    """Opening hours in plain French when the public pages' helper is there, else as written."""
+    try:
+        from ...public.services import opening_hours_fr
+    except ImportError:
+        return [site.opening_hours] if site.opening_hours else []
+    return opening_hours_fr(site.opening_hours)
+
+
 @bp.get("/d/<asset_tag>")
 def device_page(asset_tag: str):
     """The QR code's target: a short "bring it back" page for a finder, the full page for staff."""
@@ -57,7 +66,7 @@ def device_page(asset_tag: str):
         device = services.public_device(db, asset_tag)
         if device is None:
             raise NotFound(f"Aucun appareil ne porte l'étiquette « {asset_tag[:40]} ».")
-        return render_template("inventory/device_public.html", device=device)
+        return render_template("inventory/device_public.html", device=device, hours=_hours(device.site))
     device = services.get_device(db, current_user, asset_tag)
     return render_template("inventory/device.html", **_device_context(db, device))
 
