@@ -136,6 +136,7 @@ def test_donation_form_creates_devices_and_offers_labels(client, login_as, db):
     assert "/labels?" + "&".join(f"tag={t}" for t in tags) in html.replace("&amp;", "&")
     assert "Certificat d&#39;effacement des données demandé" in html or "Certificat d'effacement des données demandé" in html
     assert "Prix solidaires" in html
+    assert html.count("<td>à faire</td>") == 2 and html.count("<td>sans objet</td>") == 1  # erasure per device
     donation = db.scalars(select(Donation)).one()
     assert donation.erasure_certificate_required and donation.convention_reference == "CC-12"
 

@@ -160,6 +160,7 @@ def donation(donation_id: int):
     item = refurb.get_donation(db, current_user, donation_id)
     devices = item.devices
     return render_template("refurbishment/donation.html", donation=item, devices=devices,
+                           statuses=refurb.statuses(db, devices),
                            labels_url=url_for("inventory.labels_page", tag=[d.asset_tag for d in devices]))
 
 
