@@ -110,3 +110,41 @@ def test_kiosk_resident_borrows_and_returns_a_tablet(db, lk, browser_login, live
     loan = db.scalar(select(Loan))
     assert loan.channel == "kiosk" and loan.returned_at is not None
     assert db.scalar(select(Device.state).where(Device.asset_tag == tag)) == "loan_pool"
+
+
+def test_loans_pages_pass_axe(db, lk, browser_login, live_server, axe_check):
+    """Every loans page (with data in it) passes the WCAG 2 A/AA checks of axe-core."""
+    from datetime import timedelta
+
+    from refurb.loans.rules import today
+
+    b = lk.borrower("EPN-A", first_name="Axel", last_name="Accessible", email="axel@example.org", pin="1234")
+    devices = [lk.device("EPN-A", "router") for _ in range(3)]
+    card = b.card_number
+    page = browser_login("manager")
+    page.goto(f"{live_server}/prets/comptoir")
+    for d in devices[:2]:
+        page.locator("#desk-code").fill(card)
+        page.keyboard.press("Enter")
+        expect(page.locator("#desk-body")).to_contain_text("Axel Accessible")
+        page.locator("#desk-code").fill(d.asset_tag)
+        page.keyboard.press("Enter")
+        expect(page.locator("#desk-body")).to_contain_text("ajouté au panier")
+        page.get_by_role("button", name=re.compile(r"^Prêter")).click()
+        expect(page.locator("#desk-body")).to_contain_text("Prêté à")
+    db.expire_all()
+    late = db.scalars(select(Loan).order_by(Loan.id)).first()
+    late.start_on, late.due_on = today() - timedelta(days=30), today() - timedelta(days=2)
+    db.commit()
+    page.goto(f"{live_server}/prets/kits")
+    page.get_by_label("Nom du kit").fill("Kit routeurs")
+    page.get_by_label("Appareils (scannez-les, un par ligne)").fill(devices[2].asset_tag + "\n")
+    page.get_by_role("button", name="Créer le kit").click()
+    expect(page.get_by_role("alert")).to_contain_text("au moins deux appareils")  # errors tied to the field
+    axe_check(page)
+    for path in ("/prets/comptoir", f"/usagers/{card}", f"/usagers/{card}/donnees", f"/usagers/{card}/modifier",
+                 "/usagers/", "/prets/", "/prets/retards", f"/prets/{late.id}", f"/prets/{late.id}/relance",
+                 "/prets/reservations", "/prets/regles", "/prets/bornes", f"/d/{devices[0].asset_tag}"):
+        page.goto(f"{live_server}{path}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        axe_check(page)

@@ -290,3 +290,20 @@ def test_device_panel_hides_the_name_from_other_sites(app, client, login_as, db,
     assert login(other, "busdriver").status_code == 302
     page = T(other.get(f"/d/{tablet.asset_tag}"))
     assert "Historique des prêts" in page and "Paulette" not in page
+
+
+def test_check_out_refuses_a_device_twice_and_changes_nothing(app, db, lk):
+    """The service itself: a basket naming a device twice is refused whole."""
+    import pytest
+    from refurb.errors import Invalid
+    from refurb.loans.loans import check_out
+
+    d1, d2 = lk.device("EPN-A", "tablet"), lk.device("EPN-A", "router")
+    b = lk.borrower("EPN-A")
+    desk = lk.user("desk")
+    with pytest.raises(Invalid) as err:
+        check_out(db, desk, b, [d1.asset_tag, d2.asset_tag, d1.asset_tag.lower()])
+    assert "scanné deux fois" in err.value.message and d1.asset_tag in err.value.message
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(Loan)) == 0
+    assert {db.get(Device, d.id).state for d in (d1, d2)} == {"loan_pool"}

@@ -17,6 +17,7 @@ from ..db import utcnow
 from ..formatting import local
 from ..errors import RefurbError
 from ..inventory import services as inventory
+from ..inventory.categories import WITH_STORAGE
 from ..inventory.models import Device, DeviceEvent
 from . import borrowers as borrowers_svc
 from . import kits as kits_svc
@@ -41,8 +42,15 @@ PEOPLE = [
      "Conseillère numérique du Chinonais", False),
 ]
 
-# Devices bought for the loan pool when a site has too few: (category, brand, model)
-TOP_UP = [("router", "Huawei", "E5576"), ("router", "TP-Link", "M7350"), ("accessory", "Logitech", "C270")]
+# Devices bought for the loan pool when a site has too few: (category, brand, model, specs)
+TOP_UP = [
+    ("laptop", "Lenovo", "ThinkPad T480", {"cpu": "Intel Core i5-8350U", "ram_gb": 8, "storage_type": "SSD",
+                                           "storage_gb": 256, "os": "Linux Mint 22"}),
+    ("router", "Huawei", "E5576", {"connectivity": "4G, Wi-Fi"}),
+    ("tablet", "Samsung", "Galaxy Tab A8", {"storage_gb": 32, "os": "Android 14"}),
+    ("router", "TP-Link", "M7350", {"connectivity": "4G, Wi-Fi"}),
+    ("accessory", "Logitech", "C270", {"accessory_type": "webcam"}),
+]
 
 
 def _pool(db: Session, site) -> list[Device]:
@@ -50,19 +58,48 @@ def _pool(db: Session, site) -> list[Device]:
                            .order_by(Device.id)))
 
 
+def _erase(db: Session, actor, device: Device, ended) -> None:
+    """Devices with storage need an erasure record before the loan pool (refurbishment area)."""
+    try:
+        from ..refurbishment import services as refurb
+    except ImportError:  # a network without the refurbishment area
+        return
+    refurb.record_erasure(db, actor, device, {
+        "media": [{"serial": f"S{device.asset_tag}", "model": "Disque d'origine",
+                   "size_gb": (device.specs or {}).get("storage_gb") or 32}],
+        "method": "overwrite", "nist_category": "clear", "tool": "nwipe", "tool_version": "0.36", "passes": 1,
+        "verified": True, "result": "passed", "started_at": (ended - timedelta(hours=2)).isoformat(),
+        "ended_at": ended.isoformat()})
+
+
 def _top_up(db: Session, actor, site, wanted: int, echo) -> None:
+    """Buy devices for the loan pool through the workflow, their history dated two months ago."""
     missing = wanted - len(_pool(db, site))
+    base = utcnow() - timedelta(days=60)
     for i in range(max(0, missing)):
-        category, brand, model = TOP_UP[i % len(TOP_UP)]
-        spec = inventory.DeviceInput(category=category, site=site, brand=brand, model=model, has_storage=False,
-                                     specs={"connectivity": "4G, Wi-Fi"} if category == "router"
-                                     else {"accessory_type": "webcam"})
-        device = inventory.create_device(db, actor, spec, note="Acheté neuf pour le parc de prêt (subvention)")
+        category, brand, model, specs = TOP_UP[i % len(TOP_UP)]
+        savepoint = db.begin_nested()
         try:
-            for state in ("diagnosing", "ready", "loan_pool"):
-                inventory.transition(db, actor, device, state, note="Préparé pour le prêt.")
-        except RefurbError as err:
-            echo(f"  (prêts de démonstration : {device.asset_tag} reste « {device.state_label} » : {err.message})")
+            spec = inventory.DeviceInput(category=category, site=site, brand=brand, model=model,
+                                         has_storage=category in WITH_STORAGE, specs=dict(specs))
+            device = inventory.create_device(db, actor, spec, note="Acheté pour le parc de prêt (subvention)")
+            inventory.transition(db, actor, device, "diagnosing", note="Contrôle à réception.")
+            if device.has_storage:
+                _erase(db, actor, device, base + timedelta(days=1))
+            inventory.transition(db, actor, device, "ready", note="Prêt à l'usage.")
+            inventory.transition(db, actor, device, "loan_pool", note="Pour le prêt aux usagers.")
+            db.flush()
+        except Exception as err:  # demo only: a rule or a format of another area; fewer demo loans
+            savepoint.rollback()
+            echo(f"  (prêts de démonstration : un {category} n'a pas pu être mis au parc de prêt : "
+                 f"{getattr(err, 'message', err)})")
+            continue
+        savepoint.commit()
+        events = list(db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+                                 .order_by(DeviceEvent.id)))
+        for k, event in enumerate(events):
+            event.at = base + timedelta(days=k // 2, hours=k)
+        device.created_at, device.updated_at = events[0].at, events[-1].at
     db.flush()
 
 
