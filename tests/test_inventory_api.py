@@ -91,6 +91,10 @@ def test_transition_refusals(client, db, api_token, make_device):
     loan = client.post(f"/api/v1/devices/{pool}/transition", headers=headers, json={"to": "on_loan"})
     assert loan.status_code == 409 and "accueil" in loan.json["error"]["message"]
     assert client.post("/api/v1/devices/RF-999999/transition", headers=headers, json={"to": "ready"}).status_code == 404
+    for bad in ("RF-999999", "%3Cscript%3E", "x" * 300, "rf-"):
+        response = client.get(f"/api/v1/devices/{bad}", headers=headers)
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found", bad
+        assert "Aucun appareil" in response.json["error"]["message"]
     assert client.post(f"/api/v1/devices/{tag}/transition", headers=headers, data="to=x").status_code == 422
     assert _count(db, DeviceEvent) == 3  # two creations and pool's arranged state: nothing added
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, lazyload
 
 from ..accounts.models import User
@@ -333,12 +334,30 @@ def _sqlite(db: Session) -> bool:
     return db.get_bind().dialect.name == "sqlite"
 
 
+_CODE_POINT_ORDER: dict[str, bool] = {}
+
+
+def _code_point_order(db: Session) -> bool:
+    """Does the database sort text by code point (SQLite; PostgreSQL with a C collation)? Then a
+    prefix is a range of the column's index."""
+    bind = db.get_bind()
+    key = str(bind.url)
+    if key not in _CODE_POINT_ORDER:
+        if bind.dialect.name == "postgresql":
+            collation = db.scalar(sql_text("SELECT datcollate FROM pg_database WHERE datname = current_database()"))
+            _CODE_POINT_ORDER[key] = (collation or "").lower() in ("c", "posix", "c.utf-8", "c.utf8")
+        else:
+            _CODE_POINT_ORDER[key] = bind.dialect.name == "sqlite"
+    return _CODE_POINT_ORDER[key]
+
+
 def _starts_with(db: Session, column, prefix: str):
-    """``column`` starts with ``prefix``, through the column's index. SQLite's LIKE never uses an
-    index, so there a range is added; tags and serials are stored upper-case: byte order is right."""
+    """``column`` starts with ``prefix``, through the column's index: SQLite's LIKE never uses an
+    index, nor does PostgreSQL's outside the "C" collation, so a range is added where the order
+    allows it (tags and serials are stored upper-case)."""
     condition = column.like(_escape_like(prefix) + "%", escape="\\")
-    if _sqlite(db):
-        condition = and_(column >= prefix, column < prefix + "\uffff", condition)
+    if prefix and _code_point_order(db):
+        condition = and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1), condition)
     return condition
 
 

@@ -38,9 +38,17 @@ def _tone(kind: str = "ok") -> dict:
 
 # --- device page ---------------------------------------------------------------------------
 
+def _render_panels(db, device) -> list[Markup]:
+    """Each area's panel with its own context (the context processors run once for all)."""
+    shared: dict = {}
+    current_app.update_template_context(shared)
+    env = current_app.jinja_env
+    return [Markup(env.get_template(panel.template).render(shared | {"device": device} | ctx))
+            for panel, ctx in panels_for(db, current_user, device)]
+
+
 def _device_context(db, device, message: str = "") -> dict:
-    panels = [Markup(render_template(panel.template, device=device, **ctx))
-              for panel, ctx in panels_for(db, current_user, device)]
+    panels = _render_panels(db, device)
     return {"device": device, "actions": services.allowed_next_states(db, current_user, device),
             "events": services.history(db, device), "panels": panels, "message": message,
             "event_labels": EVENT_LABELS, "states": STATES, "action_labels": ACTION_LABELS,
