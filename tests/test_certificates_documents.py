@@ -4,6 +4,7 @@ only the words the law allows), borrower cards (one, or A4 sheets) and loan agre
 from __future__ import annotations
 
 import unicodedata
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -48,6 +49,7 @@ def test_receipt_for_a_company_with_values_at_cost(client, db, login_as, worksho
     from refurb.refurbishment.models import DeviceOrigin
     donation_id = db.get(DeviceOrigin, ids[tags[0]]).donation_id
     login_as("desk")
+    assert f"/certificats/dons/{donation_id}" in client.get(f"/atelier/dons/{donation_id}").get_data(as_text=True)
     page = client.get(f"/certificats/dons/{donation_id}")
     assert page.status_code == 200 and "Valeur des appareils au coût de revient" in page.get_data(as_text=True)
     token = csrf_token(client, f"/certificats/dons/{donation_id}")
@@ -281,3 +283,22 @@ def test_api_loan_agreement(client, db, lk, api_token):
     assert f"à rendre le {date_fr(loan.due_on)}" in text and "Signature de l'emprunteur" in text
     assert client.get(f"/api/v1/loans/{loan.id}/agreement.pdf", headers=api_token("tech")).status_code == 403
     assert client.get("/api/v1/loans/999999/agreement.pdf", headers=api_token("desk")).status_code == 404
+
+
+def test_documents_page_links_answer(client, login_as, workshop, lk):
+    workshop.donation(kind="company")
+    lk.borrower()
+    login_as("manager")
+    day = today()
+    html = client.get(f"/documents/?site=EPN-A&from={day.replace(day=1).isoformat()}&to={day.isoformat()}") \
+        .get_data(as_text=True)
+    links = [h.replace("&amp;", "&") for h in re.findall(r'href="(/(?:certificats|rapports|verify)[^"]*)"', html)]
+    for expected in ("/certificats/dons/1", "/certificats/cartes.pdf?site=EPN-A", "/rapports/activite.pdf?site=EPN-A",
+                     "/rapports/activite.csv?site=EPN-A", "/certificats/?site=EPN-A", "/verify"):
+        assert any(link.startswith(expected) for link in links), expected
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/certificats/")}).status_code == 302
+    login_as("tech")  # no borrower cards for the workshop
+    html = client.get("/documents/?site=EPN-A").get_data(as_text=True)
+    assert "/certificats/cartes.pdf" not in html and "/certificats/dons/1" in html

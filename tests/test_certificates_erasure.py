@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from conftest import csrf_token
 from fixtures_certificates import decode_codes, pdf_text
 from refurb.certificates.models import Certificate
 from refurb.db import utcnow
@@ -78,7 +79,7 @@ def test_qr_code_opens_the_verification_page(client, db, login_as, donation_setu
     cert = db.scalar(select(Certificate))
     codes = [c for c in decode_codes(r.data, tmp_path) if c[1] == "qr"]
     assert [c[2] for c in codes] == [f"https://refurb.example.org/verify/{cert.reference}?code={cert.code}"]
-    client.post("/logout", data={})
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/certificats/")}).status_code == 302
     page = client.get(codes[0][2].replace("https://refurb.example.org", ""))
     assert page.status_code == 200
     assert "Certificat authentique" in page.get_data(as_text=True)
@@ -112,7 +113,7 @@ def test_verify_page_confirms_without_personal_data(client, db, login_as, donati
     s = donation_setup.make(kind="individual")
     login_as("manager")
     client.get(f"/certificats/dons/{s['donation']}/effacement.pdf")
-    client.post("/logout", data={})
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/certificats/")}).status_code == 302
     db.rollback()
     cert = db.scalar(select(Certificate))
     r = client.get(f"/verify/{cert.reference}?code={cert.code.lower()}")
@@ -134,7 +135,7 @@ def test_verify_rejects_wrong_code_unknown_reference_and_tampering(client, db, l
     s = donation_setup.make()
     login_as("manager")
     client.get(f"/certificats/dons/{s['donation']}/effacement.pdf")
-    client.post("/logout", data={})
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/certificats/")}).status_code == 302
     db.rollback()
     cert = db.scalar(select(Certificate))
     wrong = client.get(f"/verify/{cert.reference}?code=0000-0000-0000-0000").get_data(as_text=True)

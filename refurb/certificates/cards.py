@@ -147,7 +147,8 @@ def borrowers_for_sheet(db: Session, actor, *, cards: list[str] | None = None, s
     stmt = select(Borrower).where(Borrower.home_site_id == site.id, Borrower.card_number.is_not(None),
                                   Borrower.anonymised_at.is_(None))
     if first:
-        stmt = stmt.where(Borrower.created_at >= datetime.combine(first, time(0), tzinfo=PARIS).astimezone(timezone.utc))
+        since = datetime.combine(first, time(0), tzinfo=PARIS).astimezone(timezone.utc)
+        stmt = stmt.where(Borrower.created_at >= since)
     if last:
         stmt = stmt.where(Borrower.created_at < datetime.combine(last + timedelta(days=1), time(0),
                                                                  tzinfo=PARIS).astimezone(timezone.utc))

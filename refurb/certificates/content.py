@@ -175,7 +175,8 @@ def erasure_for_device(db: Session, actor, device: Device) -> dict:
 def valuations(db: Session, device_ids: list[int]) -> dict[int, DeviceValuation]:
     if not device_ids:
         return {}
-    return {v.device_id: v for v in db.scalars(select(DeviceValuation).where(DeviceValuation.device_id.in_(device_ids)))}
+    rows = db.scalars(select(DeviceValuation).where(DeviceValuation.device_id.in_(device_ids)))
+    return {v.device_id: v for v in rows}
 
 
 def describe(device: Device) -> str:

@@ -47,7 +47,8 @@ def rebuild(db: Session, cert: Certificate) -> dict | None:
     what, _, key = cert.subject.partition(":")
     if what == "donation":
         donation = build.get_donation(db, None, key)
-        return (build.erasure_for_donation if cert.kind == "erasure" else build.receipt_for_donation)(db, None, donation)
+        builder = build.erasure_for_donation if cert.kind == "erasure" else build.receipt_for_donation
+        return builder(db, None, donation)
     if what == "device":
         device = build.get_device(db, None, key)
         return (build.erasure_for_device if cert.kind == "erasure" else build.device_certificate)(db, None, device)

@@ -197,7 +197,8 @@ def verify(reference: str):
                                             not_found=err.message, network=network), status=404)
         response.headers["Cache-Control"] = "no-store"
         return response
-    response = Response(render_template("certificates/verify.html", result=result, reference=result.certificate.reference,
+    response = Response(render_template("certificates/verify.html", result=result,
+                                        reference=result.certificate.reference,
                                         not_found=None, network=network, c=result.certificate.content,
                                         status_labels=build.ERASURE_STATUS, title=pdf.device_title, day=pdf.day,
                                         moment=pdf.moment, euros=pdf.euros))

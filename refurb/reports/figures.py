@@ -13,7 +13,8 @@ Definitions (also printed on the report):
 - parts: devices dismantled for parts in the period; recycled: DEEE batches handed over in the period
   (weighed kg, devices in them);
 - impact: devices reused = sold + donated + put in the loan pool, each device once, when it starts its
-  second life (a device sold after a time in the loan pool was counted when it entered the pool). E-waste avoided = their weight; CO2e avoided = production footprint × displacement rate.
+  second life (a device sold after a time in the loan pool was counted when it entered the pool).
+  E-waste avoided = their weight; CO2e avoided = production footprint × displacement rate.
   Categories without a factor in the chosen set are listed and not counted.
 """
 
@@ -260,7 +261,8 @@ def _first_events(db: Session, start: datetime, end: datetime, site: Site | None
     return Counter(dict(db.execute(stmt.group_by(Device.category)).all()))
 
 
-def build_report(db: Session, actor, *, site_code: str | None, start, end, factors: str | None = None) -> ActivityReport:
+def build_report(db: Session, actor, *, site_code: str | None, start, end,
+                 factors: str | None = None) -> ActivityReport:
     first_day, last_day = parse_period(start, end)
     fs = factor_set(factors)
     site = resolve_scope(db, actor, site_code)
@@ -280,7 +282,8 @@ def build_report(db: Session, actor, *, site_code: str | None, start, end, facto
     for kind, category, n in db.execute(stmt.group_by(Donor.kind, Device.category)):
         by_kind[kind] += n
         report.collected_by_category[category] += n
-    stmt = (select(Device.category, func.count()).select_from(DeviceEvent).join(Device, Device.id == DeviceEvent.device_id)
+    stmt = (select(Device.category, func.count()).select_from(DeviceEvent)
+            .join(Device, Device.id == DeviceEvent.device_id)
             .outerjoin(DeviceOrigin, DeviceOrigin.device_id == DeviceEvent.device_id)
             .where(DeviceEvent.action == "created", DeviceEvent.at >= lo, DeviceEvent.at < hi,
                    DeviceOrigin.device_id.is_(None)))
@@ -347,7 +350,8 @@ def build_report(db: Session, actor, *, site_code: str | None, start, end, facto
         stmt = stmt.where(RecyclingBatch.site_id == site.id)
     batches, kg = db.execute(stmt).one()
     report.recycled_batches, report.recycled_kg = batches, D(str(kg)).quantize(D("0.01"))
-    stmt = (select(func.count()).select_from(RecyclingItem).join(RecyclingBatch, RecyclingBatch.id == RecyclingItem.batch_id)
+    stmt = (select(func.count()).select_from(RecyclingItem)
+            .join(RecyclingBatch, RecyclingBatch.id == RecyclingItem.batch_id)
             .where(RecyclingBatch.handed_over_on >= first_day, RecyclingBatch.handed_over_on <= last_day))
     if site is not None:
         stmt = stmt.where(RecyclingBatch.site_id == site.id)
