@@ -342,6 +342,8 @@ def return_kit(db: Session, actor, kit: Kit, present_tags: list[str], *, conditi
 def renew(db: Session, actor, loan: Loan) -> Loan:
     borrowers_svc.require_desk(actor)
     device = loan.device
+    _lock_devices(db, [device])  # two renewals at the same second: the second sees the first
+    db.refresh(loan)
     if loan.returned_at is not None:
         raise Conflict(f"Ce prêt de {device.asset_tag} est terminé (rendu le {date_fr(loan.returned_at)}).",
                        code="not_on_loan")
