@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
 from ..accounts.scope import require_site
@@ -246,15 +246,21 @@ class ActivityReport:
 
 def _first_events(db: Session, start: datetime, end: datetime, site: Site | None, to_state: str,
                   from_state: str | None = None) -> Counter:
-    """Devices (by category) whose first event into ``to_state`` falls in [start, end) at the site."""
-    cond = [DeviceEvent.to_state == to_state]
-    if from_state is not None:
-        cond.append(DeviceEvent.from_state == from_state)
+    """Devices (by category) whose first event into ``to_state`` falls in [start, end) at the site.
+
+    Only the devices with such an event in the period are looked at (index on ``at``), then their first one."""
+    def matching(event):
+        return [event.to_state == to_state] + ([event.from_state == from_state] if from_state is not None else [])
+
+    inner = aliased(DeviceEvent)
+    candidates = select(inner.device_id).where(*matching(inner), inner.at >= start, inner.at < end)
     first = (select(DeviceEvent.device_id, func.min(DeviceEvent.at).label("at"))
-             .where(*cond).group_by(DeviceEvent.device_id).subquery())
+             .where(*matching(DeviceEvent), DeviceEvent.device_id.in_(candidates))
+             .group_by(DeviceEvent.device_id).subquery())
     stmt = (select(Device.category, func.count(func.distinct(Device.id)))
             .join(first, first.c.device_id == Device.id)
-            .join(DeviceEvent, and_(DeviceEvent.device_id == Device.id, DeviceEvent.at == first.c.at, *cond))
+            .join(DeviceEvent, and_(DeviceEvent.device_id == Device.id, DeviceEvent.at == first.c.at,
+                                    *matching(DeviceEvent)))
             .where(first.c.at >= start, first.c.at < end))
     if site is not None:
         stmt = stmt.where(DeviceEvent.site_id == site.id)
