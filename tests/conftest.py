@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from refurb import create_app, migrate

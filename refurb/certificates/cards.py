@@ -1,9 +1,6 @@
 """Borrower cards on an A4 sheet (2 × 5 cards of 85.6 × 54 mm, ISO/IEC 7810 ID-1), with the fronts
-drawn like the single card of refurb/loans/pdf.py (same texts, same Code 128 of the card number) and,
-on request, the backs on the following page mirrored for long-edge duplex printing.
-
-refurb.loans.pdf draws its single card inline (not reusable as a function), so the card face is drawn
-here again, from the same layout."""
+drawn by refurb/loans/pdf.py (the same card as the single one) and, on request, the backs on the
+following page mirrored for long-edge duplex printing."""
 
 from __future__ import annotations
 
@@ -21,8 +18,8 @@ from ..errors import Invalid
 from ..formatting import PARIS
 from ..loans import borrowers as borrowers_svc
 from ..loans.models import Borrower
-from ..loans.pdf import CARD_H, CARD_W
-from ..pdf import draw_code128, fit_text, printable, register_fonts, wrap_text
+from ..loans.pdf import CARD_H, CARD_W, draw_card_back as draw_back, draw_card_front as draw_front
+from ..pdf import fit_text, printable, register_fonts
 from ..sites.services import get_site
 
 COLUMNS, ROWS = 2, 5
@@ -34,34 +31,6 @@ MAX_CARDS = 200
 def _text(c: Canvas, font: str, size: float, x: float, y: float, text: str, width: float) -> None:
     c.setFont(font, size)
     c.drawString(x, y, fit_text(printable(text, font), font, size, width))
-
-
-def draw_front(c: Canvas, borrower: Borrower, network_name: str, left: float, y: float, fonts) -> None:
-    regular, bold = fonts
-    inner = CARD_W - 8 * mm
-    _text(c, regular, 7, left + 4 * mm, y + CARD_H - 7 * mm, network_name, inner)
-    _text(c, bold, 10, left + 4 * mm, y + CARD_H - 12.5 * mm, "Carte d'emprunteur", inner)
-    _text(c, bold, 12, left + 4 * mm, y + CARD_H - 19 * mm, borrower.display_name, inner)
-    _text(c, regular, 8, left + 4 * mm, y + CARD_H - 24 * mm, f"Site : {borrower.home_site.name}", inner)
-    draw_code128(c, borrower.card_number, left + 4 * mm, y + 9 * mm, inner, 11 * mm)
-    _text(c, bold, 11, left + 4 * mm, y + 4 * mm, borrower.card_number, inner)
-
-
-def draw_back(c: Canvas, borrower: Borrower, left: float, y: float, fonts) -> None:
-    regular, bold = fonts
-    inner = CARD_W - 8 * mm
-    lines = ["Présentez cette carte à l'accueil ou à la borne pour emprunter et rendre du matériel.",
-             "À la borne, la carte ne suffit pas : tapez aussi votre code PIN à 4 chiffres.",
-             "Carte perdue ? Prévenez l'accueil : elle sera bloquée et remplacée."]
-    top = y + CARD_H - 7 * mm
-    for line in lines:
-        for part in wrap_text(printable(line, regular), regular, 7.5, inner, 3):
-            c.setFont(regular, 7.5)
-            c.drawString(left + 4 * mm, top, part)
-            top -= 3.6 * mm
-        top -= 1.2 * mm
-    site = borrower.home_site
-    _text(c, bold, 8, left + 4 * mm, y + 4 * mm, ", ".join(p for p in (site.name, site.phone) if p), inner)
 
 
 def _slots():

@@ -21,7 +21,7 @@ from ..sites.models import Site
 from ..sites.services import get_site
 from ..validation import Checker
 from . import workflow
-from .categories import CATEGORIES, SPEC_FIELDS, SPECS_BY_CATEGORY, WITH_STORAGE
+from .categories import CATEGORIES, SPEC_FIELDS, WITH_STORAGE
 from .models import Counter, Device, DeviceEvent, StockMinimum, Transfer, TransferItem
 
 TAG_PATTERN = re.compile(r"[A-Z]{1,6}-\d{6,}")

@@ -30,8 +30,39 @@ def _text(c: Canvas, font: str, size: float, x: float, y: float, text: str, widt
     c.drawString(x, y, fit_text(printable(text, font), font, size, width))
 
 
+def draw_card_front(c: Canvas, borrower, network_name: str, left: float, y: float, fonts) -> None:
+    """The front of one card at (left, y): network, name, site, Code 128 of the card number."""
+    regular, bold = fonts
+    inner = CARD_W - 8 * mm
+    _text(c, regular, 7, left + 4 * mm, y + CARD_H - 7 * mm, network_name, inner)
+    _text(c, bold, 10, left + 4 * mm, y + CARD_H - 12.5 * mm, "Carte d'emprunteur", inner)
+    _text(c, bold, 12, left + 4 * mm, y + CARD_H - 19 * mm, borrower.display_name, inner)
+    _text(c, regular, 8, left + 4 * mm, y + CARD_H - 24 * mm, f"Site : {borrower.home_site.name}", inner)
+    draw_code128(c, borrower.card_number, left + 4 * mm, y + 9 * mm, inner, 11 * mm)
+    _text(c, bold, 11, left + 4 * mm, y + 4 * mm, borrower.card_number, inner)
+
+
+def draw_card_back(c: Canvas, borrower, left: float, y: float, fonts) -> None:
+    """The back of one card: how to use it, and whom to call."""
+    regular, bold = fonts
+    inner = CARD_W - 8 * mm
+    lines = ["Présentez cette carte à l'accueil ou à la borne pour emprunter et rendre du matériel.",
+             "À la borne, la carte ne suffit pas : tapez aussi votre code PIN à 4 chiffres.",
+             "Carte perdue ? Prévenez l'accueil : elle sera bloquée et remplacée."]
+    top = y + CARD_H - 7 * mm
+    for line in lines:
+        for part in wrap_text(printable(line, regular), regular, 7.5, inner, 3):
+            c.setFont(regular, 7.5)
+            c.drawString(left + 4 * mm, top, part)
+            top -= 3.6 * mm
+        top -= 1.2 * mm
+    site = borrower.home_site
+    _text(c, bold, 8, left + 4 * mm, y + 4 * mm, ", ".join(p for p in (site.name, site.phone) if p), inner)
+
+
 def borrower_card_pdf(borrower, network_name: str) -> bytes:
-    regular, bold = register_fonts()
+    fonts = register_fonts()
+    regular = fonts[0]
     buffer = io.BytesIO()
     c = Canvas(buffer, pagesize=A4, pageCompression=1)
     c.setTitle(f"Carte d'emprunteur {borrower.card_number}")
@@ -44,28 +75,10 @@ def borrower_card_pdf(borrower, network_name: str) -> bytes:
         c.setDash(3, 2)
         c.roundRect(left, y, CARD_W, CARD_H, 3 * mm)
         c.setDash()
-        inner = CARD_W - 8 * mm
         if i == 0:
-            _text(c, regular, 7, left + 4 * mm, y + CARD_H - 7 * mm, network_name, inner)
-            _text(c, bold, 10, left + 4 * mm, y + CARD_H - 12.5 * mm, "Carte d'emprunteur", inner)
-            _text(c, bold, 12, left + 4 * mm, y + CARD_H - 19 * mm, borrower.display_name, inner)
-            _text(c, regular, 8, left + 4 * mm, y + CARD_H - 24 * mm, f"Site : {borrower.home_site.name}", inner)
-            draw_code128(c, borrower.card_number, left + 4 * mm, y + 9 * mm, inner, 11 * mm)
-            _text(c, bold, 11, left + 4 * mm, y + 4 * mm, borrower.card_number, inner)
+            draw_card_front(c, borrower, network_name, left, y, fonts)
         else:
-            lines = ["Présentez cette carte à l'accueil ou à la borne pour emprunter et rendre du matériel.",
-                     "À la borne, la carte ne suffit pas : tapez aussi votre code PIN à 4 chiffres.",
-                     "Carte perdue ? Prévenez l'accueil : elle sera bloquée et remplacée."]
-            site = borrower.home_site
-            contact = ", ".join(p for p in (site.name, site.phone) if p)
-            top = y + CARD_H - 7 * mm
-            for line in lines:
-                for part in wrap_text(printable(line, regular), regular, 7.5, inner, 3):
-                    c.setFont(regular, 7.5)
-                    c.drawString(left + 4 * mm, top, part)
-                    top -= 3.6 * mm
-                top -= 1.2 * mm
-            _text(c, bold, 8, left + 4 * mm, y + 4 * mm, contact, inner)
+            draw_card_back(c, borrower, left, y, fonts)
         _text(c, regular, 6, left, y - 4 * mm, label, CARD_W)
     c.showPage()
     c.save()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ...accounts.access import roles_required
 from ...accounts.roles import ADMIN, MANAGER, NETWORK_ROLES, STAFF_ROLES
