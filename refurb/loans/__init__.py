@@ -85,7 +85,9 @@ def init_app(app) -> None:
     HOME_BY_ROLE[KIOSK] = "loans.kiosk"
     register_resolver(resolve_scan)
     register_panel(Panel("loans", "loans/_device_panel.html", device_panel, order=50))
-    EVENT_LABELS.update({"loan": "Prêt", "loan_return": "Retour de prêt", "loan_renew": "Prolongation du prêt"})
+    EVENT_LABELS.update({"loan": "Prêt", "loan_return": "Retour de prêt", "loan_renew": "Prolongation du prêt",
+                         "loan_lost": "Prêt clos : perdu ou volé"})
     if seed_loans not in DEMO_STEPS:
         DEMO_STEPS.append(seed_loans)
     app.cli.add_command(purge_borrowers)
+    from . import exports, imports; exports.register_exports(); imports.register_imports()

@@ -13,7 +13,7 @@ from ..sites.services import get_site
 from . import borrowers as borrowers_svc
 from . import loans as loans_svc
 from . import reservations as bookings
-from .models import BORROWER_KINDS, DEPOSIT_METHODS, RETURN_CONDITIONS, Loan
+from .models import BORROWER_KINDS, DEPOSIT_METHODS, LOSS_REASONS, RETURN_CONDITIONS, Loan
 from .rules import today
 
 
@@ -38,7 +38,8 @@ def loan_json(loan: Loan, day=None) -> dict:
         "kit": loan.kit.code if loan.kit_id else None, "channel": loan.channel,
         "deposit": ({"amount": f"{loan.deposit_amount:.2f}", "method": loan.deposit_method,
                      "status": loan.deposit_status} if loan.deposit_amount is not None else None),
-        "return_condition": loan.return_condition, "return_note": loan.return_note or "",
+        "return_condition": loan.return_condition, "loss_reason": loan.loss_reason,
+        "return_note": loan.return_note or "",
         "return_site": loan.return_site.code if loan.return_site_id else None,
     }
 
@@ -156,6 +157,18 @@ def return_loan(loan_id: int):
     return jsonify(loan_json(loan))
 
 
+@bp.post("/loans/<int:loan_id>/lost")
+def declare_loan_lost(loan_id: int):
+    db = get_db()
+    user = api_user()
+    data = json_body()
+    loan = loans_svc.get_loan(db, user, loan_id)
+    loans_svc.declare_lost(db, user, loan, reason=data.get("reason"), note=data.get("note"),
+                           deposit_outcome=data.get("deposit_outcome"))
+    db.commit()
+    return jsonify(loan_json(loan))
+
+
 @bp.post("/loans/<int:loan_id>/renew")
 def renew_loan(loan_id: int):
     db = get_db()
@@ -196,7 +209,11 @@ SCHEMAS["Loan"] = {"type": "object", "properties": {
     "state": {"type": "string", "enum": ["open", "overdue", "closed"]}, "days_late": {"type": "integer"},
     "renewals": {"type": "integer"}, "kit": _SN, "channel": _S,
     "deposit": {"type": "object", "nullable": True, "properties": {"amount": _S, "method": _S, "status": _S}},
-    "return_condition": _SN, "return_note": _S, "return_site": _SN}}
+    "return_condition": {"type": "string", "nullable": True,
+                         "description": "complete, damaged, incomplete, ou lost (prêt clos : perdu ou volé)"},
+    "loss_reason": {"type": "string", "nullable": True,
+                    "description": "lost ou stolen, si le prêt a été clos comme perdu ou volé"},
+    "return_note": _S, "return_site": _SN}}
 SCHEMAS["Reservation"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "borrower_card": _SN, "site": _S, "asset_tag": _SN, "category": _S,
     "start_on": {"type": "string", "format": "date"}, "end_on": {"type": "string", "format": "date"},
@@ -238,6 +255,16 @@ operation("/loans/{loan_id}/return", "post", "Enregistrer le retour d'un prêt",
         "site": {"type": "string", "description": "site où l'appareil est rendu (sinon son site)"},
         "deposit_outcome": {"type": "string", "enum": ["returned", "kept"]}}},
     errors=("401", "403", "404", "409", "422"),
+    parameters=[{"name": "loan_id", "in": "path", "required": True, "schema": {"type": "integer"}}])
+operation("/loans/{loan_id}/lost", "post", "Clore un prêt : appareil perdu ou volé", response=_ref, body={
+    "type": "object", "required": ["reason"], "properties": {
+        "reason": {"type": "string", "enum": list(LOSS_REASONS)},
+        "note": _S,
+        "deposit_outcome": {"type": "string", "enum": ["kept", "returned"],
+                            "description": "caution encaissée : conservée par défaut"}}},
+    errors=("401", "403", "404", "409", "422"),
+    description="L'appareil passe à l'état « Perdu ou volé » et le prêt est clos (return_condition « lost »). "
+                "409 si le prêt est déjà clos.",
     parameters=[{"name": "loan_id", "in": "path", "required": True, "schema": {"type": "integer"}}])
 operation("/loans/{loan_id}/renew", "post", "Prolonger un prêt (nouvelle date de retour)", response=_ref,
           errors=("401", "403", "404", "409"),

@@ -27,7 +27,7 @@ from ..sites.services import get_site
 from ..validation import Checker
 from . import borrowers as borrowers_svc
 from . import reservations as bookings
-from .models import DEPOSIT_METHODS, RETURN_CONDITIONS, Borrower, Kit, KitDevice, Loan
+from .models import DEPOSIT_METHODS, LOSS_REASONS, RETURN_CONDITIONS, Borrower, Kit, KitDevice, Loan
 from .rules import rules_for, site_rules, today
 
 MAX_BASKET = 60
@@ -252,7 +252,7 @@ def get_loan(db: Session, actor, loan_id: int) -> Loan:
     if loan is None:
         raise NotFound(f"Aucun prêt n° {loan_id}.")
     if not (serves_site(actor, loan.site_id) or serves_site(actor, loan.device.site_id)):
-        require_site(actor, loan.site_id, f"le prêt n° {loan.id}")
+        require_site(actor, loan.site_id, f"ce prêt (n° {loan.id})")
     return loan
 
 
@@ -309,6 +309,53 @@ def return_loan(db: Session, actor, loan: Loan, *, condition, note: str = "", si
     loan.returned_by_id = actor.id
     if loan.deposit_status == "held":
         loan.deposit_status = outcome or "returned"
+    if loan.borrower.anonymised_at is None:
+        borrowers_svc.touch(loan.borrower)
+    db.flush()
+    return loan
+
+
+# Reasons as staff type or say them: "perdu" / "volé" are the same as "lost" / "stolen".
+_LOSS_ALIASES = {"perdu": "lost", "vole": "stolen", "volé": "stolen"}
+
+
+def declare_lost(db: Session, actor, loan: Loan, *, reason, note: str = "",
+                 deposit_outcome: str | None = None) -> Loan:
+    """Close an open loan because the device is lost or stolen: the device goes to ``lost`` (with its
+    history event) and the loan is closed (condition "lost", the reason kept), in one transaction.
+
+    A deposit still held is kept unless ``deposit_outcome`` is "returned". Found again later, the
+    device goes back through the workshop (lost → received, from the device page)."""
+    borrowers_svc.require_desk(actor)
+    if isinstance(reason, str):
+        reason = _LOSS_ALIASES.get(reason.strip().lower(), reason.strip().lower())
+    c = Checker({"reason": reason, "note": note, "deposit_outcome": deposit_outcome})
+    reason = c.choice("reason", "Le motif (perdu ou volé)", LOSS_REASONS)
+    note = c.text("note", "La note", max_len=2000) or ""
+    outcome = c.choice("deposit_outcome", "La caution", {"returned": "", "kept": ""}, required=False)
+    c.done()
+    device = loan.device
+    if loan.returned_at is not None:
+        raise Conflict(f"Ce prêt de {device.asset_tag} est déjà terminé ({loan.condition_label.lower()} le "
+                       f"{date_fr(loan.returned_at)}) : rien à déclarer. Si l'appareil a disparu depuis, "
+                       "déclarez-le perdu depuis sa fiche.", code="not_on_loan")
+    _lock_devices(db, [device])  # a return at the same second: the second one sees the first
+    db.refresh(loan)
+    if loan.returned_at is not None:
+        raise Conflict(f"Ce prêt de {device.asset_tag} vient d'être terminé par ailleurs : rien à déclarer.",
+                       code="not_on_loan")
+    label = LOSS_REASONS[reason]
+    transition(db, actor, device, "lost", via="loans", action="loan_lost",
+               note=f"Prêt n° {loan.id} : {label.lower()}" + (f" — {note}" if note else ""),
+               data={"loan_id": loan.id, "reason": reason})
+    loan.returned_at = utcnow()
+    loan.return_site_id = device.site_id
+    loan.return_condition = "lost"
+    loan.loss_reason = reason
+    loan.return_note = note
+    loan.returned_by_id = actor.id
+    if loan.deposit_status == "held":
+        loan.deposit_status = outcome or "kept"
     if loan.borrower.anonymised_at is None:
         borrowers_svc.touch(loan.borrower)
     db.flush()

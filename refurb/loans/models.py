@@ -29,6 +29,10 @@ RETURN_CONDITIONS = {
     "damaged": "Endommagé",
     "incomplete": "Accessoire manquant",
 }
+# A loan closed without the device coming back (the device goes to "lost").
+LOSS_REASONS = {"lost": "Perdu", "stolen": "Volé"}
+# Every way a loan ends: a return (above), or the device declared lost or stolen.
+END_CONDITIONS = {**RETURN_CONDITIONS, "lost": "Perdu ou volé"}
 DEPOSIT_METHODS = {"cash": "Espèces", "cheque": "Chèque", "card": "Carte bancaire", "other": "Autre"}
 DEPOSIT_STATES = {"held": "Encaissée", "returned": "Rendue", "kept": "Conservée"}
 RESERVATION_STATES = {
@@ -156,8 +160,12 @@ class Loan(Base):
         Index("ix_loans_device_started", "device_id", "started_at"),
         CheckConstraint("renewals >= 0", name="renewals"),
         CheckConstraint("due_on >= start_on", name="due_after_start"),
-        CheckConstraint(f"return_condition IS NULL OR return_condition IN ({_in(RETURN_CONDITIONS)})",
+        CheckConstraint(f"return_condition IS NULL OR return_condition IN ({_in(END_CONDITIONS)})",
                         name="return_condition"),
+        # Lost or stolen: the reason is recorded, and only then.
+        CheckConstraint(f"loss_reason IS NULL OR loss_reason IN ({_in(LOSS_REASONS)})", name="loss_reason"),
+        CheckConstraint("(return_condition = 'lost' AND loss_reason IS NOT NULL) OR "
+                        "(COALESCE(return_condition, '') <> 'lost' AND loss_reason IS NULL)", name="loss_complete"),
         CheckConstraint("(returned_at IS NULL AND return_condition IS NULL) OR "
                         "(returned_at IS NOT NULL AND return_condition IS NOT NULL)", name="return_complete"),
         CheckConstraint("deposit_amount IS NULL OR (deposit_amount > 0 AND deposit_method IS NOT NULL "
@@ -191,6 +199,7 @@ class Loan(Base):
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     return_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     return_condition: Mapped[str | None] = mapped_column(String(12))
+    loss_reason: Mapped[str | None] = mapped_column(String(10))
     return_note: Mapped[str] = mapped_column(Text, default="")
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -217,8 +226,14 @@ class Loan(Base):
         return "overdue" if self.due_on < today else "open"
 
     @property
+    def is_lost(self) -> bool:
+        return self.return_condition == "lost"
+
+    @property
     def condition_label(self) -> str:
-        return RETURN_CONDITIONS.get(self.return_condition or "", "")
+        if self.return_condition == "lost":
+            return LOSS_REASONS.get(self.loss_reason or "", END_CONDITIONS["lost"])
+        return END_CONDITIONS.get(self.return_condition or "", "")
 
     @property
     def deposit_method_label(self) -> str:

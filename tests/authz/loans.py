@@ -71,6 +71,8 @@ CASES = {
     "api.get_loan": Case("GET", "/api/v1/loans/{o[loan]}", DESK, site_bound=True),
     "api.return_loan": Case("POST", "/api/v1/loans/{o[loan]}/return", DESK, site_bound=True,
                             json={"condition": "complete"}),
+    "api.declare_loan_lost": Case("POST", "/api/v1/loans/{o[loan]}/lost", DESK, site_bound=True,
+                                  json={"reason": "lost"}),
     "api.renew_loan": Case("POST", "/api/v1/loans/{o[loan]}/renew", DESK, site_bound=True, json={}),
     "api.create_reservation": Case("POST", "/api/v1/reservations", DESK, json={}),
     # --- desk ---
@@ -80,6 +82,7 @@ CASES = {
     "loans.desk_clear": Case("POST", "/prets/comptoir/vider", DESK),
     "loans.desk_lend": Case("POST", "/prets/comptoir/preter", DESK),
     "loans.desk_return": Case("POST", "/prets/comptoir/retour", DESK, data={"condition": "complete"}),
+    "loans.desk_lost": Case("POST", "/prets/comptoir/perdu", DESK, data={"loan_id": "0", "reason": "lost"}),
     "loans.desk_return_kit": Case("POST", "/prets/comptoir/retour-kit", DESK),
     "loans.desk_open_borrower": Case("POST", "/prets/comptoir/usager/{o[card]}", DESK, site_bound=True),
     # --- borrowers ---
@@ -102,6 +105,7 @@ CASES = {
     "loans.renew_loan": Case("POST", "/prets/{o[loan]}/prolonger", DESK, site_bound=True),
     "loans.return_loan": Case("POST", "/prets/{o[loan]}/retour", DESK, site_bound=True,
                               data={"condition": "complete"}),
+    "loans.declare_lost": Case("POST", "/prets/{o[loan]}/perdu", DESK, site_bound=True, data={"reason": "lost"}),
     "loans.reminder": Case("GET", "/prets/{o[loan]}/relance", DESK, site_bound=True),
     "loans.agreement_pdf": Case("GET", "/prets/{o[loan]}/contrat.pdf", DESK, site_bound=True),
     "loans.reservation_list": Case("GET", "/prets/reservations", DESK),

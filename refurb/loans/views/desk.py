@@ -23,7 +23,7 @@ from .. import kits as kits_svc
 from .. import loans as loans_svc
 from .. import reservations as bookings
 from ..borrowers import DESK_ROLES
-from ..models import DEPOSIT_METHODS, RETURN_CONDITIONS, Borrower, KitDevice, Loan
+from ..models import DEPOSIT_METHODS, LOSS_REASONS, RETURN_CONDITIONS, Borrower, KitDevice, Loan
 from ..rules import rules_for, today
 from . import bp, is_htmx, tone
 
@@ -80,7 +80,7 @@ def desk_context(db, state: dict, *, matches=None, kit_missing=None) -> dict:
         "due_today": loans_svc.due_today(db, current_user, site),
         "overdue": loans_svc.overdue(db, current_user, site),
         "to_prepare": bookings.to_prepare(db, current_user, site),
-        "conditions": RETURN_CONDITIONS, "deposit_methods": DEPOSIT_METHODS, "today": today(),
+        "conditions": RETURN_CONDITIONS, "loss_reasons": LOSS_REASONS, "deposit_methods": DEPOSIT_METHODS, "today": today(),
         "can_lend": borrower is not None and basket and not any(row["problem"] for row in basket),
     }
 
@@ -303,6 +303,33 @@ def desk_return():
         deposit = " Caution conservée."
     return _answer(state, f"Retour enregistré : {device.asset_tag} ({loan.condition_label.lower()}) va {where}."
                           + deposit)
+
+
+@bp.post("/prets/comptoir/perdu")
+@roles_required(*DESK_ROLES)
+def desk_lost():
+    """The loan shown for a return is closed as lost or stolen instead."""
+    from .lists import lost_message
+
+    db = get_db()
+    state = _state()
+    _site()
+    try:
+        loan_id = int(request.form.get("loan_id", ""))
+    except ValueError:
+        return _answer(state, "Prêt non reconnu : scannez à nouveau l'appareil.", "error")
+    try:
+        loan = loans_svc.get_loan(db, current_user, loan_id)
+        loans_svc.declare_lost(db, current_user, loan, reason=request.form.get("reason"),
+                               note=request.form.get("note", ""),
+                               deposit_outcome=request.form.get("deposit_outcome") or None)
+    except RefurbError as err:
+        db.rollback()
+        return _answer(state, err.message, "error")
+    db.commit()
+    if state.get("return") == loan.id:
+        state["return"] = None
+    return _answer(state, lost_message(loan))
 
 
 @bp.post("/prets/comptoir/retour-kit")

@@ -18,7 +18,7 @@ from .. import kits as kits_svc
 from .. import loans as loans_svc
 from .. import reservations as bookings
 from ..borrowers import DESK_ROLES
-from ..models import RETURN_CONDITIONS, Loan
+from ..models import LOSS_REASONS, RETURN_CONDITIONS, Loan
 from ..rules import today
 from . import bp, is_htmx, page_number
 
@@ -56,7 +56,8 @@ def overdue_list():
 def loan_page(loan_id: int):
     db = get_db()
     loan = loans_svc.get_loan(db, current_user, loan_id)
-    return render_template("loans/loan.html", loan=loan, today=today(), conditions=RETURN_CONDITIONS)
+    return render_template("loans/loan.html", loan=loan, today=today(), conditions=RETURN_CONDITIONS,
+                           loss_reasons=LOSS_REASONS)
 
 
 @bp.post("/prets/<int:loan_id>/prolonger")
@@ -91,6 +92,34 @@ def return_loan(loan_id: int):
         db.commit()
         flash(f"Retour enregistré : {loan.device.asset_tag} ({loan.condition_label.lower()}).", "success")
     return redirect(url_for(".loan_page", loan_id=loan.id))
+
+
+@bp.post("/prets/<int:loan_id>/perdu")
+@roles_required(*DESK_ROLES)
+def declare_lost(loan_id: int):
+    db = get_db()
+    loan = loans_svc.get_loan(db, current_user, loan_id)
+    try:
+        loans_svc.declare_lost(db, current_user, loan, reason=request.form.get("reason"),
+                               note=request.form.get("note", ""),
+                               deposit_outcome=request.form.get("deposit_outcome") or None)
+    except RefurbError as err:
+        db.rollback()
+        flash(err.message, "error")
+    else:
+        db.commit()
+        flash(lost_message(loan), "success")
+    return redirect(url_for(".loan_page", loan_id=loan.id))
+
+
+def lost_message(loan: Loan) -> str:
+    text = (f"Prêt n° {loan.id} clos : {loan.device.asset_tag} déclaré {loan.condition_label.lower()}, "
+            "l'appareil est sorti du parc (état « Perdu ou volé »).")
+    if loan.deposit_status == "kept":
+        text += f" Caution de {loan.deposit_amount:.2f} € conservée."
+    elif loan.deposit_status == "returned":
+        text += f" Rendez la caution ({loan.deposit_amount:.2f} €)."
+    return text
 
 
 @bp.get("/prets/<int:loan_id>/relance")
