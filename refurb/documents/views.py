@@ -318,7 +318,7 @@ def _discard_upload(token: str) -> None:
 
 
 @bp.route("/imports/<key>", methods=["GET", "POST"])
-@roles_required(*IMPORTERS_ROLES)
+@roles_required(*STAFF)
 def import_upload(key: str):
     db = get_db()
     importer = imports.get_importer(key, current_user)
@@ -362,7 +362,7 @@ def _preview(importer, meta, table, mapping, status=200, errors=None, checked=No
 
 
 @bp.route("/imports/<key>/<token>", methods=["GET", "POST"])
-@roles_required(*IMPORTERS_ROLES)
+@roles_required(*STAFF)
 def import_preview(key: str, token: str):
     db = get_db()
     importer = imports.get_importer(key, current_user)

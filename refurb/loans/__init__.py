@@ -90,3 +90,4 @@ def init_app(app) -> None:
     if seed_loans not in DEMO_STEPS:
         DEMO_STEPS.append(seed_loans)
     app.cli.add_command(purge_borrowers)
+    from . import exports, imports; exports.register_exports(); imports.register_imports()

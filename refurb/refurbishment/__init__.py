@@ -47,3 +47,4 @@ def init_app(app) -> None:
     HOME_BY_ROLE["technicien"] = "refurbishment.queue"
     if seed_refurbishment not in DEMO_STEPS:
         DEMO_STEPS.append(seed_refurbishment)
+    from .exports import register_exports; register_exports()

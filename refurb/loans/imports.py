@@ -1,0 +1,179 @@
+"""Importing borrowers (usagers) from the spreadsheets sites keep, through the shared import pages
+(/imports/borrowers, refurb.documents.imports): each line is checked by the same rules as the desk form
+(refurb.loans.borrowers), duplicates within the file or with a borrower already registered are line errors,
+and the file is imported whole or not at all. Each borrower gets a new card number."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..accounts.scope import serves_site
+from ..errors import Invalid
+from ..formatting import PARIS
+from .borrowers import DESK_ROLES, _parse, clean_phone, create_borrower, name_key
+from .models import Borrower
+
+
+def _norm(text: str) -> str:
+    from ..documents.imports import normalise_header
+
+    return normalise_header(text)
+
+
+KIND_WORDS = {
+    "resident": ("resident", "habitant", "habitante", "particulier", "particuliere", "usager", "personne",
+                 "individu"),
+    "partner": ("partner", "partenaire", "structure", "structure partenaire", "association", "organisme",
+                "entreprise", "collectivite"),
+    "staff": ("staff", "personnel", "agent", "salarie", "conseiller numerique", "conseillere numerique",
+              "conseiller numerique ou personnel", "benevole", "cnfs"),
+}
+_KIND_LOOKUP = {_norm(w): key for key, words in KIND_WORDS.items() for w in words}
+
+
+def _fields():
+    from ..documents.imports import ImportField
+
+    return [
+        ImportField("last_name", "Nom", True, ("nom", "nom de famille", "nom usager", "last name")),
+        ImportField("first_name", "Prénom", True, ("prenom", "prenoms", "first name")),
+        ImportField("phone", "Téléphone", False, ("telephone", "tel", "portable", "mobile", "numero de telephone",
+                                                  "phone", "gsm")),
+        ImportField("email", "Courriel", False, ("courriel", "e mail", "email", "mail", "adresse mail",
+                                                 "adresse e mail", "adresse electronique")),
+        ImportField("home_site", "Site de rattachement", False, ("site", "code site", "site code", "lieu",
+                                                                 "structure d accueil", "epn", "rattachement"),
+                    "code ou nom du site ; sinon le site choisi ci-dessus"),
+        ImportField("kind", "Type d'emprunteur", False, ("type", "type d usager", "categorie", "statut", "kind"),
+                    "habitant, structure partenaire, personnel ; habitant si vide"),
+        ImportField("organisation", "Structure", False, ("organisation", "nom de la structure", "association",
+                                                         "organisme")),
+        ImportField("referring_partner", "Partenaire orienteur", False, ("partenaire", "oriente par", "orientation",
+                                                                         "prescripteur", "orienteur")),
+        ImportField("consent_on", "Date d'accord au règlement", False, ("consentement", "date de consentement",
+                                                                        "accord", "date d accord",
+                                                                        "reglement signe le", "rgpd")),
+    ]
+
+
+@dataclass
+class BorrowerRow:
+    data: dict  # what create_borrower takes
+    key: str  # name_key
+    phone: str | None
+    email: str | None
+    consent_on: date | None
+
+
+_DATE_FR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def _consent_date(raw: str) -> date | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    m = _DATE_FR.match(raw)
+    try:
+        if m:
+            day = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        else:
+            day = date.fromisoformat(raw[:10])
+    except ValueError:
+        raise Invalid(fields={"consent_on": f"Date d'accord « {raw[:20]} » illisible : écrivez-la JJ/MM/AAAA."})
+    if day > datetime.now(PARIS).date():
+        raise Invalid(fields={"consent_on": f"La date d'accord ({day:%d/%m/%Y}) est dans le futur : corrigez-la."})
+    return day
+
+
+def _prepare(db: Session, user, options: dict) -> dict:
+    from ..sites.models import Site
+
+    sites = list(db.scalars(select(Site)))
+    return {"by_code": {s.code: s for s in sites}, "by_name": {_norm(s.name): s for s in sites},
+            "default_site": options.get("site") or "", "filename": options.get("filename", ""), "defaults": {}}
+
+
+def _check_row(db: Session, user, values: dict, ctx: dict) -> BorrowerRow:
+    site_value = (values.get("home_site") or "").strip() or ctx.get("default_site", "")
+    if not site_value:
+        raise Invalid(fields={"home_site": "Site de rattachement non indiqué : ajoutez une colonne « Site » ou "
+                                           "choisissez le site avant de vérifier."})
+    site = ctx["by_code"].get(site_value.upper()) or ctx["by_name"].get(_norm(site_value))
+    if site is None:
+        raise Invalid(fields={"home_site": f"Site « {site_value[:40]} » inconnu : donnez le code (ex. EPN-CHINON) "
+                                           "ou le nom exact d'un site du réseau."})
+    if not serves_site(user, site.id):
+        raise Invalid(fields={"home_site": f"Site « {site.name} » : vous ne servez pas ce site. Rattachez l'usager "
+                                           "à l'un de vos sites, ou demandez à un gestionnaire."})
+    raw_kind = (values.get("kind") or "").strip()
+    kind = _KIND_LOOKUP.get(_norm(raw_kind)) if raw_kind else "resident"
+    if kind is None:
+        raise Invalid(fields={"kind": f"Type « {raw_kind[:40]} » non reconnu : écrivez habitant, structure "
+                                      "partenaire ou personnel (ou laissez vide pour habitant)."})
+    consent_on = _consent_date(values.get("consent_on", ""))
+    data = {"last_name": values.get("last_name", ""), "first_name": values.get("first_name", ""),
+            "phone": (values.get("phone") or "").strip() or None, "email": (values.get("email") or "").strip() or None,
+            "home_site": site.code, "kind": kind, "organisation": values.get("organisation", ""),
+            "referring_partner": values.get("referring_partner", ""), "consent": consent_on is not None}
+    v = _parse(db, user, data, None)  # the desk form's rules, and the user's sites
+    return BorrowerRow(data, name_key(v["last_name"], v["first_name"]), v["phone"], v["email"], consent_on)
+
+
+def _check_batch(db: Session, user, items: list[tuple[int, BorrowerRow]], ctx: dict) -> dict[int, str]:
+    errors: dict[int, str] = {}
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, row in items:
+        for contact_kind, value in (("phone", row.phone), ("email", row.email)):
+            if not value:
+                continue
+            first = seen.get((row.key, contact_kind, value))
+            if first is not None:
+                errors.setdefault(line, f"usager en double (même nom et même contact que la ligne {first}) : "
+                                        "un usager ne s'inscrit qu'une fois")
+            else:
+                seen[(row.key, contact_kind, value)] = line
+    keys = sorted({row.key for _line, row in items})
+    known: dict[str, list[Borrower]] = {}
+    for i in range(0, len(keys), 500):
+        stmt = select(Borrower).where(Borrower.name_key.in_(keys[i:i + 500]), Borrower.anonymised_at.is_(None))
+        for b in db.scalars(stmt):
+            known.setdefault(b.name_key, []).append(b)
+    for line, row in items:
+        for b in known.get(row.key, []):
+            if (row.phone and b.phone == clean_phone(row.phone)) or \
+                    (row.email and (b.email or "").lower() == row.email.lower()):
+                errors.setdefault(line, f"usager déjà inscrit (même nom et même contact) : carte {b.card_number}, "
+                                        f"rattaché à « {b.home_site.name} » ; retirez cette ligne")
+                break
+    return errors
+
+
+def _commit_row(db: Session, user, row: BorrowerRow, ctx: dict) -> Any:
+    borrower = create_borrower(db, user, row.data)
+    if row.consent_on is not None:
+        # The date the person signed the rules (on paper, before the import), at noon Paris time.
+        borrower.consent_at = datetime.combine(row.consent_on, time(12, 0), tzinfo=PARIS).astimezone(timezone.utc)
+        db.flush()
+    return borrower
+
+
+def register_imports() -> None:
+    from flask import url_for
+
+    from ..documents.imports import Importer, register_importer
+    from ..documents.registry import register_document
+
+    register_importer(Importer(key="borrowers", label="Usagers", roles=DESK_ROLES, fields=_fields(),
+                               check_row=_check_row, check_batch=_check_batch, commit_row=_commit_row,
+                               prepare=_prepare))
+    register_document("borrowers_import", "Importer des usagers", section="Exports et imports", roles=DESK_ROLES,
+                      order=65, description="Depuis un fichier CSV ou XLSX : nom, prénom, contact, site, type ; "
+                                            "chaque usager reçoit un numéro de carte.",
+                      links=lambda ctx: [("Importer un fichier…", url_for("documents.import_upload", key="borrowers",
+                                                                          site=ctx.site_code or ""))])
