@@ -102,3 +102,29 @@ def days_ago():
     """An aware UTC datetime ``n`` days before now (at 10:00 UTC)."""
     now = datetime.now(timezone.utc).replace(hour=10, minute=0, second=0, microsecond=0)
     return lambda n: now - timedelta(days=n)
+
+
+def upload_import(client, key: str, content: bytes, filename: str, site: str = "EPN-A"):
+    """Send a file to the import page of ``key`` (devices, borrowers…); answers with the preview's redirect."""
+    import io
+
+    from conftest import csrf_token
+    token = csrf_token(client, f"/imports/{key}")
+    return client.post(f"/imports/{key}", data={"csrf_token": token, "site": site,
+                                                 "file": (io.BytesIO(content), filename)},
+                       content_type="multipart/form-data")
+
+
+def commit_import(client, preview_url: str, mapping: dict | None = None):
+    """Confirm a previewed import, keeping the preview's column mapping unless ``mapping`` is given."""
+    import re
+
+    from conftest import csrf_token
+    html = client.get(preview_url).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(client, preview_url), "step": "commit"}
+    if mapping is None:
+        for index, key in re.findall(r'name="map_(\d+)"[^>]*>.*?<option value="([a-z_]*)" selected', html, re.S):
+            data[f"map_{index}"] = key
+    else:
+        data.update(mapping)
+    return client.post(preview_url, data=data)

@@ -7,7 +7,7 @@ import io
 import re
 from datetime import date
 
-from conftest import csrf_token
+from fixtures_documents import commit_import, upload_import
 from sqlalchemy import func, select
 
 from refurb.formatting import local
@@ -27,18 +27,10 @@ def _count(db) -> int:
 
 
 def _upload(client, content: bytes, filename: str, site: str = "EPN-A"):
-    token = csrf_token(client, "/imports/borrowers")
-    return client.post("/imports/borrowers", data={"csrf_token": token, "site": site,
-                                                    "file": (io.BytesIO(content), filename)},
-                       content_type="multipart/form-data")
+    return upload_import(client, "borrowers", content, filename, site)
 
 
-def _commit(client, preview_url: str):
-    html = client.get(preview_url).get_data(as_text=True)
-    data = {"csrf_token": csrf_token(client, preview_url), "step": "commit"}
-    for index, key in re.findall(r'name="map_(\d+)"[^>]*>.*?<option value="([a-z_]*)" selected', html, re.S):
-        data[f"map_{index}"] = key
-    return client.post(preview_url, data=data)
+_commit = commit_import
 
 
 def test_import_windows_1252_csv_with_preview_and_commit(client, db, login_as):

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from conftest import csrf_token
+from fixtures_documents import commit_import, upload_import
 from fixtures_documents import make_device
 from sqlalchemy import func, select
 
@@ -27,21 +28,10 @@ def _count(db) -> int:
 
 
 def _upload(client, content: bytes, filename: str, site: str = "EPN-A"):
-    token = csrf_token(client, "/imports/devices")
-    return client.post("/imports/devices", data={"csrf_token": token, "site": site,
-                                                  "file": (io.BytesIO(content), filename)},
-                       content_type="multipart/form-data")
+    return upload_import(client, "devices", content, filename, site)
 
 
-def _commit(client, preview_url: str, mapping: dict | None = None):
-    html = client.get(preview_url).get_data(as_text=True)
-    data = {"csrf_token": csrf_token(client, preview_url), "step": "commit"}
-    if mapping is None:  # keep what the preview chose
-        for index, key in re.findall(r'name="map_(\d+)"[^>]*>.*?<option value="([a-z_]*)" selected', html, re.S):
-            data[f"map_{index}"] = key
-    else:
-        data.update(mapping)
-    return client.post(preview_url, data=data)
+_commit = commit_import
 
 
 def test_import_csv_utf8_with_preview_and_commit(app, client, db, login_as):
