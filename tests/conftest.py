@@ -49,7 +49,8 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    return generate_password_hash(PASSWORD)
+    # One PBKDF2 round: the app checks any Werkzeug hash, and scrypt costs ~0.3 s per login.
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
 
 
 def _empty_all_tables(engine) -> None:
@@ -78,16 +79,27 @@ def _base_network(session, password_hash: str) -> None:
     session.commit()
 
 
-@pytest.fixture
-def app(database_url, password_hash):
+@pytest.fixture(scope="session")
+def _session_app(database_url):
+    """One app (one engine, warm SQL and template caches) for the whole run."""
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test-secret",
                       "PUBLIC_URL": PUBLIC_URL})
+    yield app
+    app.extensions["refurb.db"].dispose()
+
+
+@pytest.fixture
+def app(_session_app, password_hash):
+    """The app with an emptied database holding the base network; config changes are undone after."""
+    app = _session_app
+    saved = dict(app.config)
     database = app.extensions["refurb.db"]
     _empty_all_tables(database.engine)
     with database.session(write=True) as session:
         _base_network(session, password_hash)
     yield app
-    database.dispose()
+    app.config.clear()
+    app.config.update(saved)
 
 
 @pytest.fixture
