@@ -5,12 +5,23 @@ from __future__ import annotations
 import mimetypes
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+from .validation import MAX_ID
 
 # Windows may map .js to text/plain in its registry; browsers then refuse ES modules.
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 
 __version__ = "0.1.0"
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in URLs: a number beyond a database id names nothing (404), not a driver overflow (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -20,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .extensions import close_db, csrf, htmx, login_manager
 
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter
     config.configure(app, test_config)
     app.extensions["refurb.db"] = Database(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_db)

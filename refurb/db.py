@@ -7,12 +7,14 @@ under concurrent read-then-write transactions). PostgreSQL goes through psycopg 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from .clock import utcnow  # noqa: F401  (models take their defaults from the one clock)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -27,8 +29,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _format_date
 from babel.numbers import format_currency, format_decimal
 
-PARIS = ZoneInfo("Europe/Paris")
+from .clock import PARIS, local  # noqa: F401
 LOCALE = "fr_FR"
-
-
-def local(dt: datetime | None) -> datetime | None:
-    return dt.astimezone(PARIS) if dt is not None else None
 
 
 def datetime_fr(dt: datetime | None) -> str:

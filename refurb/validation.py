@@ -128,3 +128,20 @@ class Checker:
     def done(self) -> None:
         if self.errors:
             raise Invalid(fields=self.errors)
+
+
+MAX_ID = 2**63 - 1  # database ids are 64-bit signed integers
+
+
+def as_id(raw: Any) -> int | None:
+    """A database id from a form, a query string or a JSON body, or None when it cannot name a row
+    (not a whole number, negative, or beyond 64 bits: the driver would overflow)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 20:
+        value = int(raw.strip())
+    else:
+        return None
+    return value if 0 < value <= MAX_ID else None

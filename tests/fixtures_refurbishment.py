@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
+from refurb.clock import today
 from sqlalchemy import func, select
 
 from refurb.accounts.services import get_user
@@ -55,7 +57,7 @@ class Workshop:
             donor["siret"] = "73282932000074"
         with self.session() as db:
             _donation, created = refurb.create_donation(db, get_user(db, "admin"), {
-                "donor": donor, "site": site, "received_on": "2026-11-02",
+                "donor": donor, "site": site, "received_on": today().isoformat(),
                 "devices": devices or [{"category": "laptop"}], **extra})
             db.commit()
             return [d.asset_tag for d in created]

@@ -116,7 +116,7 @@ def test_loans_pages_pass_axe(db, lk, browser_login, live_server, axe_check):
     """Every loans page (with data in it) passes the WCAG 2 A/AA checks of axe-core."""
     from datetime import timedelta
 
-    from refurb.loans.rules import today
+    from refurb.clock import today
 
     b = lk.borrower("EPN-A", first_name="Axel", last_name="Accessible", email="axel@example.org", pin="1234")
     devices = [lk.device("EPN-A", "router") for _ in range(3)]

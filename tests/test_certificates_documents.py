@@ -72,7 +72,7 @@ def test_receipt_for_a_company_with_values_at_cost(client, db, login_as, worksho
     assert r.status_code == 200
     text = pdf_text(r.data)
     assert "Attestation de don de matériel" in text
-    assert "Transports Martin" in text and "73282932000074" in text and "02/11/2026" in text
+    assert "Transports Martin" in text and "73282932000074" in text and date_fr(today()) in text
     assert "Ordinateur portable HP EliteBook 840 3 100,00 € 300,00 €" in text
     assert "Écran Dell P2219H 1 non connue non connue" in text
     assert "Total 4 300,00 € (partiel)" in text

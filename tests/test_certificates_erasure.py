@@ -12,7 +12,8 @@ from conftest import csrf_token
 from fixtures_certificates import decode_codes, pdf_text
 from refurb.certificates.models import Certificate
 from refurb.db import utcnow
-from refurb.formatting import datetime_fr
+from refurb.clock import today
+from refurb.formatting import date_fr, datetime_fr
 
 REF = re.compile(r"EFF-\d{4}-[0-9A-Z]{8}")
 CODE = re.compile(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}")
@@ -33,7 +34,7 @@ def test_donation_certificate_states_every_field(client, db, login_as, donation_
     assert "Certificat d'effacement des données" in text
     assert "Réseau numérique du Chinonais" in text and "EPN A — 1 rue A, 37500 Chinon" in text
     assert "Transports Martin (Entreprise)" in text and "73282932000074" in text
-    assert "DON-00001, reçu le 02/11/2026" in text
+    assert f"DON-00001, reçu le {date_fr(today())}" in text
     # Per device: host make/model/serial and asset tag; per disk: model, serial, size; method, category,
     # tool and version, passes, verification, result, start/end; operator.
     for tag, title, serial in ((s["erased"], "Dell Latitude 5490", "CN-0DELL-5490A"),

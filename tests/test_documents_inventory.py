@@ -9,7 +9,7 @@ from datetime import timedelta
 from conftest import login
 from fixtures_documents import make_device, make_many, pdf_pages, pdf_text
 
-from refurb.documents.inventory import today_paris
+from refurb.clock import end_of_day_utc, today as today_paris
 
 
 def _arrange_history(db, days_ago):
@@ -136,7 +136,7 @@ def test_history_rebuild_of_today_equals_current_state(app, db, days_ago):
         transfer_devices(db, actor, "EPN-B", ["RF-000001"])
         db.commit()
         current = inventory._current_rows(db, None)
-        rebuilt = inventory._history_rows(db, None, inventory.end_of_day_utc(today_paris()))
+        rebuilt = inventory._history_rows(db, None, end_of_day_utc(today_paris()))
         assert sorted(map(tuple, current)) == sorted(map(tuple, rebuilt))
 
 

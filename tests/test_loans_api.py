@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.loans.models import Borrower, Loan, Reservation
-from refurb.loans.rules import today
+from refurb.clock import today
 
 
 def _fresh(db):

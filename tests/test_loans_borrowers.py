@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from conftest import csrf_token
 from refurb.db import utcnow
 from refurb.loans.models import Borrower, Loan, Reservation
-from refurb.loans.rules import today
+from refurb.clock import today
 
 
 def T(response) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from refurb.db import utcnow
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.loans.models import Loan
-from refurb.loans.rules import today
+from refurb.clock import today
 
 N = 20
 

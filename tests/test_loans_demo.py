@@ -6,7 +6,7 @@ from refurb.demo import seed_demo_data
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.inventory.workflow import TRANSITIONS
 from refurb.loans.models import Borrower, Kit, Loan, Reservation
-from refurb.loans.rules import today
+from refurb.clock import today
 
 
 def _seed(app, *, only_inventory_and_loans: bool = False):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from conftest import csrf_token
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.loans.models import Kit, Loan, LoanSiteRules, Reservation
-from refurb.loans.rules import today
+from refurb.clock import today
 
 
 def T(response) -> str:

@@ -13,7 +13,7 @@ from refurb.errors import Conflict, Forbidden, Invalid
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.loans import loans as loans_svc
 from refurb.loans.models import Loan
-from refurb.loans.rules import today
+from refurb.clock import today
 
 
 def T(response) -> str:

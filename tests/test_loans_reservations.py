@@ -8,7 +8,7 @@ from sqlalchemy import select
 from conftest import csrf_token
 from refurb.inventory.categories import CATEGORIES
 from refurb.loans.models import BORROWER_KINDS, Loan, Reservation
-from refurb.loans.rules import today
+from refurb.clock import today
 
 
 def T(response) -> str:

@@ -10,15 +10,14 @@ from ..api import api_user, bp
 from ..api.openapi import operation
 from ..extensions import get_db
 from ..settings import get_setting
+from ..web.files import send_bytes
 from . import pdf, services
 
 PDF = {"type": "string", "format": "binary"}
 
 
 def _pdf(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    return send_bytes(data, filename, "application/pdf", inline=True)
 
 
 def _issued(issuer, *args) -> Response:

@@ -18,7 +18,9 @@ from ..errors import Invalid
 from ..formatting import PARIS
 from ..loans import borrowers as borrowers_svc
 from ..loans.models import Borrower
-from ..loans.pdf import CARD_H, CARD_W, draw_card_back as draw_back, draw_card_front as draw_front
+from ..loans.pdf import CARD_H, CARD_W
+from ..loans.pdf import draw_card_back as draw_back
+from ..loans.pdf import draw_card_front as draw_front
 from ..pdf import fit_text, printable, register_fonts
 from ..sites.services import get_site
 

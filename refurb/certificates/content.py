@@ -24,7 +24,15 @@ from ..inventory.categories import CATEGORIES
 from ..inventory.models import Device
 from ..refurbishment import catalog
 from ..refurbishment.common import DESK_ROLES, add_months
-from ..refurbishment.models import DeviceOrigin, Diagnosis, Donation, Erasure, Gift, Repair, Sale
+from ..refurbishment.models import (
+    DeviceOrigin,
+    Diagnosis,
+    Donation,
+    Erasure,
+    Gift,
+    Repair,
+    Sale,
+)
 from ..settings import get_setting
 from ..sites.models import Site
 from .models import DeviceValuation

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from ..accounts.access import roles_required
@@ -14,7 +23,9 @@ from ..errors import NotFound, RefurbError
 from ..extensions import get_db
 from ..settings import get_setting
 from ..sites.services import sites_for
-from . import cards, content as build, issuing, pdf, services
+from ..web.files import send_bytes
+from . import cards, issuing, pdf, services
+from . import content as build
 
 bp = Blueprint("certificates", __name__)
 
@@ -37,10 +48,7 @@ def base_url() -> str:
 
 
 def pdf_response(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_bytes(data, filename, "application/pdf", inline=True)
 
 
 def issue_pdf(issuer, *args) -> tuple[bytes, str]:

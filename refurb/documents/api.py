@@ -7,6 +7,7 @@ from flask import Response, jsonify, request
 from ..api import api_user, bp, json_body
 from ..api.openapi import operation, query
 from ..extensions import get_db
+from ..web.files import send_bytes
 from . import inventory, stocktakes
 
 PDF = {"type": "string", "format": "binary"}
@@ -15,9 +16,7 @@ AT = query("at", "Date de l'inventaire (AAAA-MM-JJ, aujourd'hui ou passée ; abs
 
 
 def _pdf(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    return send_bytes(data, filename, "application/pdf", inline=True)
 
 
 @bp.get("/sites/<code>/inventory.pdf")

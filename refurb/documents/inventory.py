@@ -10,16 +10,16 @@ event. Devices created later have no event yet and are left out. Today's invento
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES
 from ..accounts.scope import require_site
-from ..db import utcnow
+from ..clock import end_of_day_utc, today, utcnow
 from ..errors import Forbidden, Invalid
-from ..formatting import PARIS, date_fr
+from ..formatting import date_fr
 from ..inventory import workflow
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
 from ..inventory.models import Device, DeviceEvent
@@ -101,13 +101,6 @@ class Inventory:
         return len(self.lines)
 
 
-def today_paris() -> date:
-    return utcnow().astimezone(PARIS).date()
-
-
-def end_of_day_utc(day: date) -> datetime:
-    """The first instant after ``day`` in Paris time, in UTC (events strictly before it count)."""
-    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=PARIS).astimezone(timezone.utc)
 
 
 def parse_inventory_date(raw) -> date | None:
@@ -118,7 +111,7 @@ def parse_inventory_date(raw) -> date | None:
         day = raw if isinstance(raw, date) else date.fromisoformat(str(raw).strip())
     except ValueError:
         raise Invalid(fields={"at": "La date de l'inventaire doit être au format AAAA-MM-JJ (ex. 2026-12-31)."})
-    if day > today_paris():
+    if day > today():
         raise Invalid(fields={"at": f"Le {date_fr(day)} est dans le futur : un inventaire se fait à aujourd'hui "
                                     "ou à une date passée."})
     if day < date(2000, 1, 1):
@@ -194,13 +187,13 @@ def build_inventory(db: Session, actor, site_code: str | None, at=None) -> Inven
     """The inventory of a site (or of the network when ``site_code`` is empty) at the end of ``at``."""
     day = parse_inventory_date(at)
     site = resolve_scope(db, actor, site_code)
-    today = today_paris()
-    from_history = day is not None and day < today
+    now_day = today()
+    from_history = day is not None and day < now_day
     rows = _history_rows(db, site, end_of_day_utc(day)) if from_history else _current_rows(db, site)
     lines = [InventoryLine(tag, category, state, brand or "", model or "", serial or "", grade or "",
                            code, name)
              for tag, category, state, brand, model, serial, grade, code, name in rows]
-    return Inventory(network=get_setting(db, "network_name"), site=site, at=day or today,
+    return Inventory(network=get_setting(db, "network_name"), site=site, at=day or now_day,
                      from_history=from_history, printed_at=utcnow(),
                      printed_by=getattr(actor, "display_name", "") or getattr(actor, "username", ""), lines=lines)
 

@@ -9,15 +9,25 @@ import time
 from datetime import date
 from pathlib import Path
 
-from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request, url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from ..accounts.access import roles_required
 from ..accounts.roles import ADMIN, MANAGER, NETWORK_ROLES, RECEPTION, TECHNICIAN
+from ..clock import today
 from ..errors import Invalid, NotFound, RefurbError
 from ..extensions import get_db
 from ..formatting import date_fr
 from ..sites.services import sites_for
+from ..web.files import send_bytes
 from ..web.layout import current_site
 from . import exports, imports, inventory, jobs, stocktakes
 from .registry import DocumentContext, documents_for
@@ -31,19 +41,10 @@ TONE_OK = json.dumps({"refurb:tone": {"kind": "ok"}})
 TONE_ERROR = json.dumps({"refurb:tone": {"kind": "error"}})
 
 
-def _download(data: bytes, filename: str, mimetype: str, *, inline: bool = False) -> Response:
-    disposition = "inline" if inline else "attachment"
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 # --- Documents page ------------------------------------------------------------------------------
 
 def _period(args) -> tuple[date, date]:
-    today = inventory.today_paris()
-    default_start = today.replace(day=1)
+    default_start = today().replace(day=1)
     errors = {}
     try:
         start = date.fromisoformat(args.get("from")) if args.get("from") else default_start
@@ -51,10 +52,10 @@ def _period(args) -> tuple[date, date]:
         errors["from"] = "Début de période : date attendue au format AAAA-MM-JJ."
         start = default_start
     try:
-        end = date.fromisoformat(args.get("to")) if args.get("to") else today
+        end = date.fromisoformat(args.get("to")) if args.get("to") else today()
     except ValueError:
         errors["to"] = "Fin de période : date attendue au format AAAA-MM-JJ."
-        end = today
+        end = today()
     if not errors and end < start:
         errors["to"] = (f"La fin de la période ({date_fr(end)}) est avant son début ({date_fr(start)}) : "
                         "corrigez l'une des deux dates.")
@@ -86,8 +87,8 @@ def index():
         start, end = _period(request.args)
     except Invalid as err:
         errors = err.fields
-        today = inventory.today_paris()
-        start, end = today.replace(day=1), today
+        end = today()
+        start = end.replace(day=1)
     site = _chosen_site(db, request.args)
     ctx = DocumentContext(current_user, site, start, end)
     return render_template("documents/index.html", sections=documents_for(ctx) if not errors else [], ctx=ctx,
@@ -105,7 +106,7 @@ def inventory_form():
     here = current_site()
     return render_template("documents/inventory.html", sites=sites_for(db, current_user),
                            chosen=request.args.get("site", here.code if here else ""),
-                           at=request.args.get("at", ""), today=inventory.today_paris().isoformat(), errors={})
+                           at=request.args.get("at", ""), today=today().isoformat(), errors={})
 
 
 def _inventory_filename(inv: inventory.Inventory, ext: str) -> str:
@@ -130,11 +131,11 @@ def inventory_document(fmt: str):
             return _inventory_in_background(site_code or None, at)
     inv = inventory.build_inventory(db, current_user, site_code or None, at)
     if fmt == "pdf":
-        return _download(inventory.render_inventory_pdf(inv), _inventory_filename(inv, "pdf"), "application/pdf",
+        return send_bytes(inventory.render_inventory_pdf(inv), _inventory_filename(inv, "pdf"), "application/pdf",
                          inline=True)
     columns, rows = inventory.inventory_table(inv)
     data, mimetype = exports.render(fmt, columns, rows, title=f"Inventaire {inv.at.isoformat()}")
-    return _download(data, _inventory_filename(inv, fmt), mimetype)
+    return send_bytes(data, _inventory_filename(inv, fmt), mimetype)
 
 
 def _inventory_in_background(site_code: str | None, at):
@@ -146,7 +147,7 @@ def _inventory_in_background(site_code: str | None, at):
             done, total, f"Page {done} / {total}…"))
         return jobs.JobOutput(data=data, summary=f"Inventaire prêt : {inv.total} appareils.")
 
-    name = f"inventaire-{(site_code or 'reseau')}-{(at or inventory.today_paris().isoformat())}.pdf"
+    name = f"inventaire-{(site_code or 'reseau')}-{(at or today().isoformat())}.pdf"
     job = jobs.start_job(current_user, "Inventaire", work, filename=name, mimetype="application/pdf")
     return redirect(url_for(".job", job_id=job.id))
 
@@ -165,7 +166,7 @@ def job_file(job_id: str):
     item = jobs.get_job(current_user, job_id)
     if item.status != "done" or item.path is None or not item.path.exists():
         raise NotFound("Le document n'est pas (ou plus) prêt : revenez à la page de préparation.")
-    return _download(item.path.read_bytes(), item.filename or "document.bin", item.mimetype,
+    return send_bytes(item.path.read_bytes(), item.filename or "document.bin", item.mimetype,
                      inline=item.mimetype == "application/pdf")
 
 
@@ -265,7 +266,7 @@ def stocktake_resolve(stocktake_id: int):
 def stocktake_report(stocktake_id: int):
     db = get_db()
     st = stocktakes.get_stocktake(db, current_user, stocktake_id)
-    return _download(stocktakes.render_report_pdf(db, current_user, st), f"inventaire-physique-{st.id}.pdf",
+    return send_bytes(stocktakes.render_report_pdf(db, current_user, st), f"inventaire-physique-{st.id}.pdf",
                      "application/pdf", inline=True)
 
 
@@ -280,7 +281,7 @@ def export(key: str, fmt: str):
         raise NotFound(f"Format inconnu : « {fmt[:10]} » (csv ou xlsx).")
     data, mimetype = exports.render(fmt, dataset.columns, dataset.rows(db, current_user, request.args),
                                     title=dataset.label)
-    return _download(data, f"{key}-{inventory.today_paris().isoformat()}.{fmt}", mimetype)
+    return send_bytes(data, f"{key}-{today().isoformat()}.{fmt}", mimetype)
 
 
 # --- imports -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.scope import serves_site
+from ..clock import today
 from ..errors import Invalid
 from ..formatting import PARIS
 from .borrowers import DESK_ROLES, _parse, clean_phone, create_borrower, name_key
@@ -86,7 +87,7 @@ def _consent_date(raw: str) -> date | None:
             day = date.fromisoformat(raw[:10])
     except ValueError:
         raise Invalid(fields={"consent_on": f"Date d'accord « {raw[:20]} » illisible : écrivez-la JJ/MM/AAAA."})
-    if day > datetime.now(PARIS).date():
+    if day > today():
         raise Invalid(fields={"consent_on": f"La date d'accord ({day:%d/%m/%Y}) est dans le futur : corrigez-la."})
     return day
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES
-from ..db import utcnow
+from ..clock import today, utcnow
 from ..errors import Forbidden, NotFound
-from ..formatting import PARIS
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
 from ..inventory.models import Device
 from ..sites.models import OPEN_DATA_SERVICES, Site
@@ -22,10 +21,6 @@ from .opendata import default_services
 
 STOPS_AHEAD_DAYS = 90
 TIME_PATTERN = r"([01]\d|2[0-3]):[0-5]\d"
-
-
-def today() -> date:
-    return utcnow().astimezone(PARIS).date()
 
 
 DAYS = {"Mo": "lundi", "Tu": "mardi", "We": "mercredi", "Th": "jeudi", "Fr": "vendredi", "Sa": "samedi",

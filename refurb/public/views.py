@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, render_template
 
 from ..extensions import get_db
 from ..settings import get_setting
+from ..web.files import send_bytes
 from . import opendata, services
 
 bp = Blueprint("public", __name__)
@@ -36,8 +37,6 @@ def open_data_json():
 def open_data_csv():
     db = get_db()
     data = opendata.to_csv(opendata.lieux(db, network=get_setting(db, "network_name")))
-    response = Response(data, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = 'inline; filename="lieux-mediation-numerique.csv"'
-    response.headers["Cache-Control"] = CACHE
+    response = send_bytes(data, "lieux-mediation-numerique.csv", "text/csv", inline=True, cache=CACHE)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

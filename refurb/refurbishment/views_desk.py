@@ -3,10 +3,9 @@ donations out, recycling batches and the DEEE register, the network's prices."""
 
 from __future__ import annotations
 
-import csv
-import io
+from decimal import Decimal
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.access import roles_required
@@ -16,6 +15,8 @@ from ..extensions import get_db
 from ..inventory.categories import CATEGORIES
 from ..settings import get_setting
 from ..sites.services import sites_for
+from ..tabular import CSV_MIMETYPE, to_csv
+from ..web.files import send_bytes
 from . import catalog
 from . import services as refurb
 from .common import today
@@ -298,20 +299,15 @@ def waste_register():
 def waste_register_csv():
     year = _year()
     batches = refurb.register(get_db(), current_user, year=year)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["Date", "Référence", "Code déchet", "Dénomination", "Quantité (kg)", "Nombre d'appareils",
-                     "SIRET producteur", "Transporteur", "SIRET transporteur", "Installation", "SIRET installation",
-                     "Code de traitement", "N° de bordereau", "Site"])
-    for b in batches:
-        writer.writerow([f"{b.handed_over_on:%d/%m/%Y}", b.reference, b.waste_code,
-                         "Déchets d'équipements électriques et électroniques",
-                         f"{b.weight_kg:.2f}".replace(".", ","), len(b.items), b.producer_siret, b.carrier_name,
-                         b.carrier_siret, b.facility_name, b.facility_siret, b.treatment_code, b.tracking_number,
-                         b.site.name])
+    columns = [(h, h) for h in ("Date", "Référence", "Code déchet", "Dénomination", "Quantité (kg)",
+                                "Nombre d'appareils", "SIRET producteur", "Transporteur", "SIRET transporteur",
+                                "Installation", "SIRET installation", "Code de traitement", "N° de bordereau", "Site")]
+    rows = ([b.handed_over_on, b.reference, b.waste_code, "Déchets d'équipements électriques et électroniques",
+             b.weight_kg.quantize(Decimal("0.01")), len(b.items), b.producer_siret, b.carrier_name,
+             b.carrier_siret, b.facility_name, b.facility_siret, b.treatment_code, b.tracking_number, b.site.name]
+            for b in batches)
     name = f"registre-deee-{year}.csv" if year else "registre-deee.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return send_bytes(to_csv(columns, rows), name, CSV_MIMETYPE)
 
 
 # --- prices ---------------------------------------------------------------------------------

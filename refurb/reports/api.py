@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
 
 from ..api import api_user, bp
 from ..api.openapi import operation, query
 from ..extensions import get_db
+from ..web.files import send_bytes
 from . import figures, output
 
 PARAMS = [
@@ -54,11 +55,10 @@ def activity_report():
 @bp.get("/reports/activity.pdf")
 def activity_report_pdf():
     report = _build()
-    response = Response(output.render_pdf(report), mimetype="application/pdf")
     scope = report.site.code if report.site else "reseau"
-    response.headers["Content-Disposition"] = (f'inline; filename="rapport-activite-{scope}-{report.start.isoformat()}'
-                                               f'-{report.end.isoformat()}.pdf"')
-    return response
+    return send_bytes(output.render_pdf(report),
+                      f"rapport-activite-{scope}-{report.start.isoformat()}-{report.end.isoformat()}.pdf",
+                      "application/pdf", inline=True)
 
 
 operation("/reports/activity", "get", "Rapport d'activité et d'impact d'une période (site ou réseau)",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
@@ -30,14 +30,22 @@ from sqlalchemy.orm import Session, aliased
 
 from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
 from ..accounts.scope import require_site
-from ..db import utcnow
+from ..clock import end_of_day_utc, start_of_day_utc, today, utcnow
 from ..errors import Forbidden, Invalid
 from ..formatting import PARIS, date_fr
 from ..inventory.categories import CATEGORIES
 from ..inventory.models import Device, DeviceEvent
 from ..loans.models import Loan
 from ..refurbishment.catalog import DONOR_KINDS
-from ..refurbishment.models import DeviceOrigin, Donation, Donor, Gift, RecyclingBatch, RecyclingItem, Sale
+from ..refurbishment.models import (
+    DeviceOrigin,
+    Donation,
+    Donor,
+    Gift,
+    RecyclingBatch,
+    RecyclingItem,
+    Sale,
+)
 from ..settings import get_setting
 from ..sites.models import Site
 from ..sites.services import get_site
@@ -105,13 +113,6 @@ DEFAULT_FACTORS = "restart2021"
 
 # --- period and scope -------------------------------------------------------------------------------
 
-def today() -> date:
-    return utcnow().astimezone(PARIS).date()
-
-
-def _bound(day: date) -> datetime:
-    """Midnight (Paris) at the start of ``day``, in UTC."""
-    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(timezone.utc)
 
 
 def parse_period(raw_from, raw_to) -> tuple[date, date]:
@@ -272,7 +273,7 @@ def build_report(db: Session, actor, *, site_code: str | None, start, end,
     first_day, last_day = parse_period(start, end)
     fs = factor_set(factors)
     site = resolve_scope(db, actor, site_code)
-    lo, hi = _bound(first_day), _bound(last_day + timedelta(days=1))
+    lo, hi = start_of_day_utc(first_day), end_of_day_utc(last_day)
     report = ActivityReport(network=get_setting(db, "network_name"), site=site, start=first_day, end=last_day,
                             factors=fs, generated_at=utcnow(),
                             generated_by=getattr(actor, "display_name", "") or getattr(actor, "username", ""))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from ..accounts.access import roles_required
@@ -11,6 +11,8 @@ from ..errors import Invalid
 from ..extensions import get_db
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
 from ..sites.services import sites_for
+from ..tabular import CSV_MIMETYPE
+from ..web.files import send_bytes
 from ..web.layout import current_site
 from . import figures, output
 
@@ -62,17 +64,11 @@ def activity():
 @roles_required(*STAFF)
 def activity_pdf():
     report = _build(get_db())
-    response = Response(output.render_pdf(report), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{_filename(report, "pdf")}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_bytes(output.render_pdf(report), _filename(report, "pdf"), "application/pdf", inline=True)
 
 
 @bp.get("/rapports/activite.csv")
 @roles_required(*STAFF)
 def activity_csv():
     report = _build(get_db())
-    response = Response(output.render_csv(report), mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(report, "csv")}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_bytes(output.render_csv(report), _filename(report, "csv"), CSV_MIMETYPE)

@@ -10,7 +10,7 @@ from refurb.db import utcnow
 from refurb.inventory.models import Device
 from refurb.loans.borrowers import name_key
 from refurb.loans.models import Borrower, KioskSession, Kit, KitDevice, Loan, Reservation
-from refurb.loans.rules import today
+from refurb.clock import today
 from refurb.sites.models import Site
 
 from . import Case

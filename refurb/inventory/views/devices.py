@@ -3,11 +3,18 @@ batch), the list with its CSV export, and label printing."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
-from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -15,8 +22,9 @@ from ...accounts.access import roles_required
 from ...accounts.roles import KIOSK, STAFF_ROLES
 from ...errors import Invalid, NotFound, RefurbError
 from ...extensions import get_db
-from ...formatting import datetime_fr
 from ...sites.services import sites_for
+from ...tabular import CSV_MIMETYPE, to_csv
+from ...web.files import send_bytes
 from ...web.layout import add_nav, current_site
 from .. import services
 from ..categories import CATEGORIES, SPEC_FIELDS, SPECS_BY_CATEGORY, WITH_STORAGE
@@ -235,25 +243,14 @@ def device_list():
     return render_template("inventory/devices.html", **context)
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """Text for a spreadsheet cell; a formula-looking value gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 CSV_COLUMNS = ("Étiquette", "Catégorie", "Marque", "Modèle", "N° de série", "Site", "État", "Grade",
                "Stockage", "Caractéristiques", "État esthétique", "Notes", "Enregistré le", "Modifié le")
 
 
 def _csv_row(d) -> list[str]:
     specs = ", ".join(f"{SPEC_FIELDS[k][0] if k in SPEC_FIELDS else k} : {v}" for k, v in (d.specs or {}).items())
-    return [csv_cell(v) for v in (
-        d.asset_tag, d.category_label, d.brand, d.model, d.serial_number, d.site.name, d.state_label, d.grade,
-        "oui" if d.has_storage else "non", specs, d.condition, d.notes,
-        datetime_fr(d.created_at), datetime_fr(d.updated_at))]
+    return [d.asset_tag, d.category_label, d.brand, d.model, d.serial_number, d.site.name, d.state_label, d.grade,
+            d.has_storage, specs, d.condition, d.notes, d.created_at, d.updated_at]
 
 
 @bp.get("/devices.csv")
@@ -263,14 +260,8 @@ def device_export():
     f = services.parse_filter(request.args)
     stmt = services.device_query(db, current_user, f).order_by(services.SORTS[f.sort], services.Device.id.desc())
 
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel opens UTF-8 with accents correctly
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(CSV_COLUMNS)
-    for device in db.scalars(stmt.execution_options(yield_per=1000)):
-        writer.writerow(_csv_row(device))
-    return Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="appareils.csv"'})
+    rows = (_csv_row(device) for device in db.scalars(stmt.execution_options(yield_per=1000)))
+    return send_bytes(to_csv([(c, c) for c in CSV_COLUMNS], rows), "appareils.csv", CSV_MIMETYPE)
 
 
 # --- labels --------------------------------------------------------------------------------
@@ -298,8 +289,7 @@ def label_pdf(db, user, tags: list[str], layout: str | None, start: str | int | 
 
 def pdf_response(pdf: bytes, tags: list[str]) -> Response:
     name = f"etiquettes-{tags[0].strip().upper()}.pdf" if len(tags) == 1 else "etiquettes.pdf"
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+    return send_bytes(pdf, name, "application/pdf", inline=True)
 
 
 @bp.get("/labels")

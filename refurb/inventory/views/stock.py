@@ -10,7 +10,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -21,6 +30,7 @@ from ...extensions import get_db
 from ...settings import get_setting
 from ...sites.models import Site
 from ...sites.services import all_sites, get_site, sites_for
+from ...web.files import send_bytes
 from ...web.layout import add_nav
 from ...web.views import HOME_BY_ROLE
 from .. import services
@@ -389,10 +399,7 @@ def transfer_slip(transfer_id: int):
     db = get_db()
     transfer = services.get_transfer(db, current_user, transfer_id)
     pdf = build_slip(transfer, get_setting(db, "network_name"))
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="bordereau-transfert-{transfer.id}.pdf"'
-    return response
+    return send_bytes(pdf, f"bordereau-transfert-{transfer.id}.pdf", "application/pdf", inline=True)
 
 
 # --- hooks ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -15,6 +15,8 @@ from ...errors import RefurbError
 from ...extensions import get_db
 from ...settings import get_setting
 from ...sites.services import sites_for
+from ...tabular import CSV_MIMETYPE
+from ...web.files import send_bytes
 from ...web.layout import current_site
 from .. import borrowers as svc
 from .. import loans as loans_svc
@@ -177,8 +179,7 @@ def borrower_card(card: str):
     db = get_db()
     borrower = svc.get_borrower(db, current_user, card)
     pdf = borrower_card_pdf(borrower, get_setting(db, "network_name"))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="carte-{borrower.card_number}.pdf"'})
+    return send_bytes(pdf, f"carte-{borrower.card_number}.pdf", "application/pdf", inline=True)
 
 
 # --- GDPR -------------------------------------------------------------------------------------
@@ -198,8 +199,7 @@ def borrower_data_json(card: str):
     db = get_db()
     borrower = svc.get_borrower(db, current_user, card)
     body = json.dumps(svc.personal_data(db, borrower), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="donnees-{borrower.card_number}.json"'})
+    return send_bytes(body, f"donnees-{borrower.card_number}.json", "application/json")
 
 
 @bp.get("/usagers/<card>/donnees.csv")
@@ -207,8 +207,7 @@ def borrower_data_json(card: str):
 def borrower_data_csv(card: str):
     db = get_db()
     borrower = svc.get_borrower(db, current_user, card)
-    return Response(svc.personal_data_csv(db, borrower), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="donnees-{borrower.card_number}.csv"'})
+    return send_bytes(svc.personal_data_csv(db, borrower), f"donnees-{borrower.card_number}.csv", CSV_MIMETYPE)
 
 
 @bp.post("/usagers/<card>/effacer")

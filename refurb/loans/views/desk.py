@@ -23,7 +23,14 @@ from .. import kits as kits_svc
 from .. import loans as loans_svc
 from .. import reservations as bookings
 from ..borrowers import DESK_ROLES
-from ..models import DEPOSIT_METHODS, LOSS_REASONS, RETURN_CONDITIONS, Borrower, KitDevice, Loan
+from ..models import (
+    DEPOSIT_METHODS,
+    LOSS_REASONS,
+    RETURN_CONDITIONS,
+    Borrower,
+    KitDevice,
+    Loan,
+)
 from ..rules import rules_for, today
 from . import bp, is_htmx, tone
 

@@ -3,7 +3,7 @@ reservations and kits."""
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,6 +13,7 @@ from ...extensions import get_db
 from ...inventory.categories import CATEGORIES
 from ...settings import get_setting
 from ...sites.services import sites_for
+from ...web.files import send_bytes
 from ...web.layout import current_site
 from .. import kits as kits_svc
 from .. import loans as loans_svc
@@ -141,8 +142,7 @@ def agreement_pdf(loan_id: int):
     same = list(db.scalars(select(Loan).where(Loan.borrower_id == loan.borrower_id,
                                               Loan.started_at == loan.started_at).order_by(Loan.id)))
     pdf = render(same or [loan], get_setting(db, "network_name"), loan.site)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="contrat-pret-{loan.id}.pdf"'})
+    return send_bytes(pdf, f"contrat-pret-{loan.id}.pdf", "application/pdf", inline=True)
 
 
 # --- reservations -----------------------------------------------------------------------------
