@@ -82,6 +82,8 @@ NIST_CATEGORIES = {"clear": "Clear (effacement)", "purge": "Purge", "destroy": "
 MEDIA_KINDS = {"hdd": "Disque dur (HDD)", "ssd": "SSD SATA", "nvme": "SSD NVMe", "emmc": "eMMC",
                "flash": "Mémoire flash (téléphone, tablette, clé)", "other": "Autre"}
 ERASURE_RESULTS = {"passed": "Réussi", "failed": "Échoué"}
+# Who destroyed the storage media of a device recorded without an erasure session.
+DESTROYERS = {"us": "Par nos soins", "recycler": "Par le recycleur (certificat de destruction)"}
 
 # --- repairs --------------------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ class Donor(Base):
     postal_code: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(80), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The site where the donor was registered: it sees the donor before any donation (see donations.py).
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
@@ -197,6 +199,42 @@ class ErasureMedium(Base):
     size_gb: Mapped[int | None] = mapped_column(Integer)
 
     erasure: Mapped[Erasure] = relationship(back_populates="media")
+
+
+class MediaDestruction(Base):
+    """The storage media of a device destroyed without an erasure session of their own: by us (the
+    device shredded whole, its media unreadable or soldered) or by the recycler that takes it, who
+    issues a destruction certificate. Destroyed media end a device's data for good."""
+
+    __tablename__ = "media_destructions"
+    __table_args__ = (
+        CheckConstraint(_in("destroyed_by", catalog.DESTROYERS), name="destroyed_by"),
+        CheckConstraint("destroyed_by <> 'us' OR method <> ''", name="our_method"),
+        CheckConstraint("destroyed_by <> 'recycler' OR (recycler_name <> '' AND certificate_number <> '')",
+                        name="recycler_certificate"),
+        Index("ix_media_destructions_device", "device_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    destroyed_by: Mapped[str] = mapped_column(String(10))
+    method: Mapped[str] = mapped_column(String(120), default="")  # how we destroyed them (broyage, perçage…)
+    recycler_name: Mapped[str] = mapped_column(String(160), default="")
+    certificate_number: Mapped[str] = mapped_column(String(60), default="")
+    destroyed_on: Mapped[date] = mapped_column(Date)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("recycling_batches.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    operator_name: Mapped[str] = mapped_column(String(120), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def label(self) -> str:
+        """What happened, in French, as the donor's certificate states it."""
+        if self.destroyed_by == "recycler":
+            return (f"Support(s) détruit(s) par le recycleur {self.recycler_name}, "
+                    f"certificat de destruction n° {self.certificate_number}")
+        return f"Support(s) détruit(s) par nos soins ({self.method})"
 
 
 class Repair(Base):
