@@ -4,6 +4,7 @@ weight, carrier, facility, tracking slip, SIRETs), register page and CSV export.
 from sqlalchemy import select
 
 from conftest import csrf_token
+from refurb.clock import today
 from refurb.refurbishment.models import RecyclingBatch, RecyclingItem
 
 CARRIER_SIRET = "73282932000074"
@@ -21,6 +22,8 @@ def test_batch_recycles_devices_and_fills_the_register(client, db, api_token, lo
     broken, old, screen = workshop.donation(kind="company", devices=[
         {"category": "laptop"}, {"category": "desktop"}, {"category": "screen"}])
     workshop.diagnose(broken, verdict="recycle", failed=("screen",))
+    workshop.erase(broken)  # a device holding storage leaves erased (or its media destroyed)
+    workshop.erase(old)
     response = client.post("/api/v1/recycling-batches", json=_batch([broken, old.lower(), broken]),
                            headers=api_token("tech"))
     assert response.status_code == 201, response.json
@@ -43,6 +46,7 @@ def test_batch_recycles_devices_and_fills_the_register(client, db, api_token, lo
 def test_batch_all_or_nothing(client, db, api_token, workshop):
     headers = api_token("tech")
     ok, sold = workshop.donation(kind="company", devices=[{"category": "laptop"}, {"category": "laptop"}])
+    workshop.erase(ok)
     workshop.ready(sold)
     client.post(f"/api/v1/devices/{sold}/sale", json={"price": "50.00", "buyer": {"name": "X"},
                                                       "payment_method": "cash"}, headers=headers)
@@ -62,6 +66,7 @@ def test_batch_all_or_nothing(client, db, api_token, workshop):
 
 def test_batch_bad_input(client, db, api_token, workshop):
     [tag] = workshop.donation(kind="company")
+    workshop.erase(tag)
     headers = api_token("tech")
     response = client.post("/api/v1/recycling-batches", json=_batch([], weight_kg=0, tracking_number="",
                                                                      carrier_siret="123"), headers=headers)
@@ -75,6 +80,7 @@ def test_batch_bad_input(client, db, api_token, workshop):
                        headers=headers).json["error"]["fields"]["weight_kg"] == "Le poids : deux décimales au plus (ex. 12,35)."
     assert client.post("/api/v1/recycling-batches", json=_batch([tag]), headers=headers).status_code == 201
     [other] = workshop.donation(kind="company")
+    workshop.erase(other)
     duplicate = client.post("/api/v1/recycling-batches", json=_batch([other]), headers=headers)
     assert duplicate.status_code == 409
     assert "déjà enregistré au registre" in duplicate.json["error"]["message"]
@@ -87,6 +93,8 @@ def test_batch_bad_input(client, db, api_token, workshop):
 def test_parts_carcass_and_device_recycled_outside_a_batch(client, db, api_token, workshop):
     headers = api_token("tech")
     carcass, loose = workshop.donation(kind="company", devices=[{"category": "laptop"}, {"category": "laptop"}])
+    workshop.erase(carcass)
+    workshop.erase(loose)
     workshop.diagnose(carcass, verdict="parts", failed=("power",))
     assert workshop.state(carcass) == "parts"
     assert client.post(f"/api/v1/devices/{loose}/transition", json={"to": "recycled"}, headers=headers).status_code == 200
@@ -100,11 +108,12 @@ def test_parts_carcass_and_device_recycled_outside_a_batch(client, db, api_token
 def test_recycling_page_form(client, db, login_as, workshop):
     [tag] = workshop.donation(kind="company")
     workshop.diagnose(tag, verdict="recycle", failed=("screen",))
+    workshop.erase(tag)
     login_as("tech")
     page = client.get(f"/atelier/recyclage?tag={tag}").get_data(as_text=True)
     assert f'value="{tag}"' in page and "checked" in page
     token = csrf_token(client, "/atelier/recyclage")
-    form = {"csrf_token": token, "asset_tags": [tag], "extra_tags": "", "handed_over_on": "2026-11-20",
+    form = {"csrf_token": token, "asset_tags": [tag], "extra_tags": "", "handed_over_on": today().isoformat(),
             "waste_code": "16 02 14", "weight_kg": "2,4", "carrier": "Envie", "carrier_siret": "",
             "facility": "Envie 2E", "facility_siret": "", "treatment_code": "", "tracking_number": ""}
     refused = client.post("/atelier/recyclage", data=form)

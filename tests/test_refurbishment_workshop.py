@@ -23,6 +23,7 @@ def test_diagnosis_moves_the_device(client, db, api_token, workshop):
         "checks": all_checks("laptop", keyboard="fail"), "verdict": "repair"}, headers=headers)
     assert response.json["device"]["state"] == "repairing"
     assert workshop.events(broken)[-2:] == ["diagnosis_started", "diagnosis"]
+    workshop.erase(dead)  # its data first: an unerased one waits (see test_workshop_trust_disposal.py)
     response = client.post(f"/api/v1/devices/{dead}/diagnosis", json={
         "checks": all_checks("laptop", power="fail"), "verdict": "parts"}, headers=headers)
     assert response.json["device"]["state"] == "parts"
@@ -70,6 +71,7 @@ def test_repair_with_harvested_and_bought_parts(client, db, api_token, workshop)
     headers = api_token("tech")
     tag, donor, other = workshop.donation(kind="company", devices=[{"category": "laptop"}] * 3)
     workshop.diagnose(tag, verdict="repair", failed=("keyboard", "battery"))
+    workshop.erase(donor)
     workshop.diagnose(donor, verdict="parts", failed=("power",))
     payload = {"problem": "Clavier HS, batterie usée", "action": "Clavier et batterie remplacés",
                "checks_fixed": ["keyboard", "battery"], "minutes": 45,

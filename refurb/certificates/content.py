@@ -30,6 +30,7 @@ from ..refurbishment.models import (
     Donation,
     Erasure,
     Gift,
+    MediaDestruction,
     Repair,
     Sale,
 )
@@ -82,7 +83,15 @@ def device_facts(device: Device) -> dict:
 
 # --- erasure --------------------------------------------------------------------------------------
 
-def _erasure_device(device: Device, erasures: list[Erasure]) -> dict:
+def _destruction(record: MediaDestruction) -> dict:
+    return {"by": record.destroyed_by, "label": record.label, "method": record.method,
+            "recycler": record.recycler_name, "certificate_number": record.certificate_number,
+            "destroyed_on": record.destroyed_on.isoformat(), "operator": record.operator_name or ""}
+
+
+def _erasure_device(device: Device, erasures: list[Erasure], destructions: list[MediaDestruction] = ()) -> dict:
+    """What happened to the data of one device: each medium erased (method, tool, result…), its media
+    destroyed (by us, or by the recycler with its certificate n°), or nothing yet (pending)."""
     facts = device_facts(device)
     media = []
     latest: dict[str, Erasure] = {}
@@ -98,8 +107,10 @@ def _erasure_device(device: Device, erasures: list[Erasure]) -> dict:
                 "started_at": _iso(erasure.started_at), "ended_at": _iso(erasure.ended_at),
                 "operator": erasure.operator_name or "", "report_sha256": erasure.report_sha256 or "",
             })
-    if not device.has_storage and not media:
+    if not device.has_storage and not media and not destructions:
         status = "no_storage"
+    elif destructions:
+        status = "destroyed"
     elif not latest:
         status = "pending"
     elif any(not e.passed for e in latest.values()):
@@ -108,7 +119,10 @@ def _erasure_device(device: Device, erasures: list[Erasure]) -> dict:
         status = "destroyed"
     else:
         status = "erased"
-    return {**facts, "status": status, "media": media}
+    row = {**facts, "status": status, "media": media}
+    if destructions:  # only then: certificates issued before destructions were recorded keep their hash
+        row["destructions"] = [_destruction(d) for d in destructions]
+    return row
 
 
 def _erasures_by_device(db: Session, ids: list[int]) -> dict[int, list[Erasure]]:
@@ -116,6 +130,15 @@ def _erasures_by_device(db: Session, ids: list[int]) -> dict[int, list[Erasure]]
     if ids:
         for e in db.scalars(select(Erasure).where(Erasure.device_id.in_(ids))):
             found.setdefault(e.device_id, []).append(e)
+    return found
+
+
+def _destructions_by_device(db: Session, ids: list[int]) -> dict[int, list[MediaDestruction]]:
+    found: dict[int, list[MediaDestruction]] = {}
+    if ids:
+        for d in db.scalars(select(MediaDestruction).where(MediaDestruction.device_id.in_(ids))
+                            .order_by(MediaDestruction.destroyed_on, MediaDestruction.id)):
+            found.setdefault(d.device_id, []).append(d)
     return found
 
 
@@ -158,8 +181,9 @@ def get_device(db: Session, actor, asset_tag: str) -> Device:
 
 def erasure_for_donation(db: Session, actor, donation: Donation) -> dict:
     devices = donation.devices
-    erasures = _erasures_by_device(db, [d.id for d in devices])
-    rows = [_erasure_device(d, erasures.get(d.id, [])) for d in devices]
+    ids = [d.id for d in devices]
+    erasures, destructions = _erasures_by_device(db, ids), _destructions_by_device(db, ids)
+    rows = [_erasure_device(d, erasures.get(d.id, []), destructions.get(d.id, [])) for d in devices]
     return {"scope": "donation", "organisation": organisation(db, donation.site),
             "customer": {**_donor(donation), "donation": donation.reference,
                          "received_on": donation.received_on.isoformat()},
@@ -168,7 +192,8 @@ def erasure_for_donation(db: Session, actor, donation: Donation) -> dict:
 
 def erasure_for_device(db: Session, actor, device: Device) -> dict:
     origin = db.get(DeviceOrigin, device.id)
-    row = _erasure_device(device, _erasures_by_device(db, [device.id]).get(device.id, []))
+    row = _erasure_device(device, _erasures_by_device(db, [device.id]).get(device.id, []),
+                          _destructions_by_device(db, [device.id]).get(device.id, []))
     customer = None
     if origin is not None:
         donation = origin.donation

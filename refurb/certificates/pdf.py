@@ -161,6 +161,16 @@ def erasure_pdf(cert: Certificate, url: str) -> bytes:
     rows = []
     operators: list[str] = []
     for d in devices:
+        for x in d.get("destructions", []):
+            if x["operator"] and x["operator"] not in operators:
+                operators.append(x["operator"])
+            rows.append((d["asset_tag"], "tous les supports", "—", "",
+                         f"Détruits par le recycleur {x['recycler']}" if x["by"] == "recycler"
+                         else f"Détruits par nos soins : {x['method']}", "Destroy",
+                         f"certificat de destruction n° {x['certificate_number']}" if x["by"] == "recycler" else "",
+                         "", "", "Détruit", day(x["destroyed_on"]), day(x["destroyed_on"]), x["operator"]))
+        if not d["media"] and d.get("destructions"):
+            continue
         if not d["media"]:
             rows.append((d["asset_tag"], "—", "—", "", "aucun effacement" if d["status"] == "pending"
                          else "sans support", "", "", "", "", "EN ATTENTE" if d["status"] == "pending" else "—",

@@ -76,7 +76,7 @@ SCENARIOS = [
     ("tablet", 1, "ATELIER", ("diagnosing", "ready", "donated"), "Collecte de quartier"),
     ("smartphone", 0, "ATELIER", ("diagnosing",), "Collecte de quartier"),
     ("smartphone", 1, "ATELIER", ("diagnosing", "ready", "sold"), "Collecte de quartier"),
-    ("smartphone", 0, "ATELIER", ("diagnosing", "parts"), "Collecte de quartier"),
+    ("screen", 1, "ATELIER", ("diagnosing", "parts"), "Collecte de quartier"),  # no storage: no erasure needed
     ("screen", 0, "ATELIER", ("diagnosing", "ready", ("transfer", "FS-LANGEAIS")), "Don du lycée Rabelais"),
     ("screen", 1, "ATELIER", ("diagnosing", "ready"), "Don du lycée Rabelais"),
     ("screen", 1, "ATELIER", ("recycled",), "Don du lycée Rabelais"),

@@ -19,6 +19,7 @@ EVENT_LABELS = {
     "sale": "Vente",
     "gift": "Don à un bénéficiaire",
     "recycling": "Recyclage (lot DEEE)",
+    "media_destroyed": "Destruction des supports de données",
 }
 
 
@@ -37,6 +38,7 @@ def init_app(app) -> None:
     register_guard(status.guard_erasure)
     register_guard(status.guard_diagnosis)
     register_guard(status.guard_disposal)
+    register_guard(status.guard_media_disposal)
     register_panel(Panel("refurbishment", "refurbishment/_panel.html", panel_context, order=10))
     for action, label in EVENT_LABELS.items():
         TIMELINE.setdefault(action, label)

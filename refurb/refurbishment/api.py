@@ -65,7 +65,8 @@ def status_json(db, device) -> dict:
         "diagnosis": ({"id": d.id, "at": _moment(d.at), "verdict": d.verdict, "checks": d.checks,
                        "battery_health": d.battery_health, "unresolved": st.unresolved} if d else None),
         "erasure": {"state": st.erasure.state, "ok": st.erasure.ok,
-                    "failed_media": st.erasure.failed_serials, "erased_media": st.erasure.passed_serials},
+                    "failed_media": st.erasure.failed_serials, "erased_media": st.erasure.passed_serials,
+                    "media_destroyed": bool(st.erasure.destructions)},
         "grade": device.grade,
     }
 
@@ -132,6 +133,20 @@ def create_erasure(asset_tag: str):
     erasure = refurb.record_erasure(db, api_user(), device, data, report=report, expected_version=_expected(data))
     st = refurb.erasure_status(db, device)
     return _created(erasure_json(erasure) | {"erasure_complete": st.ok, "device": device_json(device)})
+
+
+def destruction_json(record) -> dict:
+    return {"id": record.id, "destroyed_by": record.destroyed_by, "method": record.method,
+            "recycler": record.recycler_name, "certificate_number": record.certificate_number,
+            "destroyed_on": record.destroyed_on.isoformat(), "batch_id": record.batch_id,
+            "operator": record.operator_name, "notes": record.notes}
+
+
+@bp.post("/devices/<asset_tag>/media-destructions")
+def create_media_destruction(asset_tag: str):
+    db, device, data = get_db(), _device(asset_tag), json_body()
+    record = refurb.record_media_destruction(db, api_user(), device, data, expected_version=_expected(data))
+    return _created(destruction_json(record) | {"device": device_json(device)})
 
 
 @bp.get("/devices/<asset_tag>/erasures")
@@ -300,6 +315,18 @@ operation("/devices/{asset_tag}/erasures", "post", "Enregistrer un effacement de
                   "notes": _STR, "expected_version": _VERSION,
                   "report": {"type": "object", "description": "Rapport de l'outil : PDF ou journal .log/.txt, "
                              "10 Mo au plus.", "properties": {"filename": _STR, "content_base64": _STR}}}})
+operation("/devices/{asset_tag}/media-destructions", "post",
+          "Enregistrer la destruction des supports de données (par nos soins, ou par le recycleur avec le n° de son "
+          "certificat de destruction)", status="201", response={"type": "object"}, errors=_ERR,
+          description="Sans effacement réussi ni destruction enregistrée, un appareil avec stockage ne part ni au "
+                      "recyclage ni en pièces détachées.", body={
+              "type": "object", "required": ["destroyed_by"], "properties": {
+                  "destroyed_by": _enum(catalog.DESTROYERS),
+                  "method": {"type": "string", "description": "Par nos soins : comment (broyage, perçage…)."},
+                  "recycler_name": {"type": "string", "description": "Par le recycleur : son nom."},
+                  "certificate_number": {"type": "string",
+                                         "description": "Par le recycleur : n° de son certificat de destruction."},
+                  "destroyed_on": _DATE, "notes": _STR, "expected_version": _VERSION}})
 operation("/devices/{asset_tag}/erasures", "get", "Les effacements enregistrés pour un appareil",
           response={"type": "object", "properties": {"items": {"type": "array", "items": {
               "$ref": "#/components/schemas/Erasure"}}}}, errors=("401", "403", "404"))
@@ -346,7 +373,10 @@ operation("/recycling-batches", "post", "Recycler un lot d'appareils (registre D
                   "weight_kg": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
                   "carrier": _STR, "carrier_siret": _STR, "facility": _STR, "facility_siret": _STR,
                   "tracking_number": _STR, "waste_code": _enum(catalog.WASTE_CODES),
-                  "treatment_code": _enum(catalog.TREATMENT_CODES), "handed_over_on": _DATE, "notes": _STR}})
+                  "treatment_code": _enum(catalog.TREATMENT_CODES), "handed_over_on": _DATE, "notes": _STR,
+                  "media_destruction_certificate": {
+                      "type": "string", "description": "N° du certificat de destruction des supports délivré par le "
+                      "recycleur : obligatoire si un appareil du lot a un support ni effacé ni détruit."}}})
 operation("/recycling-batches", "get", "Le registre DEEE (lots de recyclage, ordre chronologique)",
           response={"type": "object", "properties": {"items": {"type": "array", "items": {
               "$ref": "#/components/schemas/RecyclingBatch"}}}}, errors=("401", "403"))

@@ -122,7 +122,8 @@ def seed_refurbishment(db: Session, ctx: dict) -> None:
     # Company laptop 2: keyboard failed, repaired with a part, erased, graded, ready.
     refurb.record_diagnosis(db, tech, t2, {"checks": _checks(t2, failed=("keyboard",)), "verdict": "repair",
                                            "battery_health": 71})
-    # Dell: motherboard dead, for parts (its keyboard goes to t2).
+    # Dell: motherboard dead, for parts; its disk was never erased: it waits, then the recycler
+    # destroys it with the batch below and certifies it.
     refurb.record_diagnosis(db, tech, d3, {"checks": _checks(d3, failed=("power",)), "verdict": "parts",
                                            "battery_health": 40, "notes": "Carte mère hors service."})
     refurb.record_repair(db, tech, t2, {"problem": "Clavier : touches E et R inopérantes",
@@ -156,7 +157,8 @@ def seed_refurbishment(db: Session, ctx: dict) -> None:
                                    "carrier": "Envie 2E Touraine", "carrier_siret": siret("4011234560001"),
                                    "facility": "Envie 2E Touraine — Saint-Pierre-des-Corps",
                                    "facility_siret": siret("4011234560002"), "treatment_code": "R4",
-                                   "tracking_number": f"BSD-{day:%Y%m%d}-0001"})
+                                   "tracking_number": f"BSD-{day:%Y%m%d}-0001",
+                                   "media_destruction_certificate": f"CD-{day:%Y%m%d}-17"})
     # Desktop: diagnosed, waits for its erasure.
     refurb.record_diagnosis(db, tech, desktop, {"checks": _checks(desktop, na=("wifi",)), "verdict": "ready"})
     # The resident's laptop waits for diagnosis; the phone is being diagnosed.

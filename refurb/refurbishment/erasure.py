@@ -20,8 +20,8 @@ from ..inventory import services as inventory
 from ..inventory.models import Device
 from ..validation import Checker
 from . import catalog
-from .common import WORKSHOP_ROLES, lock_device, parse_moment, require_role
-from .models import Erasure, ErasureMedium
+from .common import WORKSHOP_ROLES, check_day_not_future, lock_device, parse_moment, require_role, today
+from .models import Erasure, ErasureMedium, MediaDestruction
 
 MAX_MEDIA = 16
 DEFAULT_MAX_REPORT_MB = 10
@@ -189,6 +189,62 @@ def record_erasure(db: Session, actor, device: Device, data: dict, *, report: Re
             stored.unlink(missing_ok=True)
         raise
     return erasure
+
+
+DESTRUCTION_STATES = ALLOWED_STATES + ("recycled",)
+
+
+def parse_destruction(data: dict, c: Checker, *, default_day=None) -> dict:
+    """The fields of a destruction of media: who (us, with how; the recycler, with its certificate), when."""
+    by = c.choice("destroyed_by", "Qui a détruit les supports", catalog.DESTROYERS)
+    method = c.text("method", "Le mode de destruction", max_len=120, required=by == "us") or ""
+    recycler = c.text("recycler_name", "Le recycleur", max_len=160, required=by == "recycler") or ""
+    number = c.text("certificate_number", "Le n° du certificat de destruction du recycleur", max_len=60,
+                    required=by == "recycler") or ""
+    day = c.day("destroyed_on", "La date de destruction") or (default_day if "destroyed_on" not in c.errors
+                                                               else None)
+    if day is None and "destroyed_on" not in c.errors:
+        c.add("destroyed_on", "La date de destruction est obligatoire.")
+    check_day_not_future(day, "destroyed_on", "La date de destruction", c.errors)
+    notes = c.text("notes", "Les observations", max_len=2000) or ""
+    return {"destroyed_by": by, "method": method if by == "us" else "",
+            "recycler_name": recycler if by == "recycler" else "",
+            "certificate_number": number if by == "recycler" else "", "destroyed_on": day, "notes": notes}
+
+
+def add_destruction(db: Session, actor, device: Device, values: dict, *, batch_id: int | None = None
+                    ) -> MediaDestruction:
+    record = MediaDestruction(device_id=device.id, batch_id=batch_id, user_id=actor.id,
+                              operator_name=actor.display_name, **values)
+    db.add(record)
+    db.flush()
+    inventory.record_event(db, device, actor, "media_destroyed", note=record.label,
+                           data={"media_destruction_id": record.id, "destroyed_by": record.destroyed_by,
+                                 "certificate_number": record.certificate_number or None})
+    return record
+
+
+def record_media_destruction(db: Session, actor, device: Device, data: dict, *, expected_version=None
+                             ) -> MediaDestruction:
+    """Record that the storage media of a device were destroyed (by us, or by the recycler that issued a
+    destruction certificate): the device may then leave for recycling or parts without an erasure."""
+    require_role(actor, WORKSHOP_ROLES, "d'enregistrer la destruction des supports de données")
+    lock_device(db, actor, device, expected_version)
+    if not device.has_storage:
+        raise Conflict(f"{device.asset_tag} est enregistré sans stockage de données : aucun support à détruire. "
+                       "Si c'est une erreur, corrigez la fiche de l'appareil.", code="no_storage")
+    if device.state not in DESTRUCTION_STATES:
+        raise Conflict(f"La destruction des supports ne s'enregistre pas sur un appareil « {device.state_label} ».",
+                       code="wrong_state")
+    c = Checker(data)
+    values = parse_destruction(data, c, default_day=today())
+    c.done()
+    return add_destruction(db, actor, device, values)
+
+
+def destructions_of(db: Session, device: Device) -> list[MediaDestruction]:
+    return list(db.scalars(select(MediaDestruction).where(MediaDestruction.device_id == device.id)
+                           .order_by(MediaDestruction.created_at.desc(), MediaDestruction.id.desc())))
 
 
 def erasures_of(db: Session, device: Device) -> list[Erasure]:

@@ -228,6 +228,8 @@ class MediaDestruction(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    device: Mapped[Device] = relationship(lazy="joined")
+
     @property
     def label(self) -> str:
         """What happened, in French, as the donor's certificate states it."""

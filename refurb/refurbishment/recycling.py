@@ -13,11 +13,12 @@ from ..errors import Conflict, NotFound
 from ..inventory import services as inventory
 from ..inventory.models import Device
 from ..settings import get_setting
-from ..validation import Checker
+from ..validation import Checker, as_id
 from . import catalog
 from .common import WORKSHOP_ROLES, check_day_not_future, check_siret, require_role, today
-from .models import Diagnosis, RecyclingBatch, RecyclingItem
-from .status import WORKSHOP_STATES
+from .models import Diagnosis, MediaDestruction, RecyclingBatch, RecyclingItem
+from .erasure import add_destruction
+from .status import WORKSHOP_STATES, media_disposal_refusal
 
 MAX_BATCH = 500
 # A device goes to recycling from the workshop or the pool; a "parts" carcass too (its state stays).
@@ -55,11 +56,15 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
         c.add("asset_tags", "Choisissez ou scannez au moins un appareil à recycler.")
     elif len(tags_raw) > MAX_BATCH:
         c.add("asset_tags", f"{MAX_BATCH} appareils au plus par lot.")
+    elif not all(isinstance(raw, str) for raw in tags_raw):
+        c.add("asset_tags", "Les étiquettes des appareils sont des textes (ex. RF-000123).")
     else:
         for raw in tags_raw:
-            tag = str(raw).strip().upper()
+            tag = raw.strip().upper()
             if tag and tag not in tags:
                 tags.append(tag)
+        if not tags:
+            c.add("asset_tags", "Les étiquettes sont vides : choisissez ou scannez au moins un appareil à recycler.")
     handed_over_on = c.day("handed_over_on", "La date d'enlèvement") or \
         (today() if "handed_over_on" not in c.errors else None)
     check_day_not_future(handed_over_on, "handed_over_on", "La date d'enlèvement", c.errors)
@@ -73,11 +78,13 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
     treatment = c.choice("treatment_code", "Le code de traitement", catalog.TREATMENT_CODES, required=False) or ""
     tracking = c.text("tracking_number", "Le numéro du bordereau de suivi", max_len=60, required=True)
     notes = c.text("notes", "Les notes", max_len=2000) or ""
+    destruction_number = c.text("media_destruction_certificate", "Le n° du certificat de destruction des supports",
+                                max_len=60) or ""
     c.done()
     if db.scalar(select(RecyclingBatch.id).where(RecyclingBatch.tracking_number == tracking)) is not None:
         raise Conflict(f"Le bordereau n° {tracking} est déjà enregistré au registre : vérifiez le numéro.",
                        fields={"tracking_number": "Déjà enregistré."})
-    devices, problems = [], []
+    devices, problems, unerased = [], [], []
     for tag in tags:
         device = inventory.get_device(db, actor, tag)  # NotFound / Forbidden stop everything
         db.flush()
@@ -87,12 +94,22 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
             problems.append(f"{tag} est « {device.state_label} »")
         elif db.get(RecyclingItem, device.id) is not None:
             problems.append(f"{tag} figure déjà dans un lot de recyclage")
+        elif media_disposal_refusal(db, device):
+            unerased.append(device)
         devices.append(device)
+    if unerased and not destruction_number:
+        problems.append(", ".join(d.asset_tag for d in unerased) + " : support de données ni effacé ni détruit")
     sites = {d.site_id for d in devices}
     if len(sites) > 1:
         problems.append("les appareils d'un lot doivent être au même site (celui de l'enlèvement)")
     if problems:
-        raise Conflict("Aucun appareil n'a été recyclé : " + " ; ".join(problems) + ".", code="recycling_refused")
+        hint = (" Enregistrez l'effacement ou la destruction de leurs supports dans le panneau Atelier de chaque "
+                "appareil, ou indiquez le n° du certificat de destruction des supports délivré par le recycleur."
+                if unerased and not destruction_number else "")
+        fields = {"media_destruction_certificate": "Supports non effacés : n° du certificat de destruction du "
+                                                   "recycleur, ou effacez-les d'abord."} if hint else None
+        raise Conflict("Aucun appareil n'a été recyclé : " + " ; ".join(problems) + "." + hint,
+                       code="recycling_refused", fields=fields)
     site = devices[0].site
     require_site(actor, site.id, f"le site « {site.name} »")
     batch = RecyclingBatch(site_id=site.id, user_id=actor.id, handed_over_on=handed_over_on, waste_code=waste_code,
@@ -102,6 +119,11 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
                            notes=notes)
     db.add(batch)
     db.flush()
+    for device in unerased:  # the recycler destroys their media and certifies it
+        add_destruction(db, actor, device, {
+            "destroyed_by": "recycler", "method": "", "recycler_name": facility,
+            "certificate_number": destruction_number, "destroyed_on": handed_over_on,
+            "notes": f"Lot {batch.reference}, bordereau {tracking}"}, batch_id=batch.id)
     note = f"Lot {batch.reference} — bordereau {tracking} — {facility}"
     for device in devices:
         db.add(RecyclingItem(batch_id=batch.id, device_id=device.id))
@@ -117,14 +139,18 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
 
 def get_batch(db: Session, actor, batch_id) -> RecyclingBatch:
     require_role(actor, WORKSHOP_ROLES, "de consulter le registre DEEE")
-    try:
-        batch = db.get(RecyclingBatch, int(batch_id))
-    except (TypeError, ValueError):
-        batch = None
+    key = as_id(batch_id)
+    batch = db.get(RecyclingBatch, key) if key is not None else None
     if batch is None:
         raise NotFound(f"Aucun lot de recyclage n° {str(batch_id)[:20]}.")
     require_site(actor, batch.site_id, f"le lot {batch.reference} (site « {batch.site.name} »)")
     return batch
+
+
+def destructions_of_batch(db: Session, batch: RecyclingBatch) -> list[MediaDestruction]:
+    """The media the recycler certified destroyed with this batch."""
+    return list(db.scalars(select(MediaDestruction).where(MediaDestruction.batch_id == batch.id)
+                           .order_by(MediaDestruction.device_id)))
 
 
 def register(db: Session, actor, *, year: int | None = None, limit: int = 2000) -> list[RecyclingBatch]:

@@ -4,6 +4,9 @@ follow from it (registered as guards of the device state machine).
 - A device holding storage cannot become ready, join the loan pool, be sold or donated
   without a passed erasure of its media (or their recorded destruction) made since it last
   came back from a loan or was found again; a failed erasure blocks it until redone.
+- A device holding storage leaves for recycling or parts (state change or DEEE batch) only after a
+  passed erasure of its media or a recorded destruction of them, by us or by the recycler with its
+  destruction certificate number (``media_disposal_refusal``): a donor's data never leave unerased.
 - ``sold`` and ``donated`` are reached only through the sale and donation forms.
 - A device is "reconditionné" only if every check of its last diagnosis passed (or was
   repaired since) and its data were erased.
@@ -20,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..inventory.categories import CATEGORIES
 from ..inventory.models import Device, DeviceEvent
 from . import catalog
-from .models import DeviceOrigin, Diagnosis, Erasure, Grading, Repair
+from .models import DeviceOrigin, Diagnosis, Erasure, Grading, MediaDestruction, Repair
 
 ERASURE_STATES = ("ready", "loan_pool", "sold", "donated")
 DISPOSAL_KEY = "refurb.disposal"  # db.info key: the device a sale or donation service is moving
@@ -34,10 +37,12 @@ STEP_LABELS = {
     "declare_ready": "À déclarer prêt",
     "out": "Prêt : à vendre, donner ou mettre au parc de prêt",
     "recycle": "À recycler (lot DEEE)",
+    "clear_media": "Pièces ou recyclage : effacer les données ou enregistrer la destruction des supports d'abord",
     "done": "",
 }
 # Queue order: the workshop's steps in the order work is done.
-STEP_ORDER = ["diagnose", "repair", "erase_failed", "erase", "grade", "declare_ready", "recycle", "out"]
+STEP_ORDER = ["diagnose", "repair", "erase_failed", "erase", "clear_media", "grade", "declare_ready", "recycle",
+              "out"]
 WORKSHOP_STATES = ("received", "diagnosing", "repairing", "ready")
 
 
@@ -47,10 +52,16 @@ class ErasureStatus:
     records: list[Erasure] = field(default_factory=list)  # those that count (since the cutoff)
     failed_serials: list[str] = field(default_factory=list)
     passed_serials: list[str] = field(default_factory=list)
+    destructions: list[MediaDestruction] = field(default_factory=list)  # media destroyed (since the cutoff)
 
     @property
     def ok(self) -> bool:
         return not self.needed or (bool(self.passed_serials) and not self.failed_serials)
+
+    @property
+    def cleared(self) -> bool:
+        """No data left to protect: erased, or the media destroyed (what recycling and parts need)."""
+        return self.ok or bool(self.destructions)
 
     @property
     def state(self) -> str:
@@ -122,8 +133,10 @@ def _cutoffs(db: Session, ids: list[int]) -> dict[int, datetime]:
     return {device_id: at for device_id, at in rows}
 
 
-def _erasure_status(device: Device, erasures: list[Erasure], cutoff: datetime | None) -> ErasureStatus:
+def _erasure_status(device: Device, erasures: list[Erasure], cutoff: datetime | None,
+                    destructions: list[MediaDestruction] = ()) -> ErasureStatus:
     status = ErasureStatus(needed=bool(device.has_storage))
+    status.destructions = [d for d in destructions if cutoff is None or d.created_at >= cutoff]
     latest: dict[str, Erasure] = {}
     for erasure in sorted(erasures, key=lambda e: (e.ended_at, e.id)):
         if cutoff is not None and erasure.ended_at < cutoff:
@@ -145,10 +158,9 @@ def _step(device: Device, diagnosis, repairs, unresolved, erasure: ErasureStatus
         return "out"
     if diagnosis is None or device.state == "received":
         return "diagnose"
-    if diagnosis.verdict == "recycle":
-        return "recycle"
-    if diagnosis.verdict == "parts":
-        return "recycle"  # should already be in "parts"; a device sent back is recycled
+    if diagnosis.verdict in ("recycle", "parts"):
+        # "parts" should already be in parts (a device sent back is recycled); either way its data first.
+        return "recycle" if erasure.cleared else "clear_media"
     if unresolved or (diagnosis.verdict == "repair" and not repairs):
         return "repair"
     if not erasure.ok:
@@ -176,6 +188,10 @@ def statuses(db: Session, devices: list[Device]) -> dict[int, WorkshopStatus]:
     for g in db.scalars(select(Grading).where(Grading.device_id.in_(ids)).order_by(Grading.at, Grading.id)):
         gradings[g.device_id] = g
     origins = {o.device_id: o for o in db.scalars(select(DeviceOrigin).where(DeviceOrigin.device_id.in_(ids)))}
+    destructions: dict[int, list[MediaDestruction]] = {}
+    for m in db.scalars(select(MediaDestruction).where(MediaDestruction.device_id.in_(ids))
+                        .order_by(MediaDestruction.created_at, MediaDestruction.id)):
+        destructions.setdefault(m.device_id, []).append(m)
     cutoffs = _cutoffs(db, ids)
     result = {}
     for device in devices:
@@ -184,7 +200,8 @@ def statuses(db: Session, devices: list[Device]) -> dict[int, WorkshopStatus]:
                  (r.at, r.id) >= (diagnosis.at, 0)]
         fixed = {k for r in since for k in (r.checks_fixed or [])}
         unresolved = [k for k in (diagnosis.failed if diagnosis else []) if k not in fixed]
-        erasure = _erasure_status(device, erasures.get(device.id, []), cutoffs.get(device.id))
+        erasure = _erasure_status(device, erasures.get(device.id, []), cutoffs.get(device.id),
+                                  destructions.get(device.id, []))
         result[device.id] = WorkshopStatus(
             device=device, origin=origins.get(device.id), diagnosis=diagnosis, repairs=since,
             unresolved=unresolved, erasure=erasure, grading=gradings.get(device.id),
@@ -223,6 +240,41 @@ def guard_erasure(db: Session, device: Device, to_state: str) -> str | None:
     if device.state == "on_loan":
         return None  # a return to the pool: the loans area decides what a return needs
     return erasure_status(db, device).refusal()
+
+
+DISPOSAL_STATES = ("parts", "recycled")
+
+
+def media_disposal_refusal(db: Session, device: Device) -> str | None:
+    """Why this device may not leave for recycling or parts yet (French), or None: a device holding
+    storage needs a passed erasure of its media, or their recorded destruction (by us, or by the
+    recycler with its destruction certificate number). Every path asks here: a state change (page,
+    API, a diagnosis concluding "parts") through ``guard_media_disposal``, and a DEEE batch."""
+    erasure = erasure_status(db, device)
+    if not _holds_data(device, erasure):
+        return None
+    what = (f"l'effacement de ses données a échoué (support {', '.join(erasure.failed_serials)})"
+            if erasure.failed_serials else "ses données n'ont pas été effacées")
+    return (f"{device.asset_tag} contient un support de données et {what} : il ne part au recyclage ou en "
+            "pièces détachées qu'après un effacement réussi, ou la destruction de ses supports. Enregistrez "
+            "l'effacement, ou la destruction des supports (par nos soins, ou par le recycleur avec le n° de "
+            "son certificat de destruction) dans le panneau Atelier de l'appareil.")
+
+
+def _holds_data(device: Device, erasure: ErasureStatus) -> bool:
+    return bool(device.has_storage) and not erasure.cleared
+
+
+def still_holding_data(db: Session, devices: list[Device]) -> set[str]:
+    """The tags of those devices that ``media_disposal_refusal`` would stop (the recycling page marks them)."""
+    return {st.device.asset_tag for st in statuses(db, devices).values() if _holds_data(st.device, st.erasure)}
+
+
+def guard_media_disposal(db: Session, device: Device, to_state: str) -> str | None:
+    """No parts / recycled for a device whose storage was neither erased nor destroyed."""
+    if to_state not in DISPOSAL_STATES:
+        return None
+    return media_disposal_refusal(db, device)
 
 
 def guard_disposal(db: Session, device: Device, to_state: str) -> str | None:

@@ -21,7 +21,7 @@ from ..web.layout import current_site
 from . import catalog
 from . import services as refurb
 from .common import DESK_ROLES, WORKSHOP_ROLES, today
-from .erasure import ReportFile, max_report_bytes
+from .erasure import DESTRUCTION_STATES, ReportFile, max_report_bytes
 from .status import STEP_LABELS, STEP_ORDER, category_checks
 from .workshop import MOVES
 
@@ -103,12 +103,14 @@ def panel_context(db, user, device, *, form: str | None = None, data: dict | Non
         "repair": workshop and device.state in ("diagnosing", "repairing", "ready"),
         "erasure": workshop and device.has_storage and device.state in (
             "received", "diagnosing", "repairing", "ready", "loan_pool", "parts"),
+        "destruction": workshop and device.has_storage and device.state in DESTRUCTION_STATES
+        and not st.erasure.cleared,
         "grading": workshop and device.state in ("diagnosing", "repairing", "ready"),
         "sale": desk and device.state == "ready",
         "gift": desk and device.state == "ready",
     }
     primary = {"diagnose": "diagnosis", "repair": "repair", "erase": "erasure", "erase_failed": "erasure",
-               "grade": "grading", "out": "sale"}.get(st.step)
+               "clear_media": "erasure", "grade": "grading", "out": "sale"}.get(st.step)
     if form:
         primary = form
     if primary and not can.get(primary):
@@ -132,6 +134,7 @@ def panel_context(db, user, device, *, form: str | None = None, data: dict | Non
         "sale": {"price": f"{price.suggested:.2f}".replace(".", ",") if price.suggested is not None else "",
                  "delivered_on": today().isoformat(), "eligible": "1" if price.capped else ""},
         "gift": {"delivered_on": today().isoformat(), "eligible": "1" if price.capped else ""},
+        "destruction": {"destroyed_on": today().isoformat()},
     }
     forms = {key: {"data": dict(defaults.get(key, {})), "errors": {}} for key in can}
     if form and form in forms:
@@ -342,6 +345,15 @@ def move_device(asset_tag: str):
                    lambda db, d, data: refurb.move(db, current_user, d, to_state, note=data.get("note", ""),
                                                    expected_version=data.get("expected_version")),
                    labels.get(to_state, "Enregistré."))
+
+
+@bp.post("/appareils/<asset_tag>/destruction")
+@roles_required(*WORKSHOP)
+def record_destruction(asset_tag: str):
+    return _posted("destruction", _form,
+                   lambda db, d, data: refurb.record_media_destruction(db, current_user, d, data,
+                                                                       expected_version=data.get("expected_version")),
+                   lambda m: f"{m.label} : enregistré.")
 
 
 @bp.get("/effacements/<int:erasure_id>/rapport")

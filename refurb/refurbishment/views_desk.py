@@ -234,8 +234,9 @@ def sales():
 
 def _recycling_page(data: dict, errors: dict, status: int = 200):
     db = get_db()
-    return render_template("refurbishment/recycling.html", data=data, errors=errors,
-                           candidates=refurb.candidates(db, current_user),
+    candidates = refurb.candidates(db, current_user)
+    return render_template("refurbishment/recycling.html", data=data, errors=errors, candidates=candidates,
+                           holding_data=refurb.still_holding_data(db, candidates),
                            batches=list(reversed(refurb.register(db, current_user)))[:20],
                            waste_codes=catalog.WASTE_CODES, treatment_codes=catalog.TREATMENT_CODES), status
 
@@ -255,7 +256,8 @@ def create_recycling_batch():
     form = request.form
     tags = form.getlist("asset_tags") + form.get("extra_tags", "").replace(",", " ").split()
     data = {k: form.get(k, "") for k in ("handed_over_on", "waste_code", "weight_kg", "carrier", "carrier_siret",
-                                         "facility", "facility_siret", "treatment_code", "tracking_number", "notes")}
+                                         "facility", "facility_siret", "treatment_code", "tracking_number", "notes",
+                                         "media_destruction_certificate")}
     data["asset_tags"] = tags
     try:
         batch = refurb.create_batch(db, current_user, data)
@@ -273,7 +275,8 @@ def create_recycling_batch():
 @roles_required(*WORKSHOP)
 def recycling_batch(batch_id: int):
     batch = refurb.get_batch(get_db(), current_user, batch_id)
-    return render_template("refurbishment/recycling_batch.html", batch=batch, catalog=catalog)
+    return render_template("refurbishment/recycling_batch.html", batch=batch, catalog=catalog,
+                           destructions=refurb.destructions_of_batch(get_db(), batch))
 
 
 def _year() -> int | None:

@@ -17,7 +17,7 @@ from ..validation import Checker
 from . import catalog
 from .common import WORKSHOP_ROLES, lock_device, require_role
 from .models import Diagnosis, Grading, Repair, RepairPart
-from .status import STEP_ORDER, WORKSHOP_STATES, category_checks, status, statuses
+from .status import STEP_ORDER, WORKSHOP_STATES, category_checks, media_disposal_refusal, status, statuses
 
 MAX_PARTS = 20
 
@@ -83,6 +83,8 @@ def record_diagnosis(db: Session, actor, device: Device, data: dict, *, expected
     target = {"ready": "diagnosing", "repair": "repairing", "parts": "parts", "recycle": "diagnosing"}[verdict]
     if device.state == "repairing" and verdict in ("ready", "recycle"):
         target = "diagnosing"
+    if target == "parts" and media_disposal_refusal(db, device):
+        target = "diagnosing"  # its data first: the queue then asks to erase or destroy the media
     summary = catalog.VERDICTS[verdict]
     if failed:
         summary += " — en panne : " + ", ".join(catalog.CHECKS[k] for k in failed)
