@@ -22,8 +22,7 @@ def arrange(db, count: int, events: int) -> None:
     from refurb.sites.models import Site
 
     site = Site(code="EPN-BENCH", name="EPN de banc d'essai", kind="epn", postal_code="37500", city="Chinon")
-    user = User(username="bench", full_name="Banc d'essai", role="gestionnaire", password_hash="x",
-                session_nonce="n")
+    user = User(username="bench", full_name="Banc d'essai", role="gestionnaire", password_hash="x")
     db.add_all([site, user])
     db.flush()
     t0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)

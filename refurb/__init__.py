@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api import bp as api_bp
     from .sites.views import bp as sites_bp
     from .web import errors as web_errors
+    from .web import security
     from .web.views import bp as web_bp
 
     app.register_blueprint(web_bp)
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates by Bearer token only, never by cookie
     web_errors.init_app(app)
+    security.init_app(app)
 
     from .web.layout import init_app as init_layout
     init_layout(app)

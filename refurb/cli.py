@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from . import create_app, migrate
+from .config import trust_host
 
 
 def main() -> None:
@@ -71,6 +72,11 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     elif not migrate.is_up_to_date(url):
         raise click.ClickException("La base de données n'est pas à jour. Lancez d'abord « refurb db upgrade » "
                                    "(ou « refurb serve --demo » pour un essai).")
+    trust_host(current_app, host)  # people reach the server by the address it listens on
+    if not current_app.config["PUBLIC_URL"]:
+        names = ", ".join(current_app.config["URL_TRUSTED_HOSTS"])
+        click.echo("REFURB_PUBLIC_URL n'est pas définie : étiquettes et certificats ne s'impriment que depuis "
+                   f"une page ouverte par {names} (ajoutez d'autres noms dans REFURB_TRUSTED_HOSTS).")
     click.echo(f"Refurb est servi sur http://{host}:{port}/  (Ctrl+C pour arrêter)")
     waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads,
                    ident="refurb", clear_untrusted_proxy_headers=True)

@@ -75,7 +75,7 @@ def _base_network(session, password_hash: str) -> None:
     for username, (role, codes) in USERS.items():
         user_sites = [sites[c] for c in codes]
         session.add(User(username=username, full_name=username.title(), role=role, password_hash=password_hash,
-                         sites=user_sites, home_site=user_sites[0] if user_sites else None, session_nonce="n0"))
+                         sites=user_sites, home_site=user_sites[0] if user_sites else None))
     session.commit()
 
 

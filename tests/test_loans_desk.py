@@ -284,7 +284,7 @@ def test_device_panel_hides_the_name_from_other_sites(app, client, login_as, db,
     device.site = lk.site("BUS")
     db.add(User(username="busdriver", full_name="Chauffeur", role="technicien",
                 password_hash=generate_password_hash(PASSWORD), sites=[lk.site("BUS")],
-                home_site=lk.site("BUS"), session_nonce="n0"))
+                home_site=lk.site("BUS")))
     db.commit()
     other = app.test_client()
     assert login(other, "busdriver").status_code == 302

@@ -1,14 +1,19 @@
-"""Who may open a page: login, roles, and the HTMX-aware answer to an anonymous call."""
+"""Who may open a page: login, roles, server-side sessions, and the HTMX-aware answer to an anonymous call.
+
+The session cookie carries only the secret of a server-side session (``UserSession``): logging out,
+an idle session, a new password or a deactivated account end it on the server, so a copied or
+replayed cookie opens nothing afterwards.
+"""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import abort, current_app, redirect, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import get_db, login_manager
-from .services import load_user
+from ..extensions import SAFE_METHODS, get_db, login_manager
+from . import services
 
 
 def init_app(app) -> None:
@@ -18,8 +23,8 @@ def init_app(app) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def _load(user_key: str):
-        return load_user(get_db(), user_key)
+    def _load(secret: str):
+        return resume_session(secret)
 
     @login_manager.unauthorized_handler
     def _unauthorized():
@@ -28,6 +33,56 @@ def init_app(app) -> None:
             # A 302 would be swapped into the target; ask htmx to change page instead.
             return "", 401, {"HX-Redirect": target}
         return redirect(target)
+
+
+def _write(change) -> None:
+    """Record a small change about the session: with the request's own work when it writes (it holds
+    the write lock already), else in a short transaction of its own so reading pages stay read-only."""
+    if request.method not in SAFE_METHODS:
+        change(get_db())
+        return
+    with current_app.extensions["refurb.db"].session(write=True) as db:
+        change(db)
+        db.commit()
+
+
+def resume_session(secret: str):
+    """The user of this cookie's session, if the session is still open and was used recently enough."""
+    db = get_db()
+    found = services.open_session(db, secret)
+    if found is None:
+        return None
+    user = found.user
+    limit = services.idle_limit(user, current_app.config["IDLE_MINUTES"], current_app.config["KIOSK_IDLE_MINUTES"])
+    if services.is_idle(found, limit):
+        _write(lambda w: services.end_session(w, found.id, "idle"))
+        return None
+    if services.session_needs_touch(found):
+        _write(lambda w: services.touch_session(w, found.id))
+    user.session_token = secret
+    return user
+
+
+def sign_in(user) -> None:
+    """Log a user in on this browser (a writing request): a new server-side session and a fresh cookie.
+    The browser's previous session, if any, ends. Commits."""
+    db = get_db()
+    if current_user.is_authenticated:
+        services.end_session_of(db, current_user.session_token, "logout")
+    session.clear()  # nothing from before the login survives it (session fixation)
+    services.start_session(db, user)
+    db.commit()
+    login_user(user)
+
+
+def sign_out() -> None:
+    """Log out (a writing request): the session ends on the server, then the cookie is emptied. Commits."""
+    if current_user.is_authenticated:
+        db = get_db()
+        services.end_session_of(db, current_user.session_token, "logout")
+        db.commit()
+    logout_user()
+    session.clear()
 
 
 def roles_required(*roles: str):

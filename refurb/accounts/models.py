@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,7 +19,7 @@ user_sites = Table(
 _ROLE_LIST = ",".join(f"'{r}'" for r in ROLES)
 
 
-class User(UserMixin, Base):
+class User(Base):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(f"role IN ({_ROLE_LIST})", name="role"),)
 
@@ -33,18 +32,28 @@ class User(UserMixin, Base):
     home_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Changing the password changes this, which invalidates other sessions (see get_id).
-    session_nonce: Mapped[str] = mapped_column(String(32), default="")
 
     home_site: Mapped[Site | None] = relationship(foreign_keys=[home_site_id], lazy="joined")
     sites: Mapped[list[Site]] = relationship(secondary=user_sites, lazy="selectin", order_by=Site.name)
+
+    # The secret of the server-side session (UserSession) this request runs in: set when the user
+    # signs in and when a cookie's session is resumed; not a column.
+    session_token = None
+
+    # What flask-login asks of a user object.
+    is_authenticated = True
+    is_anonymous = False
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return self.active
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_nonce}"
+        """What the session cookie carries: the server-side session's secret, never a user id."""
+        if not self.session_token:
+            raise RuntimeError("Sign users in with refurb.accounts.access.sign_in(), which opens their "
+                               "server-side session, not with flask_login.login_user().")
+        return self.session_token
 
     @property
     def display_name(self) -> str:
@@ -66,6 +75,27 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(Base):
+    """One login on one browser. The cookie carries its secret (only a hash is kept here); logging
+    out, staying idle too long, a new password or a deactivated account end it on the server."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (
+        CheckConstraint("end_reason IN ('logout', 'idle', 'password', 'deactivated')", name="end_reason"),
+        CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_with_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(16))
 
     user: Mapped[User] = relationship(lazy="joined")
 

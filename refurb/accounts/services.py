@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,7 +14,7 @@ from ..db import utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from ..sites.models import Site
 from ..validation import Checker
-from .models import ApiToken, LoginAttempt, User
+from .models import ApiToken, LoginAttempt, User, UserSession
 from .roles import ADMIN, KIOSK, NETWORK_ROLES, ROLES
 
 MIN_PASSWORD_LENGTH = 10
@@ -24,6 +24,12 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,63}"
 # Checked against when the username is unknown, so the answer takes as long either way.
 _DUMMY_HASH = generate_password_hash("refurb-dummy-password")
+
+
+def _token_hash(token: str) -> str:
+    # API tokens and session secrets are 256 random bits: a fast hash is enough (no dictionary to
+    # guard against), and the database never holds a usable secret.
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def hash_password(password: str) -> str:
@@ -69,15 +75,73 @@ def authenticate(db: Session, username: str, password: str, ip: str = "") -> Use
     return user
 
 
-def load_user(db: Session, user_key: str) -> User | None:
-    """Load the user of a session cookie; a changed password invalidates old cookies."""
-    user_id, _, nonce = (user_key or "").partition(":")
-    if not user_id.isdigit():
+# --- sessions (one per login and browser; the cookie carries its secret) -----------------------
+
+SESSION_TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is refreshed at most this often
+KEEP_OLD_SESSIONS = timedelta(days=30)  # ended or long-idle rows are then deleted
+
+
+def start_session(db: Session, user: User) -> str:
+    """Open a server-side session for a user who just proved who they are; returns its secret."""
+    now = utcnow()
+    # Old rows of this user serve no one: no need to keep when and where they worked.
+    db.execute(delete(UserSession).where(UserSession.user_id == user.id,
+                                         or_(UserSession.ended_at < now - KEEP_OLD_SESSIONS,
+                                             UserSession.last_seen_at < now - KEEP_OLD_SESSIONS)))
+    secret = secrets.token_urlsafe(32)
+    db.add(UserSession(user_id=user.id, token_hash=_token_hash(secret), created_at=now, last_seen_at=now))
+    db.flush()
+    user.session_token = secret
+    return secret
+
+
+def open_session(db: Session, secret: str | None) -> UserSession | None:
+    """The session behind a cookie's secret, unless it was ended (its idle time is checked apart)."""
+    if not secret or not isinstance(secret, str) or len(secret) > 100:
         return None
-    user = db.get(User, int(user_id))
-    if user is None or not user.active or user.session_nonce != nonce:
+    found = db.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(secret)))
+    if found is None or found.ended_at is not None or not found.user.active:
         return None
-    return user
+    return found
+
+
+def idle_limit(user: User, staff_minutes: int, kiosk_minutes: int) -> timedelta:
+    """How long a session may stay without a request: shorter for a kiosk (see config.py)."""
+    return timedelta(minutes=kiosk_minutes if user.role == KIOSK else staff_minutes)
+
+
+def is_idle(found: UserSession, limit: timedelta) -> bool:
+    return utcnow() - found.last_seen_at > limit
+
+
+def session_needs_touch(found: UserSession) -> bool:
+    return utcnow() - found.last_seen_at >= SESSION_TOUCH_EVERY
+
+
+def touch_session(db: Session, session_id: int) -> None:
+    db.execute(update(UserSession).where(UserSession.id == session_id, UserSession.ended_at.is_(None))
+               .values(last_seen_at=utcnow()))
+
+
+def end_session(db: Session, session_id: int, reason: str) -> None:
+    db.execute(update(UserSession).where(UserSession.id == session_id, UserSession.ended_at.is_(None))
+               .values(ended_at=utcnow(), end_reason=reason))
+
+
+def end_session_of(db: Session, secret: str | None, reason: str = "logout") -> None:
+    """Logout: the session of this cookie is over, whatever happens to the cookie afterwards."""
+    if secret:
+        db.execute(update(UserSession).where(UserSession.token_hash == _token_hash(secret),
+                                             UserSession.ended_at.is_(None))
+                   .values(ended_at=utcnow(), end_reason=reason))
+
+
+def end_sessions(db: Session, user: User, reason: str, keep: str | None = None) -> None:
+    """End every session of a user (new password, deactivated account), except ``keep`` (a secret)."""
+    stmt = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    if keep:
+        stmt = stmt.where(UserSession.token_hash != _token_hash(keep))
+    db.execute(stmt.values(ended_at=utcnow(), end_reason=reason))
 
 
 # --- users -------------------------------------------------------------------------------
@@ -126,8 +190,17 @@ def _apply_user_fields(db: Session, user: User, data: dict, creating: bool) -> N
     user.sites = sites
     user.home_site = home_site
     if not creating and user.active and active is False:
-        user.session_nonce = secrets.token_hex(8)
+        deactivate(db, user)
     user.active = bool(active)
+
+
+def deactivate(db: Session, user: User) -> None:
+    """A deactivated account is out at once: its sessions end and its API tokens are revoked for good
+    (reactivating the account does not bring them back)."""
+    user.active = False
+    end_sessions(db, user, "deactivated")
+    db.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+               .values(revoked_at=utcnow()))
 
 
 def create_user(db: Session, data: dict) -> User:
@@ -140,8 +213,7 @@ def create_user(db: Session, data: dict) -> User:
         raise Conflict(f"L'identifiant « {username} » est déjà pris : choisissez-en un autre.",
                        fields={"username": "Identifiant déjà pris."})
     _check_new_password(data.get("password"))
-    user = User(username=username, password_hash=hash_password(data["password"]),
-                session_nonce=secrets.token_hex(8))
+    user = User(username=username, password_hash=hash_password(data["password"]))
     _apply_user_fields(db, user, data, creating=True)
     db.add(user)
     db.flush()
@@ -153,34 +225,32 @@ def update_user(db: Session, actor: User, user: User, data: dict) -> User:
         raise Conflict("Vous ne pouvez ni changer votre propre rôle ni désactiver votre propre compte.")
     _apply_user_fields(db, user, data, creating=False)
     if data.get("password"):
-        set_password(user, data["password"])
+        # An administrator changing their own password here keeps the session they work in.
+        set_password(db, user, data["password"], keep=actor.session_token if actor.id == user.id else None)
     db.flush()
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(db: Session, user: User, password: str, keep: str | None = None) -> None:
+    """A new password ends every session opened with the old one (except ``keep``, the session secret
+    of the person changing their own password)."""
     _check_new_password(password)
     user.password_hash = hash_password(password)
-    user.session_nonce = secrets.token_hex(8)
+    end_sessions(db, user, "password", keep=keep)
 
 
-def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
+def change_own_password(db: Session, user: User, current: str, new: str, confirm: str) -> None:
     if not check_password_hash(user.password_hash, current or ""):
         raise Invalid(fields={"current_password": "Le mot de passe actuel est incorrect."})
     if new != confirm:
         raise Invalid(fields={"confirm_password": "Les deux nouveaux mots de passe ne sont pas identiques."})
     _check_new_password(new, "new_password")
-    set_password(user, new)
+    set_password(db, user, new, keep=user.session_token)
 
 
 # --- API tokens --------------------------------------------------------------------------
 
 TOKEN_PREFIX = "rfb_"
-
-
-def _token_hash(token: str) -> str:
-    # Tokens are 256 random bits, so a fast hash is enough (no dictionary to guard against).
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_token(db: Session, user: User, name: str = "", expires_days: int | None = None) -> tuple[ApiToken, str]:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from ..errors import RefurbError
 from ..extensions import get_db
+from ..web.urls import safe_next
 from . import services
-from .access import roles_required
+from .access import roles_required, sign_in, sign_out
 from .roles import STAFF_ROLES
 
 bp = Blueprint("accounts", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not target.startswith("/api/"):
-        return target
-    return url_for("web.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -34,11 +29,9 @@ def login():
             db.commit()  # keep the failed attempt: it feeds the throttling
             error, status = err.message, err.status
         else:
-            db.commit()
-            session.clear()
-            login_user(user)
+            sign_in(user)
             flash(f"Bonjour {user.display_name} !", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/login.html", error=error,
                            username=request.form.get("username", "")[:64]), status
 
@@ -46,8 +39,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    session.clear()
+    sign_out()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("accounts.login"))
 
@@ -60,14 +52,21 @@ def change_password():
         db = get_db()
         user = current_user._get_current_object()
         try:
-            services.change_own_password(user, request.form.get("current_password", ""),
+            services.change_own_password(db, user, request.form.get("current_password", ""),
                                          request.form.get("new_password", ""),
                                          request.form.get("confirm_password", ""))
         except RefurbError as err:
             errors = err.fields or {"new_password": err.message}
         else:
-            db.commit()
-            login_user(user)  # the session nonce changed: keep this session, end the others
+            db.commit()  # this session goes on, the user's other ones are over
             flash("Votre mot de passe a été changé.", "success")
             return redirect(url_for("web.home"))
     return render_template("accounts/password.html", errors=errors), (422 if errors else 200)
+
+
+@bp.get("/session/ping")
+@login_required
+def keepalive():
+    """Asked every minute by a kiosk screen while it is shown (see refurb.js): its session, whose
+    idle limit is short, lasts as long as the screen and ends soon after it is closed."""
+    return "", 204, {"Cache-Control": "no-store"}

@@ -3,7 +3,7 @@ loan agreement, borrower card)."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from sqlalchemy import select
 
 from ..api import api_user, bp
@@ -11,6 +11,7 @@ from ..api.openapi import operation
 from ..extensions import get_db
 from ..settings import get_setting
 from ..web.files import send_bytes
+from ..web.urls import public_base_url
 from . import pdf, services
 
 PDF = {"type": "string", "format": "binary"}
@@ -21,12 +22,13 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 
 def _issued(issuer, *args) -> Response:
+    base = public_base_url()  # before issuing: an untrusted Host is refused with nothing issued
     database = current_app.extensions["refurb.db"]
     db = database.session(write=True)  # issuing writes; the request's own session only reads (GET)
     try:
         cert = issuer(db, api_user(), *args)
         db.commit()
-        data = pdf.render(cert, current_app.config.get("PUBLIC_URL") or request.url_root)
+        data = pdf.render(cert, base)
         response = _pdf(data, f"{cert.reference}.pdf")
         response.headers["X-Certificate-Reference"] = cert.reference
         response.headers["X-Certificate-Code"] = cert.code

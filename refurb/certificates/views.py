@@ -24,6 +24,7 @@ from ..extensions import get_db
 from ..settings import get_setting
 from ..sites.services import sites_for
 from ..web.files import send_bytes
+from ..web.urls import public_base_url
 from . import cards, issuing, pdf, services
 from . import content as build
 
@@ -44,7 +45,7 @@ def writing():
 
 
 def base_url() -> str:
-    return current_app.config.get("PUBLIC_URL") or request.url_root
+    return public_base_url()  # never the Host header of an untrusted request
 
 
 def pdf_response(data: bytes, filename: str) -> Response:

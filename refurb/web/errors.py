@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..errors import RefurbError
 
@@ -35,20 +35,28 @@ def api_error(status: int, code: str, message: str, fields: dict | None = None):
     return jsonify(body), status
 
 
-def render_error(status: int, message: str | None = None):
+def render_error(status: int, message: str | None = None, headers: dict | None = None):
+    """The French answer to an error; ``headers`` are those the error itself requires (``Allow`` of a 405)."""
     title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    headers = dict(headers or {})
     if _wants_json():
-        return api_error(status, {401: "unauthorized", 403: "forbidden", 404: "not_found",
-                                  405: "method_not_allowed", 409: "conflict", 413: "too_large",
-                                  422: "invalid", 429: "too_many_attempts"}.get(status, "error"),
-                         message or default)
+        body, status = api_error(status, {401: "unauthorized", 403: "forbidden", 404: "not_found",
+                                          405: "method_not_allowed", 409: "conflict", 413: "too_large",
+                                          422: "invalid", 429: "too_many_attempts"}.get(status, "error"),
+                                 message or default)
+        return body, status, headers
     template = "errors/_message.html" if request.headers.get("HX-Request") else "errors/error.html"
-    headers = {}
     if request.headers.get("HX-Request"):
         # htmx does not swap error answers by default; retarget the message to the flash area.
-        headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML",
-                   "HX-Trigger": '{"refurb:tone": {"kind": "error"}}'}
+        headers |= {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML",
+                    "HX-Trigger": '{"refurb:tone": {"kind": "error"}}'}
     return render_template(template, status=status, title=title, message=message or default), status, headers
+
+
+def _own_headers(err: HTTPException) -> dict:
+    """The headers an HTTP error carries for the client (``Allow``, ``Retry-After``…), not its body's."""
+    return {name: value for name, value in err.get_headers()
+            if name.lower() not in ("content-type", "content-length")}
 
 
 def init_app(app) -> None:
@@ -64,9 +72,15 @@ def init_app(app) -> None:
                    "Rechargez la page et recommencez : rien n'a été enregistré.")
         return render_error(400, message)
 
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(err: SecurityError):
+        # Refused before routing (TRUSTED_HOSTS): no URL can be built, so no page around the message.
+        return Response("Adresse inconnue de ce serveur : ouvrez Refurb par son adresse habituelle.\n"
+                        "Untrusted host.\n", 400, mimetype="text/plain")
+
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
-        return render_error(err.code or 500)
+        return render_error(err.code or 500, headers=_own_headers(err))
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

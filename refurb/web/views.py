@@ -10,6 +10,7 @@ from ..extensions import get_db
 from ..sites.services import sites_for
 from . import scan
 from .layout import current_site
+from .urls import safe_next
 
 bp = Blueprint("web", __name__)
 
@@ -51,10 +52,7 @@ def switch_site():
     else:
         session["site_id"] = site.id
         flash(f"Vous travaillez maintenant pour : {site.name}.", "success")
-    target = request.form.get("next") or url_for("web.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("web.home")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.get("/healthz")

@@ -8,6 +8,7 @@ CASES = {
     "accounts.login": Case("GET", "/login", PUBLIC),
     "accounts.logout": Case("POST", "/logout", ALL, ends_session=True),
     "accounts.change_password": Case("GET", "/password", STAFF),
+    "accounts.keepalive": Case("GET", "/session/ping", ALL),
     "users_admin.list_users": Case("GET", "/admin/users/", {"admin"}),
     "users_admin.new_user": Case("GET", "/admin/users/new", {"admin"}),
     "users_admin.edit_user": Case("GET", "/admin/users/tech", {"admin"}),

@@ -24,6 +24,7 @@ from ...errors import Invalid, NotFound, RefurbError
 from ...extensions import get_db
 from ...sites.services import sites_for
 from ...tabular import CSV_MIMETYPE, to_csv
+from ...web import urls
 from ...web.files import send_bytes
 from ...web.layout import add_nav, current_site
 from .. import services
@@ -267,7 +268,7 @@ def device_export():
 # --- labels --------------------------------------------------------------------------------
 
 def public_base_url() -> str:
-    return current_app.config.get("PUBLIC_URL") or request.url_root
+    return urls.public_base_url()  # never the Host header of an untrusted request
 
 
 def label_pdf(db, user, tags: list[str], layout: str | None, start: str | int | None) -> bytes:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 
-from ...accounts.access import roles_required
+from ...accounts.access import roles_required, sign_in
 from ...accounts.models import User
 from ...accounts.roles import ADMIN
 from ...errors import NotFound, RefurbError
@@ -93,8 +93,7 @@ def open_kiosk():
         flash(err.message, "error")
         return redirect(url_for(".kiosk_sessions"))
     db.commit()
-    session.clear()
-    login_user(kiosk_user)
+    sign_in(kiosk_user)
     session["kiosk_session_id"] = ks.id
     return redirect(url_for(".kiosk"))
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 
 from flask import redirect, render_template, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from ...accounts import services as accounts
-from ...accounts.access import roles_required
+from ...accounts.access import roles_required, sign_out
 from ...accounts.roles import KIOSK
 from ...errors import RefurbError, TooManyAttempts
 from ...extensions import get_db
@@ -111,8 +111,7 @@ def kiosk_close():
         _say("error", err.message)
         return redirect(url_for(".kiosk"))
     db.commit()
-    logout_user()
-    session.clear()
+    sign_out()
     return redirect(url_for("accounts.login"))
 
 

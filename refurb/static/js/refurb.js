@@ -8,6 +8,10 @@
  *  - mute toggle ([data-mute-toggle], localStorage "refurb-muted")
  *  - camera scanning ([data-camera-scan="<input id>"])
  *  - kiosk idle countdown ([data-idle-seconds][data-idle-url])
+ *  - small page behaviours that templates must not write inline (the Content-Security-Policy
+ *    allows no inline script, no on*= attribute and no hx-on): [data-autosubmit],
+ *    [data-print], form[data-confirm], [data-reset-on-success]
+ *  - kiosk keep-alive (<body data-keepalive-url>)
  */
 (function () {
   'use strict';
@@ -395,6 +399,55 @@
     });
   }
   setInterval(idleTick, 250);
+
+  /* ------------------------------------------------------------------ */
+  /* Page behaviours (instead of inline handlers)                        */
+  /* ------------------------------------------------------------------ */
+
+  function submitForm(form) {
+    if (typeof form.requestSubmit === 'function') form.requestSubmit(); // htmx sees the submit event
+    else if (form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))) form.submit();
+  }
+
+  // <select data-autosubmit>: choosing an option sends its form (site switcher, filters).
+  document.addEventListener('change', function (evt) {
+    var el = evt.target;
+    if (!el.matches || !el.matches('[data-autosubmit]') || !el.form) return;
+    submitForm(el.form);
+  });
+
+  // <button data-print>: print the page.
+  document.addEventListener('click', function (evt) {
+    var btn = evt.target.closest && evt.target.closest('[data-print]');
+    if (!btn) return;
+    evt.preventDefault();
+    window.print();
+  });
+
+  // <form data-confirm="Question ?">: ask before sending (plain forms; htmx ones use hx-confirm).
+  document.addEventListener('submit', function (evt) {
+    var form = evt.target;
+    var question = form.getAttribute && form.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
+  // <form data-reset-on-success hx-…>: empty the form after a successful htmx request.
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    var el = evt.target.closest && evt.target.closest('[data-reset-on-success]');
+    if (el && evt.detail && evt.detail.successful && typeof el.reset === 'function') el.reset();
+  });
+
+  // A kiosk screen keeps its (short-lived) session alive while it is shown; once the browser is
+  // closed, the session ends after the kiosk idle limit (REFURB_KIOSK_IDLE_MINUTES).
+  var keepaliveUrl = document.body && document.body.getAttribute('data-keepalive-url');
+  if (keepaliveUrl && window.fetch) {
+    setInterval(function () {
+      window.fetch(keepaliveUrl, { credentials: 'same-origin', cache: 'no-store' }).catch(function () {});
+    }, 60000);
+  }
 
   /* ------------------------------------------------------------------ */
   /* Wiring                                                              */
