@@ -5,6 +5,7 @@ from .areas import import_all
 from .db import Base
 from .settings import Setting  # noqa: F401
 from .sites.models import Site  # noqa: F401
+from .storage import StoredFile  # noqa: F401
 
 import_all("models")
 metadata = Base.metadata

@@ -128,3 +128,70 @@ def commit_import(client, preview_url: str, mapping: dict | None = None):
     else:
         data.update(mapping)
     return client.post(preview_url, data=data)
+
+
+# --- hand-made spreadsheets (what a careless or hostile file can hold) ----------------------------
+
+def xlsx_parts(sheet_data: str, *, dimension: str = "A1:B2", shared: list[str] | None = None,
+               shared_xml: bytes | None = None) -> dict[str, bytes]:
+    """The parts of a one-sheet workbook whose ``<sheetData>`` is ``sheet_data`` (rows as XML), with the
+    ``dimension`` the sheet declares and, if given, a shared-strings part (cells ``t="s"`` point into it)."""
+    from xml.sax.saxutils import escape
+
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    has_shared = shared is not None or shared_xml is not None
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+            '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.'
+            'main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxml'
+            'formats-officedocument.spreadsheetml.worksheet+xml"/>'
+            + ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+               'officedocument.spreadsheetml.sharedStrings+xml"/>' if has_shared else "") + "</Types>").encode(),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>').encode(),
+        "xl/workbook.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} xmlns:r="{rel}"><sheets><sheet name="Feuil1" '
+            'sheetId="1" r:id="rId1"/></sheets></workbook>').encode(),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+            'Target="worksheets/sheet1.xml"/>'
+            + (f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+               if has_shared else "") + "</Relationships>").encode(),
+        "xl/worksheets/sheet1.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}><dimension ref="{dimension}"/>'
+            f"<sheetData>{sheet_data}</sheetData></worksheet>").encode(),
+    }
+    if shared is not None:
+        items = "".join(f"<si><t>{escape(s)}</t></si>" for s in shared)
+        parts["xl/sharedStrings.xml"] = (f'<?xml version="1.0" encoding="UTF-8"?><sst {ns} count="{len(shared)}" '
+                                         f'uniqueCount="{len(shared)}">{items}</sst>').encode()
+    elif shared_xml is not None:
+        parts["xl/sharedStrings.xml"] = shared_xml
+    return parts
+
+
+def zip_parts(parts: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return buf.getvalue()
+
+
+def inline_row(line: int, values: list[str]) -> str:
+    """One ``<row>`` of inline text cells, columns A, B, C…"""
+    from xml.sax.saxutils import escape
+
+    from openpyxl.utils import get_column_letter
+    cells = "".join(f'<c r="{get_column_letter(i + 1)}{line}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+                    for i, v in enumerate(values))
+    return f'<row r="{line}">{cells}</row>'

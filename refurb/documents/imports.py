@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
@@ -34,8 +36,20 @@ from sqlalchemy.orm import Session
 from ..errors import Forbidden, Invalid, NotFound, RefurbError
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
-MAX_IMPORT_ROWS = 10_000
+MAX_IMPORT_ROWS = 10_000  # lines of data
 MAX_ERRORS_SHOWN = 200
+# What one import may read, whatever the file claims: every line counts, blank ones included (a sheet
+# can hold a million blank rows in a few kilobytes), and so does every character of every cell (a shared
+# string referenced by every cell costs nothing in the file and everything once read).
+MAX_FILE_LINES = MAX_IMPORT_ROWS + 1_000
+MAX_COLUMNS = 100
+MAX_CELL_CHARS = 5_000  # the longest field an importer takes (notes) is 5,000 characters
+MAX_TEXT_CHARS = 20_000_000
+# An XLSX is a zip of XML parts: their sizes are checked from the zip's directory before any parsing.
+# A real sheet of 10,000 devices × 17 columns is about 10 MB of XML.
+MAX_XLSX_UNZIPPED = 40 * 1024 * 1024
+MAX_XLSX_SHARED_TEXT = 16 * 1024 * 1024  # the shared strings part is read whole by openpyxl
+MAX_XLSX_PARTS = 1_000
 
 
 class ImportRefused(RefurbError):
@@ -54,6 +68,14 @@ def too_large_message(size: int | None = None) -> str:
             "inutiles, ou coupez-le en plusieurs fichiers, puis recommencez. Rien n'a été importé.")
 
 
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} Mo"
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 @dataclass
@@ -62,6 +84,66 @@ class Table:
     rows: list[tuple[int, list[str]]]  # (line number in the file, cells)
     encoding: str = ""
     problems: dict[int, str] = field(default_factory=dict)  # line -> message (formulas…)
+
+    def to_json(self) -> bytes:
+        """The table as read, to keep between the upload and the commit (the file is parsed once)."""
+        return json.dumps({"headers": self.headers, "rows": self.rows, "encoding": self.encoding,
+                           "problems": {str(k): v for k, v in self.problems.items()}},
+                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "Table":
+        raw = json.loads(data)
+        return cls(raw["headers"], [(line, cells) for line, cells in raw["rows"]], raw["encoding"],
+                   {int(k): v for k, v in raw["problems"].items()})
+
+
+class _Reader:
+    """Counts what is read and refuses, with a French message, as soon as a bound is passed."""
+
+    def __init__(self):
+        self.lines = 0
+        self.chars = 0
+        self.width = 0
+
+    def line(self, line_no: int) -> None:
+        self.lines += 1
+        if self.lines > MAX_FILE_LINES:
+            raise ImportRefused(
+                f"Le fichier a plus de {_thousands(MAX_FILE_LINES)} lignes, lignes vides comprises (la lecture "
+                f"s'arrête à la ligne {_thousands(line_no)}) : supprimez les lignes vides sous le tableau ou "
+                "coupez-le en plusieurs fichiers. Rien n'a été importé.")
+
+    def cells(self, line_no: int, values: list[str], where: Callable[[int, int], str]) -> list[str]:
+        """The row without its trailing empty cells, each cell and the whole file checked for length.
+        ``where(index, line_no)`` names a cell for the user ("C12")."""
+        while values and not values[-1]:
+            values.pop()
+        if len(values) > MAX_COLUMNS:
+            raise ImportRefused(f"La ligne {line_no} a plus de {MAX_COLUMNS} colonnes : gardez seulement les "
+                                "colonnes à importer, puis recommencez. Rien n'a été importé.")
+        for index, value in enumerate(values):
+            if len(value) > MAX_CELL_CHARS:
+                raise ImportRefused(
+                    f"La cellule {where(index, line_no)} contient {_thousands(len(value))} caractères : "
+                    f"{_thousands(MAX_CELL_CHARS)} au plus par cellule. Raccourcissez-la, puis recommencez. "
+                    "Rien n'a été importé.")
+            self.chars += len(value)
+        if self.chars > MAX_TEXT_CHARS:
+            raise ImportRefused(f"Le fichier contient plus de {_thousands(MAX_TEXT_CHARS)} caractères de texte : "
+                                "coupez-le en plusieurs fichiers. Rien n'a été importé.")
+        self.width = max(self.width, len(values))
+        return values
+
+    def too_many_rows(self, rows: list) -> None:
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise ImportRefused(f"Le fichier a plus de {_thousands(MAX_IMPORT_ROWS)} lignes : coupez-le en "
+                                "plusieurs fichiers. Rien n'a été importé.")
+
+    def table(self, headers: list[str] | None, rows, encoding: str, problems=None) -> Table:
+        headers = list(headers or [])
+        headers += [""] * (self.width - len(headers))  # an untitled column with data can still be chosen
+        return Table(headers, rows, encoding, problems or {})
 
 
 def _cell_text(value) -> str:
@@ -99,70 +181,127 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ";"
 
 
+def _physical_lines(text: str):
+    """The text's lines, refusing one so long that the csv module would build a huge row from it."""
+    limit = MAX_COLUMNS * (MAX_CELL_CHARS + 3)
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if len(line) > limit:
+            raise ImportRefused(f"La ligne {number} du fichier est trop longue ({_thousands(len(line))} caractères) : "
+                                "vérifiez qu'il s'agit bien d'un tableau CSV. Rien n'a été importé.")
+        yield line
+
+
 def read_csv(data: bytes) -> Table:
     text, encoding = decode_csv(data)
     if "\x00" in text[:4096]:
         raise ImportRefused("Ce fichier n'est pas un CSV lisible (il contient des caractères binaires). "
                             "Envoyez un fichier .csv ou .xlsx.")
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
+    first = text[:MAX_COLUMNS * (MAX_CELL_CHARS + 3)].split("\n", 1)[0]
+    reader = csv.reader(_physical_lines(text), delimiter=_sniff_delimiter(first))
+    bounds = _Reader()
     headers: list[str] | None = None
     rows = []
     try:
-        for line_no, cells in enumerate(reader, start=1):
+        for cells in reader:
+            line_no = reader.line_num
+            bounds.line(line_no)
+            values = bounds.cells(line_no, [c.strip() for c in cells], _csv_cell)
             if headers is None:
-                headers = [c.strip() for c in cells]
+                headers = values
                 continue
-            if not any(c.strip() for c in cells):
+            if not values:
                 continue
-            rows.append((reader.line_num, [c.strip() for c in cells]))
-            if len(rows) > MAX_IMPORT_ROWS:
-                raise ImportRefused(f"Le fichier a plus de {MAX_IMPORT_ROWS:,} lignes".replace(",", "\u202f") +
-                                    " : coupez-le en plusieurs fichiers. Rien n'a été importé.")
+            rows.append((line_no, values))
+            bounds.too_many_rows(rows)
     except csv.Error as err:
+        if "field larger than field limit" in str(err):
+            raise ImportRefused(f"Une cellule vers la ligne {reader.line_num} dépasse "
+                                f"{_thousands(MAX_CELL_CHARS)} caractères (ou un guillemet n'est pas fermé) : "
+                                "corrigez le fichier, puis recommencez. Rien n'a été importé.")
         raise ImportRefused(f"Le fichier CSV est mal formé vers la ligne {reader.line_num} ({err}). "
                             "Vérifiez les guillemets, ou enregistrez-le en XLSX.")
-    return Table(headers or [], rows, encoding)
+    return bounds.table(headers, rows, encoding)
+
+
+def _csv_cell(index: int, line_no: int) -> str:
+    return f"de la colonne {index + 1}, ligne {line_no},"
+
+
+UNREADABLE_XLSX = ("Ce fichier XLSX ne peut pas être lu (abîmé, protégé par un mot de passe, ou ancien format .xls). "
+                   "Ouvrez-le dans votre tableur et enregistrez-le en .xlsx ou .csv.")
+
+
+def check_xlsx_parts(data: bytes) -> None:
+    """Refuse, before any parsing, a workbook whose parts would unzip to too much.
+
+    The sizes come from the zip's central directory; a part that inflates to more than it declares is
+    cut at its declared size by ``zipfile`` and fails its CRC check, so a lying directory ends as an
+    unreadable file, never as more data."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise ImportRefused(UNREADABLE_XLSX)
+    if len(parts) > MAX_XLSX_PARTS:
+        raise ImportRefused(f"Ce fichier XLSX contient {_thousands(len(parts))} éléments : ce n'est pas un "
+                            "simple tableau. Enregistrez l'onglet à importer seul, en .xlsx ou .csv.")
+    unzipped = sum(p.file_size for p in parts)
+    shared = sum(p.file_size for p in parts if p.filename.lower().endswith("sharedstrings.xml"))
+    if unzipped > MAX_XLSX_UNZIPPED or shared > MAX_XLSX_SHARED_TEXT:
+        shown, limit = (unzipped, MAX_XLSX_UNZIPPED) if unzipped > MAX_XLSX_UNZIPPED else (shared, MAX_XLSX_SHARED_TEXT)
+        raise ImportRefused(f"Ce fichier XLSX, une fois décompressé, est trop gros ({_mb(shown)} ; {_mb(limit)} "
+                            "au plus). Enregistrez-le sans images ni onglets inutiles, ou en .csv, ou coupez-le en "
+                            "plusieurs fichiers, puis recommencez. Rien n'a été importé.")
 
 
 def read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
+    check_xlsx_parts(data)
     try:
         # data_only=False: a formula stays a formula (never computed here); we refuse it below.
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 - any unreadable workbook gets the same French message
-        raise ImportRefused("Ce fichier XLSX ne peut pas être lu (abîmé, protégé par un mot de passe, ou ancien "
-                            "format .xls). Ouvrez-le dans votre tableur et enregistrez-le en .xlsx ou .csv.")
+        raise ImportRefused(UNREADABLE_XLSX)
     try:
-        ws = wb.worksheets[0]
-        headers: list[str] | None = None
-        rows = []
-        problems: dict[int, str] = {}
-        for line_no, cells in enumerate(ws.iter_rows(), start=1):
-            values = []
-            for cell in cells:
-                if getattr(cell, "data_type", None) == "f":
-                    column = getattr(cell, "column_letter", "?")
-                    problems.setdefault(line_no, f"la cellule {column}{line_no} contient une formule "
-                                                 "(non calculée ici) : remplacez-la par sa valeur")
-                    values.append("")
-                else:
-                    values.append(_cell_text(cell.value))
-            if headers is None:
-                if not any(values):
-                    continue
-                headers = values
-                continue
-            if not any(values):
-                continue  # (a lone formula, e.g. a totals line, stays reported in ``problems``)
-            rows.append((line_no, values))
-            if len(rows) > MAX_IMPORT_ROWS:
-                raise ImportRefused(f"Le fichier a plus de {MAX_IMPORT_ROWS} lignes : coupez-le en plusieurs "
-                                    "fichiers. Rien n'a été importé.")
-        return Table(headers or [], rows, "XLSX", problems)
+        return _read_sheet(wb.worksheets[0], lambda index, line_no: f"{get_column_letter(index + 1)}{line_no}")
+    except ImportRefused:
+        raise
+    except Exception:  # noqa: BLE001 - a part that fails half-way (bad XML, bad CRC) is an unreadable file
+        raise ImportRefused(UNREADABLE_XLSX)
     finally:
         wb.close()
+
+
+def _read_sheet(ws, where) -> Table:
+    # The dimension the sheet declares is not trusted either way: too small, rows would be dropped;
+    # too large, a million blank rows would be made up. Rows and columns are bounded here instead.
+    ws.reset_dimensions()
+    bounds = _Reader()
+    headers: list[str] | None = None
+    rows = []
+    problems: dict[int, str] = {}
+    for line_no, cells in enumerate(ws.iter_rows(max_row=MAX_FILE_LINES + 1, max_col=MAX_COLUMNS + 1), start=1):
+        bounds.line(line_no)
+        values = []
+        for cell in cells:
+            if getattr(cell, "data_type", None) == "f":
+                column = getattr(cell, "column_letter", "?")
+                problems.setdefault(line_no, f"la cellule {column}{line_no} contient une formule "
+                                             "(non calculée ici) : remplacez-la par sa valeur")
+                values.append("")
+            else:
+                values.append(_cell_text(cell.value))
+        values = bounds.cells(line_no, values, where)
+        if headers is None:
+            if values:
+                headers = values
+            continue
+        if not values:
+            continue  # (a lone formula, e.g. a totals line, stays reported in ``problems``)
+        rows.append((line_no, values))
+        bounds.too_many_rows(rows)
+    return bounds.table(headers, rows, "XLSX", problems)
 
 
 def read_table(filename: str, data: bytes) -> Table:

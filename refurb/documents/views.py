@@ -3,11 +3,9 @@ exports and imports."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import secrets
-import time
 from datetime import date
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -20,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from .. import storage
 from ..accounts.access import roles_required
 from ..accounts.roles import ADMIN, MANAGER, NETWORK_ROLES, RECEPTION, TECHNICIAN
 from ..clock import today
@@ -286,36 +285,16 @@ def export(key: str, fmt: str):
 
 # --- imports -------------------------------------------------------------------------------------
 
-def _upload_folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in folder.glob("*"):
-        try:
-            if now - old.stat().st_mtime > 24 * 3600:
-                old.unlink(missing_ok=True)
-        except OSError:
-            pass
-    return folder
+UPLOAD_PURPOSE = "import"
 
 
-def _load_upload(key: str, token: str):
-    if not token.replace("-", "").replace("_", "").isalnum() or len(token) > 40:
-        raise NotFound("Ce fichier envoyé n'existe plus : envoyez-le à nouveau.")
-    folder = _upload_folder()
-    meta_path, data_path = folder / f"{token}.json", folder / f"{token}.bin"
-    if not meta_path.exists() or not data_path.exists():
-        raise NotFound("Ce fichier envoyé n'existe plus (gardé un jour) : envoyez-le à nouveau.")
-    meta = json.loads(meta_path.read_text())
-    if meta.get("user_id") != current_user.id or meta.get("key") != key:
-        raise NotFound("Ce fichier envoyé n'existe plus : envoyez-le à nouveau.")
-    return meta, data_path
-
-
-def _discard_upload(token: str) -> None:
-    folder = _upload_folder()
-    for suffix in (".json", ".bin"):
-        (folder / f"{token}{suffix}").unlink(missing_ok=True)
+def _load_upload(db, key: str, token: str):
+    """The pending import ``token`` of the current user for importer ``key``: (its facts, its table)."""
+    stored = storage.get(db, token, owner_id=current_user.id, purpose=UPLOAD_PURPOSE)
+    if stored.meta.get("key") != key:
+        raise NotFound(storage.GONE)
+    meta = dict(stored.meta, filename=stored.filename)
+    return meta, imports.Table.from_json(stored.content)
 
 
 @bp.route("/imports/<key>", methods=["GET", "POST"])
@@ -344,13 +323,14 @@ def import_upload(key: str):
             except RefurbError as err:
                 errors = {"file": err.message}
             else:
-                token = secrets.token_urlsafe(16)
-                folder = _upload_folder()
-                (folder / f"{token}.bin").write_bytes(data)
-                (folder / f"{token}.json").write_text(json.dumps({
-                    "user_id": current_user.id, "key": key, "filename": upload.filename[:200], "site": site,
-                    "encoding": table.encoding, "rows": len(table.rows)}))
-                return redirect(url_for(".import_preview", key=key, token=token))
+                # The file is read once, here; the preview and the commit work on the table kept with it.
+                stored = storage.put(db, purpose=UPLOAD_PURPOSE, owner_id=current_user.id, filename=upload.filename,
+                                     content=table.to_json(),
+                                     meta={"key": key, "site": site, "encoding": table.encoding,
+                                           "rows": len(table.rows), "source_bytes": len(data),
+                                           "source_sha256": hashlib.sha256(data).hexdigest()})
+                db.commit()
+                return redirect(url_for(".import_preview", key=key, token=stored.token))
     return render_template("documents/import_upload.html", importer=importer, sites=sites_for(db, current_user),
                            chosen=site, errors=errors, max_mb=imports.MAX_IMPORT_BYTES // (1024 * 1024)), \
         (422 if errors else 200)
@@ -367,8 +347,7 @@ def _preview(importer, meta, table, mapping, status=200, errors=None, checked=No
 def import_preview(key: str, token: str):
     db = get_db()
     importer = imports.get_importer(key, current_user)
-    meta, data_path = _load_upload(key, token)
-    table = imports.read_table(meta["filename"], data_path.read_bytes())
+    meta, table = _load_upload(db, key, token)
     form = request.form if request.method == "POST" else request.args
     try:
         mapping = (imports.mapping_from_form(importer, table.headers, form)
@@ -380,15 +359,15 @@ def import_preview(key: str, token: str):
         checked = imports.check_table(db, current_user, importer, table, mapping, options)
         db.rollback()
         return _preview(importer, meta, table, mapping, 200 if checked.ok else 422, checked=checked)
-    # Commit: all lines or none.
+    # Commit: all lines or none; the pending upload goes in the same transaction as the lines.
     if len(table.rows) > current_app.config.get("REFURB_IMPORT_SYNC_LIMIT", 300):
         link = url_for("documents.index")  # (no request in the worker thread)
 
         def work(job_db, user, progress):
             progress(0, len(table.rows), "Vérification des lignes…")
             count = imports.commit_table(job_db, user, importer, table, mapping, options, progress=progress)
+            storage.discard(job_db, token)
             job_db.commit()
-            _discard_upload(token)
             return jobs.JobOutput(summary=f"{count} {importer.label.lower()} importés depuis « {meta['filename']} ».",
                                   link=link)
         db.rollback()
@@ -402,8 +381,8 @@ def import_preview(key: str, token: str):
         checked = imports.check_table(db, current_user, importer, table, mapping, options)
         db.rollback()
         return _preview(importer, meta, table, mapping, 422, {"_": err.message}, checked)
+    storage.discard(db, token)
     db.commit()
-    _discard_upload(token)
     flash(f"{count} {importer.label.lower()} importés depuis « {meta['filename']} ».", "success")
     return redirect(url_for(".index"))
 
