@@ -45,6 +45,14 @@ def decode_codes(data: bytes, tmp_path, dpi: int = 200) -> list[tuple[int, str, 
     return found
 
 
+def issue(client, path: str):
+    """Press "Émettre le certificat" (a POST with the page's CSRF token), then open what it shows:
+    the certificate's PDF (after its 303 to the reprint), or the refusal."""
+    from conftest import csrf_token
+
+    return client.post(path, data={"csrf_token": csrf_token(client, "/certificats/")}, follow_redirects=True)
+
+
 class DonationSetup:
     """A company's donation of four devices: one erased, one whose erasure failed, one not erased yet,
     one screen without storage."""

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from conftest import csrf_token
-from fixtures_certificates import decode_codes, pdf_pages, pdf_text
+from fixtures_certificates import decode_codes, issue, pdf_pages, pdf_text
 from refurb.certificates.models import Certificate, DeviceValuation
 from refurb.db import utcnow
 from refurb.formatting import date_fr
@@ -68,7 +68,7 @@ def test_receipt_for_a_company_with_values_at_cost(client, db, login_as, worksho
     db.rollback()
     assert len(db.scalars(select(DeviceValuation)).all()) == 3
 
-    r = client.get(f"/certificats/dons/{donation_id}/attestation.pdf")
+    r = issue(client, f"/certificats/dons/{donation_id}/attestation")
     assert r.status_code == 200
     text = pdf_text(r.data)
     assert "Attestation de don de matériel" in text
@@ -86,7 +86,7 @@ def test_receipt_for_a_company_with_values_at_cost(client, db, login_as, worksho
     assert cert.reference.startswith("ATT-") and cert.reference in text and cert.code in text
     # A value removed: the receipt changes, a new reference.
     client.post(f"/certificats/dons/{donation_id}/valeurs", data={**form, f"value_{ids[tags[0]]}": ""})
-    text = pdf_text(client.get(f"/certificats/dons/{donation_id}/attestation.pdf").data)
+    text = pdf_text(issue(client, f"/certificats/dons/{donation_id}/attestation").data)
     db.rollback()
     assert len(db.scalars(select(Certificate).where(Certificate.kind == "receipt")).all()) == 2
     assert "Total 4 200,00 € (partiel)" in text
@@ -100,7 +100,7 @@ def test_receipt_for_a_public_body_names_the_convention(client, db, login_as, wo
     from refurb.refurbishment.models import DeviceOrigin
     donation_id = db.get(DeviceOrigin, _ids(db, tags)[tags[0]]).donation_id
     login_as("manager")
-    text = pdf_text(client.get(f"/certificats/dons/{donation_id}/attestation.pdf").data)
+    text = pdf_text(issue(client, f"/certificats/dons/{donation_id}/attestation").data)
     assert "Attestation de prise en charge de matériel" in text
     assert "Commune de Chinon" in text and "Organisme public" in text
     assert "convention n° CONV-2026-12" in text and "prix solidaires" in text
@@ -134,7 +134,7 @@ def test_sale_certificate_with_checks_erasure_grade_price_and_guarantee(client, 
     r = client.post(f"/api/v1/devices/{tag}/sale", json=_sale(), headers=api_token("desk"))
     assert r.status_code == 201, r.json
     login_as("desk")
-    r = client.get(f"/certificats/appareils/{tag}/certificat.pdf")
+    r = issue(client, f"/certificats/appareils/{tag}/certificat")
     assert r.status_code == 200
     text = pdf_text(r.data)
     flat = " ".join(text.split())
@@ -175,7 +175,7 @@ def test_a_device_not_refurbished_is_never_called_so(client, db, login_as, works
         assert _fold(word) not in _fold(text)
     db.rollback()
     cert = db.scalar(select(Certificate).where(Certificate.kind == "device"))
-    page = client.get(f"/verify/{cert.reference}").get_data(as_text=True)
+    page = client.get(f"/verify/{cert.reference}?code={cert.code}").get_data(as_text=True)
     assert "Certificat de vente d&#39;un appareil d&#39;occasion" in page and "Karim Benali" not in page
 
 
@@ -190,17 +190,17 @@ def test_gift_and_loan_pool_certificates(client, db, login_as, workshop, api_tok
     assert r.status_code == 201, r.json
     workshop.move(pooled, "loan_pool")
     login_as("tech")
-    text = pdf_text(client.get(f"/certificats/appareils/{given}/certificat.pdf").data)
+    text = pdf_text(issue(client, f"/certificats/appareils/{given}/certificat").data)
     assert "Certificat de reconditionnement" in text and "Awa Diallo" in text
     assert f"Appareil remis gratuitement le {date_fr(today())}" in text and "Garantie légale" not in text
-    text = pdf_text(client.get(f"/certificats/appareils/{pooled}/certificat.pdf").data)
+    text = pdf_text(issue(client, f"/certificats/appareils/{pooled}/certificat").data)
     assert "Certificat de reconditionnement" in text and pooled in text
 
 
 def test_device_certificate_refused_before_the_workshop_is_done(client, db, login_as, workshop, api_token):
     [tag] = workshop.donation(kind="company")
     login_as("tech")
-    r = client.get(f"/certificats/appareils/{tag}/certificat.pdf")
+    r = issue(client, f"/certificats/appareils/{tag}/certificat")
     assert r.status_code == 409 and "terminé l&#39;atelier" in r.get_data(as_text=True)
     [other] = workshop.donation(kind="company", site="EPN-B")
     assert client.get(f"/api/v1/devices/{other}/certificate.pdf", headers=api_token("tech")).status_code == 403
@@ -214,10 +214,10 @@ def test_device_page_panel_links(client, db, login_as, workshop):
     workshop.ready(tag)
     login_as("tech")
     html = client.get(f"/d/{tag}").get_data(as_text=True)
-    assert f"/certificats/appareils/{tag}/certificat.pdf" in html
-    assert f"/certificats/appareils/{tag}/effacement.pdf" in html
+    assert f'action="/certificats/appareils/{tag}/certificat"' in html
+    assert f'action="/certificats/appareils/{tag}/effacement"' in html
     assert "/certificats/dons/" in html
-    client.get(f"/certificats/appareils/{tag}/effacement.pdf")
+    issue(client, f"/certificats/appareils/{tag}/effacement")
     db.rollback()
     cert = db.scalar(select(Certificate))
     assert cert.reference in client.get(f"/d/{tag}").get_data(as_text=True)

@@ -82,12 +82,14 @@ _HEADERS = ("La référence du certificat et son code de vérification sont auss
             "X-Certificate-Reference et X-Certificate-Code.")
 operation("/donations/{donation_id}/receipt.pdf", "get",
           "Attestation de don / de prise en charge d'un don (PDF, A4)", response=PDF, content_type="application/pdf",
-          errors=("401", "403", "404"), description="Émet le certificat (ou reprend celui déjà émis pour le même "
-                                                     "contenu). " + _HEADERS)
+          errors=("401", "403", "404", "409"), description="Émet le certificat (ou reprend celui déjà émis pour le "
+                                                            "même contenu). " + _HEADERS)
 operation("/donations/{donation_id}/erasure-certificate.pdf", "get",
           "Certificat d'effacement des données de tous les appareils d'un don (PDF, A4)", response=PDF,
-          content_type="application/pdf", errors=("401", "403", "404"),
-          description="Les appareils pas encore effacés y figurent « en attente », jamais comme effacés. " + _HEADERS)
+          content_type="application/pdf", errors=("401", "403", "404", "409"),
+          description="Les appareils pas encore effacés y figurent « en attente », jamais comme effacés ; 409 tant "
+                      "qu'aucun appareil du don n'a été effacé (ou ses supports détruits) : un certificat "
+                      "n'atteste jamais rien. " + _HEADERS)
 operation("/devices/{asset_tag}/certificate.pdf", "get",
           "Certificat de reconditionnement / de vente d'un appareil (PDF, A4, garantie légale et date de fin)",
           response=PDF, content_type="application/pdf", errors=("401", "403", "404", "409"), description=_HEADERS)

@@ -274,12 +274,20 @@ def lawful(text: str) -> str:
     return cleaned or "—"
 
 
+def device_certificate_refusal(device: Device) -> str | None:
+    """Why this device has no certificate yet (it has not finished the workshop), or None."""
+    if device.state in DEVICE_CERTIFICATE_STATES:
+        return None
+    return (f"{device.asset_tag} est « {device.state_label} » : son certificat s'imprime quand il a terminé "
+            "l'atelier (prêt, parc de prêt, vendu ou donné).")
+
+
 def device_certificate(db: Session, actor, device: Device) -> dict:
     from ..refurbishment import services as refurb
 
-    if device.state not in DEVICE_CERTIFICATE_STATES:
-        raise Conflict(f"{device.asset_tag} est « {device.state_label} » : son certificat s'imprime quand il a "
-                       "terminé l'atelier (prêt, parc de prêt, vendu ou donné).", code="not_ready")
+    refusal = device_certificate_refusal(device)
+    if refusal:
+        raise Conflict(refusal, code="not_ready")
     st = refurb.status(db, device)
     sale = db.scalar(select(Sale).where(Sale.device_id == device.id))
     gift = db.scalar(select(Gift).where(Gift.device_id == device.id))

@@ -129,13 +129,24 @@ class Verification:
     def ok(self) -> bool:
         return self.intact and self.code_matches is not False
 
+    @property
+    def disclosed(self) -> bool:
+        """What the certificate covers is shown only to a reader holding its verification code."""
+        return self.code_matches is True
+
 
 def verify(db: Session, reference: str, code: str | None = None, *, rebuild=None) -> Verification:
-    """Check a certificate: integrity of the stored copy, the code typed by the reader, and whether the
-    records still say the same (``rebuild(db, cert) -> content | None``)."""
+    """Check a certificate: integrity of the stored copy, the code typed by the reader, and (only when
+    that code matches) whether the records still say the same (``rebuild(db, cert) -> content | None``)
+    and whether a newer certificate of the same subject exists. Without the code, a reader learns only
+    that the reference exists."""
     cert = find(db, reference)
     intact = sha256(cert.content) == cert.content_sha256 and hmac.compare_digest(
         verification_code(cert.reference, cert.kind, cert.subject, cert.issued_at, cert.content_sha256), cert.code)
+    given = normalise_code(code) if code else ""
+    matches = None if not given else hmac.compare_digest(given, cert.code)
+    if not matches:
+        return Verification(cert, intact, None, None, given, matches)
     current = None
     if rebuild is not None:
         try:
@@ -146,6 +157,4 @@ def verify(db: Session, reference: str, code: str | None = None, *, rebuild=None
     newer = latest(db, cert.kind, cert.subject)
     if newer is not None and newer.id == cert.id:
         newer = None
-    given = normalise_code(code) if code else ""
-    matches = None if not given else hmac.compare_digest(given, cert.code)
     return Verification(cert, intact, current, newer, given, matches)

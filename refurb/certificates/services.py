@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.scope import limit_to_user_sites, require_site
 from ..db import utcnow
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from ..refurbishment.models import Donation
 from ..validation import Checker
 from . import content as build
@@ -18,27 +18,78 @@ from . import issuing
 from .models import Certificate, DeviceValuation
 
 
+# --- what a certificate must say before it is issued ------------------------------------------------
+# A certificate is an official, publicly verifiable statement: none is issued that certifies nothing.
+# The pages offer a certificate only when these say None; issuing refuses with 409 and the same words.
+
+def erasure_refusal(content: dict) -> str | None:
+    """Why this erasure certificate would certify nothing (French), or None: at least one device must
+    have been erased, or its media destroyed. Devices still pending are stated as pending, never erased."""
+    s = content["summary"]
+    if s["erased"] + s["destroyed"] > 0:
+        return None
+    donation = content["scope"] == "donation"
+    if s["no_storage"] == s["total"]:
+        subject = (f"Aucun appareil du don {content['customer']['donation']} n'a" if donation
+                   else f"L'appareil {content['devices'][0]['asset_tag']} n'a pas")
+        return f"{subject} de support de données : il n'y a pas d'effacement à certifier."
+    if donation:
+        return (f"Aucun appareil du don {content['customer']['donation']} n'a encore été effacé, ni ses supports "
+                "détruits : le certificat n'attesterait rien. Enregistrez un effacement réussi (ou la destruction "
+                "des supports) d'au moins un appareil, puis émettez le certificat.")
+    return (f"L'appareil {content['devices'][0]['asset_tag']} n'a pas encore été effacé, ni ses supports "
+            "détruits : le certificat n'attesterait rien. Enregistrez un effacement réussi (ou la destruction "
+            "des supports) d'abord.")
+
+
+def receipt_refusal(content: dict) -> str | None:
+    """Why this donation receipt would certify nothing, or None (a donation with at least one device)."""
+    if content["total_quantity"] > 0:
+        return None
+    return (f"Le don {content['donation']['reference']} n'a aucun appareil enregistré : l'attestation "
+            "n'attesterait rien. Ajoutez ses appareils d'abord.")
+
+
+def _certifiable(refusal: str | None) -> None:
+    if refusal:
+        raise Conflict(refusal, code="nothing_to_certify")
+
+
+def donation_erasure_refusal(db: Session, actor, donation: Donation) -> str | None:
+    return erasure_refusal(build.erasure_for_donation(db, actor, donation))
+
+
+def device_erasure_refusal(db: Session, actor, device) -> str | None:
+    return erasure_refusal(build.erasure_for_device(db, actor, device))
+
+
 def issue_erasure_for_donation(db: Session, actor, donation_id) -> Certificate:
     donation = build.get_donation(db, actor, donation_id)
     data = build.erasure_for_donation(db, actor, donation)
+    _certifiable(erasure_refusal(data))
     return issuing.issue(db, actor, "erasure", f"donation:{donation.id}", donation.site_id, data)
 
 
 def issue_erasure_for_device(db: Session, actor, asset_tag: str) -> Certificate:
     device = build.get_device(db, actor, asset_tag)
     data = build.erasure_for_device(db, actor, device)
+    _certifiable(erasure_refusal(data))
     return issuing.issue(db, actor, "erasure", f"device:{device.asset_tag}", device.site_id, data)
 
 
 def issue_receipt(db: Session, actor, donation_id) -> Certificate:
     donation = build.get_donation(db, actor, donation_id)
     data = build.receipt_for_donation(db, actor, donation)
+    _certifiable(receipt_refusal(data))
     return issuing.issue(db, actor, "receipt", f"donation:{donation.id}", donation.site_id, data)
+
+
+device_certificate_refusal = build.device_certificate_refusal
 
 
 def issue_device_certificate(db: Session, actor, asset_tag: str) -> Certificate:
     device = build.get_device(db, actor, asset_tag)
-    data = build.device_certificate(db, actor, device)
+    data = build.device_certificate(db, actor, device)  # refuses (409) a device still in the workshop
     return issuing.issue(db, actor, "device", f"device:{device.asset_tag}", device.site_id, data)
 
 
@@ -56,6 +107,7 @@ def rebuild(db: Session, cert: Certificate) -> dict | None:
 
 
 def verify(db: Session, reference: str, code: str | None = None) -> issuing.Verification:
+    """Whether a certificate with this reference exists; what it covers only with its verification code."""
     return issuing.verify(db, reference, code, rebuild=rebuild)
 
 

@@ -3,12 +3,9 @@ list of issued certificates, sheets of borrower cards, and the public verificati
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -34,16 +31,6 @@ DESK = (ADMIN, MANAGER, TECHNICIAN, RECEPTION)  # refurbishment desk roles: dona
 LOANS_DESK = (ADMIN, MANAGER, RECEPTION)  # borrowers and loans
 
 
-@contextmanager
-def writing():
-    """A writing session for issuing a certificate from a GET (the request's own session only reads)."""
-    db = current_app.extensions["refurb.db"].session(write=True)
-    try:
-        yield db
-    finally:
-        db.close()
-
-
 def base_url() -> str:
     return public_base_url()  # never the Host header of an untrusted request
 
@@ -52,13 +39,13 @@ def pdf_response(data: bytes, filename: str) -> Response:
     return send_bytes(data, filename, "application/pdf", inline=True)
 
 
-def issue_pdf(issuer, *args) -> tuple[bytes, str]:
-    """Issue (or find) a certificate in its own transaction, then draw it."""
-    with writing() as db:
-        cert = issuer(db, current_user._get_current_object(), *args)
-        db.commit()
-        data = pdf.render(cert, base_url())
-        return data, f"{cert.reference}.pdf"
+def issued(issuer, *args):
+    """Issue (or find) a certificate in the request's transaction, then show it: an explicit action
+    (a POST button "Émettre le certificat"), never the side effect of opening a link."""
+    db = get_db()
+    cert = issuer(db, current_user._get_current_object(), *args)
+    db.commit()
+    return redirect(url_for(".reprint", reference=cert.reference), code=303)
 
 
 # --- donations ----------------------------------------------------------------------------------
@@ -75,10 +62,12 @@ def _donation_page(db, item, errors, form, status):
     devices = item.devices
     values = build.valuations(db, [d.id for d in devices])
     erasure = build.erasure_for_donation(db, current_user, item)
+    receipt = build.receipt_for_donation(db, current_user, item)
     return render_template("certificates/donation.html", donation=item, devices=devices, values=values,
                            erasure=erasure, issued=services.certificates_of_donation(db, item), errors=errors,
                            form=form, statuses={d["asset_tag"]: d["status"] for d in erasure["devices"]},
-                           status_labels=build.ERASURE_STATUS), status
+                           status_labels=build.ERASURE_STATUS, erasure_refusal=services.erasure_refusal(erasure),
+                           receipt_refusal=services.receipt_refusal(receipt)), status
 
 
 @bp.post("/certificats/dons/<int:donation_id>/valeurs")
@@ -98,34 +87,30 @@ def donation_values(donation_id: int):
     return redirect(url_for(".donation", donation_id=donation_id))
 
 
-@bp.get("/certificats/dons/<int:donation_id>/attestation.pdf")
+@bp.post("/certificats/dons/<int:donation_id>/attestation")
 @roles_required(*DESK)
 def donation_receipt(donation_id: int):
-    data, name = issue_pdf(services.issue_receipt, donation_id)
-    return pdf_response(data, name)
+    return issued(services.issue_receipt, donation_id)
 
 
-@bp.get("/certificats/dons/<int:donation_id>/effacement.pdf")
+@bp.post("/certificats/dons/<int:donation_id>/effacement")
 @roles_required(*DESK)
 def donation_erasure(donation_id: int):
-    data, name = issue_pdf(services.issue_erasure_for_donation, donation_id)
-    return pdf_response(data, name)
+    return issued(services.issue_erasure_for_donation, donation_id)
 
 
 # --- devices ------------------------------------------------------------------------------------
 
-@bp.get("/certificats/appareils/<asset_tag>/effacement.pdf")
+@bp.post("/certificats/appareils/<asset_tag>/effacement")
 @roles_required(*DESK)
 def device_erasure(asset_tag: str):
-    data, name = issue_pdf(services.issue_erasure_for_device, asset_tag)
-    return pdf_response(data, name)
+    return issued(services.issue_erasure_for_device, asset_tag)
 
 
-@bp.get("/certificats/appareils/<asset_tag>/certificat.pdf")
+@bp.post("/certificats/appareils/<asset_tag>/certificat")
 @roles_required(*DESK)
 def device_certificate(asset_tag: str):
-    data, name = issue_pdf(services.issue_device_certificate, asset_tag)
-    return pdf_response(data, name)
+    return issued(services.issue_device_certificate, asset_tag)
 
 
 def panel_context(db, user, device) -> dict | None:
@@ -136,9 +121,10 @@ def panel_context(db, user, device) -> dict | None:
 
     origin = db.get(DeviceOrigin, device.id)
     issued = services.list_certificates(db, user, subject=f"device:{device.asset_tag}", limit=5)
+    # Offered only when it can say something: the workshop done; an erasure or a destruction recorded.
     return {"cert_origin": origin, "cert_issued": issued,
-            "cert_device_ok": device.state in build.DEVICE_CERTIFICATE_STATES,
-            "cert_erasure_ok": bool(device.has_storage or origin is not None)}
+            "cert_device_ok": services.device_certificate_refusal(device) is None,
+            "cert_erasure_ok": services.device_erasure_refusal(db, user, device) is None}
 
 
 # --- issued certificates ------------------------------------------------------------------------

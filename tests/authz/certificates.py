@@ -3,11 +3,15 @@ sheets of borrower cards (loans desk roles), the public verification page; their
 agreement and the borrower card). Donations and devices are those of tests/authz/refurbishment.py,
 loans and cards those of tests/authz/loans.py."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from refurb.accounts.models import User
 from refurb.certificates import services
+from refurb.db import utcnow
 from refurb.inventory import services as inventory
+from refurb.refurbishment import services as refurb
 
 from . import PUBLIC, STAFF, Case
 
@@ -20,6 +24,11 @@ def arrange(db, ctx):
         spec = inventory.parse_device_input(db, admin, {"category": "laptop", "site": code,
                                                         "serial_number": f"CERT-{code}"})
         device = inventory.create_device(db, admin, spec, allow_known_serial=True)
+        end = utcnow() - timedelta(hours=1)  # erased: a certificate never certifies nothing
+        refurb.record_erasure(db, admin, device, {
+            "media": [{"serial": f"CERT-DISK-{code}"}], "method": "overwrite", "nist_category": "clear",
+            "tool": "nwipe", "passes": 1, "verified": True, "result": "passed",
+            "started_at": (end - timedelta(hours=1)).isoformat(), "ended_at": end.isoformat()})
         cert = services.issue_erasure_for_device(db, admin, device.asset_tag)
         ctx[which]["cert_ref"] = cert.reference
 
@@ -28,13 +37,13 @@ CASES = {
     "certificates.donation": Case("GET", "/certificats/dons/{o[rf_donation]}", STAFF, site_bound=True),
     "certificates.donation_values": Case("POST", "/certificats/dons/{o[rf_donation]}/valeurs", STAFF,
                                          site_bound=True),
-    "certificates.donation_receipt": Case("GET", "/certificats/dons/{o[rf_donation]}/attestation.pdf", STAFF,
+    "certificates.donation_receipt": Case("POST", "/certificats/dons/{o[rf_donation]}/attestation", STAFF,
                                           site_bound=True),
-    "certificates.donation_erasure": Case("GET", "/certificats/dons/{o[rf_donation]}/effacement.pdf", STAFF,
+    "certificates.donation_erasure": Case("POST", "/certificats/dons/{o[rf_donation]}/effacement", STAFF,
                                           site_bound=True),
-    "certificates.device_erasure": Case("GET", "/certificats/appareils/{o[rf_tag]}/effacement.pdf", STAFF,
+    "certificates.device_erasure": Case("POST", "/certificats/appareils/{o[rf_tag]}/effacement", STAFF,
                                         site_bound=True),
-    "certificates.device_certificate": Case("GET", "/certificats/appareils/{o[rf_tag]}/certificat.pdf", STAFF,
+    "certificates.device_certificate": Case("POST", "/certificats/appareils/{o[rf_tag]}/certificat", STAFF,
                                             site_bound=True),
     "certificates.index": Case("GET", "/certificats/", STAFF),
     "certificates.reprint": Case("GET", "/certificats/{o[cert_ref]}.pdf", STAFF, site_bound=True),
