@@ -80,6 +80,10 @@ def configure(app, overrides: dict | None = None) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=public_url.startswith("https://"),
+        # flask-login's "remember me" cookie is not used; should it ever be, same flags as the session's.
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=public_url.startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,  # a desk page stays open all day; the token is tied to the session
         MAX_CONTENT_LENGTH=int(os.environ.get("REFURB_MAX_UPLOAD_MB", "60")) * 1024 * 1024,
         JSON_SORT_KEYS=False,

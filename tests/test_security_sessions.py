@@ -216,3 +216,21 @@ def test_old_session_rows_are_deleted_at_the_next_login(app, client, db, login_a
         clock.move_to(start + timedelta(days=31))
         login_as("tech")
     assert [r.end_reason for r in _sessions(db, "tech")] == [None]
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_over_https(client):
+    from conftest import PUBLIC_URL
+    assert PUBLIC_URL.startswith("https://")
+    response = login(client, "tech")
+    [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    flags = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")[1:]}
+    assert "httponly" in flags and "secure" in flags and flags["samesite"].lower() == "samesite=lax"
+    assert "expires" not in flags and "max-age" not in flags  # gone with the browser; the server ends it anyway
+
+
+def test_the_session_cookie_is_not_secure_on_a_plain_http_install(tmp_path, monkeypatch):
+    monkeypatch.delenv("REFURB_PUBLIC_URL", raising=False)
+    bare = Flask("refurb-config-test", instance_path=str(tmp_path))
+    config.configure(bare, {"SECRET_KEY": "x"})
+    assert bare.config["SESSION_COOKIE_SECURE"] is False  # the browser would drop it over http://
+    assert bare.config["SESSION_COOKIE_HTTPONLY"] is True and bare.config["SESSION_COOKIE_SAMESITE"] == "Lax"
