@@ -1,9 +1,12 @@
 """Donors and donations: devices created in one go with their origin, public-body caps,
 SIRET checks, the donation form and its label sheet, and the API with its bad input."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from conftest import csrf_token
+from refurb.clock import today
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.refurbishment.common import siret_problem
 from refurb.refurbishment.models import DeviceOrigin, Donation, Donor
@@ -14,7 +17,7 @@ GOOD_SIRET = "73282932000074"
 def _donation(**overrides):
     data = {"donor": {"name": "Commune de Chinon", "kind": "public_body", "siret": "21370072300017",
                       "email": "informatique@ville-chinon.fr"},
-            "site": "EPN-A", "received_on": "2026-11-02", "convention_reference": "CC-2026-014",
+            "site": "EPN-A", "received_on": (today() - timedelta(days=30)).isoformat(), "convention_reference": "CC-2026-014",
             "devices": [{"category": "laptop", "brand": "HP", "model": "ProBook 440 G5", "serial_number": "5CD8A1"},
                         {"category": "laptop", "brand": "HP", "model": "ProBook 440 G5", "serial_number": "5CD8A2"},
                         {"category": "screen", "brand": "Dell", "model": "P2217"}]}
@@ -89,7 +92,7 @@ def test_donation_bad_input_all_or_nothing(client, db, api_token):
     wrong_key = _donation(donor={"name": "Transports Martin", "kind": "company", "siret": "73282932000075"})
     response = client.post("/api/v1/donations", json=wrong_key, headers=headers)
     assert "clé de contrôle" in response.json["error"]["fields"]["donor.siret"]
-    future = _donation(received_on="2099-01-01")
+    future = _donation(received_on=(today() + timedelta(days=1)).isoformat())
     response = client.post("/api/v1/donations", json=future, headers=headers)
     assert response.json["error"]["fields"]["received_on"] == "La date de réception ne peut pas être dans le futur."
     twice = _donation(devices=[{"category": "laptop", "serial_number": "X1"}, {"category": "laptop", "serial_number": "x1"}])
@@ -121,7 +124,7 @@ def test_donation_form_creates_devices_and_offers_labels(client, login_as, db):
     login_as("tech")
     token = csrf_token(client, "/atelier/dons/nouveau")
     form = {"csrf_token": token, "donor_id": "", "donor_kind": "public_body", "donor_name": "Commune de Seuilly",
-            "donor_siret": "", "site": "EPN-A", "received_on": "2026-11-20", "erasure_certificate_required": ["0", "1"],
+            "donor_siret": "", "site": "EPN-A", "received_on": today().isoformat(), "erasure_certificate_required": ["0", "1"],
             "convention_reference": "CC-12", "conditions": "",
             "line_category": ["laptop", "screen", ""], "line_brand": ["Lenovo", "Dell", ""],
             "line_model": ["T480", "P2219H", ""], "line_serial_number": ["", "", ""],
@@ -145,7 +148,7 @@ def test_donation_form_errors_kept_on_lines(client, login_as, db):
     login_as("tech")
     token = csrf_token(client, "/atelier/dons/nouveau")
     form = {"csrf_token": token, "donor_kind": "company", "donor_name": "Transports Martin",
-            "donor_siret": "123", "site": "EPN-A", "received_on": "2026-11-20",
+            "donor_siret": "123", "site": "EPN-A", "received_on": today().isoformat(),
             "line_category": ["", "laptop"], "line_brand": ["Lenovo", "HP"], "line_model": ["", ""],
             "line_serial_number": ["", "SN1"], "line_quantity": ["", "3"], "line_has_storage": ["", ""]}
     response = client.post("/atelier/dons/nouveau", data=form)

@@ -36,6 +36,7 @@ from ..refurbishment.models import (
 )
 from ..settings import get_setting
 from ..sites.models import Site
+from ..validation import as_id
 from .models import DeviceValuation
 
 LEGAL_GUARANTEE_MONTHS = 24  # Code de la consommation, art. L. 217-3 and L. 217-12: 2 years, second-hand included
@@ -156,10 +157,8 @@ def _donor(donation: Donation) -> dict:
 
 
 def get_donation(db: Session, actor, donation_id) -> Donation:
-    try:
-        donation = db.get(Donation, int(donation_id))
-    except (TypeError, ValueError):
-        donation = None
+    key = as_id(donation_id)
+    donation = db.get(Donation, key) if key is not None else None
     if donation is None:
         raise NotFound(f"Aucun don n° {str(donation_id)[:20]}.")
     if actor is not None:
@@ -197,8 +196,12 @@ def erasure_for_device(db: Session, actor, device: Device) -> dict:
     customer = None
     if origin is not None:
         donation = origin.donation
-        customer = {**_donor(donation), "donation": donation.reference,
-                    "received_on": donation.received_on.isoformat()}
+        donor = _donor(donation)
+        if donation.donor.kind == "individual":
+            # A device travels (to other sites, to its buyer): its certificate never carries a private
+            # donor's name or address; the donation's own certificate, at the donation's site, does.
+            donor = {**donor, "name": "Donateur particulier", "address": "", "contact": "", "siret": ""}
+        customer = {**donor, "donation": donation.reference, "received_on": donation.received_on.isoformat()}
     return {"scope": "device", "organisation": organisation(db, device.site), "customer": customer,
             "devices": [row], "summary": _summary([row])}
 

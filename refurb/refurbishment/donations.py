@@ -1,17 +1,29 @@
 """Donors and donations (collecte): a donation creates all its devices in one go, each
-keeping its origin; devices given by a public body are subject to the "prix solidaires" caps."""
+keeping its origin; devices given by a public body are subject to the "prix solidaires" caps.
+
+Which donors a user sees (``get_donor``, the one lookup that loads a donor, and the lists):
+- network roles (admin, manager) see every donor;
+- a site-bound user (technician, reception) sees a donor that gave at one of their sites, or that was
+  registered at one of them (``Donor.site_id``: a donor recorded before its first donation); the
+  record (phone, e-mail, address, notes) and its edit form are refused (403) for any other donor.
+- To record a donation at their site, a site-bound user picks from ``donor_choices``: the donors they
+  see, plus the organisations of the network (companies, public bodies, associations: legal persons
+  that often give at several sites) shown by name, kind and town only, never their contact data.
+  A private person who gave only elsewhere is not offered (and is refused by id): the desk registers
+  them again. Once the donation is recorded, the donor gave at this site and is seen here.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..accounts.scope import limit_to_user_sites, require_site
-from ..errors import Conflict, Invalid, NotFound, RefurbError
+from ..accounts.scope import limit_to_user_sites, require_site, site_ids
+from ..errors import Conflict, Forbidden, Invalid, NotFound, RefurbError
 from ..inventory import services as inventory
 from ..inventory.models import Device
 from ..sites.services import get_site
-from ..validation import Checker
+from ..validation import Checker, as_id
 from . import catalog
 from .common import DESK_ROLES, check_day_not_future, check_siret, require_role, today
 from .models import DeviceOrigin, Donation, Donor
@@ -43,8 +55,59 @@ def _donor_fields(data: dict, prefix: str = "") -> tuple[dict, dict[str, str]]:
     return values, {f"{prefix}{k}": v for k, v in c.errors.items()}
 
 
+# Donor kinds that are legal persons: offered network-wide in the donation form (name, kind, town).
+ORGANISATION_KINDS = ("company", "public_body", "association")
+
+
 def find_donor_by_siret(db: Session, siret: str | None) -> Donor | None:
     return db.scalar(select(Donor).where(Donor.siret == siret)) if siret else None
+
+
+def _visible(actor):
+    """The SQL condition "this user sees this donor" (None: every donor; see the module's docstring)."""
+    ids = site_ids(actor)
+    if ids is None:
+        return None
+    if not ids:
+        return false()
+    gave_here = select(Donation.id).where(Donation.donor_id == Donor.id, Donation.site_id.in_(ids)).exists()
+    return or_(Donor.site_id.in_(ids), gave_here)
+
+
+def sees_donor(db: Session, actor, donor: Donor) -> bool:
+    condition = _visible(actor)
+    return condition is None or db.scalar(select(Donor.id).where(Donor.id == donor.id, condition)) is not None
+
+
+def _siret_taken(db: Session, actor, siret: str | None, donor: Donor | None = None) -> None:
+    existing = find_donor_by_siret(db, siret)
+    if existing is None or (donor is not None and existing.id == donor.id):
+        return
+    if existing.kind in ORGANISATION_KINDS or sees_donor(db, actor, existing):
+        raise Conflict(f"Le SIRET {siret} est déjà celui du donateur « {existing.name} ».",
+                       fields={"siret": f"Déjà enregistré : {existing.name}."})
+    raise Conflict(f"Le SIRET {siret} est déjà enregistré pour un donateur d'un autre site. Pour un don, saisissez "
+                   "ce SIRET dans le formulaire du don : le donateur existant sera repris.",
+                   fields={"siret": "Déjà enregistré (donateur d'un autre site)."})
+
+
+def _registering_site(db: Session, actor, data: dict):
+    """The site a new donor is registered at: the one given, else the user's home site (or their only
+    site); none for a network role that names none."""
+    code = data.get("site")
+    if isinstance(code, str) and code.strip():
+        site = get_site(db, code.strip().upper(), active_only=True)
+        require_site(actor, site.id, f"le site « {site.name} »")
+        return site
+    ids = site_ids(actor)
+    if ids is None:
+        return None
+    home = getattr(actor, "home_site", None)
+    if home is not None and home.id in ids:
+        return home
+    if len(ids) == 1:
+        return next(iter(actor.sites))
+    raise Invalid(fields={"site": "Indiquez le site où le donateur est enregistré (un de vos sites)."})
 
 
 def create_donor(db: Session, actor, data: dict) -> Donor:
@@ -52,25 +115,21 @@ def create_donor(db: Session, actor, data: dict) -> Donor:
     values, errors = _donor_fields(data)
     if errors:
         raise Invalid(fields=errors)
-    existing = find_donor_by_siret(db, values["siret"])
-    if existing is not None:
-        raise Conflict(f"Le SIRET {values['siret']} est déjà celui du donateur « {existing.name} ».",
-                       fields={"siret": f"Déjà enregistré : {existing.name}."})
-    donor = Donor(**values)
+    _siret_taken(db, actor, values["siret"])
+    site = _registering_site(db, actor, data)
+    donor = Donor(**values, site_id=site.id if site is not None else None)
     db.add(donor)
     db.flush()
     return donor
 
 
 def update_donor(db: Session, actor, donor: Donor, data: dict) -> Donor:
+    """Change a donor loaded with ``get_donor`` (which decided the user may see it)."""
     require_role(actor, DESK_ROLES, "de modifier un donateur")
     values, errors = _donor_fields(data)
     if errors:
         raise Invalid(fields=errors)
-    existing = find_donor_by_siret(db, values["siret"])
-    if existing is not None and existing.id != donor.id:
-        raise Conflict(f"Le SIRET {values['siret']} est déjà celui du donateur « {existing.name} ».",
-                       fields={"siret": f"Déjà enregistré : {existing.name}."})
+    _siret_taken(db, actor, values["siret"], donor)
     for key, value in values.items():
         setattr(donor, key, value)
     db.flush()
@@ -78,19 +137,26 @@ def update_donor(db: Session, actor, donor: Donor, data: dict) -> Donor:
 
 
 def get_donor(db: Session, actor, donor_id) -> Donor:
+    """The one lookup that loads a donor for a user: 404 for an unknown id, 403 for a donor the user
+    does not see (see the module's docstring)."""
     require_role(actor, DESK_ROLES, "de consulter les donateurs")
-    try:
-        donor = db.get(Donor, int(donor_id))
-    except (TypeError, ValueError):
-        donor = None
+    key = as_id(donor_id)
+    donor = db.get(Donor, key) if key is not None else None
     if donor is None:
         raise NotFound(f"Aucun donateur n° {str(donor_id)[:20]}.")
+    if not sees_donor(db, actor, donor):
+        raise Forbidden(f"Vous n'avez pas accès au donateur n° {donor.id} : il n'a donné qu'à des sites que vous ne "
+                        "servez pas. Demandez à un gestionnaire.")
     return donor
 
 
 def list_donors(db: Session, actor, q: str = "", limit: int = 500) -> list[Donor]:
+    """The donors this user sees (whole records: the donors page)."""
     require_role(actor, DESK_ROLES, "de consulter les donateurs")
     stmt = select(Donor).order_by(func.lower(Donor.name), Donor.id)
+    condition = _visible(actor)
+    if condition is not None:
+        stmt = stmt.where(condition)
     q = (q or "").strip()[:80]
     if q:
         like = f"%{q.lower()}%"
@@ -99,18 +165,37 @@ def list_donors(db: Session, actor, q: str = "", limit: int = 500) -> list[Donor
     return list(db.scalars(stmt.limit(limit)))
 
 
-def _resolve_donor(db: Session, raw) -> tuple[Donor | None, dict | None, dict[str, str]]:
-    """The donor of a donation: ``{"id": n}`` for a known one, else the fields of a new one
-    (a known SIRET names the existing donor)."""
+def donor_choices(db: Session, actor, limit: int = 500) -> list[tuple[int, str]]:
+    """What the donation form offers as known donors: (id, "name — kind — town"), no contact data.
+    The donors the user sees, plus the network's organisations (see the module's docstring)."""
+    require_role(actor, DESK_ROLES, "d'enregistrer un don")
+    stmt = select(Donor.id, Donor.name, Donor.kind, Donor.city).order_by(func.lower(Donor.name), Donor.id)
+    condition = _visible(actor)
+    if condition is not None:
+        stmt = stmt.where(or_(condition, Donor.kind.in_(ORGANISATION_KINDS)))
+    return [(id_, " — ".join(p for p in (name, catalog.DONOR_KINDS.get(kind, kind), city) if p))
+            for id_, name, kind, city in db.execute(stmt.limit(limit))]
+
+
+def _chosen_donor(db: Session, actor, raw_id) -> Donor | None:
+    """A known donor picked for a donation (by id): one of ``donor_choices``, else None."""
+    key = as_id(raw_id)
+    donor = db.get(Donor, key) if key is not None else None
+    if donor is None or not (donor.kind in ORGANISATION_KINDS or sees_donor(db, actor, donor)):
+        return None
+    return donor
+
+
+def _resolve_donor(db: Session, actor, raw) -> tuple[Donor | None, dict | None, dict[str, str]]:
+    """The donor of a donation: ``{"id": n}`` for a known one (among ``donor_choices``), else the fields
+    of a new one (a known SIRET names the existing donor)."""
     if not isinstance(raw, dict):
         return None, None, {"donor": "Indiquez le donateur (nom et type au moins)."}
     if raw.get("id") not in (None, ""):
-        try:
-            donor = db.get(Donor, int(raw["id"]))
-        except (TypeError, ValueError):
-            donor = None
+        donor = _chosen_donor(db, actor, raw["id"])
         if donor is None:
-            return None, None, {"donor.id": f"Aucun donateur n° {str(raw['id'])[:20]}."}
+            return None, None, {"donor.id": f"Aucun donateur n° {str(raw['id'])[:20]} parmi ceux que vous pouvez "
+                                            "choisir : choisissez-le dans la liste, ou enregistrez le donateur."}
         return donor, None, {}
     values, errors = _donor_fields(raw, prefix="donor.")
     if errors:
@@ -133,7 +218,7 @@ def create_donation(db: Session, actor, data: dict) -> tuple[Donation, list[Devi
     certificate = c.boolean("erasure_certificate_required", "Certificat d'effacement demandé", default=True)
     convention = c.text("convention_reference", "La référence de la convention", max_len=80) or ""
     conditions = c.text("conditions", "Les conditions du donateur", max_len=2000) or ""
-    donor, new_donor, donor_errors = _resolve_donor(db, data.get("donor"))
+    donor, new_donor, donor_errors = _resolve_donor(db, actor, data.get("donor"))
     c.errors.update(donor_errors)
     raw_devices = data.get("devices")
     if not isinstance(raw_devices, list) or not raw_devices:
@@ -172,7 +257,7 @@ def create_donation(db: Session, actor, data: dict) -> tuple[Donation, list[Devi
     c.done()
     if donor is None:
         existing = find_donor_by_siret(db, new_donor["siret"])
-        donor = existing or Donor(**new_donor)
+        donor = existing or Donor(**new_donor, site_id=site.id)
         if existing is None:
             db.add(donor)
             db.flush()
@@ -204,10 +289,8 @@ def create_donation(db: Session, actor, data: dict) -> tuple[Donation, list[Devi
 
 def get_donation(db: Session, actor, donation_id) -> Donation:
     require_role(actor, DESK_ROLES, "de consulter les dons")
-    try:
-        donation = db.get(Donation, int(donation_id))
-    except (TypeError, ValueError):
-        donation = None
+    key = as_id(donation_id)
+    donation = db.get(Donation, key) if key is not None else None
     if donation is None:
         raise NotFound(f"Aucun don n° {str(donation_id)[:20]}.")
     require_site(actor, donation.site_id, f"le don {donation.reference} (site « {donation.site.name} »)")

@@ -1,7 +1,7 @@
 """The refurbishment rules, one module per part of the channel; this module gathers them
 for callers (views, API, demo, other areas such as the certificates of issue 6)."""
 
-from .donations import (create_donation, create_donor, donation_counts, get_donation, get_donor,
+from .donations import (create_donation, create_donor, donation_counts, donor_choices, get_donation, get_donor,
                         list_donations, list_donors, origin_of, update_donor)
 from .erasure import (ReportFile, destructions_of, erasures_of, get_erasure, record_erasure, record_media_destruction,
                       report_file)
@@ -14,7 +14,7 @@ from .workshop import (latest_diagnosis, move, queue, record_diagnosis, record_g
                        repairs_of)
 
 __all__ = [
-    "create_donation", "create_donor", "donation_counts", "get_donation", "get_donor", "list_donations",
+    "create_donation", "create_donor", "donation_counts", "donor_choices", "get_donation", "get_donor", "list_donations",
     "list_donors", "origin_of", "update_donor",
     "ReportFile", "destructions_of", "erasures_of", "get_erasure", "record_erasure", "record_media_destruction",
     "report_file", "media_disposal_refusal", "still_holding_data",

@@ -105,7 +105,7 @@ def _donation_form(data: dict, lines: list[dict], errors: dict, status: int = 20
     db = get_db()
     return render_template("refurbishment/donation_form.html", data=data, lines=lines, errors=errors,
                            focus_line=focus_line,
-                           donors=refurb.list_donors(db, current_user), sites=sites_for(db, current_user),
+                           donors=refurb.donor_choices(db, current_user), sites=sites_for(db, current_user),
                            categories=CATEGORIES, donor_kinds=catalog.DONOR_KINDS), status
 
 
@@ -185,7 +185,7 @@ def new_donor():
     if request.method == "POST":
         data = {f: request.form.get(f, "") for f in DONOR_FORM_FIELDS}
         try:
-            donor = refurb.create_donor(db, current_user, data)
+            donor = refurb.create_donor(db, current_user, {**data, "site": current_site_code()})
         except RefurbError as err:
             db.rollback()
             errors = _errors(err)

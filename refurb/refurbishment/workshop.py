@@ -61,7 +61,7 @@ def record_diagnosis(db: Session, actor, device: Device, data: dict, *, expected
         label = catalog.CHECKS[key]
         if value in (None, ""):
             c.add(f"checks.{key}", f"{label} : contrôle non renseigné (OK, en panne ou sans objet).")
-        elif value not in catalog.CHECK_RESULTS:
+        elif not isinstance(value, str) or value not in catalog.CHECK_RESULTS:
             c.add(f"checks.{key}", f"{label} : « {str(value)[:20]} » n'est pas un résultat (pass, fail, na).")
         else:
             checks[key] = value

@@ -8,6 +8,7 @@ edited by managers. Device-, donation- and batch-level routes are bound to the o
 from datetime import timedelta
 
 from refurb.accounts.models import User
+from refurb.clock import today
 from refurb.db import utcnow
 from refurb.refurbishment import services as refurb
 from refurb.refurbishment.status import category_checks
@@ -25,7 +26,7 @@ def arrange(db, ctx):
         site = db.query(Site).filter_by(code=code).one()
         donation, devices = refurb.create_donation(db, admin, {
             "donor": {"kind": "individual", "name": f"Donateur {code}"}, "site": code,
-            "received_on": "2026-01-15", "devices": [{"category": "laptop"}, {"category": "laptop"}]})
+            "received_on": (today() - timedelta(days=30)).isoformat(), "devices": [{"category": "laptop"}, {"category": "laptop"}]})
         device, other = devices
         end = utcnow() - timedelta(hours=1)
         erasure = refurb.record_erasure(db, admin, other, {
@@ -69,7 +70,8 @@ CASES = {
     "refurbishment.donation": Case("GET", "/atelier/dons/{o[rf_donation]}", DESK, site_bound=True),
     "refurbishment.donors": Case("GET", "/atelier/donateurs", DESK),
     "refurbishment.new_donor": Case("GET", "/atelier/donateurs/nouveau", DESK),
-    "refurbishment.edit_donor": Case("GET", "/atelier/donateurs/{o[rf_donor]}", DESK),
+    # A donor is seen at the sites where it gave (or was registered); network roles see all.
+    "refurbishment.edit_donor": Case("GET", "/atelier/donateurs/{o[rf_donor]}", DESK, site_bound=True),
     # out
     "refurbishment.sales": Case("GET", "/atelier/ventes", DESK),
     "refurbishment.recycling": Case("GET", "/atelier/recyclage", WORKSHOP),
