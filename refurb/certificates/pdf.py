@@ -165,10 +165,9 @@ def erasure_pdf(cert: Certificate, url: str) -> bytes:
             if x["operator"] and x["operator"] not in operators:
                 operators.append(x["operator"])
             rows.append((d["asset_tag"], "tous les supports", "—", "",
-                         f"Détruits par le recycleur {x['recycler']}" if x["by"] == "recycler"
-                         else f"Détruits par nos soins : {x['method']}", "Destroy",
-                         f"certificat de destruction n° {x['certificate_number']}" if x["by"] == "recycler" else "",
-                         "", "", "Détruit", day(x["destroyed_on"]), day(x["destroyed_on"]), x["operator"]))
+                         "Destruction (recycleur)" if x["by"] == "recycler" else "Destruction (nos soins)", "Destroy",
+                         "voir ci-dessous", "", "", "Détruit", day(x["destroyed_on"]), day(x["destroyed_on"]),
+                         x["operator"]))
         if not d["media"] and d.get("destructions"):
             continue
         if not d["media"]:
@@ -191,6 +190,11 @@ def erasure_pdf(cert: Certificate, url: str) -> bytes:
     weights = fitted_widths(doc, labels, rows, 7, flexible=(1, 4, 6, 12))
     doc.table([Column(label, w, aligns.get(i, "left")) for i, (label, w) in enumerate(zip(labels, weights))], rows,
               size=7)
+    destroyed = [(d["asset_tag"], x) for d in devices for x in d.get("destructions", [])]
+    if destroyed:
+        doc.heading("Supports détruits sans session d'effacement")
+        for tag, x in destroyed:
+            doc.paragraph(f"{tag} : {x['label']}, le {day(x['destroyed_on'])}.", size=9)
     doc.paragraph("Catégories selon NIST SP 800-88 : Clear (réécriture par les commandes normales du support), Purge "
                   "(effacement par les commandes du contrôleur : ATA Secure Erase, NVMe Sanitize, effacement "
                   "cryptographique), Destroy (destruction physique du support). Vérif. : relecture du support "
