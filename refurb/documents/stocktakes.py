@@ -27,7 +27,7 @@ from ..inventory import workflow
 from ..inventory.models import Device
 from ..inventory.services import find_by_code, transfer_devices, transition
 from ..sites.services import get_site
-from ..validation import Checker
+from ..validation import Checker, as_id
 from .models import StockTake, StockTakeExpected, StockTakeResolution, StockTakeScan
 
 STOCKTAKE_ROLES = frozenset({ADMIN, MANAGER, TECHNICIAN})
@@ -87,11 +87,8 @@ def start_stocktake(db: Session, actor, site_code, note: str = "") -> StockTake:
 
 def get_stocktake(db: Session, actor, stocktake_id) -> StockTake:
     _check_role(actor)
-    try:
-        ident = int(stocktake_id)
-    except (TypeError, ValueError):
-        ident = None
-    st = db.get(StockTake, ident) if ident is not None and 0 < ident < 2**31 else None
+    ident = as_id(stocktake_id)
+    st = db.get(StockTake, ident) if ident is not None else None
     if st is None:
         raise NotFound(f"Aucun inventaire physique n° {str(stocktake_id)[:20]}.")
     require_site(actor, st.site_id, f"l'inventaire physique n° {st.id} (site « {st.site.name} »)")

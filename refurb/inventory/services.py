@@ -19,7 +19,7 @@ from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..settings import get_setting
 from ..sites.models import Site
 from ..sites.services import get_site
-from ..validation import Checker
+from ..validation import Checker, as_id
 from . import workflow
 from .categories import CATEGORIES, SPEC_FIELDS, WITH_STORAGE
 from .models import Counter, Device, DeviceEvent, StockMinimum, Transfer, TransferItem
@@ -608,10 +608,11 @@ def list_transfers(db: Session, actor, *, page: int = 1, per_page: int = 50) -> 
     return items, total
 
 
-def get_transfer(db: Session, actor, transfer_id: int) -> Transfer:
-    transfer = db.get(Transfer, transfer_id)
+def get_transfer(db: Session, actor, transfer_id) -> Transfer:
+    ident = as_id(transfer_id)
+    transfer = db.get(Transfer, ident) if ident is not None else None
     if transfer is None:
-        raise NotFound(f"Aucun transfert n° {transfer_id}.")
+        raise NotFound(f"Aucun transfert n° {str(transfer_id)[:20]}.")
     ids = site_ids(actor)
     if ids is not None and transfer.to_site_id not in ids and not any(i.from_site_id in ids for i in transfer.items):
         raise Forbidden("Ce transfert ne concerne aucun de vos sites.")
