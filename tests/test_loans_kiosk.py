@@ -60,15 +60,22 @@ def test_kiosk_borrow_and_return(client, db, lk, login_as):
     _k(client, "/borne/fin")
     page = T(client.get("/borne"))
     assert "Inès" not in page and tablet.asset_tag not in page and "Scannez votre carte" in page
-    # return in one scan, without card
+    # a tag alone returns nothing: card and PIN first
     _k(client, "/borne/carte", code=tablet.asset_tag)
     page = T(client.get("/borne"))
-    assert f"Merci ! {tablet.asset_tag}" in page and "Inès" not in page
+    assert "scannez d'abord votre carte, puis tapez votre code PIN" in page and "Merci" not in page
     _fresh(db)
-    assert db.get(Loan, loan.id).returned_at is not None and db.get(Device, tablet.id).state == "loan_pool"
-    # a device not on loan is not "returned"
-    _k(client, "/borne/carte", code=tablet.asset_tag)
-    assert "n'est pas en prêt" in T(client.get("/borne"))
+    assert db.get(Loan, loan.id).returned_at is None
+    # the resident returns it: the loan is closed "to check" until the staff see the device
+    _k(client, "/borne/carte", code=b.card_number)
+    _k(client, "/borne/pin", pin="2580")
+    _k(client, "/borne/appareil", code=tablet.asset_tag)
+    page = T(client.get("/borne"))
+    assert f"Merci ! {tablet.asset_tag}" in page and "l'équipe vérifiera son état" in page
+    _fresh(db)
+    returned = db.get(Loan, loan.id)
+    assert returned.returned_at is not None and returned.return_condition == "to_check"
+    assert db.get(Device, tablet.id).state == "loan_pool"
 
 
 def test_wrong_pin_is_throttled(client, db, lk, login_as):

@@ -10,8 +10,7 @@ from flask.cli import with_appcontext
 def device_panel(db, user, device):
     """Device page: the current loan and the loan history (names only for staff of the loan's site)."""
     from ..accounts.roles import STAFF_ROLES
-    from ..accounts.scope import serves_site
-    from .loans import device_loans
+    from .loans import device_loans, shows_borrower
     from .rules import today
 
     loans = device_loans(db, device)
@@ -19,7 +18,7 @@ def device_panel(db, user, device):
         return None
     rows = []
     for loan in loans:
-        named = user.role in STAFF_ROLES and serves_site(user, loan.site_id) and loan.borrower.anonymised_at is None
+        named = user.role in STAFF_ROLES and shows_borrower(user, loan)
         rows.append({"loan": loan, "borrower": loan.borrower.display_name if named else None,
                      "link": named and user.role in ("admin", "gestionnaire", "accueil")})
     current = rows[0] if rows and rows[0]["loan"].returned_at is None else None
@@ -86,7 +85,7 @@ def init_app(app) -> None:
     register_resolver(resolve_scan)
     register_panel(Panel("loans", "loans/_device_panel.html", device_panel, order=50))
     EVENT_LABELS.update({"loan": "Prêt", "loan_return": "Retour de prêt", "loan_renew": "Prolongation du prêt",
-                         "loan_lost": "Prêt clos : perdu ou volé"})
+                         "loan_lost": "Prêt clos : perdu ou volé", "loan_return_checked": "Retour vérifié"})
     if seed_loans not in DEMO_STEPS:
         DEMO_STEPS.append(seed_loans)
     app.cli.add_command(purge_borrowers)

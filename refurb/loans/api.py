@@ -6,9 +6,8 @@ from flask import jsonify, request
 
 from ..api import api_user, bp, json_body
 from ..api.openapi import SCHEMAS, operation, query
-from ..errors import Invalid, NotFound
+from ..errors import Invalid
 from ..extensions import get_db
-from ..accounts.scope import require_site
 from ..sites.services import get_site
 from . import borrowers as borrowers_svc
 from . import loans as loans_svc
@@ -17,12 +16,14 @@ from .models import BORROWER_KINDS, DEPOSIT_METHODS, LOSS_REASONS, RETURN_CONDIT
 from .rules import today
 
 
-def borrower_json(b) -> dict:
+def borrower_json(b, *, record: bool = True) -> dict:
+    """A borrower; without ``record`` (the desk panel: see ``borrowers.borrower_access``) no contact,
+    no referring partner."""
     return {
         "card_number": b.card_number, "kind": b.kind, "first_name": b.first_name, "last_name": b.last_name,
-        "organisation": b.organisation, "phone": b.phone, "email": b.email, "home_site": b.home_site.code,
-        "referring_partner": b.referring_partner, "has_pin": b.has_pin,
-        "consent_at": b.consent_at.isoformat() if b.consent_at else None,
+        "organisation": b.organisation, "phone": b.phone if record else None, "email": b.email if record else None,
+        "home_site": b.home_site.code, "referring_partner": b.referring_partner if record else "",
+        "has_pin": b.has_pin, "consent_at": b.consent_at.isoformat() if b.consent_at else None,
         "blocked": b.blocked, "block_reason": b.block_reason, "created_at": b.created_at.isoformat(),
     }
 
@@ -31,7 +32,8 @@ def loan_json(loan: Loan, day=None) -> dict:
     day = day or today()
     return {
         "id": loan.id, "asset_tag": loan.device.asset_tag, "category": loan.category,
-        "borrower_card": loan.borrower.card_number, "site": loan.site.code,
+        "borrower_card": loan.borrower.card_number if loans_svc.shows_borrower(api_user(), loan) else None,
+        "site": loan.site.code,
         "start_on": loan.start_on.isoformat(), "due_on": loan.due_on.isoformat(),
         "returned_at": loan.returned_at.isoformat() if loan.returned_at else None,
         "state": loan.state(day), "days_late": loan.days_late(day), "renewals": loan.renewals,
@@ -76,9 +78,9 @@ def create_borrower():
 @bp.get("/borrowers/<card_number>")
 def get_borrower(card_number: str):
     db = get_db()
-    borrowers_svc.require_desk(api_user())
-    borrower = borrowers_svc.get_borrower(db, api_user(), card_number)
-    data = borrower_json(borrower)
+    user = api_user()
+    borrower = borrowers_svc.get_borrower(db, user, card_number, need=borrowers_svc.PANEL)
+    data = borrower_json(borrower, record=borrowers_svc.sees_record(user, borrower))
     data["open_loans"] = [loan_json(loan) for loan in loans_svc.borrower_loans(db, borrower, open_only=True)]
     return jsonify(data)
 
@@ -102,7 +104,8 @@ def create_loan():
     accepted = data.get("rules_accepted", True)
     if not isinstance(accepted, bool):
         raise Invalid(fields={"rules_accepted": "rules_accepted : true ou false attendu."})
-    borrower = borrowers_svc.get_borrower(db, user, card, card_in_hand=True)
+    # A check-out hands the device over to the person: their card counts as presented at the desk.
+    borrower = borrowers_svc.get_borrower(db, user, card, need=borrowers_svc.PANEL, presented=True)
     loans = loans_svc.check_out(db, user, borrower, [tag], due_on=data.get("due_on"),
                                 deposits={tag.strip().upper(): amount} if amount is not None else None,
                                 deposit_method=method, rules_accepted=accepted, channel="api")
@@ -136,21 +139,17 @@ def get_loan(loan_id: int):
 
 @bp.post("/loans/<int:loan_id>/return")
 def return_loan(loan_id: int):
+    """``site`` in the body names where a loan the user can see comes back (see ``may_return_here``);
+    it never widens which loans the user can see."""
     db = get_db()
     user = api_user()
     data = json_body()
-    borrowers_svc.require_desk(user)
+    loan = loans_svc.get_loan(db, user, loan_id)
     site = None
-    if data.get("site"):
+    if data.get("site") not in (None, ""):
         if not isinstance(data["site"], str):
-            raise Invalid(fields={"site": "Code de site attendu."})
+            raise Invalid(fields={"site": "Code de site attendu (ex. EPN-CHINON)."})
         site = get_site(db, data["site"], active_only=True)
-        require_site(user, site.id, f"le site « {site.name} »")
-        loan = db.get(Loan, loan_id)
-        if loan is None:
-            raise NotFound(f"Aucun prêt n° {loan_id}.")
-    else:
-        loan = loans_svc.get_loan(db, user, loan_id)
     loans_svc.return_loan(db, user, loan, condition=data.get("condition"), note=data.get("note") or "",
                           site=site, deposit_outcome=data.get("deposit_outcome"))
     db.commit()

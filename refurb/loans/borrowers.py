@@ -8,7 +8,7 @@ import secrets
 import unicodedata
 from datetime import timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -63,87 +63,135 @@ def new_card_number(db: Session) -> str:
     raise Conflict("Impossible de tirer un numéro de carte libre : réessayez.")
 
 
-# --- who may see whom -----------------------------------------------------------------------
+# --- what a desk sees of a borrower -------------------------------------------------------------
 
-def can_see(db: Session, actor, borrower: Borrower) -> bool:
-    """Network roles see every borrower; others those of their sites: home site, or a loan or
-    a reservation at one of their sites."""
-    ids = site_ids(actor)
-    if ids is None:
-        return True
-    if borrower.home_site_id in ids:
-        return True
-    loan_here = db.scalar(select(Loan.id).where(Loan.borrower_id == borrower.id, Loan.site_id.in_(ids)).limit(1))
-    if loan_here:
-        return True
-    booked_here = db.scalar(select(Reservation.id).where(Reservation.borrower_id == borrower.id,
-                                                         Reservation.site_id.in_(ids)).limit(1))
-    return booked_here is not None
+RECORD = "record"
+PANEL = "panel"
+ACCESS_LEVELS = (PANEL, RECORD)  # each level includes the ones before it
 
 
-def visible_clause(actor):
+def access_clause(actor, level: str):
+    """The borrowers ``actor`` reaches at ``level`` without a card presented, as a SQL condition
+    (None: every borrower). The one definition of who sees which borrower; see ``borrower_access``.
+
+    - RECORD: network roles, and the desks of the borrower's home site.
+    - PANEL: those, and the desks of a site where the borrower has a loan still open.
+    Nothing else counts: not a reservation, not a loan already returned, not a card typed
+    in an address or a form."""
     ids = site_ids(actor)
     if ids is None:
         return None
     ids = list(ids) or [-1]
-    return or_(Borrower.home_site_id.in_(ids),
-               exists().where(Loan.borrower_id == Borrower.id, Loan.site_id.in_(ids)),
-               exists().where(Reservation.borrower_id == Borrower.id, Reservation.site_id.in_(ids)))
+    home = Borrower.home_site_id.in_(ids)
+    if level == RECORD:
+        return home
+    open_loan_here = exists().where(Loan.borrower_id == Borrower.id, Loan.returned_at.is_(None),
+                                    Loan.site_id.in_(ids))
+    return or_(home, open_loan_here)
+
+
+def borrower_access(db: Session, actor, borrower: Borrower, *, presented: bool = False) -> str | None:
+    """What ``actor`` may see of ``borrower``: RECORD, PANEL or None. Every borrower lookup asks here.
+
+    The record (RECORD) is everything held about the person: contact (phone, e-mail), the RGPD data
+    page and its JSON/CSV exports, editing, the kiosk PIN, blocking, the card, erasure. It stays with
+    the network roles (admin, gestionnaire) and the desks of the borrower's home site.
+
+    The desk panel (PANEL) is what a desk needs to lend and take back: first and last name (and
+    organisation), card number, kind, home site, a block and its reason, whether the loan rules were
+    accepted, and that borrower's open loans and reservations; never contact data. A desk gets it:
+    - for a borrower with a loan still open at one of its sites (it takes the device back, renews it);
+    - while the card is presented at the desk (``presented``: scanned or typed in the desk's scan
+      field, or a check-out through the API — the device is handed over to the person).
+    A reservation, a loan already returned or a card number typed in an address or a form never
+    widens what a desk sees, and the panel never leads to the record."""
+    if actor.role not in DESK_ROLES:
+        return None
+    ids = site_ids(actor)
+    if ids is None or borrower.home_site_id in ids:
+        return RECORD
+    if presented:
+        return PANEL
+    open_here = db.scalar(select(Loan.id).where(Loan.borrower_id == borrower.id, Loan.returned_at.is_(None),
+                                                Loan.site_id.in_(list(ids) or [-1])).limit(1))
+    return PANEL if open_here is not None else None
+
+
+def sees_record(actor, borrower: Borrower) -> bool:
+    """The record level without a query (home site or network role): for pages and templates."""
+    if actor.role not in DESK_ROLES:
+        return False
+    ids = site_ids(actor)
+    return ids is None or borrower.home_site_id in ids
+
+
+def require_record(actor, borrower: Borrower) -> None:
+    """Changes to a borrower (edit, PIN, block, erasure) are for the holders of the record."""
+    if not sees_record(actor, borrower):
+        raise Forbidden("La fiche de cet usager est tenue par son site de rattachement, que vous ne servez pas : "
+                        "demandez-lui, ou à un gestionnaire.")
+
+
+def _reaches(level: str | None, need: str) -> bool:
+    return level is not None and ACCESS_LEVELS.index(level) >= ACCESS_LEVELS.index(need)
 
 
 def find_by_card(db: Session, card: str) -> Borrower | None:
+    """The borrower of a card number, whoever asks: only for the kiosk (card + PIN) and the scan box's
+    routing; people's lookups go through ``get_borrower``."""
     card = (card or "").strip().upper()
     if not looks_like_card(card):
         return None
     return db.scalar(select(Borrower).where(Borrower.card_number == card))
 
 
-def get_borrower(db: Session, actor, card: str, *, card_in_hand: bool = False) -> Borrower:
-    """The borrower of a card number.
+def get_borrower(db: Session, actor, card: str, *, need: str = RECORD, presented: bool = False) -> Borrower:
+    """The borrower of a card number, if ``actor`` reaches it at level ``need`` (see ``borrower_access``).
 
-    ``card_in_hand``: the card was scanned at a desk, so the person is there: any desk of the
-    network may serve them (a resident of Chinon borrowing from the bus)."""
+    ``presented``: the card is presented at a desk (the person is there), which opens the desk panel
+    of any borrower of the network (a resident of Chinon borrowing from the bus), never the record."""
+    require_desk(actor)
     shown = (card or "").strip()[:40]
     borrower = find_by_card(db, card)
-    if borrower is None:
+    if borrower is None or borrower.anonymised_at is not None:
         raise NotFound(f"Carte inconnue : « {shown} ». Vérifiez le numéro, ou cherchez l'usager par son nom.")
-    if actor is not None and not card_in_hand and not can_see(db, actor, borrower):
-        raise Forbidden("Cet usager dépend d'un site que vous ne servez pas : scannez sa carte à l'accueil "
+    if not _reaches(borrower_access(db, actor, borrower, presented=presented), need):
+        if need == RECORD:
+            raise Forbidden("La fiche de cet usager est tenue par son site de rattachement, que vous ne servez pas : "
+                            "scannez sa carte au comptoir pour lui prêter ou reprendre du matériel, ou demandez "
+                            "à un gestionnaire.")
+        raise Forbidden("Cet usager dépend d'un site que vous ne servez pas : scannez sa carte au comptoir "
                         "s'il est présent, ou demandez à un gestionnaire.")
     return borrower
 
 
-def get_by_id(db: Session, actor, borrower_id: int) -> Borrower:
-    borrower = db.get(Borrower, borrower_id)
-    if borrower is None:
-        raise NotFound(f"Aucun usager n° {borrower_id}.")
-    if actor is not None and not can_see(db, actor, borrower):
-        raise Forbidden("Cet usager dépend d'un site que vous ne servez pas.")
-    return borrower
+def _within(clause, condition):
+    return condition if clause is None else and_(clause, condition)
 
 
 def search(db: Session, actor, q: str, *, limit: int = 20) -> list[Borrower]:
+    """Borrowers of the desk panel's reach by name or card; by phone or e-mail only those whose
+    record the user holds (a contact typed in never names someone else's borrower)."""
+    require_desk(actor)
     q = (q or "").strip()[:80]
     if len(q) < 2:
         return []
-    stmt = select(Borrower).where(Borrower.anonymised_at.is_(None))
-    clause = visible_clause(actor)
-    if clause is not None:
-        stmt = stmt.where(clause)
+    panel, record = access_clause(actor, PANEL), access_clause(actor, RECORD)
     key = name_key(q, "")
     phone = clean_phone(q) if re.fullmatch(PHONE_PATTERN, q) else None
-    conditions = [Borrower.card_number == q.upper()]
+    conditions = [_within(panel, Borrower.card_number == q.upper())]
     if key:
-        conditions.append(Borrower.name_key.like(f"%{key}%"))
+        conditions.append(_within(panel, Borrower.name_key.like(f"%{key}%")))
         # "Élodie Dupont" as well as "Dupont Élodie"
         words = key.split()
         if len(words) > 1:
-            conditions.append(Borrower.name_key.like(f"%{' '.join(reversed(words))}%"))
+            conditions.append(_within(panel, Borrower.name_key.like(f"%{' '.join(reversed(words))}%")))
     if phone and len(phone) >= 6:
-        conditions.append(Borrower.phone == phone)
+        conditions.append(_within(record, Borrower.phone == phone))
     if "@" in q:
-        conditions.append(func.lower(Borrower.email) == q.lower())
-    return list(db.scalars(stmt.where(or_(*conditions)).order_by(Borrower.name_key).limit(limit)))
+        conditions.append(_within(record, func.lower(Borrower.email) == q.lower()))
+    stmt = select(Borrower).where(Borrower.anonymised_at.is_(None), or_(*conditions))
+    return list(db.scalars(stmt.order_by(Borrower.name_key).limit(limit)))
 
 
 def list_borrowers(db: Session, actor, *, q: str = "", page: int = 1, per_page: int = 50,
@@ -153,7 +201,7 @@ def list_borrowers(db: Session, actor, *, q: str = "", page: int = 1, per_page: 
         items = search(db, actor, q, limit=per_page)
         return items, len(items)
     stmt = select(Borrower).where(Borrower.anonymised_at.is_(None))
-    clause = visible_clause(actor)
+    clause = access_clause(actor, PANEL)
     if clause is not None:
         stmt = stmt.where(clause)
     if blocked_only:
@@ -216,26 +264,29 @@ def duplicates(db: Session, first_name: str, last_name: str, phone: str | None, 
     return list(db.scalars(stmt.limit(5)))
 
 
-def same_name(db: Session, first_name: str, last_name: str, *, exclude_id: int | None = None) -> list[Borrower]:
-    stmt = select(Borrower).where(Borrower.name_key == name_key(last_name, first_name),
-                                  Borrower.anonymised_at.is_(None))
-    if exclude_id is not None:
-        stmt = stmt.where(Borrower.id != exclude_id)
-    return list(db.scalars(stmt.limit(5)))
+def duplicate_message(db: Session, actor, other: Borrower) -> tuple[str, str]:
+    """What registering ``other`` again tells the user (message, short field message). The card number
+    and home site only to a user who already reaches that borrower: to anyone else the refusal must
+    not become an oracle for card numbers."""
+    if borrower_access(db, actor, other) is None:
+        message = ("Cet usager est déjà inscrit·e (même nom et même contact) : demandez sa carte à l'usager, "
+                   "puis scannez-la au comptoir.")
+        return message, "Déjà inscrit·e : demandez sa carte à l'usager."
+    message = (f"Cet usager est déjà inscrit (même nom et même contact) : carte {other.card_number}, "
+               f"rattaché à « {other.home_site.name} ». Ouvrez sa fiche au lieu d'en créer une autre.")
+    return message, f"Déjà inscrit : carte {other.card_number}."
 
 
-def _refuse_duplicate(found: list[Borrower]) -> None:
+def _refuse_duplicate(db: Session, actor, found: list[Borrower]) -> None:
     if found:
-        other = found[0]
-        raise Conflict(f"Cet usager est déjà inscrit (même nom et même contact) : carte {other.card_number}, "
-                       f"rattaché à « {other.home_site.name} ». Ouvrez sa fiche au lieu d'en créer une autre.",
-                       code="duplicate", fields={"last_name": f"Déjà inscrit : carte {other.card_number}."})
+        message, field = duplicate_message(db, actor, found[0])
+        raise Conflict(message, code="duplicate", fields={"last_name": field})
 
 
 def create_borrower(db: Session, actor, data: dict) -> Borrower:
     require_desk(actor)
     v = _parse(db, actor, data, None)
-    _refuse_duplicate(duplicates(db, v["first_name"], v["last_name"], v["phone"], v["email"]))
+    _refuse_duplicate(db, actor, duplicates(db, v["first_name"], v["last_name"], v["phone"], v["email"]))
     now = utcnow()
     borrower = Borrower(card_number=new_card_number(db), kind=v["kind"], first_name=v["first_name"],
                         last_name=v["last_name"], organisation=v["organisation"], phone=v["phone"],
@@ -252,10 +303,11 @@ def create_borrower(db: Session, actor, data: dict) -> Borrower:
 
 def update_borrower(db: Session, actor, borrower: Borrower, data: dict) -> Borrower:
     require_desk(actor)
+    require_record(actor, borrower)
     _require_live(borrower)
     v = _parse(db, actor, data, borrower)
-    _refuse_duplicate(duplicates(db, v["first_name"], v["last_name"], v["phone"], v["email"],
-                                 exclude_id=borrower.id))
+    _refuse_duplicate(db, actor, duplicates(db, v["first_name"], v["last_name"], v["phone"], v["email"],
+                                            exclude_id=borrower.id))
     borrower.first_name, borrower.last_name = v["first_name"], v["last_name"]
     borrower.name_key = name_key(v["last_name"], v["first_name"])
     borrower.phone, borrower.email = v["phone"], v["email"]
@@ -285,6 +337,7 @@ def touch(borrower: Borrower) -> None:
 
 def set_pin(db: Session, actor, borrower: Borrower, pin: str | None) -> None:
     require_desk(actor)
+    require_record(actor, borrower)
     _require_live(borrower)
     if pin in (None, ""):
         borrower.pin_hash = None
@@ -300,6 +353,7 @@ def set_pin(db: Session, actor, borrower: Borrower, pin: str | None) -> None:
 
 def block(db: Session, actor, borrower: Borrower, reason: str) -> None:
     require_desk(actor)
+    require_record(actor, borrower)
     _require_live(borrower)
     c = Checker({"reason": reason})
     reason = c.text("reason", "Le motif du blocage", max_len=300, required=True)
@@ -311,6 +365,7 @@ def block(db: Session, actor, borrower: Borrower, reason: str) -> None:
 
 def unblock(db: Session, actor, borrower: Borrower) -> None:
     require_desk(actor)
+    require_record(actor, borrower)
     _require_live(borrower)
     borrower.blocked, borrower.block_reason = False, ""
     touch(borrower)
@@ -398,6 +453,7 @@ def anonymise(db: Session, borrower: Borrower) -> None:
 def erase(db: Session, actor, borrower: Borrower) -> None:
     """Erasure on request (RGPD art. 17): only when nothing is on loan."""
     require_desk(actor)
+    require_record(actor, borrower)
     _require_live(borrower)
     still_out = open_loans_of(db, borrower)
     if still_out:

@@ -17,7 +17,7 @@ from ..accounts.scope import serves_site
 from ..clock import today
 from ..errors import Invalid
 from ..formatting import PARIS
-from .borrowers import DESK_ROLES, _parse, clean_phone, create_borrower, name_key
+from .borrowers import DESK_ROLES, _parse, borrower_access, clean_phone, create_borrower, name_key
 from .models import Borrower
 
 
@@ -149,8 +149,12 @@ def _check_batch(db: Session, user, items: list[tuple[int, BorrowerRow]], ctx: d
         for b in known.get(row.key, []):
             if (row.phone and b.phone == clean_phone(row.phone)) or \
                     (row.email and (b.email or "").lower() == row.email.lower()):
-                errors.setdefault(line, f"usager déjà inscrit (même nom et même contact) : carte {b.card_number}, "
-                                        f"rattaché à « {b.home_site.name} » ; retirez cette ligne")
+                if borrower_access(db, user, b) is None:  # no card number for a borrower out of reach
+                    errors.setdefault(line, "usager déjà inscrit·e (même nom et même contact) : demandez sa carte "
+                                            "à l'usager ; retirez cette ligne")
+                else:
+                    errors.setdefault(line, f"usager déjà inscrit (même nom et même contact) : carte "
+                                            f"{b.card_number}, rattaché à « {b.home_site.name} » ; retirez cette ligne")
                 break
     return errors
 

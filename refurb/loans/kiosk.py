@@ -20,7 +20,7 @@ from ..accounts.scope import serves_site
 from ..db import utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts
 from . import borrowers as borrowers_svc
-from .models import Borrower, KioskSession
+from .models import Borrower, KioskSession, Loan
 from .rules import site_rules
 
 MAX_PIN_FAILURES_PER_CARD = 3
@@ -141,3 +141,18 @@ def check_pin(db: Session, session: KioskSession, borrower: Borrower, pin: str) 
     borrower.pin_failures = 0
     borrower.pin_failed_at = None
     db.flush()
+
+
+def return_at_kiosk(db: Session, session: KioskSession, kiosk_user: User, borrower: Borrower, device) -> Loan:
+    """A resident identified at the kiosk (card + PIN) returns a device on loan to them. The loan is
+    closed as "to check": the staff confirm the device's condition at the desk before it is lent again.
+    A device on loan to someone else, or part of a kit, is taken back at the desk only."""
+    from . import loans as loans_svc
+
+    loan = loans_svc.open_loan_for(db, device)
+    if loan is None or loan.borrower_id != borrower.id:
+        raise NotFound(f"{device.asset_tag} n'est pas en prêt à votre nom : rien à rendre ici. "
+                       "Adressez-vous à l'accueil.", code="not_yours")
+    if loan.kit_id:
+        raise Conflict(f"{device.asset_tag} fait partie d'un kit : rendez le kit complet à l'accueil.", code="kit")
+    return loans_svc.return_to_check(db, kiosk_user, loan, session.site)

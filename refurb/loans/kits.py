@@ -43,12 +43,17 @@ def find_kit(db: Session, code: str) -> Kit | None:
     return db.scalar(select(Kit).where(Kit.code == code))
 
 
-def get_kit(db: Session, actor, code: str) -> Kit:
+def get_kit(db: Session, actor, code: str, *, found_by_code: bool = False) -> Kit:
+    """The kit of a code, at a site the user serves.
+
+    ``found_by_code``: only for the desk, when this kit was just scanned there (it is in hand, whatever
+    site it belongs to); ``loans.may_return_here`` then decides whether this desk takes it back."""
     borrowers_svc.require_desk(actor)
     kit = find_kit(db, code)
     if kit is None:
-        raise NotFound(f"Aucun kit ne porte le code « {(code or '').strip()[:20]} ».")
-    require_site(actor, kit.site_id, f"le kit « {kit.name} »")
+        raise NotFound(f"Aucun kit ne porte le code « {(code or '').strip()[:20]} » : scannez à nouveau son code.")
+    if not found_by_code:
+        require_site(actor, kit.site_id, f"ce kit (« {kit.name} »)")
     return kit
 
 
@@ -115,7 +120,7 @@ def create_kit(db: Session, actor, data: dict) -> Kit:
 
 def update_kit(db: Session, actor, kit: Kit, data: dict) -> Kit:
     borrowers_svc.require_desk(actor)
-    require_site(actor, kit.site_id, f"le kit « {kit.name} »")
+    require_site(actor, kit.site_id, f"ce kit (« {kit.name} »)")
     if open_loans(db, kit):
         raise Conflict(f"Le kit « {kit.name} » est en prêt : modifiez-le après son retour.")
     c = Checker(data)
@@ -139,7 +144,7 @@ def update_kit(db: Session, actor, kit: Kit, data: dict) -> Kit:
 def dissolve_kit(db: Session, actor, kit: Kit) -> None:
     """The devices go back to being lent one by one; the kit's past loans keep its name."""
     borrowers_svc.require_desk(actor)
-    require_site(actor, kit.site_id, f"le kit « {kit.name} »")
+    require_site(actor, kit.site_id, f"ce kit (« {kit.name} »)")
     if open_loans(db, kit):
         raise Conflict(f"Le kit « {kit.name} » est en prêt : dissolvez-le après son retour.")
     kit.items.clear()

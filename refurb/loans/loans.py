@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..accounts.scope import limit_to_user_sites, require_site, serves_site
+from ..accounts.roles import KIOSK
+from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
 from ..db import utcnow
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..formatting import date_fr, money_fr
 from ..inventory.categories import CATEGORIES
 from ..inventory.models import Device
@@ -27,11 +28,22 @@ from ..sites.services import get_site
 from ..validation import Checker
 from . import borrowers as borrowers_svc
 from . import reservations as bookings
-from .models import DEPOSIT_METHODS, LOSS_REASONS, RETURN_CONDITIONS, Borrower, Kit, KitDevice, Loan
+from .models import (
+    DEPOSIT_METHODS,
+    END_CONDITIONS,
+    LOSS_REASONS,
+    RETURN_CONDITIONS,
+    TO_CHECK,
+    Borrower,
+    Kit,
+    KitDevice,
+    Loan,
+)
 from .rules import rules_for, site_rules, today
 
 MAX_BASKET = 60
-LOAN_STATES = {"open": "En cours", "overdue": "En retard", "closed": "Rendus"}
+LOAN_STATES = {"open": "En cours", "overdue": "En retard", "closed": "Rendus",
+               TO_CHECK: "Rendus à la borne, à vérifier"}
 
 
 def already_on_loan(device: Device, loan: Loan | None = None) -> Conflict:
@@ -79,6 +91,10 @@ def lendability(db: Session, device: Device, site: Site | None, borrower: Borrow
     if device.state != "loan_pool":
         return (f"{device.asset_tag} n'est pas dans le parc de prêt (état : {device.state_label}) : "
                 "un technicien doit d'abord l'y mettre.")
+    unchecked = kiosk_return_to_check(db, device)
+    if unchecked is not None:
+        return (f"{device.asset_tag} a été rendu à la borne le {date_fr(unchecked.returned_at)} et son état n'a pas "
+                "encore été vérifié : scannez-le au comptoir pour confirmer son état avant de le prêter.")
     if site is not None and device.site_id != site.id:
         return (f"{device.asset_tag} est rattaché au site « {device.site.name} », pas à « {site.name} » : "
                 "il se prête là-bas (ou faites d'abord un transfert).")
@@ -246,31 +262,57 @@ def _join(problems: list[str]) -> str:
 
 # --- return -----------------------------------------------------------------------------------
 
-def get_loan(db: Session, actor, loan_id: int) -> Loan:
+def sees_loan(actor, loan: Loan) -> bool:
+    """A loan is seen by the desks of the site that lent it, and, once returned, of the site where it
+    came back (a kiosk return is checked there)."""
+    return serves_site(actor, loan.site_id) or (loan.returned_at is not None
+                                                and serves_site(actor, loan.return_site_id))
+
+
+def loan_scope(stmt, actor):
+    """``sees_loan`` as a filter on a query of loans."""
+    ids = site_ids(actor)
+    if ids is None:
+        return stmt
+    ids = list(ids) or [-1]
+    return stmt.where(or_(Loan.site_id.in_(ids), and_(Loan.returned_at.is_not(None), Loan.return_site_id.in_(ids))))
+
+
+def shows_borrower(actor, loan: Loan) -> bool:
+    """Loan screens name the borrower (name and card, never the contact) to the staff of the site that
+    lent: the loan is in their register. A site that only took the device back does not learn who had it."""
+    return serves_site(actor, loan.site_id) and loan.borrower.anonymised_at is None
+
+
+def get_loan(db: Session, actor, loan_id: int, *, found_by_tag: bool = False) -> Loan:
+    """The loan ``loan_id``, for every action by id (page, return, renewal, lost, agreement, reminder):
+    404 when unknown, 403 when at a site the user does not serve, whatever a request body says.
+
+    ``found_by_tag``: only for the desk, when this loan is the one of the device just scanned there
+    (the device is in hand): its site is not asked; ``may_return_here`` decides whether this desk
+    takes it back."""
     borrowers_svc.require_desk(actor)
     loan = db.get(Loan, loan_id)
     if loan is None:
         raise NotFound(f"Aucun prêt n° {loan_id}.")
-    if not (serves_site(actor, loan.site_id) or serves_site(actor, loan.device.site_id)):
+    if not found_by_tag and not sees_loan(actor, loan):
         require_site(actor, loan.site_id, f"ce prêt (n° {loan.id})")
     return loan
 
 
-def loan_for_code(db: Session, code: str) -> tuple[Device | None, Loan | None]:
-    device = find_by_code(db, None, code)
-    if device is None:
-        return None, None
-    return device, open_loan_for(db, device)
+def may_return_here(db: Session, actor, loan: Loan, site: Site) -> None:
+    """The one rule for where a lent device may come back (desk, loan page, API, kits, kiosk): at a site
+    the user serves, and at another site than the device's only if that site accepts other sites'
+    returns (the device then belongs to it). Which loan the user may act on is the lookup's business
+    (``get_loan``, or the device found by its tag at the desk or the kiosk)."""
+    require_site(actor, site.id, f"le site « {site.name} »")
+    device = loan.device
+    if site.id != device.site_id and not site_rules(db, site.id).accept_other_site_returns:
+        raise Conflict(f"« {site.name} » ne reprend pas le matériel des autres sites : {device.asset_tag} "
+                       f"se rend à « {device.site.name} ».", code="other_site")
 
 
-def return_loan(db: Session, actor, loan: Loan, *, condition, note: str = "", site: Site | None = None,
-                deposit_outcome: str | None = None, channel: str = "desk") -> Loan:
-    """Take a device back: complete → loan pool; damaged or missing accessory → repairs (with a note).
-
-    ``site``: where it is brought back (default: the device's site). Another site takes it only
-    when its rules accept returns from other sites; the device then belongs to that site."""
-    if channel != "kiosk":
-        borrowers_svc.require_desk(actor)
+def _parse_return(condition, note, deposit_outcome) -> tuple[str, str, str | None]:
     c = Checker({"condition": condition, "note": note, "deposit_outcome": deposit_outcome})
     condition = c.choice("condition", "L'état au retour", RETURN_CONDITIONS)
     note = c.text("note", "La note", max_len=2000) or ""
@@ -278,6 +320,30 @@ def return_loan(db: Session, actor, loan: Loan, *, condition, note: str = "", si
     if condition in ("damaged", "incomplete") and not note:
         c.add("note", "Décrivez le dommage ou l'accessoire manquant (note obligatoire).")
     c.done()
+    return condition, note, outcome
+
+
+def return_loan(db: Session, actor, loan: Loan, *, condition, note: str = "", site: Site | None = None,
+                deposit_outcome: str | None = None) -> Loan:
+    """Take a device back at the desk: complete → loan pool; damaged or missing accessory → repairs
+    (with a note). ``site``: where it is brought back (default: the device's site), see ``may_return_here``."""
+    borrowers_svc.require_desk(actor)
+    condition, note, outcome = _parse_return(condition, note, deposit_outcome)
+    return _take_back(db, actor, loan, condition=condition, note=note, site=site, deposit_outcome=outcome)
+
+
+def return_to_check(db: Session, kiosk_user, loan: Loan, site: Site) -> Loan:
+    """A return at the kiosk: the loan is closed as "to check" and the device goes back to the loan pool,
+    where it is not lent again before the staff confirm its condition at the desk (``confirm_return``).
+    The caller (the kiosk) has checked that the device is on loan to the resident identified by card + PIN."""
+    if kiosk_user.role != KIOSK:
+        raise Forbidden("Seule une borne enregistre un retour « à vérifier ».")
+    return _take_back(db, kiosk_user, loan, condition=TO_CHECK, site=site, deposit_outcome=None,
+                      note="Rendu à la borne : état à vérifier par l'équipe.")
+
+
+def _take_back(db: Session, actor, loan: Loan, *, condition: str, note: str, site: Site | None,
+               deposit_outcome: str | None) -> Loan:
     device = loan.device
     if loan.returned_at is not None:
         raise Conflict(f"{device.asset_tag} n'est pas en prêt : ce prêt a déjà été rendu le "
@@ -287,18 +353,15 @@ def return_loan(db: Session, actor, loan: Loan, *, condition, note: str = "", si
     if loan.returned_at is not None:
         raise Conflict(f"{device.asset_tag} vient d'être rendu par ailleurs : rien à faire.", code="not_on_loan")
     here = site or device.site
+    may_return_here(db, actor, loan, here)
     if here.id != device.site_id:
-        require_site(actor, here.id, f"le site « {here.name} »")
-        if not site_rules(db, here.id).accept_other_site_returns:
-            raise Conflict(f"« {here.name} » ne reprend pas le matériel des autres sites : {device.asset_tag} "
-                           f"se rend à « {device.site.name} ».", code="other_site")
         from_site = device.site
         device.site_id, device.site = here.id, here
         record_event(db, device, actor, "transfer", note=f"Rendu à « {here.name} » (prêt n° {loan.id})",
                      data={"from_site": from_site.code, "to_site": here.code, "via": "loan_return",
                            "loan_id": loan.id})
-    to_state = "loan_pool" if condition == "complete" else "repairing"
-    label = RETURN_CONDITIONS[condition]
+    to_state = "repairing" if condition in ("damaged", "incomplete") else "loan_pool"
+    label = END_CONDITIONS[condition]
     transition(db, actor, device, to_state, via="loans", action="loan_return",
                note=f"Retour du prêt n° {loan.id} : {label.lower()}" + (f" — {note}" if note else ""),
                data={"loan_id": loan.id, "condition": condition})
@@ -307,12 +370,60 @@ def return_loan(db: Session, actor, loan: Loan, *, condition, note: str = "", si
     loan.return_condition = condition
     loan.return_note = note
     loan.returned_by_id = actor.id
-    if loan.deposit_status == "held":
-        loan.deposit_status = outcome or "returned"
+    if loan.deposit_status == "held" and condition != TO_CHECK:  # a kiosk return: the desk decides
+        loan.deposit_status = deposit_outcome or "returned"
     if loan.borrower.anonymised_at is None:
         borrowers_svc.touch(loan.borrower)
     db.flush()
     return loan
+
+
+def kiosk_return_to_check(db: Session, device: Device) -> Loan | None:
+    """The device's last loan if it came back at the kiosk and waits for the staff's check."""
+    return db.scalar(select(Loan).where(Loan.device_id == device.id, Loan.return_condition == TO_CHECK)
+                     .order_by(Loan.returned_at.desc()).limit(1))
+
+
+def confirm_return(db: Session, actor, loan: Loan, *, condition, note: str = "",
+                   deposit_outcome: str | None = None) -> Loan:
+    """The staff check a device returned at the kiosk and record its condition: complete (it stays in the
+    loan pool, lendable again) or damaged / missing accessory (to repairs, with a note), with an event in
+    the device's history."""
+    borrowers_svc.require_desk(actor)
+    condition, note, outcome = _parse_return(condition, note, deposit_outcome)
+    device = loan.device
+    _lock_devices(db, [device])
+    db.refresh(loan)
+    if loan.return_condition != TO_CHECK:
+        raise Conflict(f"Le retour de {device.asset_tag} (prêt n° {loan.id}) n'est pas à vérifier"
+                       + (f" : il a déjà été vérifié ({loan.condition_label.lower()})." if loan.checked_at else "."),
+                       code="not_to_check")
+    require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
+    label = RETURN_CONDITIONS[condition]
+    text = f"Retour du prêt n° {loan.id} vérifié : {label.lower()}" + (f" — {note}" if note else "")
+    data = {"loan_id": loan.id, "condition": condition}
+    if condition != "complete" and device.state == "loan_pool":
+        transition(db, actor, device, "repairing", via="loans", action="loan_return_checked", note=text, data=data)
+    else:
+        record_event(db, device, actor, "loan_return_checked", note=text, data=data)
+    loan.return_condition = condition
+    if note:
+        loan.return_note = f"{loan.return_note} — {note}" if loan.return_note else note
+    loan.checked_at = utcnow()
+    loan.checked_by_id = actor.id
+    if loan.deposit_status == "held":
+        loan.deposit_status = outcome or "returned"
+    db.flush()
+    return loan
+
+
+def returns_to_check(db: Session, actor, site: Site | None = None) -> list[Loan]:
+    """Kiosk returns waiting for the staff's check at the user's sites (or at ``site``)."""
+    borrowers_svc.require_desk(actor)
+    stmt = limit_to_user_sites(select(Loan), Loan.return_site_id, actor).where(Loan.return_condition == TO_CHECK)
+    if site is not None:
+        stmt = stmt.where(Loan.return_site_id == site.id)
+    return list(db.scalars(stmt.order_by(Loan.returned_at, Loan.id)))
 
 
 # Reasons as staff type or say them: "perdu" / "volé" are the same as "lost" / "stolen".
@@ -436,7 +547,7 @@ def loan_query(db: Session, actor, *, state: str | None = None, site_code: str |
     c = Checker({"state": state})
     state = c.choice("state", "L'état", LOAN_STATES, required=False)
     c.done()
-    stmt = limit_to_user_sites(select(Loan), Loan.site_id, actor)
+    stmt = loan_scope(select(Loan), actor)
     if site_code:
         site = db.scalar(select(Site).where(Site.code == site_code.strip().upper()[:32]))
         if site is None:
@@ -450,6 +561,8 @@ def loan_query(db: Session, actor, *, state: str | None = None, site_code: str |
         stmt = stmt.where(Loan.returned_at.is_(None), Loan.due_on < day)
     elif state == "closed":
         stmt = stmt.where(Loan.returned_at.is_not(None))
+    elif state == TO_CHECK:
+        stmt = stmt.where(Loan.return_condition == TO_CHECK)
     return stmt, state
 
 
@@ -484,9 +597,14 @@ def device_loans(db: Session, device: Device) -> list[Loan]:
                            .order_by(Loan.started_at.desc(), Loan.id.desc())))
 
 
-def reminder(loan: Loan, network_name: str) -> dict:
-    """A reminder letter / e-mail ready to send for an overdue loan."""
+def reminder(actor, loan: Loan, network_name: str) -> dict:
+    """A reminder letter / e-mail ready to send for a loan, from the site that lent it. The borrower's
+    phone and e-mail only for the holders of their record (see ``borrowers.borrower_access``); another
+    lending site prints the letter and asks the home site to send it."""
+    if not shows_borrower(actor, loan):
+        raise Forbidden("La relance se fait depuis le site qui a prêté l'appareil.")
     b, d = loan.borrower, loan.device
+    contact = borrowers_svc.sees_record(actor, b)
     late = loan.days_late(today())
     site = loan.site
     subject = f"Rappel : retour du matériel emprunté ({d.category_label} {d.asset_tag})"
@@ -506,11 +624,25 @@ def reminder(loan: Loan, network_name: str) -> dict:
         f"L'équipe de « {site.name} »",
         network_name,
     ]
-    contact = ", ".join(p for p in (site.phone, site.email, site.full_address) if p)
-    if contact:
-        lines.append(contact)
-    return {"subject": subject, "body": "\n".join(lines), "to": b.email or "", "phone": b.phone or "",
-            "days_late": late}
+    site_contact = ", ".join(p for p in (site.phone, site.email, site.full_address) if p)
+    if site_contact:
+        lines.append(site_contact)
+    return {"subject": subject, "body": "\n".join(lines), "to": (b.email or "") if contact else "",
+            "phone": (b.phone or "") if contact else "", "days_late": late, "contact_shown": contact,
+            "home_site": b.home_site.name}
+
+
+def agreement_document(db: Session, actor, loan: Loan, network_name: str) -> bytes:
+    """The loan agreement (PDF) of ``loan`` and the loans made with it in the same check-out. The
+    borrower's contact is printed only for the holders of their record."""
+    from .pdf import agreement_pdf
+
+    if not shows_borrower(actor, loan):
+        raise Forbidden("Le contrat de prêt est un document du site qui a prêté l'appareil : demandez-le-lui.")
+    same = list(db.scalars(select(Loan).where(Loan.borrower_id == loan.borrower_id, Loan.site_id == loan.site_id,
+                                              Loan.started_at == loan.started_at).order_by(Loan.id)))
+    return agreement_pdf(same or [loan], network_name, loan.site,
+                         with_contact=borrowers_svc.sees_record(actor, loan.borrower))
 
 
 def counts_by_site(db: Session, actor) -> dict[int, dict[str, int]]:

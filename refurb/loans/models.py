@@ -31,8 +31,10 @@ RETURN_CONDITIONS = {
 }
 # A loan closed without the device coming back (the device goes to "lost").
 LOSS_REASONS = {"lost": "Perdu", "stolen": "Volé"}
-# Every way a loan ends: a return (above), or the device declared lost or stolen.
-END_CONDITIONS = {**RETURN_CONDITIONS, "lost": "Perdu ou volé"}
+# Every way a loan ends: a return (above), the device declared lost or stolen, or a return at the kiosk
+# whose condition the staff have not checked yet (they then record one of RETURN_CONDITIONS).
+TO_CHECK = "to_check"
+END_CONDITIONS = {**RETURN_CONDITIONS, "lost": "Perdu ou volé", TO_CHECK: "Rendu à la borne, à vérifier"}
 DEPOSIT_METHODS = {"cash": "Espèces", "cheque": "Chèque", "card": "Carte bancaire", "other": "Autre"}
 DEPOSIT_STATES = {"held": "Encaissée", "returned": "Rendue", "kept": "Conservée"}
 RESERVATION_STATES = {
@@ -158,6 +160,10 @@ class Loan(Base):
         Index("ix_loans_open_site_due", "site_id", "due_on",
               sqlite_where=text("returned_at IS NULL"), postgresql_where=text("returned_at IS NULL")),
         Index("ix_loans_device_started", "device_id", "started_at"),
+        # Kiosk returns waiting for the staff's check, by the site where they were dropped.
+        Index("ix_loans_to_check_site", "return_site_id",
+              sqlite_where=text(f"return_condition = '{TO_CHECK}'"),
+              postgresql_where=text(f"return_condition = '{TO_CHECK}'")),
         CheckConstraint("renewals >= 0", name="renewals"),
         CheckConstraint("due_on >= start_on", name="due_after_start"),
         CheckConstraint(f"return_condition IS NULL OR return_condition IN ({_in(END_CONDITIONS)})",
@@ -168,6 +174,9 @@ class Loan(Base):
                         "(COALESCE(return_condition, '') <> 'lost' AND loss_reason IS NULL)", name="loss_complete"),
         CheckConstraint("(returned_at IS NULL AND return_condition IS NULL) OR "
                         "(returned_at IS NOT NULL AND return_condition IS NOT NULL)", name="return_complete"),
+        # A checked kiosk return ends with a condition the staff saw, by whom and when.
+        CheckConstraint(f"checked_at IS NULL OR (checked_by_id IS NOT NULL AND return_condition IN "
+                        f"({_in(RETURN_CONDITIONS)}))", name="checked"),
         CheckConstraint("deposit_amount IS NULL OR (deposit_amount > 0 AND deposit_method IS NOT NULL "
                         "AND deposit_status IS NOT NULL)", name="deposit"),
         CheckConstraint(f"deposit_method IS NULL OR deposit_method IN ({_in(DEPOSIT_METHODS)})",
@@ -202,6 +211,9 @@ class Loan(Base):
     loss_reason: Mapped[str | None] = mapped_column(String(10))
     return_note: Mapped[str] = mapped_column(Text, default="")
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A kiosk return (condition "to_check") checked at the desk: when and by whom.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     device: Mapped[Device] = relationship(lazy="joined")
     borrower: Mapped[Borrower] = relationship(lazy="joined")
@@ -210,6 +222,7 @@ class Loan(Base):
     kit: Mapped[Kit | None] = relationship()
     lent_by: Mapped[User | None] = relationship(foreign_keys=[lent_by_id])
     returned_by: Mapped[User | None] = relationship(foreign_keys=[returned_by_id])
+    checked_by: Mapped[User | None] = relationship(foreign_keys=[checked_by_id])
 
     @property
     def is_open(self) -> bool:
@@ -228,6 +241,11 @@ class Loan(Base):
     @property
     def is_lost(self) -> bool:
         return self.return_condition == "lost"
+
+    @property
+    def to_check(self) -> bool:
+        """Returned at the kiosk: the staff have not checked its condition yet."""
+        return self.return_condition == TO_CHECK
 
     @property
     def condition_label(self) -> str:

@@ -85,8 +85,9 @@ def borrower_card_pdf(borrower, network_name: str) -> bytes:
     return buffer.getvalue()
 
 
-def agreement_pdf(loans: list, network_name: str, site) -> bytes:
-    """One A4 agreement for the devices lent to one borrower at one check-out."""
+def agreement_pdf(loans: list, network_name: str, site, *, with_contact: bool = False) -> bytes:
+    """One A4 agreement for the devices lent to one borrower at one check-out (the borrower's contact
+    only ``with_contact``: see ``loans.agreement_document``)."""
     regular, bold = register_fonts()
     borrower = loans[0].borrower
     buffer = io.BytesIO()
@@ -112,7 +113,7 @@ def agreement_pdf(loans: list, network_name: str, site) -> bytes:
     line(f"Contrat de prêt de matériel n° {loans[0].id}", font=bold, size=16, gap=8 * mm)
     line(f"Date : {datetime_fr(loans[0].started_at)}")
     line(f"Emprunteur : {borrower.display_name} — carte {borrower.card_number or '—'}")
-    if borrower.contact:
+    if with_contact and borrower.contact:
         line(f"Contact : {borrower.contact}")
     y -= 3 * mm
     line("Matériel prêté", font=bold, size=12, gap=6 * mm)

@@ -88,7 +88,11 @@ def release_no_shows(db: Session) -> int:
 
 # --- booking ----------------------------------------------------------------------------------
 
-def create_reservation(db: Session, actor, data: dict) -> Reservation:
+def create_reservation(db: Session, actor, data: dict, *, presented: Borrower | None = None) -> Reservation:
+    """Book a device, or a device of a category at a site, for a borrower the desk already serves (see
+    ``borrowers.borrower_access``: home site, or a loan open here), or for ``presented``: the borrower
+    whose card is presented at this desk now. A card number typed in the form opens nothing else: a
+    reservation needs no one present, so it never widens what a desk sees."""
     borrowers_svc.require_desk(actor)
     c = Checker(data)
     tag = c.text("asset_tag", "L'appareil", max_len=20)
@@ -110,9 +114,8 @@ def create_reservation(db: Session, actor, data: dict) -> Reservation:
     if start and start > day + timedelta(days=MAX_AHEAD_DAYS):
         c.add("start_on", "On ne réserve pas plus d'un an à l'avance.")
     c.done()
-    borrower = borrowers_svc.get_borrower(db, actor, card, card_in_hand=True)
-    if borrower.anonymised_at is not None:
-        raise NotFound("Carte inconnue.")
+    at_desk = presented is not None and presented.card_number == card.strip().upper()
+    borrower = borrowers_svc.get_borrower(db, actor, card, need=borrowers_svc.PANEL, presented=at_desk)
     if borrower.blocked:
         raise Conflict(f"Réservation impossible : {borrower.full_name} est bloqué(e) ({borrower.block_reason}).",
                        code="blocked")

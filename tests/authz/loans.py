@@ -1,5 +1,6 @@
 """Who may do what in the loans area (pages, kiosk, API)."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -22,7 +23,10 @@ NET = frozenset({"admin", "gestionnaire"})
 
 def arrange(db, ctx) -> None:
     """At EPN-A ("own") and EPN-B ("other"): a borrower with an open loan, a free device,
-    a kit, a reservation and an open kiosk session."""
+    a kit, a reservation and an open kiosk session.
+
+    The other site's borrower also has, at the own site, a reservation and a loan already returned:
+    neither opens their record to the own site's desk (the site-bound cases on ``{o[card]}`` prove it)."""
     now = utcnow()
     kiosk = db.scalar(select(User).where(User.username == "kiosk"))
     admin = db.scalar(select(User).where(User.username == "admin"))
@@ -59,7 +63,31 @@ def arrange(db, ctx) -> None:
         db.add_all([booking, ks])
         db.flush()
         ctx[which].update(card=b.card_number, loan=loan.id, tag=devices[1].asset_tag, kit=kit.code,
-                          reservation=booking.id, kiosk_session=ks.id)
+                          reservation=booking.id, kiosk_session=ks.id, borrower_id=b.id, loan_site=site.id)
+    # The other site's borrower at the own site: a category reservation (made by typing the card) and
+    # a loan returned yesterday.
+    own_site = db.get(Site, ctx["own"]["loan_site"])
+    returned = Device(asset_tag="AZ-300001", category="router", brand="Huawei", model="E5576", has_storage=False,
+                      specs={}, condition="", notes="", site=own_site, state="loan_pool", created_at=now,
+                      updated_at=now, version=1)
+    db.add(returned)
+    db.flush()
+    yesterday = today() - timedelta(days=1)
+    db.add_all([
+        Reservation(borrower_id=ctx["other"]["borrower_id"], site_id=own_site.id, category="tablet",
+                    start_on=today() + timedelta(days=50), end_on=today() + timedelta(days=55),
+                    release_on=today() + timedelta(days=52), status="active", note="", created_at=now,
+                    created_by_id=admin.id),
+        Loan(device_id=returned.id, borrower_id=ctx["other"]["borrower_id"], site_id=own_site.id, category="router",
+             borrower_kind="resident", channel="desk", started_at=now - timedelta(days=8),
+             start_on=yesterday - timedelta(days=7), due_on=yesterday + timedelta(days=7), renewals=0,
+             rules_accepted_at=now, return_note="", returned_at=now - timedelta(days=1),
+             return_site_id=own_site.id, return_condition="complete"),
+    ])
+    db.flush()
+    for which in ("own", "other"):
+        ctx[which]["loan_start"] = (today() + timedelta(days=40)).isoformat()
+        ctx[which]["loan_end"] = (today() + timedelta(days=42)).isoformat()
 
 
 CASES = {
@@ -82,6 +110,7 @@ CASES = {
     "loans.desk_clear": Case("POST", "/prets/comptoir/vider", DESK),
     "loans.desk_lend": Case("POST", "/prets/comptoir/preter", DESK),
     "loans.desk_return": Case("POST", "/prets/comptoir/retour", DESK, data={"condition": "complete"}),
+    "loans.desk_check": Case("POST", "/prets/comptoir/verifier", DESK, data={"loan_id": "0", "condition": "complete"}),
     "loans.desk_lost": Case("POST", "/prets/comptoir/perdu", DESK, data={"loan_id": "0", "reason": "lost"}),
     "loans.desk_return_kit": Case("POST", "/prets/comptoir/retour-kit", DESK),
     "loans.desk_open_borrower": Case("POST", "/prets/comptoir/usager/{o[card]}", DESK, site_bound=True),
@@ -127,4 +156,66 @@ CASES = {
     "loans.kiosk_pin": Case("POST", "/borne/pin", KIOSK, data={"pin": "1234"}),
     "loans.kiosk_device": Case("POST", "/borne/appareil", KIOSK, data={"code": "AZ-100001"}),
     "loans.kiosk_end": Case("POST", "/borne/fin", KIOSK),
+}
+
+
+# --- variants: the same routes with a body or a parameter that once changed the decision ------------------
+
+@dataclass(frozen=True)
+class Variant:
+    """A request a desk of the own site makes about the other site's objects. ``allowed``: the roles
+    for which it may succeed (the network roles); for the others it is refused — 403, or, for the desk's
+    htmx answers, ``refusal`` in the answer — and changes nothing. ``hidden``: words the answer never
+    shows to a role that is not a network role (contact data)."""
+    method: str
+    path: str  # formatted with own=ctx["own"], other=ctx["other"]
+    allowed: frozenset[str]
+    json: dict | None = None
+    data: dict = field(default_factory=dict)
+    refusal: str | None = None
+    hidden: tuple[str, ...] = ()
+
+
+_NO_ACCESS = "Vous n'avez pas accès"
+VARIANTS = {
+    # A "site" in a return body names where a loan the user can see comes back: never which loan.
+    "api return, own site in the body, other site's loan": Variant(
+        "POST", "/api/v1/loans/{other[loan]}/return", NET, json={"condition": "complete", "site": "{own[site]}"}),
+    "api renewal, own site in the body": Variant(
+        "POST", "/api/v1/loans/{other[loan]}/renew", NET, json={"site": "{own[site]}"}),
+    "api lost, own site in the body": Variant(
+        "POST", "/api/v1/loans/{other[loan]}/lost", NET, json={"reason": "lost", "site": "{own[site]}"}),
+    "loan page return, own site in the form": Variant(
+        "POST", "/prets/{other[loan]}/retour", NET, data={"condition": "complete", "site": "{own[site]}"}),
+    # The desk's forms name a loan or a kit by id: only the one just scanned there is "in hand".
+    "desk return by id of a loan not scanned here": Variant(
+        "POST", "/prets/comptoir/retour", NET, data={"loan_id": "{other[loan]}", "condition": "complete"},
+        refusal=_NO_ACCESS),
+    "desk lost by id": Variant(
+        "POST", "/prets/comptoir/perdu", NET, data={"loan_id": "{other[loan]}", "reason": "lost"}, refusal=_NO_ACCESS),
+    "desk check by id": Variant(
+        "POST", "/prets/comptoir/verifier", NET, data={"loan_id": "{other[loan]}", "condition": "complete"},
+        refusal=_NO_ACCESS),
+    "desk kit return by code of a kit not scanned here": Variant(
+        "POST", "/prets/comptoir/retour-kit", NET, data={"kit": "{other[kit]}", "condition": "complete",
+                                                         "present": ["AZ-200002", "AZ-200003"]}, refusal=_NO_ACCESS),
+    # A card number typed in an address or a form, after a reservation and a returned loan at the own site.
+    "api borrower by a typed card": Variant("GET", "/api/v1/borrowers/{other[card]}", NET),
+    "borrower record by a typed card": Variant("GET", "/usagers/{other[card]}/donnees.json", NET),
+    "desk panel opened by a card in the address": Variant("POST", "/prets/comptoir/usager/{other[card]}", NET),
+    "api reservation for a typed card": Variant(
+        "POST", "/api/v1/reservations", NET, json={"borrower_card": "{other[card]}", "category": "tablet",
+                                                   "site": "{own[site]}", "start_on": "{own[loan_start]}",
+                                                   "end_on": "{own[loan_end]}"}),
+    "reservation form for a typed card": Variant(
+        "POST", "/prets/reservations", NET, data={"borrower_card": "{other[card]}", "category": "tablet",
+                                                  "site": "{own[site]}", "start_on": "{own[loan_start]}",
+                                                  "end_on": "{own[loan_end]}"}),
+    # A phone typed at the desk finds only the borrowers whose record the desk holds.
+    "desk search by the other borrower's phone": Variant(
+        "POST", "/prets/comptoir/scan", DESK, data={"code": "0600000000"}, hidden=("Matrice2",)),
+    # Last (the card stays presented at the desk afterwards): a card typed in the desk's scan field
+    # counts as presented, which opens the desk panel, never the contact.
+    "desk scan of a typed card of another site": Variant(
+        "POST", "/prets/comptoir/scan", DESK, data={"code": "{other[card]}"}, hidden=("0600000000",)),
 }

@@ -25,4 +25,24 @@ def page_number(name: str = "page") -> int:
         return 1
 
 
+@bp.app_template_global("borrower_shown")
+def borrower_shown(loan) -> bool:
+    """Templates: may this page name the loan's borrower (see ``loans.shows_borrower``)?"""
+    from flask_login import current_user
+
+    from ..loans import shows_borrower
+
+    return shows_borrower(current_user, loan)
+
+
+@bp.app_template_global("borrower_contact_shown")
+def borrower_contact_shown(borrower) -> bool:
+    """Templates: may this page show the borrower's contact (the record: see ``borrowers.borrower_access``)?"""
+    from flask_login import current_user
+
+    from ..borrowers import sees_record
+
+    return sees_record(current_user, borrower)
+
+
 from . import admin, borrowers, desk, kiosk, lists  # noqa: E402,F401  (register their routes)

@@ -12,6 +12,7 @@ from ...errors import NotFound, RefurbError
 from ...extensions import get_db
 from ...inventory.categories import CATEGORIES
 from ...sites.services import get_site, sites_for
+from ...validation import as_id
 from ...web.layout import current_site
 from .. import kiosk as kiosk_svc
 from .. import rules as rules_svc
@@ -79,10 +80,8 @@ def open_kiosk():
     """Turn this computer into the kiosk of a site: the session becomes the kiosk account's."""
     db = get_db()
     staff = current_user._get_current_object()
-    try:
-        kiosk_user = db.get(User, int(request.form.get("kiosk_user", "")))
-    except ValueError:
-        kiosk_user = None
+    user_id = as_id(request.form.get("kiosk_user"))
+    kiosk_user = db.get(User, user_id) if user_id is not None else None
     if kiosk_user is None:
         flash("Choisissez le compte de borne à ouvrir.", "error")
         return redirect(url_for(".kiosk_sessions"))

@@ -90,7 +90,8 @@ def new_borrower():
             errors = {"_": err.message}
             found = svc.duplicates(db, data["first_name"], data["last_name"], svc.clean_phone(data["phone"]),
                                    data["email"] or None)
-            return _form("loans/borrower_form.html", data, errors, status=409, duplicate=found[0] if found else None)
+            shown = found[0] if found and svc.sees_record(current_user, found[0]) else None
+            return _form("loans/borrower_form.html", data, errors, status=409, duplicate=shown)
         return _form("loans/borrower_form.html", data, errors)
     db.commit()
     flash(f"{borrower.full_name} est inscrit(e) : carte {borrower.card_number}. Imprimez sa carte.", "success")

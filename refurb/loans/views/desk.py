@@ -17,6 +17,7 @@ from ...errors import Forbidden, RefurbError
 from ...extensions import get_db
 from ...formatting import date_fr
 from ...inventory.services import find_by_code
+from ...validation import as_id
 from ...web.layout import current_site
 from .. import borrowers as borrowers_svc
 from .. import kits as kits_svc
@@ -34,7 +35,7 @@ from ..models import (
 from ..rules import rules_for, today
 from . import bp, is_htmx, tone
 
-EMPTY = {"borrower": None, "basket": [], "kits": [], "return": None, "kit_return": None, "done": []}
+EMPTY = {"borrower": None, "basket": [], "kits": [], "return": None, "kit_return": None, "check": None, "done": []}
 
 
 def _state() -> dict:
@@ -74,11 +75,18 @@ def desk_context(db, state: dict, *, matches=None, kit_missing=None) -> dict:
     return_loan = db.get(Loan, state["return"]) if state.get("return") else None
     if return_loan is not None and return_loan.returned_at is not None:
         return_loan = None
+    check_loan = db.get(Loan, state["check"]) if state.get("check") else None
+    if check_loan is not None and not check_loan.to_check:
+        check_loan = None
     kit_return = kits_svc.find_kit(db, state["kit_return"]) if state.get("kit_return") else None
     kit_loans = kits_svc.open_loans(db, kit_return) if kit_return else []
     done = [loan for loan in (db.get(Loan, i) for i in state.get("done", [])) if loan is not None]
     return {
         "site": site, "borrower": borrower,
+        "borrower_record": borrower is not None and borrowers_svc.sees_record(current_user, borrower),
+        "return_named": return_loan is not None and loans_svc.shows_borrower(current_user, return_loan),
+        "return_seen": return_loan is not None and loans_svc.sees_loan(current_user, return_loan),
+        "check_loan": check_loan, "to_check": loans_svc.returns_to_check(db, current_user, site),
         "open_loans": loans_svc.borrower_loans(db, borrower, open_only=True) if borrower else [],
         "bookings": [r for r in bookings.borrower_reservations(db, borrower)
                      if r.effective_status(today()) == "active"] if borrower else [],
@@ -114,7 +122,7 @@ def desk():
     state = _state()
     card = request.args.get("carte")
     if card:  # from the global scan box: the card is in hand
-        borrower = borrowers_svc.get_borrower(db, current_user, card, card_in_hand=True)
+        borrower = borrowers_svc.get_borrower(db, current_user, card, need=borrowers_svc.PANEL, presented=True)
         if state.get("borrower") != borrower.id:
             state.update(borrower=borrower.id, done=[], **{"return": None, "kit_return": None})
             _save(state)
@@ -136,9 +144,10 @@ def desk_scan():
     if not code:
         return _answer(state, "Scannez une carte, un appareil ou un kit, ou tapez un nom.", "info")
     state["done"] = []
+    state["check"] = None
     if borrowers_svc.looks_like_card(code):
         try:
-            borrower = borrowers_svc.get_borrower(db, current_user, code, card_in_hand=True)
+            borrower = borrowers_svc.get_borrower(db, current_user, code, need=borrowers_svc.PANEL, presented=True)
         except RefurbError as err:
             return _answer(state, err.message, "error")
         if state.get("borrower") != borrower.id:
@@ -168,9 +177,14 @@ def desk_scan():
                 state["kit_return"], state["return"] = loan.kit.code, None
                 return _answer(state, f"{device.asset_tag} fait partie du kit « {loan.kit.name} » : "
                                       "cochez les appareils du kit rendus.", "info")
-            state["return"], state["kit_return"] = loan.id, None
+            state["return"], state["kit_return"], state["check"] = loan.id, None, None
             return _answer(state, f"Retour de {device.asset_tag} ({device.title}), prêté le "
                                   f"{date_fr(loan.start_on)} : vérifiez son état.", "info")
+        unchecked = loans_svc.kiosk_return_to_check(db, device)
+        if unchecked is not None and loans_svc.sees_loan(current_user, unchecked):
+            state["check"], state["return"], state["kit_return"] = unchecked.id, None, None
+            return _answer(state, f"{device.asset_tag} a été rendu à la borne le {date_fr(unchecked.returned_at)} : "
+                                  "vérifiez son état et confirmez-le.", "info")
         tag = device.asset_tag
         if tag in state["basket"]:
             return _answer(state, f"{tag} est déjà dans le panier (scanné deux fois).", "error")
@@ -283,16 +297,13 @@ def desk_return():
     db = get_db()
     state = _state()
     site = _site()
-    try:
-        loan_id = int(request.form.get("loan_id", ""))
-    except ValueError:
+    loan_id = as_id(request.form.get("loan_id"))
+    if loan_id is None:
         return _answer(state, "Prêt non reconnu : scannez à nouveau l'appareil.", "error")
-    loan = db.get(Loan, loan_id)
-    if loan is None:
-        return _answer(state, "Prêt introuvable : scannez à nouveau l'appareil.", "error")
     try:
-        if state.get("return") != loan.id:
-            loans_svc.get_loan(db, current_user, loan.id)  # not the one just scanned: usual site check
+        # The loan of the device just scanned here is found by its tag (the device is in hand);
+        # any other loan id is looked up within the user's sites, whatever the form says.
+        loan = loans_svc.get_loan(db, current_user, loan_id, found_by_tag=state.get("return") == loan_id)
         loans_svc.return_loan(db, current_user, loan, condition=request.form.get("condition"),
                               note=request.form.get("note", ""), site=site,
                               deposit_outcome=request.form.get("deposit_outcome") or None)
@@ -312,6 +323,36 @@ def desk_return():
                           + deposit)
 
 
+@bp.post("/prets/comptoir/verifier")
+@roles_required(*DESK_ROLES)
+def desk_check():
+    """The condition of a device returned at the kiosk, checked at the desk."""
+    db = get_db()
+    state = _state()
+    _site()
+    loan_id = as_id(request.form.get("loan_id"))
+    if loan_id is None:
+        return _answer(state, "Retour non reconnu : scannez à nouveau l'appareil.", "error")
+    try:
+        loan = loans_svc.get_loan(db, current_user, loan_id)
+        loans_svc.confirm_return(db, current_user, loan, condition=request.form.get("condition"),
+                                 note=request.form.get("note", ""),
+                                 deposit_outcome=request.form.get("deposit_outcome") or None)
+    except RefurbError as err:
+        db.rollback()
+        return _answer(state, err.message, "error")
+    db.commit()
+    state["check"] = None
+    device = loan.device
+    where = "reste au parc de prêt" if device.state == "loan_pool" else "part en réparation"
+    deposit = ""
+    if loan.deposit_status == "returned":
+        deposit = f" Rendez la caution ({loan.deposit_amount:.2f} €)."
+    elif loan.deposit_status == "kept":
+        deposit = " Caution conservée."
+    return _answer(state, f"Retour vérifié : {device.asset_tag} ({loan.condition_label.lower()}) {where}." + deposit)
+
+
 @bp.post("/prets/comptoir/perdu")
 @roles_required(*DESK_ROLES)
 def desk_lost():
@@ -321,9 +362,8 @@ def desk_lost():
     db = get_db()
     state = _state()
     _site()
-    try:
-        loan_id = int(request.form.get("loan_id", ""))
-    except ValueError:
+    loan_id = as_id(request.form.get("loan_id"))
+    if loan_id is None:
         return _answer(state, "Prêt non reconnu : scannez à nouveau l'appareil.", "error")
     try:
         loan = loans_svc.get_loan(db, current_user, loan_id)
@@ -345,9 +385,12 @@ def desk_return_kit():
     db = get_db()
     state = _state()
     site = _site()
-    kit = kits_svc.find_kit(db, request.form.get("kit", ""))
-    if kit is None:
-        return _answer(state, "Kit non reconnu : scannez à nouveau son code.", "error")
+    code = (request.form.get("kit") or "").strip().upper()
+    try:
+        # The kit just scanned here is in hand; any other kit code is looked up within the user's sites.
+        kit = kits_svc.get_kit(db, current_user, code, found_by_code=bool(code) and state.get("kit_return") == code)
+    except RefurbError as err:
+        return _answer(state, err.message, "error")
     present = request.form.getlist("present")
     try:
         returned = loans_svc.return_kit(db, current_user, kit, present, condition=request.form.get("condition"),
@@ -369,6 +412,12 @@ def desk_return_kit():
     return _answer(state, text, "success")
 
 
+def desk_borrower(db):
+    """The borrower whose card is presented at this desk now (the panel open), or None."""
+    borrower = db.get(Borrower, _state()["borrower"]) if _state().get("borrower") else None
+    return borrower if borrower is not None and borrower.anonymised_at is None else None
+
+
 def desk_for_borrower(borrower_id: int) -> None:
     """Open a borrower's panel at the desk (from their page)."""
     state = _state()
@@ -381,6 +430,6 @@ def desk_for_borrower(borrower_id: int) -> None:
 @roles_required(*DESK_ROLES)
 def desk_open_borrower(card: str):
     db = get_db()
-    borrower = borrowers_svc.get_borrower(db, current_user, card)
+    borrower = borrowers_svc.get_borrower(db, current_user, card, need=borrowers_svc.PANEL)
     desk_for_borrower(borrower.id)
     return redirect(url_for(".desk"))

@@ -115,40 +115,30 @@ def kiosk_close():
     return redirect(url_for("accounts.login"))
 
 
-def _return_device(db, ks, device) -> None:
-    loan = loans_svc.open_loan_for(db, device)
-    if loan is None:
-        _say("error", f"{device.asset_tag} n'est pas en prêt : rien à rendre. Adressez-vous à l'accueil si besoin.")
-        return
-    if loan.kit_id:
-        _say("error", f"{device.asset_tag} fait partie d'un kit : rendez le kit complet à l'accueil.")
-        return
+def _return_device(db, ks, borrower, device) -> None:
     try:
-        loans_svc.return_loan(db, current_user, loan, condition="complete",
-                              note="Rendu à la borne : état à vérifier par l'équipe.", site=ks.site,
-                              channel="kiosk")
+        svc.return_at_kiosk(db, ks, current_user, borrower, device)
     except RefurbError as err:
         db.rollback()
         _say("error", err.message)
         return
     db.commit()
-    _say("success", f"Merci ! {device.asset_tag} ({device.category_label}) est rendu. "
-                    "Posez-le à l'endroit indiqué.")
+    _say("success", f"Merci ! {device.asset_tag} ({device.category_label}) est rendu. Posez-le à l'endroit "
+                    "indiqué : l'équipe vérifiera son état.")
 
 
 @bp.post("/borne/carte")
 @roles_required(KIOSK)
 def kiosk_card():
-    """Step 1: a card (then the PIN), or a device on loan (returned at once)."""
+    """Step 1: the card (then the PIN). A device is returned only after both, by the resident it is lent to."""
     db = get_db()
     ks = _kiosk_session(db)
     if ks is None:
         return redirect(url_for(".kiosk"))
     _drop_resident()
     code = (request.form.get("code") or "").strip()[:120]
-    device = find_by_code(db, None, code) if code and not looks_like_card(code) else None
-    if device is not None:
-        _return_device(db, ks, device)
+    if code and not looks_like_card(code) and find_by_code(db, None, code) is not None:
+        _say("error", "Pour rendre un appareil, scannez d'abord votre carte, puis tapez votre code PIN.")
         return redirect(url_for(".kiosk"))
     try:
         borrower = svc.identify(db, ks, code)
@@ -204,7 +194,7 @@ def kiosk_device():
         _say("error", f"Appareil non reconnu : « {code[:40]} ». Scannez l'étiquette de l'appareil.")
         return redirect(url_for(".kiosk"))
     if loans_svc.open_loan_for(db, device) is not None:
-        _return_device(db, ks, device)
+        _return_device(db, ks, borrower, device)
         return redirect(url_for(".kiosk"))
     try:
         made = loans_svc.check_out(db, current_user, borrower, [device.asset_tag], site=ks.site, channel="kiosk")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...accounts.access import roles_required
 from ...errors import RefurbError
@@ -22,6 +21,7 @@ from ..borrowers import DESK_ROLES
 from ..models import LOSS_REASONS, RETURN_CONDITIONS, Loan
 from ..rules import today
 from . import bp, is_htmx, page_number
+from .desk import desk_borrower
 
 
 @bp.get("/prets/")
@@ -129,19 +129,15 @@ def reminder(loan_id: int):
     db = get_db()
     loan = loans_svc.get_loan(db, current_user, loan_id)
     return render_template("loans/reminder.html", loan=loan,
-                           letter=loans_svc.reminder(loan, get_setting(db, "network_name")))
+                           letter=loans_svc.reminder(current_user, loan, get_setting(db, "network_name")))
 
 
 @bp.get("/prets/<int:loan_id>/contrat.pdf")
 @roles_required(*DESK_ROLES)
 def agreement_pdf(loan_id: int):
-    from ..pdf import agreement_pdf as render
-
     db = get_db()
     loan = loans_svc.get_loan(db, current_user, loan_id)
-    same = list(db.scalars(select(Loan).where(Loan.borrower_id == loan.borrower_id,
-                                              Loan.started_at == loan.started_at).order_by(Loan.id)))
-    pdf = render(same or [loan], get_setting(db, "network_name"), loan.site)
+    pdf = loans_svc.agreement_document(db, current_user, loan, get_setting(db, "network_name"))
     return send_bytes(pdf, f"contrat-pret-{loan.id}.pdf", "application/pdf", inline=True)
 
 
@@ -160,7 +156,7 @@ def reservation_list():
         if data["asset_tag"]:
             data["category"] = ""
         try:
-            booking = bookings.create_reservation(db, current_user, data)
+            booking = bookings.create_reservation(db, current_user, data, presented=desk_borrower(db))
         except RefurbError as err:
             db.rollback()
             errors, status = (dict(err.fields) or {"_": err.message}), err.status
