@@ -173,7 +173,7 @@ def test_may_return_here_is_one_rule(db, lk):
         loans_svc.agreement_document(db, desk, db.get(Loan, other.id), "Réseau")
 
 
-def test_loan_pages_of_a_loan_returned_here_do_not_name_the_borrower(login_as, db, lk):
+def test_loan_pages_of_a_loan_returned_here_do_not_name_the_borrower(login_as, db, lk, api_headers):
     other = _lend(db, lk, "EPN-B", borrower=lk.borrower("EPN-B", first_name="Agathe", last_name="Discrète"))
     loans_svc.return_loan(db, lk.user("desk"), db.get(Loan, other.id), condition="complete", site=lk.site("EPN-A"))
     db.commit()
@@ -183,6 +183,8 @@ def test_loan_pages_of_a_loan_returned_here_do_not_name_the_borrower(login_as, d
     assert "Discrète" not in T(client.get("/prets/?state=closed"))
     assert client.get(f"/prets/{other.id}/contrat.pdf").status_code == 403
     assert client.get(f"/prets/{other.id}/relance").status_code == 403
+    assert client.get(f"/api/v1/loans/{other.id}/agreement.pdf", headers=api_headers("desk")).status_code == 403
+    assert client.get(f"/api/v1/loans/{other.id}", headers=api_headers("desk")).json["borrower_card"] is None
 
 
 # --- 2. what a desk sees of a borrower of another site -----------------------------------------------

@@ -4,7 +4,6 @@ loan agreement, borrower card)."""
 from __future__ import annotations
 
 from flask import Response, current_app
-from sqlalchemy import select
 
 from ..api import api_user, bp
 from ..api.openapi import operation
@@ -55,14 +54,10 @@ def device_certificate_pdf(asset_tag: str):
 @bp.get("/loans/<int:loan_id>/agreement.pdf")
 def loan_agreement_pdf(loan_id: int):
     from ..loans import loans as loans_svc
-    from ..loans.models import Loan
-    from ..loans.pdf import agreement_pdf
 
     db = get_db()
     loan = loans_svc.get_loan(db, api_user(), loan_id)
-    same = list(db.scalars(select(Loan).where(Loan.borrower_id == loan.borrower_id,
-                                              Loan.started_at == loan.started_at).order_by(Loan.id)))
-    return _pdf(agreement_pdf(same or [loan], get_setting(db, "network_name"), loan.site),
+    return _pdf(loans_svc.agreement_document(db, api_user(), loan, get_setting(db, "network_name")),
                 f"contrat-pret-{loan.id}.pdf")
 
 
