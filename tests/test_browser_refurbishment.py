@@ -126,6 +126,8 @@ def test_donation_two_laptops_one_sold_one_recycled(browser_login, live_server, 
     page.get_by_label(re.compile("^Transporteur")).fill("Envie 2E Touraine")
     page.get_by_label("Installation de traitement").fill("Envie 2E — Saint-Pierre-des-Corps")
     page.get_by_label("N° du bordereau de suivi").fill("BSD-2026-1128")
+    # never erased: the recycler destroys its disk and certifies it
+    page.get_by_label("N° du certificat de destruction des supports (recycleur)").fill("CD-2026-1128")
     page.get_by_role("button", name="Enregistrer le lot de recyclage").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Lot de recyclage DEEE-")
     expect(page.locator(".flash--success")).to_contain_text("bordereau BSD-2026-1128")
