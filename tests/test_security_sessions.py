@@ -102,13 +102,20 @@ def test_the_idle_limit_is_a_setting(app, client, db, login_as):
         assert not _logged_in(client)
 
 
-def test_an_htmx_call_after_the_idle_limit_is_sent_to_the_login_page(app, client, login_as):
+def test_an_htmx_call_after_the_idle_limit_is_sent_to_the_login_page_then_back_to_its_page(app, client, login_as):
     start = utcnow()
     with time_machine.travel(start, tick=False) as clock:
         login_as("tech")
         clock.move_to(start + timedelta(minutes=31))
-        response = client.get("/password", headers={"HX-Request": "true"})
-        assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
+        response = client.get("/devices?q=RF", headers={"HX-Request": "true",
+                                                        "HX-Current-URL": "http://localhost/devices?state=ready"})
+        assert response.status_code == 401
+        # back to the page, not to the partial htmx asked for
+        assert response.headers["HX-Redirect"] == "/login?next=/devices?state%3Dready"
+        token = csrf_token(client, "/login")
+        again = client.post(response.headers["HX-Redirect"], data={"username": "tech", "password": PASSWORD,
+                                                                   "csrf_token": token})
+        assert again.headers["Location"] == "/devices?state=ready"
 
 
 def test_a_kiosk_session_is_shorter_and_kept_alive_by_its_screen(app, client, db):

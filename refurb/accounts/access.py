@@ -8,6 +8,7 @@ replayed cookie opens nothing afterwards.
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -28,11 +29,13 @@ def init_app(app) -> None:
 
     @login_manager.unauthorized_handler
     def _unauthorized():
-        target = url_for("accounts.login", next=request.full_path if request.method == "GET" else None)
         if request.headers.get("HX-Request"):
-            # A 302 would be swapped into the target; ask htmx to change page instead.
-            return "", 401, {"HX-Redirect": target}
-        return redirect(target)
+            # A 302 would be swapped into the target; ask htmx to change page instead, and come back
+            # to the page the user was on (not to the partial it asked for) after logging in again.
+            page = urlsplit(request.headers.get("HX-Current-URL", ""))
+            back = page.path + (f"?{page.query}" if page.query else "") if page.path else None
+            return "", 401, {"HX-Redirect": url_for("accounts.login", next=back)}
+        return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
 
 
 def _write(change) -> None:
