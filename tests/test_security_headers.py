@@ -134,3 +134,12 @@ def test_htmx_runs_without_eval():
     config = re.search(r'name="htmx-config" content=\'([^\']+)\'', base).group(1)
     assert '"allowEval":false' in config and '"allowScriptTags":false' in config
     assert '"includeIndicatorStyles":false' in config
+
+
+def test_pages_are_not_kept_in_the_browser_cache_of_a_shared_pc(client, login_as):
+    login_as("desk")
+    assert client.get("/usagers/").headers["Cache-Control"] == "no-store"
+    assert client.get("/usagers/?q=a", headers={"HX-Request": "true"}).headers["Cache-Control"] == "no-store"
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/static/js/refurb.js").headers.get("Cache-Control", "")
+    assert client.get("/lieux").headers["Cache-Control"] == "public, max-age=300"  # public pages say so

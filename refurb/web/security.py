@@ -14,6 +14,9 @@ The Content-Security-Policy allows no inline script, no eval and no other origin
   they cannot run code;
 - ``data:`` images are the small SVG icons of the stylesheet (Pico).
 An answer that sets its own policy keeps it (the erasure report download is sandboxed).
+
+HTML answers that say nothing about caching get ``Cache-Control: no-store``: on a shared PC, the
+"Back" button after a logout must not bring a borrower's record back from the browser's cache.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ def init_app(app) -> None:
     def _security_headers(response):
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if response.mimetype == "text/html" and "Cache-Control" not in response.headers:
+            # Pages show personal data on shared PCs: after a logout, "Back" must not show them again
+            # from the browser's cache. Pages meant to be cached (public ones) say so themselves.
+            response.headers["Cache-Control"] = "no-store"
         if current_app.config.get("PUBLIC_URL", "").startswith("https://"):
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
