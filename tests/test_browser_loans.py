@@ -103,12 +103,19 @@ def test_kiosk_resident_borrows_and_returns_a_tablet(db, lk, browser_login, live
     expect(page.get_by_role("heading", level=1)).to_have_text("Scannez votre carte")
     expect(page.locator("main")).not_to_contain_text("Inès")
 
-    # Return: one scan, no card.
+    # Return: the tag alone returns nothing; card, PIN, then the device (checked later at the desk).
+    _scan(page, tag)
+    expect(page.get_by_role("alert")).to_contain_text("scannez d'abord votre carte")
+    _scan(page, card)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tapez votre code PIN")
+    page.get_by_label("Code PIN (4 chiffres)").fill("2580")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Scannez l'appareil")
     _scan(page, tag)
     expect(page.get_by_role("status")).to_contain_text(f"Merci ! {tag} (Tablette) est rendu")
     db.expire_all()
     loan = db.scalar(select(Loan))
-    assert loan.channel == "kiosk" and loan.returned_at is not None
+    assert loan.channel == "kiosk" and loan.returned_at is not None and loan.return_condition == "to_check"
     assert db.scalar(select(Device.state).where(Device.asset_tag == tag)) == "loan_pool"
 
 
@@ -148,3 +155,17 @@ def test_loans_pages_pass_axe(db, lk, browser_login, live_server, axe_check):
         page.goto(f"{live_server}{path}")
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         axe_check(page)
+    # A return at the kiosk waiting for its check: the desk's check panel and the loan list's filter.
+    from refurb.loans.loans import return_to_check
+
+    db.expire_all()
+    kiosk_return = db.scalars(select(Loan).order_by(Loan.id)).all()[1]
+    return_to_check(db, lk.user("kiosk"), kiosk_return, lk.site("EPN-A"))
+    db.commit()
+    page.goto(f"{live_server}/prets/comptoir")
+    _scan(page, devices[1].asset_tag)
+    expect(page.locator("#desk-body")).to_contain_text(f"Retour à vérifier : {devices[1].asset_tag}")
+    axe_check(page)
+    page.goto(f"{live_server}/prets/?state=to_check")
+    expect(page.locator("#loans-results")).to_contain_text(devices[1].asset_tag)
+    axe_check(page)
