@@ -176,3 +176,13 @@ def test_kiosk_return_rules_in_the_service(db, lk):
     loans_svc.confirm_return(db, lk.user("desk"), loans_svc.get_loan(db, lk.user("desk"), back.id),
                              condition="complete")
     db.commit()
+
+
+def test_the_kiosk_channel_comes_from_the_account_not_from_the_caller(db, lk):
+    b = lk.borrower("EPN-A")
+    with pytest.raises(Forbidden):  # "kiosk" once skipped the desk check for whoever asked
+        loans_svc.check_out(db, lk.user("tech"), b, [lk.device("EPN-A").asset_tag], channel="kiosk")
+    db.rollback()
+    desk_loan = loans_svc.check_out(db, lk.user("desk"), b, [lk.device("EPN-A").asset_tag], channel="kiosk")[0]
+    kiosk_loan = loans_svc.check_out(db, lk.user("kiosk"), b, [lk.device("EPN-A").asset_tag])[0]
+    assert (desk_loan.channel, kiosk_loan.channel) == ("desk", "kiosk")

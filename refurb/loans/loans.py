@@ -117,9 +117,13 @@ def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None
     ``site``: where the desk is (the devices must belong to it); None = each device's own site.
     ``due_on``: a date (or ISO text) for every device, else each device's rule.
     ``deposits``: asset tag → amount; ``deposit_method`` for all of them.
+    ``channel``: "desk" or "api"; a kiosk account's loans are always "kiosk", and only its loans.
     """
-    if channel != "kiosk":
+    if actor.role == KIOSK:
+        channel = "kiosk"
+    else:
         borrowers_svc.require_desk(actor)
+        channel = channel if channel in ("desk", "api") else "desk"
     tags = _parse_tags(tags)
     c = Checker({"due_on": due_on, "deposit_method": deposit_method})
     due_override = c.day("due_on", "La date de retour")

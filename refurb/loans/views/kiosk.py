@@ -197,7 +197,7 @@ def kiosk_device():
         _return_device(db, ks, borrower, device)
         return redirect(url_for(".kiosk"))
     try:
-        made = loans_svc.check_out(db, current_user, borrower, [device.asset_tag], site=ks.site, channel="kiosk")
+        made = loans_svc.check_out(db, current_user, borrower, [device.asset_tag], site=ks.site)
     except RefurbError as err:
         db.rollback()
         text = err.message
