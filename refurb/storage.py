@@ -7,7 +7,8 @@ process (or machine) does not see another's folder. Here the time a file was sto
 expires are written in its row, from the one clock, and every process reads the same rows.
 
 A stored file is reached by its random token, for its owner and its purpose only: a token guessed or
-copied by another user, or used for another purpose, is "not found", exactly like an expired one.
+copied by another user, or used for another purpose, is "not found", exactly like an expired one. A file
+kept with ``keep=None`` (evidence such as an erasure report) never expires; it goes only when discarded.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, delete, select
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, delete, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import JSON
 
@@ -52,27 +53,27 @@ class StoredFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: kept until discarded
 
     @property
     def is_expired(self) -> bool:
-        return self.expires_at <= utcnow()
+        return self.expires_at is not None and self.expires_at <= utcnow()
 
 
 def put(db: Session, *, purpose: str, owner_id: int | None, content: bytes, filename: str = "",
-        meta: dict[str, Any] | None = None, keep: timedelta = DEFAULT_KEEP) -> StoredFile:
-    """Store ``content`` for ``owner_id`` and ``purpose``, kept for ``keep``; expired files of any owner are
-    removed on the way. Flushed, not committed: the caller's transaction decides."""
+        meta: dict[str, Any] | None = None, keep: timedelta | None = DEFAULT_KEEP) -> StoredFile:
+    """Store ``content`` for ``owner_id`` and ``purpose``, kept for ``keep`` (None: until discarded); expired
+    files of any owner are removed on the way. Flushed, not committed: the caller's transaction decides."""
     if not _PURPOSE.fullmatch(purpose or ""):
         raise ValueError(f"purpose must be a short lowercase word, not {purpose!r}")
-    if keep <= timedelta(0):
+    if keep is not None and keep <= timedelta(0):
         raise ValueError("keep must be positive")
     purge_expired(db)
     now = utcnow()
     stored = StoredFile(token=secrets.token_urlsafe(24), purpose=purpose, owner_id=owner_id,
                         filename=(filename or "")[:255], content=content, size=len(content),
                         sha256=hashlib.sha256(content).hexdigest(), meta=dict(meta or {}),
-                        created_at=now, expires_at=now + keep)
+                        created_at=now, expires_at=now + keep if keep is not None else None)
     db.add(stored)
     db.flush()
     return stored
@@ -85,7 +86,8 @@ def get(db: Session, token: str, *, owner_id: int | None, purpose: str, message:
     if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         raise NotFound(message)
     stored = db.scalar(select(StoredFile).where(StoredFile.token == token, StoredFile.purpose == purpose,
-                                                StoredFile.expires_at > utcnow()))
+                                                or_(StoredFile.expires_at.is_(None),
+                                                    StoredFile.expires_at > utcnow())))
     if stored is None or stored.owner_id != owner_id:
         raise NotFound(message)
     return stored

@@ -109,6 +109,7 @@ def test_storage_service(app, db):
                            meta={"k": 1})
         short = storage.put(db, purpose="import", owner_id=tech.id, content=b"", keep=timedelta(minutes=5))
         report = storage.put(db, purpose="erasure_report", owner_id=None, content=b"log")
+        evidence = storage.put(db, purpose="erasure_report", owner_id=None, content=b"pdf", keep=None)
         db.commit()
         assert storage.get(db, kept.token, owner_id=tech.id, purpose="import").content == b"abc"
         assert storage.get(db, report.token, owner_id=None, purpose="erasure_report").meta == {}
@@ -123,7 +124,11 @@ def test_storage_service(app, db):
         assert storage.purge_expired(db) == 1
         storage.discard(db, report.token)
         db.commit()
-    assert {s.token for s in _pending(db)} == {kept.token}
+    with time_machine.travel(now + timedelta(days=3650), tick=False):
+        assert storage.purge_expired(db) == 1  # ``kept``; the evidence stays
+        db.commit()
+        assert storage.get(db, evidence.token, owner_id=None, purpose="erasure_report").content == b"pdf"
+    assert {s.token for s in _pending(db)} == {evidence.token}
     with pytest.raises(ValueError):
         storage.put(db, purpose="Import files", owner_id=None, content=b"")
     with pytest.raises(ValueError):

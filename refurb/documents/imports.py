@@ -238,7 +238,8 @@ def check_xlsx_parts(data: bytes) -> None:
     cut at its declared size by ``zipfile`` and fails its CRC check, so a lying directory ends as an
     unreadable file, never as more data."""
     try:
-        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
         raise ImportRefused(UNREADABLE_XLSX)
     if len(parts) > MAX_XLSX_PARTS:

@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('meta', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint('size >= 0', name=op.f('ck_stored_files_size_positive')),
     sa.CheckConstraint('length(sha256) = 64', name=op.f('ck_stored_files_sha256_length')),
     sa.CheckConstraint('expires_at > created_at', name=op.f('ck_stored_files_expires_after_created')),
