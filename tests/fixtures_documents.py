@@ -9,16 +9,24 @@ test (inventories rebuilt from history, stock-takes…) runs through the app.
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from refurb.accounts.models import User
+from refurb.clock import start_of_day_utc, today
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.sites.models import Site
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+
+def noon_days_ago(n: int) -> datetime:
+    """Noon in Paris ``n`` days before today (Paris), as an aware UTC datetime: its UTC date is that Paris
+    day, whatever the hour the test runs, and a summer-time change between them moves nothing."""
+    return start_of_day_utc(today() - timedelta(days=n)) + timedelta(hours=12)
+
+
+T0 = noon_days_ago(300)  # "long ago": devices made without a history of their own
 
 
 def site_by_code(db, code: str) -> Site:
@@ -99,9 +107,8 @@ def pdf_pages(data: bytes) -> list[str]:
 
 @pytest.fixture
 def days_ago():
-    """An aware UTC datetime ``n`` days before now (at 10:00 UTC)."""
-    now = datetime.now(timezone.utc).replace(hour=10, minute=0, second=0, microsecond=0)
-    return lambda n: now - timedelta(days=n)
+    """``noon_days_ago``: noon (Paris) ``n`` days before today, in UTC."""
+    return noon_days_ago
 
 
 def upload_import(client, key: str, content: bytes, filename: str, site: str = "EPN-A"):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 
 from conftest import login
 from fixtures_documents import make_device
 
+from refurb.clock import today
 from refurb.documents.exports import DATASETS, Dataset, neutralise, register_dataset, to_csv, to_xlsx
 from refurb.documents.registry import DOCUMENTS, register_document
 
@@ -19,19 +21,21 @@ def test_documents_page_lists_what_can_be_printed(app, client, db, login_as):
                  "Liste des appareils", "Importer des appareils"):
         assert text in html
     assert "/documents/inventory.pdf?site=EPN-A" in html
-    html = client.get("/documents/?site=*&from=2026-01-01&to=2026-12-31").get_data(as_text=True)
+    last_year = today().year - 1
+    html = client.get(f"/documents/?site=*&from={last_year}-01-01&to={last_year}-12-31").get_data(as_text=True)
     assert "tout le réseau" in html and "/documents/inventory.pdf?site=*" in html
-    assert "at=2026-12-31" in html
+    assert f"at={last_year}-12-31" in html
 
 
 def test_documents_page_period_checks(app, client, db, login_as):
     login_as("manager")
-    r = client.get("/documents/?from=2026-06-30&to=2026-06-01")
+    start, end = today() - timedelta(days=10), today() - timedelta(days=40)
+    r = client.get(f"/documents/?from={start}&to={end}")
     assert r.status_code == 422
     html = r.get_data(as_text=True)
-    assert "La fin de la période (01/06/2026) est avant son début (30/06/2026)" in html
+    assert f"La fin de la période ({end:%d/%m/%Y}) est avant son début ({start:%d/%m/%Y})" in html
     assert "Inventaire du jour" not in html
-    r = client.get("/documents/?from=30-06-2026")
+    r = client.get(f"/documents/?from={today():%d-%m-%Y}")
     assert r.status_code == 422 and "AAAA-MM-JJ" in r.get_data(as_text=True)
 
 
@@ -49,9 +53,10 @@ def test_registry_lets_other_areas_add_documents(app, client, db, login_as):
                       links=lambda ctx: [("PDF", f"/test/{ctx.site_code}/{ctx.start}")])
     try:
         login_as("manager")
-        html = client.get("/documents/?site=EPN-A&from=2026-03-01&to=2026-03-31").get_data(as_text=True)
+        start = date(today().year - 1, 3, 1)
+        html = client.get(f"/documents/?site=EPN-A&from={start}&to={start.replace(day=31)}").get_data(as_text=True)
         assert "Certificats et attestations" in html and "Attestation de test" in html
-        assert "/test/EPN-A/2026-03-01" in html
+        assert f"/test/EPN-A/{start}" in html
     finally:
         DOCUMENTS.pop("test_receipt", None)
 

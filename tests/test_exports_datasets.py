@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 
-from refurb.db import utcnow
+from refurb.clock import start_of_day_utc, today
 from refurb.refurbishment.models import DeviceOrigin, Donation, Donor, RecyclingBatch, RecyclingItem
 
 EVIL = "=HYPERLINK(\"http://x\",\"clic\")"
+# Dates of the arranged records, before today whatever the day
+STARTED = today() - timedelta(days=10)
+DUE = STARTED + timedelta(days=14)
+RECEIVED = today() - timedelta(days=40)
+HANDED_OVER = today() - timedelta(days=70)
 
 
 @pytest.fixture
@@ -28,21 +33,21 @@ def data(db, lk):
         device = lk.device(code, state="on_loan", commit=False)
         borrower = lk.borrower(code, first_name="Zoé", last_name=f"Secrète{code[-1]}", commit=False)
         db.flush()
-        now = utcnow()
+        now = start_of_day_utc(STARTED) + timedelta(hours=10)
         loan = Loan(device_id=device.id, borrower_id=borrower.id, site_id=site.id, category="laptop",
-                    borrower_kind="resident", channel="desk", started_at=now, start_on=date(2026, 10, 1),
-                    due_on=date(2026, 10, 15), renewals=1, rules_accepted_at=now,
+                    borrower_kind="resident", channel="desk", started_at=now, start_on=STARTED,
+                    due_on=DUE, renewals=1, rules_accepted_at=now,
                     deposit_amount=Decimal("50.00"), deposit_method="cheque", deposit_status="held")
         donor = Donor(kind="association", name=(EVIL if evil else "Les Amis d'Éole") + f" {code}")
         donated = [lk.device(code, state="received", commit=False) for _ in range(2)]
         db.add_all([loan, donor])
         db.flush()
-        donation = Donation(donor_id=donor.id, site_id=site.id, received_on=date(2026, 9, 3))
+        donation = Donation(donor_id=donor.id, site_id=site.id, received_on=RECEIVED)
         db.add(donation)
         db.flush()
         db.add_all([DeviceOrigin(device_id=d.id, donation_id=donation.id) for d in donated])
         scrap = lk.device(code, state="recycled", commit=False)
-        batch = RecyclingBatch(site_id=site.id, handed_over_on=date(2026, 8, 20), waste_code="20 01 35*",
+        batch = RecyclingBatch(site_id=site.id, handed_over_on=HANDED_OVER, waste_code="20 01 35*",
                                weight_kg=Decimal("42.50"), producer_siret="12345678900011",
                                carrier_name=("+33 Transports" if evil else "Trans Loire"),
                                carrier_siret="98765432100022", facility_name="Écosystem Tri",
@@ -79,7 +84,7 @@ def test_loans_export_csv_card_only_and_site_scope(client, login_as, data):
     assert len(rows) == 2  # EPN-B's loan is not there
     line = rows[1]
     assert line[:2] == [str(data["EPN-A"]["loan"]), data["EPN-A"]["tag"]]
-    assert line[3:7] == [data["EPN-A"]["card"], "EPN-A", "01/10/2026", "15/10/2026"]
+    assert line[3:7] == [data["EPN-A"]["card"], "EPN-A", f"{STARTED:%d/%m/%Y}", f"{DUE:%d/%m/%Y}"]
     assert line[2] and line[7] == "" and line[8] == ""  # category label; not returned yet
     assert line[9] == "1" and line[10] == "50,00" and line[11] == "Encaissée"
     body = r.get_data().decode("utf-8")
@@ -103,7 +108,7 @@ def test_donations_export_xlsx_formula_neutralised(client, login_as, data):
                        "Étiquettes")
     assert len(rows) == 2
     ref, received, donor, kind, site, count, tags = rows[1]
-    assert ref == data["EPN-A"]["donation"] and received.date() == date(2026, 9, 3)
+    assert ref == data["EPN-A"]["donation"] and received.date() == RECEIVED
     assert donor == EVIL + " EPN-A" and kind == "Association" and site == "EPN-A" and count == 2
     assert tags.split() == data["EPN-A"]["donated"]
     for row in ws.iter_rows():
@@ -121,15 +126,15 @@ def test_recycling_register_export(client, login_as, data):
     assert rows[0][:4] == ["Date", "Référence", "Code déchet", "Quantité (kg)"]
     assert len(rows) == 2
     line = dict(zip(rows[0], rows[1]))
-    assert line["Date"] == "20/08/2026" and line["Référence"] == data["EPN-A"]["batch"]
+    assert line["Date"] == f"{HANDED_OVER:%d/%m/%Y}" and line["Référence"] == data["EPN-A"]["batch"]
     assert line["Code déchet"] == "20 01 35*" and line["Quantité (kg)"] == "42,50"
     assert line["Transporteur"] == "'+33 Transports"  # neutralised
     assert line["SIRET transporteur"] == "98765432100022" and line["N° de bordereau"] == "BSD-EPN-A-0001"
     assert line["Étiquettes"] == data["EPN-A"]["scrap"] and line["Nombre d'appareils"] == "1"
-    rows, ws = _xlsx(client.get("/exports/recycling.xlsx?annee=2026"))
+    rows, ws = _xlsx(client.get(f"/exports/recycling.xlsx?annee={HANDED_OVER.year}"))
     assert rows[1][3] == 42.5 and rows[1][6] == "+33 Transports"
     assert all(cell.data_type != "f" for row in ws.iter_rows() for cell in row)
-    assert len(_csv(client.get("/exports/recycling.csv?annee=2025"))) == 1  # another year: titles only
+    assert len(_csv(client.get(f"/exports/recycling.csv?annee={HANDED_OVER.year - 1}"))) == 1  # titles only
 
 
 @pytest.mark.parametrize("username,key,status", [

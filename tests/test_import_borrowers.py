@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import timedelta
 
 from fixtures_documents import commit_import, upload_import
 from sqlalchemy import func, select
 
+from refurb.clock import today
 from refurb.formatting import local
 from refurb.loans.models import Borrower
 
 HEADER = "Nom;Prénom;Téléphone;Courriel;Site;Type;Structure;Partenaire;Date d'accord"
+CONSENT = today() - timedelta(days=200)  # agreements given before the import, written the French way…
+CONSENT_ISO = today() - timedelta(days=300)  # …or the ISO way
 ROWS = [
-    "Lefèvre;Hélène;06 11 22 33 44;;EPN-A;Habitant;;CCAS;12/03/2025",
+    f"Lefèvre;Hélène;06 11 22 33 44;;EPN-A;Habitant;;CCAS;{CONSENT:%d/%m/%Y}",
     "Nguyễn;Çédric;;cedric@exemple.fr;;;;;",
-    "Bérard;Anaïs;07 00 00 00 01;;EPN-A;Structure partenaire;Centre social Les Îles;;2025-01-02",
+    f"Bérard;Anaïs;07 00 00 00 01;;EPN-A;Structure partenaire;Centre social Les Îles;;{CONSENT_ISO.isoformat()}",
 ]
 
 
@@ -54,7 +57,7 @@ def test_import_windows_1252_csv_with_preview_and_commit(client, db, login_as):
     assert helene.first_name == "Hélène" and helene.phone == "0611223344" and helene.kind == "resident"
     assert helene.home_site.code == "EPN-A" and helene.referring_partner == "CCAS"
     assert re.fullmatch(r"U\d{8}", helene.card_number)
-    assert local(helene.consent_at).date() == date(2025, 3, 12)
+    assert local(helene.consent_at).date() == CONSENT
     cedric = db.scalar(select(Borrower).where(Borrower.email == "cedric@exemple.fr"))
     assert cedric.first_name == "Çédric" and cedric.home_site.code == "EPN-A"  # the site chosen on upload
     assert cedric.consent_at is None and cedric.phone is None
@@ -69,7 +72,8 @@ def test_import_xlsx(client, db, login_as):
     wb = Workbook()
     ws = wb.active
     ws.append(["NOM", "prénom", "Tél.", "E-mail", "Code site", "Date de consentement"])
-    ws.append(["Nguyễn", "Thị Lan", "0612121212", None, "EPN-A", date(2024, 6, 30)])
+    consent = today() - timedelta(days=500)
+    ws.append(["Nguyễn", "Thị Lan", "0612121212", None, "EPN-A", consent])
     ws.append(["Martin", "Éloïse", 612131415, "eloise@exemple.fr", "BUS", None])  # a phone typed as a number
     buf = io.BytesIO()
     wb.save(buf)
@@ -79,13 +83,14 @@ def test_import_xlsx(client, db, login_as):
     assert "Les 2 lignes sont correctes" in html, html[html.find("import-errors"):][:800]
     assert _commit(client, preview).status_code == 302
     lan = db.scalar(select(Borrower).where(Borrower.last_name == "Nguyễn"))
-    assert lan.first_name == "Thị Lan" and local(lan.consent_at).date() == date(2024, 6, 30)
+    assert lan.first_name == "Thị Lan" and local(lan.consent_at).date() == consent
     eloise = db.scalar(select(Borrower).where(Borrower.first_name == "Éloïse"))
     assert eloise.home_site.code == "BUS" and eloise.phone == "612131415"
 
 
 def test_line_numbered_errors_duplicates_and_nothing_imported(client, db, login_as, lk):
     known = lk.borrower("EPN-A", first_name="Jean", last_name="Connu", phone="0699999999")
+    future = today() + timedelta(days=400)
     login_as("desk")
     lines = [HEADER,
              "Durand;Paul;0601010101;;EPN-A;;;;",                   # 2: fine
@@ -98,7 +103,7 @@ def test_line_numbered_errors_duplicates_and_nothing_imported(client, db, login_
              "Roux;Léa;0604040404;;EPN-Z;;;;",                      # 9: unknown site
              "Blanc;Noé;0605050505;;EPN-A;Martien;;;",              # 10: unknown kind
              "Noir;Zoé;0606060606;;EPN-A;Structure partenaire;;;",  # 11: partner without organisation
-             "Gris;Tom;0607070707;;EPN-A;;;;31/12/2099",            # 12: consent in the future
+             f"Gris;Tom;0607070707;;EPN-A;;;;{future:%d/%m/%Y}",    # 12: consent in the future
              "Vert;Ida;0608080808;;EPN-A;;;;le 3 mars",             # 13: unreadable date
              "Rose;Eva;pas de tél;;EPN-A;;;;"]                      # 14: bad phone
     preview = _upload(client, "\n".join(lines).encode("utf-8"), "erreurs.csv").headers["Location"]
@@ -114,7 +119,7 @@ def test_line_numbered_errors_duplicates_and_nothing_imported(client, db, login_
     assert "Ligne 9 : Site « EPN-Z » inconnu" in html
     assert "Ligne 10 : Type « Martien » non reconnu" in html
     assert "Ligne 11 : Pour une structure partenaire, indiquez son nom." in html
-    assert "Ligne 12 : La date d&#39;accord (31/12/2099) est dans le futur" in html
+    assert f"Ligne 12 : La date d&#39;accord ({future:%d/%m/%Y}) est dans le futur" in html
     assert "Ligne 13 : Date d&#39;accord « le 3 mars » illisible" in html
     assert "Ligne 14 : Le téléphone n&#39;a pas le bon format" in html
     assert "11 lignes à corriger" in html

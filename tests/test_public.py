@@ -12,6 +12,7 @@ from conftest import csrf_token, login
 from fixtures_documents import make_many, site_by_code
 from sqlalchemy import select
 
+from refurb.clock import today, utcnow
 from refurb.public.models import BusStop
 from refurb.public.opendata import FIELDS, REQUIRED, luhn_ok, siret_ok
 from refurb.sites.models import OPEN_DATA_SERVICES, Site
@@ -39,7 +40,7 @@ def assert_valid_lieu(row: dict) -> None:
     pivot = str(row["pivot"])
     assert (re.fullmatch(r"\d{14}", pivot) and _luhn(pivot)) or re.fullmatch(r"W\d{9}", pivot), pivot
     assert re.fullmatch(r"\d{5}", str(row["code_postal"]))
-    assert date.fromisoformat(row["date_maj"]) <= date.today() + timedelta(days=1)
+    assert date.fromisoformat(row["date_maj"]) <= today() + timedelta(days=1)
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["date_maj"])
     assert SERVICES_RULE.fullmatch(row["services"]), row["services"]
     if row.get("code_insee"):
@@ -71,9 +72,9 @@ def test_places_page_is_public_and_shows_availability_without_tags(app, client, 
     make_many(db, 4, "EPN-B", state="ready", category="laptop", start=30)
     bus = site_by_code(db, "BUS")
     db.add_all([
-        BusStop(site_id=bus.id, day=date.today() + timedelta(days=2), start_time="09:30", end_time="12:00",
+        BusStop(site_id=bus.id, day=today() + timedelta(days=2), start_time="09:30", end_time="12:00",
                 commune="Huismes", place="Place du Marché", postal_code="37420"),
-        BusStop(site_id=bus.id, day=date.today() - timedelta(days=2), start_time="09:30", end_time="12:00",
+        BusStop(site_id=bus.id, day=today() - timedelta(days=2), start_time="09:30", end_time="12:00",
                 commune="Ancienne-Commune", place="Passé"),
     ])
     db.commit()
@@ -126,12 +127,10 @@ def test_open_data_json_and_csv_follow_the_schema(app, client, db):
 
 
 def test_demo_sites_carry_valid_open_data(app, db):
-    from datetime import datetime, timezone
-
     from refurb.demo import SITES
     from refurb.public.opendata import exportable, lieu
 
-    sites = [Site(**({"email": "", "active": True} | data), created_at=datetime.now(timezone.utc)) for data in SITES]
+    sites = [Site(**({"email": "", "active": True} | data), created_at=utcnow()) for data in SITES]
     assert all(exportable(s) for s in sites)
     rows = [lieu(s, network="Réseau numérique du Chinonais") for s in sites]
     for row in rows:
@@ -145,7 +144,7 @@ def test_demo_sites_carry_valid_open_data(app, db):
         _demo_bus_stops(db, {"sites": {"BUS": site_by_code(db, "BUS")}})
         db.commit()
     stops = db.scalars(select(BusStop)).all()
-    assert len(stops) >= 3 and all(s.day > date.today() - timedelta(days=1) for s in stops)
+    assert len(stops) >= 3 and all(s.day >= today() for s in stops)
 
 
 def test_identifier_checks():
@@ -188,12 +187,12 @@ def test_bus_stops_screen(app, client, db, login_as):
     html = client.get("/bus/arrets").get_data(as_text=True)
     assert "Calendrier du bus numérique" in html and "Bus numérique" in html
     token = csrf_token(client, "/bus/arrets")
-    day = (date.today() + timedelta(days=5)).isoformat()
+    day = (today() + timedelta(days=5)).isoformat()
     good = {"csrf_token": token, "site": "BUS", "day": day, "start_time": "09:30", "end_time": "12:00",
             "commune": "Cravant-les-Côteaux", "postal_code": "37500", "place": "Place de l'Église", "note": ""}
     r = client.post("/bus/arrets", data=good | {"end_time": "09:00"})
     assert r.status_code == 422 and "après l&#39;heure d&#39;arrivée" in r.get_data(as_text=True)
-    r = client.post("/bus/arrets", data=good | {"day": (date.today() - timedelta(days=1)).isoformat()})
+    r = client.post("/bus/arrets", data=good | {"day": (today() - timedelta(days=1)).isoformat()})
     assert r.status_code == 422 and "passée" in r.get_data(as_text=True)
     r = client.post("/bus/arrets", data=good | {"commune": "", "start_time": "9h"})
     assert r.status_code == 422
@@ -232,3 +231,16 @@ def test_site_without_mobile_site(app, client, db, login_as):
     login_as("manager")
     html = client.get("/bus/arrets").get_data(as_text=True)
     assert "Aucun lieu itinérant actif" in html
+
+
+def test_open_data_update_day_is_the_day_in_france(app, db):
+    """A place edited at 00:30 in Paris was updated that day, which is still the day before in UTC."""
+    from refurb.clock import start_of_day_utc
+    from refurb.public.opendata import lieu
+
+    _open_data_sites(db)
+    a = site_by_code(db, "EPN-A")
+    day = today() - timedelta(days=3)
+    a.updated_at = start_of_day_utc(day) + timedelta(minutes=30)
+    assert a.updated_at.date() == day - timedelta(days=1)  # (the UTC date)
+    assert lieu(a, network="Réseau")["date_maj"] == day.isoformat()

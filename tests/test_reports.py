@@ -6,12 +6,22 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timezone
 
 import pytest
+import time_machine
 
 from fixtures_certificates import pdf_text
 
 MARCH = "from=2026-03-01&to=2026-03-31"
+
+
+@pytest.fixture(autouse=True)
+def _after_the_history():
+    """The history is dated by hand (March 2026), and a loan still out counts up to today: every test here
+    runs on a fixed day after it, whatever the day the suite runs."""
+    with time_machine.travel(datetime(2026, 11, 16, 10, 0, tzinfo=timezone.utc), tick=True):
+        yield
 
 # Hand computation (see build_activity_history):
 # collected: D1 company (L1, L2, K1) + D2 public body (T1, S1) + D3 individual (L3) + E1 without donation = 7;

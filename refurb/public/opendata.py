@@ -18,6 +18,7 @@ import csv
 import io
 import re
 
+from ..clock import local
 from ..sites.models import OPEN_DATA_SERVICES, Site
 
 FIELDS = ("id", "pivot", "nom", "commune", "code_postal", "code_insee", "adresse", "complement_adresse",
@@ -170,7 +171,7 @@ def lieu(site: Site, *, network: str, base_url: str = "") -> dict:
         "source": network,
         "itinerance": "Itinérant" if site.itinerant or site.kind == "unite_mobile" else "Fixe",
         "structure_parente": network,
-        "date_maj": updated.date().isoformat(),
+        "date_maj": local(updated).date().isoformat(),  # the day in France, not in UTC
         "services": ";".join(s for s in OPEN_DATA_SERVICES if s in services),
         "dispositif_programmes_nationaux": PROGRAMMES.get(site.kind, ""),
     })

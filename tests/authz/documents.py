@@ -8,14 +8,13 @@ STOCKTAKE = frozenset({"admin", "gestionnaire", "technicien"})
 
 
 def arrange(db, ctx):
-    from datetime import datetime, timezone
-
     from refurb.accounts.models import User
+    from refurb.clock import utcnow
     from refurb.documents.models import StockTake
     from refurb.sites.models import Site
 
     admin = db.scalar(select(User).where(User.username == "admin"))
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     for which, code in (("own", "EPN-A"), ("other", "EPN-B")):
         site = db.scalar(select(Site).where(Site.code == code))
         open_st = StockTake(site_id=site.id, status="open", started_at=now, started_by_id=admin.id, note="")

@@ -6,14 +6,15 @@ from . import NETWORK, PUBLIC, Case
 
 
 def arrange(db, ctx):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
+    from refurb.clock import today
     from refurb.public.models import BusStop
     from refurb.sites.models import Site
 
     bus = db.scalar(select(Site).where(Site.code == "BUS"))
     for which, commune in (("own", "Huismes"), ("other", "Lerné")):
-        stop = BusStop(site_id=bus.id, day=date.today() + timedelta(days=3), start_time="09:30", end_time="12:00",
+        stop = BusStop(site_id=bus.id, day=today() + timedelta(days=3), start_time="09:30", end_time="12:00",
                        commune=commune, place="Place de la Mairie", postal_code="37420", note="")
         db.add(stop)
         db.flush()
