@@ -107,18 +107,16 @@ def borrower_access(db: Session, actor, borrower: Borrower, *, presented: bool =
     widens what a desk sees, and the panel never leads to the record."""
     if actor.role not in DESK_ROLES:
         return None
-    ids = site_ids(actor)
-    if ids is None or borrower.home_site_id in ids:
+    if sees_record(actor, borrower):
         return RECORD
     if presented:
         return PANEL
-    open_here = db.scalar(select(Loan.id).where(Loan.borrower_id == borrower.id, Loan.returned_at.is_(None),
-                                                Loan.site_id.in_(list(ids) or [-1])).limit(1))
-    return PANEL if open_here is not None else None
+    reached = db.scalar(select(Borrower.id).where(Borrower.id == borrower.id, access_clause(actor, PANEL)))
+    return PANEL if reached is not None else None
 
 
 def sees_record(actor, borrower: Borrower) -> bool:
-    """The record level without a query (home site or network role): for pages and templates."""
+    """``access_clause(actor, RECORD)`` for one borrower, without a query: for pages and templates."""
     if actor.role not in DESK_ROLES:
         return False
     ids = site_ids(actor)
