@@ -605,7 +605,7 @@ def reminder(actor, loan: Loan, network_name: str) -> dict:
     """A reminder letter / e-mail ready to send for a loan, from the site that lent it. The borrower's
     phone and e-mail only for the holders of their record (see ``borrowers.borrower_access``); another
     lending site prints the letter and asks the home site to send it."""
-    if not shows_borrower(actor, loan):
+    if not serves_site(actor, loan.site_id):
         raise Forbidden("La relance se fait depuis le site qui a prêté l'appareil.")
     b, d = loan.borrower, loan.device
     contact = borrowers_svc.sees_record(actor, b)
@@ -641,7 +641,7 @@ def agreement_document(db: Session, actor, loan: Loan, network_name: str) -> byt
     borrower's contact is printed only for the holders of their record."""
     from .pdf import agreement_pdf
 
-    if not shows_borrower(actor, loan):
+    if not serves_site(actor, loan.site_id):
         raise Forbidden("Le contrat de prêt est un document du site qui a prêté l'appareil : demandez-le-lui.")
     same = list(db.scalars(select(Loan).where(Loan.borrower_id == loan.borrower_id, Loan.site_id == loan.site_id,
                                               Loan.started_at == loan.started_at).order_by(Loan.id)))
