@@ -209,7 +209,8 @@ SCHEMAS["Loan"] = {"type": "object", "properties": {
     "renewals": {"type": "integer"}, "kit": _SN, "channel": _S,
     "deposit": {"type": "object", "nullable": True, "properties": {"amount": _S, "method": _S, "status": _S}},
     "return_condition": {"type": "string", "nullable": True,
-                         "description": "complete, damaged, incomplete, ou lost (prêt clos : perdu ou volé)"},
+                         "description": "complete, damaged, incomplete, lost (prêt clos : perdu ou volé), ou "
+                                        "to_check (rendu à la borne, état à vérifier au comptoir)"},
     "loss_reason": {"type": "string", "nullable": True,
                     "description": "lost ou stolen, si le prêt a été clos comme perdu ou volé"},
     "return_note": _S, "return_site": _SN}}
@@ -225,7 +226,10 @@ operation("/borrowers", "post", "Inscrire un usager (renvoie son numéro de cart
           status="201", errors=("401", "403", "404", "409", "422"),
           description="409 si un usager du même nom avec le même contact existe déjà.")
 operation("/borrowers/{card_number}", "get", "Un usager par son numéro de carte, avec ses prêts en cours",
-          response={"$ref": "#/components/schemas/Borrower"}, errors=("401", "403", "404"))
+          response={"$ref": "#/components/schemas/Borrower"}, errors=("401", "403", "404"),
+          description="Pour les sites de rattachement et les gestionnaires ; un autre site où l'usager a un prêt "
+                      "en cours le voit sans ses coordonnées (phone, email null). 403 sinon : un numéro de carte "
+                      "tapé n'ouvre rien de plus.")
 operation("/loans", "post", "Prêter un appareil", status="201", response=_ref, body={
     "type": "object", "required": ["asset_tag", "borrower_card"], "properties": {
         "asset_tag": _S, "borrower_card": _S,
@@ -241,7 +245,8 @@ operation("/loans", "post", "Prêter un appareil", status="201", response=_ref, 
 operation("/loans", "get", "Les prêts des sites de l'utilisateur", response={"type": "object", "properties": {
     "items": {"type": "array", "items": _ref}, "total": {"type": "integer"}, "page": {"type": "integer"},
     "per_page": {"type": "integer"}}},
-    parameters=[query("state", "open, overdue ou closed", {"type": "string", "enum": ["open", "overdue", "closed"]}),
+    parameters=[query("state", "open, overdue, closed, ou to_check (rendus à la borne, à vérifier)",
+                      {"type": "string", "enum": ["open", "overdue", "closed", "to_check"]}),
                 query("site", "code du site de prêt"), query("page", "page (1…)", {"type": "integer"}),
                 query("per_page", "éléments par page (≤ 200)", {"type": "integer"})],
     errors=("401", "403", "422"))
@@ -254,6 +259,8 @@ operation("/loans/{loan_id}/return", "post", "Enregistrer le retour d'un prêt",
         "site": {"type": "string", "description": "site où l'appareil est rendu (sinon son site)"},
         "deposit_outcome": {"type": "string", "enum": ["returned", "kept"]}}},
     errors=("401", "403", "404", "409", "422"),
+    description="403 pour un prêt d'un site que l'utilisateur ne sert pas, quel que soit le corps ; « site » nomme "
+                "seulement où ce prêt revient (un site de l'utilisateur, qui accepte les retours des autres sites).",
     parameters=[{"name": "loan_id", "in": "path", "required": True, "schema": {"type": "integer"}}])
 operation("/loans/{loan_id}/lost", "post", "Clore un prêt : appareil perdu ou volé", response=_ref, body={
     "type": "object", "required": ["reason"], "properties": {
@@ -274,4 +281,6 @@ operation("/reservations", "post", "Réserver un appareil, ou un appareil d'une 
                   "asset_tag": _S, "category": _S, "site": _S, "borrower_card": _S,
                   "start_on": {"type": "string", "format": "date"}, "end_on": {"type": "string", "format": "date"},
                   "note": _S}},
-          errors=("401", "403", "404", "409", "422"))
+          errors=("401", "403", "404", "409", "422"),
+          description="Pour un usager que l'utilisateur sert déjà (rattaché à l'un de ses sites, ou avec un prêt en "
+                      "cours à l'un de ses sites) ; 403 sinon : une réservation ne donne accès à aucun usager.")
