@@ -130,12 +130,13 @@ class Checker:
             raise Invalid(fields=self.errors)
 
 
-MAX_ID = 2**63 - 1  # database ids are 64-bit signed integers
+# Ids are INTEGER columns: 32-bit on PostgreSQL, where a larger value fails the query ("integer out of range").
+MAX_ID = 2**31 - 1
 
 
 def as_id(raw: Any) -> int | None:
     """A database id from a form, a query string or a JSON body, or None when it cannot name a row
-    (not a whole number, negative, or beyond 64 bits: the driver would overflow)."""
+    (not a whole number, negative, or beyond what an id column holds: the query would fail)."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):

@@ -4,6 +4,8 @@ import itertools
 
 from conftest import login
 
+from refurb.validation import MAX_ID
+
 JUNK = {k: v for k, v in zip(
     ["code", "q", "name", "site", "site_id", "to_site", "category", "count", "serials", "price", "reason", "condition",
      "minimum", "state", "loan_id", "card", "pin", "tag", "asset_tag", "note", "start_on", "end_on", "due_on",
@@ -67,10 +69,10 @@ def test_no_500_api_junk(app, client, api_token, make_device):
     assert not fails, fails
 
 
-# --- ids beyond what a database id can be ---------------------------------------------------------
+# --- ids beyond what an id column holds ---------------------------------------------------------
 
-BEYOND_64_BITS = (2**63, 2**64)
-ID_VALUES = (2**63 - 1, 2**63, 2**64, -1, 0, "9" * 30, "1e3", " 7 ", 1.5, True)
+BEYOND_AN_ID = (MAX_ID + 1, 2**63, 2**64)  # MAX_ID: the largest INTEGER of PostgreSQL
+ID_VALUES = (MAX_ID, MAX_ID + 1, 2**63 - 1, 2**63, 2**64, -1, 0, "9" * 30, "1e3", " 7 ", 1.5, True)
 ID_KEYS = ("id", "site_id", "loan_id", "device_id", "donation_id", "donor_id", "borrower_id", "transfer_id",
            "stocktake_id", "reservation_id", "batch_id", "stop_id", "token_id", "user_id", "session_id",
            "erasure_id", "expected_version", "count", "start", "page", "per_page", "minimum")
@@ -89,9 +91,10 @@ def _int_rules(app):
             if any(c.__class__.__name__ == "IdConverter" for c in r._converters.values())]
 
 
-def test_every_int_url_part_beyond_64_bits_is_not_found(app, api_token):
-    """Every route with an ``<int:…>`` part, HTML and API, GET and POST: 2**63 and 2**64 answer 404 (the
-    driver would overflow); the largest id is looked up without a server error."""
+def test_every_int_url_part_beyond_an_id_is_not_found(app, api_token):
+    """Every route with an ``<int:…>`` part, HTML and API, GET and POST: 2**31, 2**63 and 2**64 answer 404
+    (PostgreSQL's INTEGER ids end at 2**31 - 1, SQLite's driver overflows past 2**63 - 1); the largest id is
+    looked up without a server error."""
     app.config["WTF_CSRF_ENABLED"] = False
     rules = _int_rules(app)
     assert len(rules) >= 30  # loans, donations, stock-takes, transfers, bus stops, tokens…
@@ -102,11 +105,11 @@ def test_every_int_url_part_beyond_64_bits_is_not_found(app, api_token):
         headers = api_token(user) if user != "kiosk" else {}  # (kiosks have no API token)
         for rule in rules:
             for method in sorted(rule.methods & {"GET", "POST"}):
-                for value in BEYOND_64_BITS + (2**63 - 1,):
+                for value in BEYOND_AN_ID + (MAX_ID,):
                     url = _int_url(rule, value)
                     extra = {"headers": headers, "json": {}} if rule.rule.startswith("/api") else {}
                     r = client.open(url, method=method, **extra)
-                    if r.status_code != 404 if value in BEYOND_64_BITS else r.status_code >= 500:
+                    if r.status_code != 404 if value in BEYOND_AN_ID else r.status_code >= 500:
                         fails.append(f"{user} {method} {url} -> {r.status_code}")
     assert not fails, fails
 
@@ -155,7 +158,7 @@ def test_lookups_by_id_take_any_value_and_answer_not_found(app, db):
     from refurb.inventory.services import get_transfer
 
     admin = get_user(db, "admin")
-    for value in (2**63, 2**64, -1, 0, "9" * 30, "abc", 1.5, None, True):
+    for value in (MAX_ID, MAX_ID + 1, 2**63, 2**64, -1, 0, "9" * 30, "abc", 1.5, None, True):
         for lookup in (get_transfer, get_stocktake):
             with pytest.raises(NotFound):
                 lookup(db, admin, value)
