@@ -98,7 +98,7 @@ class Table:
                    {int(k): v for k, v in raw["problems"].items()})
 
 
-class _Reader:
+class _Bounds:
     """Counts what is read and refuses, with a French message, as soon as a bound is passed."""
 
     def __init__(self):
@@ -198,7 +198,7 @@ def read_csv(data: bytes) -> Table:
                             "Envoyez un fichier .csv ou .xlsx.")
     first = text[:MAX_COLUMNS * (MAX_CELL_CHARS + 3)].split("\n", 1)[0]
     reader = csv.reader(_physical_lines(text), delimiter=_sniff_delimiter(first))
-    bounds = _Reader()
+    bounds = _Bounds()
     headers: list[str] | None = None
     rows = []
     try:
@@ -278,7 +278,7 @@ def _read_sheet(ws, where) -> Table:
     # The dimension the sheet declares is not trusted either way: too small, rows would be dropped;
     # too large, a million blank rows would be made up. Rows and columns are bounded here instead.
     ws.reset_dimensions()
-    bounds = _Reader()
+    bounds = _Bounds()
     headers: list[str] | None = None
     rows = []
     problems: dict[int, str] = {}
