@@ -3,9 +3,11 @@ commit all lines or none.
 
 Reading: XLSX through openpyxl (formulas are never computed: a cell holding a formula is refused with its
 line number, since its value is unknown to us); CSV in UTF-8 (with or without BOM), else Windows-1252 (what
-Excel on Windows saves), separator guessed among ";", "," and tab.
+Excel on Windows saves), separator guessed among ";", "," and tab. Every read is bounded (the MAX_*
+below) and refused early with a French message; a file is read once, at upload, and the table is kept
+with the pending upload (refurb.storage) for the preview and the commit.
 
-Other areas add their importers (borrowers: issue 5) with ``register_importer``::
+Other areas add their importers (the loans area: borrowers) with ``register_importer``::
 
     register_importer(Importer(key="borrowers", label="Usagers", roles=frozenset({...}),
                                fields=[ImportField("last_name", "Nom", required=True, synonyms=("nom",)), ...],
@@ -657,4 +659,3 @@ def register_builtin_importers() -> None:
         key="devices", label="Appareils", roles=frozenset({ADMIN, MANAGER, TECHNICIAN}), fields=DEVICE_FIELDS,
         check_row=_device_check_row, check_batch=_device_check_batch, commit_row=_device_commit_row,
         prepare=_device_prepare))
-    # Borrowers (usagers): the loans area registers its importer here when it is ready (issue 5).
