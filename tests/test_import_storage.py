@@ -133,3 +133,16 @@ def test_storage_service(app, db):
         storage.put(db, purpose="Import files", owner_id=None, content=b"")
     with pytest.raises(ValueError):
         storage.put(db, purpose="import", owner_id=None, content=b"", keep=timedelta(0))
+
+
+def test_files_left_by_the_old_upload_folder_are_removed(app, monkeypatch, tmp_path):
+    from refurb.documents import remove_old_upload_folder
+
+    old = tmp_path / "imports"
+    old.mkdir()
+    (old / "abc.bin").write_bytes(b"Nom;Prenom\nDupont;Jeanne\n")
+    (old / "abc.json").write_text("{}")
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    remove_old_upload_folder(app)
+    assert not old.exists() and tmp_path.exists()
+    remove_old_upload_folder(app)  # nothing there: nothing to do

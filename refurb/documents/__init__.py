@@ -1,9 +1,19 @@
 """Documents: inventories (today or at a past date), stock-takes by scanning, the Documents page and its
 registry, CSV/XLSX exports and imports."""
 
+import shutil
+from pathlib import Path
+
+
+def remove_old_upload_folder(app) -> None:
+    """Pending imports once waited as files in ``instance/imports``; they are in the database now. Files
+    left there by an older version (spreadsheets of borrowers among them) are removed, not kept forever."""
+    shutil.rmtree(Path(app.instance_path) / "imports", ignore_errors=True)
+
 
 def init_app(app) -> None:
     from .views import bp, register_hooks
 
     app.register_blueprint(bp)
     register_hooks(app)
+    remove_old_upload_folder(app)
