@@ -7,9 +7,12 @@ under concurrent read-then-write transactions). PostgreSQL goes through psycopg 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import timezone
+from functools import wraps
+from typing import Callable, ParamSpec, TypeVar
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -96,3 +99,48 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# --- units of work ----------------------------------------------------------------------------------
+
+_use_case_depth: ContextVar[int] = ContextVar("refurb_use_case_depth", default=0)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def use_case(fn: Callable[P, T]) -> Callable[P, T]:
+    """A service function that is a whole use case: it commits what it did, or rolls all of it back.
+
+    Its first argument is the session. A use case called from another one joins the caller's
+    transaction (only the outermost commits), so a donation that creates ten devices is still
+    all-or-nothing. Views and the API never commit: they call one use case and render.
+    """
+
+    @wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        db: Session = args[0] if args else kwargs["db"]  # type: ignore[assignment]
+        depth = _use_case_depth.get()
+        token = _use_case_depth.set(depth + 1)
+        try:
+            result = fn(*args, **kwargs)
+            if depth == 0:
+                db.commit()
+            return result
+        except BaseException:
+            if depth == 0:
+                db.rollback()
+            raise
+        finally:
+            _use_case_depth.reset(token)
+
+    run.is_use_case = True  # type: ignore[attr-defined]
+    return run
+
+
+def lock_rows(db: Session, model, ids) -> None:
+    """Take the row locks of these rows (ids in a fixed order: two use cases never wait on each other in a
+    cycle). PostgreSQL locks the rows; SQLite already holds the database's write lock (BEGIN IMMEDIATE)."""
+    ids = sorted(set(ids))
+    if ids:
+        db.execute(select(model.id).where(model.id.in_(ids)).order_by(model.id).with_for_update()).all()

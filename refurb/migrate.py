@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
@@ -10,7 +10,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+# The top-level migrations/ folder, shipped in the wheel as the package refurb.migrations
+# (pyproject.toml maps one onto the other), so an installed Refurb migrates without its sources.
+MIGRATIONS = files("refurb.migrations")
 
 
 def alembic_config(url: str) -> Config:

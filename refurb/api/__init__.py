@@ -57,6 +57,3 @@ def json_body() -> dict:
 
 
 from . import core  # noqa: E402,F401  (registers the routes)
-from ..areas import import_all  # noqa: E402
-
-import_all("api")  # each area's /api/v1 routes, before the blueprint is registered

@@ -12,6 +12,7 @@ def remove_old_upload_folder(app) -> None:
 
 
 def init_app(app) -> None:
+    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from .views import bp, register_hooks
 
     app.register_blueprint(bp)

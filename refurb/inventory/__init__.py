@@ -2,6 +2,7 @@
 
 
 def init_app(app) -> None:
+    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from .views import bp, register_hooks
 
     app.register_blueprint(bp)

@@ -66,6 +66,7 @@ def purge_borrowers(inactive_days, dry_run) -> None:
 
 
 def init_app(app) -> None:
+    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from ..accounts.roles import KIOSK
     from ..demo import DEMO_STEPS
     from ..inventory.panels import EVENT_LABELS, Panel, register_panel

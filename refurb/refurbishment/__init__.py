@@ -24,6 +24,7 @@ EVENT_LABELS = {
 
 
 def init_app(app) -> None:
+    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from ..demo import DEMO_STEPS
     from ..inventory.panels import EVENT_LABELS as TIMELINE, Panel, register_panel
     from ..inventory.workflow import register_guard
