@@ -42,12 +42,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     formatting.register(app)
 
     # The areas, wired literally (an area that needs another's hook registers it here, in its init_app).
-    from . import certificates, documents, inventory, loans, public, refurbishment, reports
-    from .accounts import access, admin_views, views as accounts_views
+    from . import (
+        certificates,
+        documents,
+        inventory,
+        loans,
+        public,
+        refurbishment,
+        reports,
+    )
+    from .admin import sites as sites_admin
+    from .admin import users as users_admin
     from .api import bp as api_bp
-    from .sites import views as sites_views
+    from .web import access, layout, login, security
     from .web import errors as web_errors
-    from .web import layout, security
     from .web import views as web_views
 
     access.init_app(app)
@@ -55,9 +63,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     layout.init_app(app)
     app.register_blueprint(web_views.bp)
-    app.register_blueprint(accounts_views.bp)
-    app.register_blueprint(admin_views.bp)
-    app.register_blueprint(sites_views.bp)
+    app.register_blueprint(login.bp)
+    app.register_blueprint(users_admin.bp)
+    app.register_blueprint(sites_admin.bp)
     inventory.init_app(app)
     refurbishment.init_app(app)
     loans.init_app(app)

@@ -9,6 +9,7 @@ from babel.dates import format_date as _format_date
 from babel.numbers import format_currency, format_decimal
 
 from .clock import PARIS, local  # noqa: F401
+
 LOCALE = "fr_FR"
 
 

@@ -75,8 +75,8 @@ class DonationSetup:
                             media=[{"serial": "WD-WX41A9999999", "model": "WDC WD5000LPVX", "size_gb": 500}])
         from sqlalchemy import select
 
-        from refurb.refurbishment.models import DeviceOrigin
         from refurb.inventory.models import Device
+        from refurb.refurbishment.models import DeviceOrigin
 
         self.db.rollback()
         device = self.db.scalar(select(Device).where(Device.asset_tag == erased))
@@ -107,8 +107,15 @@ def build_activity_history(db) -> dict:
     from refurb.inventory.models import Device, DeviceEvent
     from refurb.loans.borrowers import name_key
     from refurb.loans.models import Borrower, Loan
-    from refurb.refurbishment.models import (DeviceOrigin, Donation, Donor, Gift, RecyclingBatch, RecyclingItem,
-                                             Sale)
+    from refurb.refurbishment.models import (
+        DeviceOrigin,
+        Donation,
+        Donor,
+        Gift,
+        RecyclingBatch,
+        RecyclingItem,
+        Sale,
+    )
     from refurb.sites.models import Site
 
     sites = {s.code: s for s in db.scalars(select(Site))}

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
-from refurb.clock import today
 from sqlalchemy import func, select
 
 from refurb.accounts.services import get_user
+from refurb.clock import today
 from refurb.db import utcnow
 from refurb.inventory import services as inventory
 from refurb.inventory.models import Device, DeviceEvent

@@ -1,8 +1,8 @@
 """Admin screens: users and sites, with bad input."""
 
+from conftest import csrf_token, login
 from sqlalchemy import select
 
-from conftest import csrf_token, login
 from refurb.accounts.models import User
 from refurb.sites.models import Site
 

@@ -1,7 +1,7 @@
-from refurb.accounts.models import LoginAttempt, User
+from conftest import PASSWORD, csrf_token, login
 from sqlalchemy import func, select
 
-from conftest import PASSWORD, csrf_token, login
+from refurb.accounts.models import LoginAttempt, User
 
 
 def test_login_then_logout(client):

@@ -6,11 +6,11 @@ import importlib
 import pkgutil
 import secrets
 
-import pytest
-
 import authz
+import pytest
 from authz import NETWORK, PUBLIC, Case
 from conftest import login
+
 from refurb.accounts.models import ApiToken, User
 from refurb.accounts.services import _token_hash
 

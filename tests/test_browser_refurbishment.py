@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from refurb.db import utcnow
 from refurb.formatting import local
-from refurb.refurbishment.status import category_checks
 from refurb.refurbishment.catalog import CHECKS
+from refurb.refurbishment.status import category_checks
 
 pytestmark = pytest.mark.browser
 

@@ -6,9 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
+from test_inventory_stock import make_device
 
 from refurb.inventory.models import Device, DeviceEvent
-from test_inventory_stock import make_device
 
 pytestmark = pytest.mark.browser
 

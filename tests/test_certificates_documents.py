@@ -3,14 +3,14 @@ only the words the law allows), borrower cards (one, or A4 sheets) and loan agre
 
 from __future__ import annotations
 
-import unicodedata
 import re
+import unicodedata
 from datetime import timedelta
-
-from sqlalchemy import select
 
 from conftest import csrf_token
 from fixtures_certificates import decode_codes, issue, pdf_pages, pdf_text
+from sqlalchemy import select
+
 from refurb.certificates.models import Certificate, DeviceValuation
 from refurb.db import utcnow
 from refurb.formatting import date_fr

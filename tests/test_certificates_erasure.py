@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from conftest import csrf_token
 from fixtures_certificates import decode_codes, issue, pdf_text
+from sqlalchemy import select
+
 from refurb.certificates.models import Certificate
-from refurb.db import utcnow
 from refurb.clock import today
+from refurb.db import utcnow
 from refurb.formatting import date_fr, datetime_fr
 
 REF = re.compile(r"EFF-\d{4}-[0-9A-Z]{8}")

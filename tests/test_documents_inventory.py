@@ -9,7 +9,8 @@ from datetime import timedelta
 from conftest import login
 from fixtures_documents import make_device, make_many, pdf_pages, pdf_text
 
-from refurb.clock import end_of_day_utc, today as today_paris
+from refurb.clock import end_of_day_utc
+from refurb.clock import today as today_paris
 
 
 def _arrange_history(db, days_ago):
@@ -122,15 +123,17 @@ def test_grade_at_a_past_date_comes_from_grading_events(app, client, db, login_a
 
 def test_history_rebuild_of_today_equals_current_state(app, db, days_ago):
     """Rebuilding "yesterday + today's events" from the history gives today's table."""
+    from fixtures_documents import user_by_name
+
     from refurb.documents import inventory
     from refurb.inventory.services import transfer_devices, transition
-    from fixtures_documents import user_by_name
 
     _arrange_history(db, days_ago)
     actor = user_by_name(db, "admin")
     with app.app_context():
-        from refurb.inventory.models import Device
         from sqlalchemy import select
+
+        from refurb.inventory.models import Device
         device = db.scalar(select(Device).where(Device.asset_tag == "RF-000005"))
         transition(db, actor, device, "diagnosing")
         transfer_devices(db, actor, "EPN-B", ["RF-000001"])
@@ -240,8 +243,9 @@ def test_running_job_page_polls(app, client, db, login_as):
 
     login_as("manager")
     with app.test_request_context():
-        from refurb.accounts.models import User
         from sqlalchemy import select
+
+        from refurb.accounts.models import User
         user = db.scalar(select(User).where(User.username == "manager"))
         job = jobs.Job(id="test-running-job", user_id=user.id, label="Inventaire", done=3, total=10,
                        message="Page 3 / 10…")
@@ -286,8 +290,9 @@ def test_api_network_inventory(app, client, db, api_token, days_ago):
 def test_long_inventory_pages_and_totals(app, db):
     """A long inventory splits over pages with page numbers and the right total.
     Its speed (10,000 devices) is measured by benchmarks/bench_documents.py, not asserted here."""
-    from refurb.documents import inventory
     from fixtures_documents import user_by_name
+
+    from refurb.documents import inventory
 
     make_many(db, 2_000, "EPN-A")
     db.commit()

@@ -9,7 +9,14 @@ from conftest import login
 from fixtures_documents import make_device
 
 from refurb.clock import today
-from refurb.documents.exports import DATASETS, Dataset, neutralise, register_dataset, to_csv, to_xlsx
+from refurb.documents.exports import (
+    DATASETS,
+    Dataset,
+    neutralise,
+    register_dataset,
+    to_csv,
+    to_xlsx,
+)
 from refurb.documents.registry import DOCUMENTS, register_document
 
 

@@ -168,8 +168,9 @@ def test_stocktake_without_javascript(app, client, db, login_as, days_ago):
 
 def test_expected_is_a_snapshot(app, client, db, login_as, days_ago, api_token):
     """A device that arrives after the start is scanned as unexpected, with nothing to resolve."""
-    from refurb.inventory.services import transfer_devices
     from fixtures_documents import user_by_name
+
+    from refurb.inventory.services import transfer_devices
 
     _arrange(db, days_ago)
     headers = api_token("manager")

@@ -12,7 +12,13 @@ import pytest
 from openpyxl import load_workbook
 
 from refurb.clock import start_of_day_utc, today
-from refurb.refurbishment.models import DeviceOrigin, Donation, Donor, RecyclingBatch, RecyclingItem
+from refurb.refurbishment.models import (
+    DeviceOrigin,
+    Donation,
+    Donor,
+    RecyclingBatch,
+    RecyclingItem,
+)
 
 EVIL = "=HYPERLINK(\"http://x\",\"clic\")"
 # Dates of the arranged records, before today whatever the day

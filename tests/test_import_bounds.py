@@ -10,7 +10,13 @@ import time
 import tracemalloc
 import zipfile
 
-from fixtures_documents import commit_import, inline_row, upload_import, xlsx_parts, zip_parts
+from fixtures_documents import (
+    commit_import,
+    inline_row,
+    upload_import,
+    xlsx_parts,
+    zip_parts,
+)
 from sqlalchemy import func, select
 
 from refurb.documents import imports

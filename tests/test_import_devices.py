@@ -8,8 +8,7 @@ import re
 
 import pytest
 from conftest import csrf_token
-from fixtures_documents import commit_import, upload_import
-from fixtures_documents import make_device
+from fixtures_documents import commit_import, make_device, upload_import
 from sqlalchemy import func, select
 
 from refurb.inventory.models import Device, DeviceEvent

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from conftest import csrf_token, login
 from sqlalchemy import func, select
 
-from conftest import csrf_token, login
 from refurb.inventory.models import Device, DeviceEvent
 
 HTMX = {"HX-Request": "true"}

@@ -7,8 +7,8 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import PUBLIC_URL
+
 from refurb.inventory.labels import LAYOUTS, MAX_LABELS
 
 NASTY = '<script>alert("x")</script>'

@@ -7,7 +7,6 @@ import csv
 import io
 
 import pytest
-
 from conftest import csrf_token
 
 HTMX = {"HX-Request": "true", "HX-Target": "devices-results"}

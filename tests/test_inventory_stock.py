@@ -6,14 +6,13 @@ import json
 from html import unescape
 from html.parser import HTMLParser
 
+from conftest import csrf_token
 from sqlalchemy import select
 
-from conftest import csrf_token
 from refurb.accounts.models import User
 from refurb.inventory import services
 from refurb.inventory.models import StockMinimum
 from refurb.sites.models import Site
-
 
 # --- helpers shared with the transfer tests -------------------------------------------------
 

@@ -7,13 +7,13 @@ import json
 import re
 from html import unescape
 
+from conftest import csrf_token
 from pypdf import PdfReader
 from sqlalchemy import func, select
+from test_inventory_stock import make_device, site
 
-from conftest import csrf_token
 from refurb.formatting import datetime_fr
 from refurb.inventory.models import DeviceEvent, Transfer, TransferItem
-from test_inventory_stock import make_device, site
 
 HX = {"HX-Request": "true"}
 
@@ -263,8 +263,9 @@ def test_transfer_bad_input(db, login_as):
 # --- list, detail, scoping ------------------------------------------------------------------------
 
 def _move(db, username, to_site, *tags, note=""):
-    from refurb.inventory import services
     from test_inventory_stock import user
+
+    from refurb.inventory import services
     transfer = services.transfer_devices(db, user(db, username), to_site, list(tags), note)
     db.commit()
     return transfer.id
@@ -346,10 +347,11 @@ def test_a_check_out_at_the_same_second_makes_the_transfer_wait_then_refuse(app,
     import threading
     import time
 
+    from test_inventory_stock import user
+
     from refurb.errors import Conflict
     from refurb.inventory import services
     from refurb.inventory.models import Device
-    from test_inventory_stock import user
 
     tag = make_device(db, "EPN-A", "laptop", "loan_pool").asset_tag
     db.commit()

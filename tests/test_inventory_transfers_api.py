@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from test_inventory_stock import arrange_stock, make_device, site
 
 from refurb.inventory.models import Device, DeviceEvent, StockMinimum, Transfer
-from test_inventory_stock import arrange_stock, make_device, site
 
 
 def _where(db, tag):

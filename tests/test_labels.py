@@ -25,7 +25,14 @@ from refurb.inventory.labels import (
     LabelError,
     render_labels,
 )
-from refurb.pdf import code128_modules, draw_code128, draw_qr, printable, qr_matrix, register_fonts
+from refurb.pdf import (
+    code128_modules,
+    draw_code128,
+    draw_qr,
+    printable,
+    qr_matrix,
+    register_fonts,
+)
 
 zxingcpp = pytest.importorskip("zxingcpp")
 Image = pytest.importorskip("PIL.Image")

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from refurb.clock import today
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.loans.models import Borrower, Loan, Reservation
-from refurb.clock import today
 
 
 def _fresh(db):

@@ -5,12 +5,12 @@ import html
 import json
 from datetime import timedelta
 
+from conftest import csrf_token
 from sqlalchemy import func, select
 
-from conftest import csrf_token
+from refurb.clock import today
 from refurb.db import utcnow
 from refurb.loans.models import Borrower, Loan, Reservation
-from refurb.clock import today
 
 
 def T(response) -> str:

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from refurb.clock import today
 from refurb.db import utcnow
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.loans.models import Loan
-from refurb.clock import today
 
 N = 20
 

@@ -2,11 +2,11 @@
 
 from sqlalchemy import func, select
 
+from refurb.clock import today
 from refurb.demo import seed_demo_data
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.inventory.workflow import TRANSITIONS
 from refurb.loans.models import Borrower, Kit, Loan, Reservation
-from refurb.clock import today
 
 
 def _seed(app, *, only_inventory_and_loans: bool = False):

@@ -4,12 +4,12 @@ kits; returns at another site; the side lists; the global scan box."""
 import html
 from datetime import timedelta
 
+from conftest import csrf_token
 from sqlalchemy import func, select
 
-from conftest import csrf_token
+from refurb.clock import today
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.loans.models import Kit, Loan, LoanSiteRules, Reservation
-from refurb.clock import today
 
 
 def T(response) -> str:
@@ -264,9 +264,10 @@ def test_global_scan_box_opens_the_card_at_the_desk(login_as, lk):
 
 
 def test_device_panel_hides_the_name_from_other_sites(app, client, login_as, db, lk):
-    from refurb.accounts.models import User
     from conftest import PASSWORD, login
     from werkzeug.security import generate_password_hash
+
+    from refurb.accounts.models import User
 
     desk = login_as("desk")
     tablet = lk.device("EPN-A", "tablet")
@@ -295,6 +296,7 @@ def test_device_panel_hides_the_name_from_other_sites(app, client, login_as, db,
 def test_check_out_refuses_a_device_twice_and_changes_nothing(app, db, lk):
     """The service itself: a basket naming a device twice is refused whole."""
     import pytest
+
     from refurb.errors import Invalid
     from refurb.loans.loans import check_out
 

@@ -4,9 +4,9 @@ scan, idle logout, nothing else reachable, nobody else's data."""
 import html
 import time
 
+from conftest import PASSWORD, csrf_token
 from sqlalchemy import select
 
-from conftest import PASSWORD, csrf_token
 from refurb.accounts.models import User
 from refurb.inventory.models import Device
 from refurb.loans.models import Borrower, KioskSession, Loan, LoanSiteRules

@@ -6,14 +6,14 @@ import html
 from datetime import timedelta
 
 import pytest
+from conftest import csrf_token
 from sqlalchemy import func, select
 
-from conftest import csrf_token
+from refurb.clock import today
 from refurb.errors import Conflict, Forbidden, Invalid
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.loans import loans as loans_svc
 from refurb.loans.models import Loan
-from refurb.clock import today
 
 
 def T(response) -> str:

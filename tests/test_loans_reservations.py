@@ -3,12 +3,12 @@
 import html
 from datetime import timedelta
 
+from conftest import csrf_token
 from sqlalchemy import select
 
-from conftest import csrf_token
+from refurb.clock import today
 from refurb.inventory.categories import CATEGORIES
 from refurb.loans.models import BORROWER_KINDS, Loan, Reservation
-from refurb.clock import today
 
 
 def T(response) -> str:

@@ -12,15 +12,15 @@ import json
 from datetime import timedelta
 
 import pytest
+from conftest import csrf_token, login
 from sqlalchemy import func, select
 
-from conftest import csrf_token, login
+from refurb.clock import today
 from refurb.errors import Conflict, Forbidden
-from refurb.inventory.models import Device, DeviceEvent
+from refurb.inventory.models import Device
 from refurb.loans import borrowers as borrowers_svc
 from refurb.loans import loans as loans_svc
 from refurb.loans.models import Borrower, Loan, LoanSiteRules, Reservation
-from refurb.clock import today
 
 
 def T(response) -> str:
@@ -290,8 +290,9 @@ def test_the_desk_panel_of_another_sites_borrower_has_no_contact(app, login_as, 
         page = T(client.get(path))
         assert "Ailleurs" in page and "0611112222" not in page and "chloe@example.org" not in page, path
     assert "demandez à ce site de la lui envoyer" in T(client.get(f"/prets/{loan.id}/relance"))
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
     text = PdfReader(io.BytesIO(client.get(f"/prets/{loan.id}/contrat.pdf").data)).pages[0].extract_text()
     assert "Chloé Ailleurs" in text and "0611112222" not in text
     # a phone or an e-mail typed in never names another site's borrower

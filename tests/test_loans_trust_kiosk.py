@@ -6,16 +6,16 @@ from __future__ import annotations
 import html
 
 import pytest
-from sqlalchemy import select
-
 from conftest import csrf_token, login
+from sqlalchemy import select
+from test_loans_kiosk import _k, _open_from_desk
+
+from refurb.clock import utcnow
 from refurb.errors import Conflict, Forbidden, NotFound
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.loans import kiosk as kiosk_svc
 from refurb.loans import loans as loans_svc
 from refurb.loans.models import KioskSession, Loan
-from refurb.clock import utcnow
-from test_loans_kiosk import _k, _open_from_desk
 
 
 def T(response) -> str:

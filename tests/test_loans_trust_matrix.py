@@ -10,12 +10,12 @@ from __future__ import annotations
 import html
 
 import pytest
-from sqlalchemy import func, select
-
-from authz import loans as cases
 from authz import NETWORK
+from authz import loans as cases
 from conftest import login
+from sqlalchemy import func, select
 from test_authz_matrix import ROLES, _bearer, _context
+
 from refurb.inventory.models import Device
 from refurb.loans.models import Borrower, Loan, Reservation
 

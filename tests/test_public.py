@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from refurb.clock import today, utcnow
 from refurb.public.models import BusStop
-from refurb.public.opendata import FIELDS, REQUIRED, luhn_ok, siret_ok
 from refurb.sites.models import OPEN_DATA_SERVICES, Site
+from refurb.sites.opendata import FIELDS, REQUIRED, luhn_ok, siret_ok
 
 # The schema's rules, written out here independently of the code under test (LaMednum schema.json).
 SERVICES_RULE = re.compile("(?:(?:^|;)(" + "|".join(re.escape(s) for s in (
@@ -128,7 +128,7 @@ def test_open_data_json_and_csv_follow_the_schema(app, client, db):
 
 def test_demo_sites_carry_valid_open_data(app, db):
     from refurb.demo import SITES
-    from refurb.public.opendata import exportable, lieu
+    from refurb.sites.opendata import exportable, lieu
 
     sites = [Site(**({"email": "", "active": True} | data), created_at=utcnow()) for data in SITES]
     assert all(exportable(s) for s in sites)
@@ -236,7 +236,7 @@ def test_site_without_mobile_site(app, client, db, login_as):
 def test_open_data_update_day_is_the_day_in_france(app, db):
     """A place edited at 00:30 in Paris was updated that day, which is still the day before in UTC."""
     from refurb.clock import start_of_day_utc
-    from refurb.public.opendata import lieu
+    from refurb.sites.opendata import lieu
 
     _open_data_sites(db)
     a = site_by_code(db, "EPN-A")

@@ -4,7 +4,15 @@ from sqlalchemy import func, select
 
 from refurb.demo import seed_demo_data
 from refurb.inventory.models import Device
-from refurb.refurbishment.models import Diagnosis, Donation, Donor, Erasure, Gift, RecyclingBatch, Sale
+from refurb.refurbishment.models import (
+    Diagnosis,
+    Donation,
+    Donor,
+    Erasure,
+    Gift,
+    RecyclingBatch,
+    Sale,
+)
 
 
 def _seed(app):

@@ -3,9 +3,9 @@ SIRET checks, the donation form and its label sheet, and the API with its bad in
 
 from datetime import timedelta
 
+from conftest import csrf_token
 from sqlalchemy import select
 
-from conftest import csrf_token
 from refurb.clock import today
 from refurb.inventory.models import Device, DeviceEvent
 from refurb.refurbishment.common import siret_problem

@@ -8,10 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-
 from conftest import csrf_token
 from fixtures_refurbishment import erasure_payload
+from sqlalchemy import select
+
 from refurb.db import utcnow
 from refurb.formatting import local
 from refurb.refurbishment.models import Erasure, ErasureMedium

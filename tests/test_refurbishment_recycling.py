@@ -1,9 +1,9 @@
 """Recycling in batches: all or nothing, a DEEE register line per batch (date, waste code,
 weight, carrier, facility, tracking slip, SIRETs), register page and CSV export."""
 
+from conftest import csrf_token
 from sqlalchemy import select
 
-from conftest import csrf_token
 from refurb.clock import today
 from refurb.refurbishment.models import RecyclingBatch, RecyclingItem
 

@@ -3,9 +3,9 @@
 
 from datetime import timedelta
 
+from fixtures_refurbishment import erasure_payload
 from sqlalchemy import select
 
-from fixtures_refurbishment import erasure_payload
 from refurb.accounts.services import get_user
 from refurb.db import utcnow
 from refurb.inventory import services as inventory

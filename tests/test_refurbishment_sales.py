@@ -5,9 +5,9 @@ import re
 from datetime import date
 
 import pytest
+from conftest import csrf_token
 from sqlalchemy import select
 
-from conftest import csrf_token
 from refurb.refurbishment.common import add_months, today
 from refurb.refurbishment.models import Gift, Sale
 

@@ -4,10 +4,10 @@ queue (the technician's home), the scan that opens a device, the panel's forms i
 import json
 
 import pytest
-from sqlalchemy import select
-
 from conftest import csrf_token
 from fixtures_refurbishment import all_checks
+from sqlalchemy import select
+
 from refurb.refurbishment.models import Diagnosis, Grading, Repair, RepairPart
 
 

@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 
 import pytest
 import time_machine
-
 from fixtures_certificates import pdf_text
 
 MARCH = "from=2026-03-01&to=2026-03-31"

@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-
 from conftest import csrf_token
 from fixtures_refurbishment import erasure_payload
+from sqlalchemy import select
+
 from refurb.refurbishment.models import Erasure
 
 TEMPLATES = Path(__file__).parent.parent / "refurb" / "templates"

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
-
 from conftest import PUBLIC_URL
 from fixtures_certificates import decode_codes
+from sqlalchemy import func, select
+
 from refurb.certificates.models import Certificate
 from refurb.config import host_list, trust_host
 from refurb.web.urls import UntrustedHost, public_base_url

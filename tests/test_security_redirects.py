@@ -7,8 +7,8 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import PASSWORD, csrf_token
+
 from refurb.web.urls import safe_next
 
 OUTSIDE = [

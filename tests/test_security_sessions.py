@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from conftest import PASSWORD, csrf_token, login
 from flask import Flask
 from sqlalchemy import select
 
-from conftest import PASSWORD, csrf_token, login
 from refurb import config
 from refurb.accounts.models import User, UserSession
 from refurb.clock import utcnow

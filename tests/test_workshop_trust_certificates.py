@@ -7,10 +7,10 @@ erasure (donation, device), donation receipt, device (refurbishment / sale) cert
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
-
 from conftest import csrf_token
 from fixtures_certificates import issue, pdf_text
+from sqlalchemy import func, select
+
 from refurb.certificates.models import Certificate
 
 

@@ -6,10 +6,10 @@ medium."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from conftest import csrf_token
 from fixtures_certificates import pdf_text
+from sqlalchemy import select
+
 from refurb.certificates.models import Certificate
 from refurb.clock import today
 from refurb.formatting import date_fr

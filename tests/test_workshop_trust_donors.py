@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from conftest import csrf_token, login
 from sqlalchemy import select
 
-from conftest import csrf_token, login
 from refurb.accounts.models import User
 from refurb.clock import today
 from refurb.refurbishment.models import Donation, Donor

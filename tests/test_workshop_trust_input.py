@@ -5,8 +5,8 @@ bits) in bodies, forms and query strings, values of the wrong type."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import csrf_token
+
 from refurb.clock import today
 
 HUGE = "99999999999999999999999"

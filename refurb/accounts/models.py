@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime, utcnow
@@ -51,7 +60,7 @@ class User(Base):
     def get_id(self) -> str:
         """What the session cookie carries: the server-side session's secret, never a user id."""
         if not self.session_token:
-            raise RuntimeError("Sign users in with refurb.accounts.access.sign_in(), which opens their "
+            raise RuntimeError("Sign users in with refurb.web.access.sign_in(), which opens their "
                                "server-side session, not with flask_login.login_user().")
         return self.session_token
 

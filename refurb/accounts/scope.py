@@ -5,9 +5,11 @@ Service functions call these helpers; views never filter by site themselves.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import Session
 
 from ..errors import Forbidden
+from ..sites.models import Site
 from .roles import NETWORK_ROLES
 
 
@@ -36,3 +38,11 @@ def limit_to_user_sites(stmt: Select, site_column, user) -> Select:
     if not ids:
         return stmt.where(false())
     return stmt.where(site_column.in_(ids))
+
+
+def sites_for(db: Session, user, *, active_only: bool = True) -> list[Site]:
+    """The sites this user serves (every site for network roles)."""
+    stmt = limit_to_user_sites(select(Site).order_by(Site.name), Site.id, user)
+    if active_only:
+        stmt = stmt.where(Site.active.is_(True))
+    return list(db.scalars(stmt))

@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import utcnow
-from ..errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
+from ..errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyAttempts,
+    Unauthorized,
+)
 from ..sites.models import Site
 from ..validation import Checker
 from .models import ApiToken, LoginAttempt, User, UserSession

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 
 from ..accounts import services as accounts
 from ..errors import Unauthorized
-from flask import current_app
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from ..accounts.scope import sites_for
 from ..extensions import get_db
-from ..sites.services import sites_for
 from . import api_user, bp
 from .openapi import build_document
 from .serializers import site_json

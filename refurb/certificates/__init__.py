@@ -4,8 +4,8 @@ reference and a verification code, checked by anyone on the public page /verify/
 
 
 def init_app(app) -> None:
-    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from ..inventory.panels import Panel, register_panel
+    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from .views import bp, panel_context
 
     app.register_blueprint(bp)

@@ -17,7 +17,6 @@ from . import content as build
 from . import issuing
 from .models import Certificate, DeviceValuation
 
-
 # --- what a certificate must say before it is issued ------------------------------------------------
 # A certificate is an official, publicly verifiable statement: none is issued that certifies nothing.
 # The pages offer a certificate only when these say None; issuing refuses with 409 and the same words.

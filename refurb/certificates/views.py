@@ -14,12 +14,12 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..accounts.access import roles_required
 from ..accounts.roles import ADMIN, MANAGER, RECEPTION, TECHNICIAN
+from ..accounts.scope import sites_for
 from ..errors import NotFound, RefurbError
 from ..extensions import get_db
 from ..settings import get_setting
-from ..sites.services import sites_for
+from ..web.access import roles_required
 from ..web.files import send_bytes
 from ..web.urls import public_base_url
 from . import cards, issuing, pdf, services

@@ -19,13 +19,13 @@ from flask import (
 from flask_login import current_user
 
 from .. import storage
-from ..accounts.access import roles_required
 from ..accounts.roles import ADMIN, MANAGER, NETWORK_ROLES, RECEPTION, TECHNICIAN
+from ..accounts.scope import sites_for
 from ..clock import today
 from ..errors import Invalid, NotFound, RefurbError
 from ..extensions import get_db
 from ..formatting import date_fr
-from ..sites.services import sites_for
+from ..web.access import roles_required
 from ..web.files import send_bytes
 from ..web.layout import current_site
 from . import exports, imports, inventory, jobs, stocktakes

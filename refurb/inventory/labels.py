@@ -30,7 +30,13 @@ from refurb.pdf.codes import (
     draw_qr,
     qr_size_modules,
 )
-from refurb.pdf.fonts import fit_font_size, fit_text, printable, register_fonts, wrap_text
+from refurb.pdf.fonts import (
+    fit_font_size,
+    fit_text,
+    printable,
+    register_fonts,
+    wrap_text,
+)
 
 __all__ = [
     "DEFAULT_LAYOUT",

@@ -66,13 +66,13 @@ def purge_borrowers(inactive_days, dry_run) -> None:
 
 
 def init_app(app) -> None:
-    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from ..accounts.roles import KIOSK
     from ..demo import DEMO_STEPS
     from ..inventory.panels import EVENT_LABELS, Panel, register_panel
     from ..web.layout import add_nav
     from ..web.scan import register_resolver
     from ..web.views import HOME_BY_ROLE
+    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from .borrowers import DESK_ROLES
     from .demo import seed_loans
     from .views import bp

@@ -12,7 +12,13 @@ from ..sites.services import get_site
 from . import borrowers as borrowers_svc
 from . import loans as loans_svc
 from . import reservations as bookings
-from .models import BORROWER_KINDS, DEPOSIT_METHODS, LOSS_REASONS, RETURN_CONDITIONS, Loan
+from .models import (
+    BORROWER_KINDS,
+    DEPOSIT_METHODS,
+    LOSS_REASONS,
+    RETURN_CONDITIONS,
+    Loan,
+)
 from .rules import today
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
-from ..formatting import local
 from ..errors import RefurbError
+from ..formatting import local
 from ..inventory import services as inventory
 from ..inventory.categories import WITH_STORAGE
 from ..inventory.models import Device, DeviceEvent

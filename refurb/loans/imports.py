@@ -17,7 +17,14 @@ from ..accounts.scope import serves_site
 from ..clock import today
 from ..errors import Invalid
 from ..formatting import PARIS
-from .borrowers import DESK_ROLES, _parse, borrower_access, clean_phone, create_borrower, name_key
+from .borrowers import (
+    DESK_ROLES,
+    _parse,
+    borrower_access,
+    clean_phone,
+    create_borrower,
+    name_key,
+)
 from .models import Borrower
 
 

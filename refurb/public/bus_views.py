@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..accounts.access import roles_required
 from ..accounts.roles import ADMIN, MANAGER
 from ..errors import RefurbError
 from ..extensions import get_db
+from ..web.access import roles_required
 from . import services
 
 bp = Blueprint("bus", __name__, url_prefix="/bus")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -14,45 +13,14 @@ from ..clock import today, utcnow
 from ..errors import Forbidden, NotFound
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
 from ..inventory.models import Device
+from ..sites.hours import opening_hours_fr
 from ..sites.models import OPEN_DATA_SERVICES, Site
+from ..sites.opendata import default_services
 from ..validation import Checker
 from .models import BusStop
-from .opendata import default_services
 
 STOPS_AHEAD_DAYS = 90
 TIME_PATTERN = r"([01]\d|2[0-3]):[0-5]\d"
-
-
-DAYS = {"Mo": "lundi", "Tu": "mardi", "We": "mercredi", "Th": "jeudi", "Fr": "vendredi", "Sa": "samedi",
-        "Su": "dimanche", "PH": "jours fériés"}
-_RULE = re.compile(r"^((?:Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:-(?:Mo|Tu|We|Th|Fr|Sa|Su))?"
-                   r"(?:,(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:-(?:Mo|Tu|We|Th|Fr|Sa|Su))?)*)\s+"
-                   r"(off|closed|\d{2}:\d{2}-\d{2}:\d{2}(?:,\d{2}:\d{2}-\d{2}:\d{2})*)$")
-
-
-def _time(hhmm: str) -> str:
-    h, m = hhmm.split(":")
-    return f"{int(h)} h {m}" if m != "00" else f"{int(h)} h"
-
-
-def opening_hours_fr(osm: str) -> list[str]:
-    """"Tu-Fr 09:30-12:00,14:00-18:00; Sa 09:30-12:30" → ["Du mardi au vendredi : 9 h 30 – 12 h, 14 h – 18 h",
-    "Samedi : 9 h 30 – 12 h 30"]. Anything else is shown as written."""
-    lines = []
-    for rule in [r.strip() for r in (osm or "").split(";") if r.strip()]:
-        m = _RULE.match(rule)
-        if not m:
-            return [osm.strip()] if osm and osm.strip() else []
-        days = []
-        for part in m.group(1).split(","):
-            a, _, b = part.partition("-")
-            days.append(f"du {DAYS[a]} au {DAYS[b]}" if b else DAYS[a])
-        when = ", ".join(days)
-        times = m.group(2)
-        hours = "fermé" if times in ("off", "closed") else ", ".join(
-            f"{_time(t0)} – {_time(t1)}" for t0, t1 in (span.split("-") for span in times.split(",")))
-        lines.append(f"{when[0].upper()}{when[1:]} : {hours}")
-    return lines
 
 
 @dataclass

@@ -6,8 +6,9 @@ from flask import Blueprint, Response, jsonify, render_template
 
 from ..extensions import get_db
 from ..settings import get_setting
+from ..sites import opendata
 from ..web.files import send_bytes
-from . import opendata, services
+from . import services
 
 bp = Blueprint("public", __name__)
 

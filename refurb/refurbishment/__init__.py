@@ -24,13 +24,16 @@ EVENT_LABELS = {
 
 
 def init_app(app) -> None:
-    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from ..demo import DEMO_STEPS
-    from ..inventory.panels import EVENT_LABELS as TIMELINE, Panel, register_panel
+    from ..inventory.panels import EVENT_LABELS as TIMELINE
+    from ..inventory.panels import Panel, register_panel
     from ..inventory.workflow import register_guard
     from ..web.layout import add_nav
     from ..web.views import HOME_BY_ROLE
-    from . import status
+    from . import (
+        api,  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
+        status,
+    )
     from .common import DESK_ROLES, WORKSHOP_ROLES
     from .demo import seed_refurbishment
     from .views import bp, panel_context

@@ -20,7 +20,14 @@ from ..inventory import services as inventory
 from ..inventory.models import Device
 from ..validation import Checker
 from . import catalog
-from .common import WORKSHOP_ROLES, check_day_not_future, lock_device, parse_moment, require_role, today
+from .common import (
+    WORKSHOP_ROLES,
+    check_day_not_future,
+    lock_device,
+    parse_moment,
+    require_role,
+    today,
+)
 from .models import Erasure, ErasureMedium, MediaDestruction
 
 MAX_MEDIA = 16

@@ -15,9 +15,15 @@ from ..inventory.models import Device
 from ..settings import get_setting
 from ..validation import Checker, as_id
 from . import catalog
-from .common import WORKSHOP_ROLES, check_day_not_future, check_siret, require_role, today
-from .models import Diagnosis, MediaDestruction, RecyclingBatch, RecyclingItem
+from .common import (
+    WORKSHOP_ROLES,
+    check_day_not_future,
+    check_siret,
+    require_role,
+    today,
+)
 from .erasure import add_destruction
+from .models import Diagnosis, MediaDestruction, RecyclingBatch, RecyclingItem
 from .status import WORKSHOP_STATES, media_disposal_refusal
 
 MAX_BATCH = 500

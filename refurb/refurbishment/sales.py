@@ -19,10 +19,24 @@ from ..inventory.models import Device
 from ..settings import get_setting, set_setting
 from ..validation import Checker
 from . import catalog
-from .common import DESK_ROLES, add_months, check_day_not_future, check_siret, lock_device, require_role, today
-from .models import DeviceOrigin, EligibilityReason, Gift, PriceCap, PriceListEntry, Sale
+from .common import (
+    DESK_ROLES,
+    add_months,
+    check_day_not_future,
+    check_siret,
+    lock_device,
+    require_role,
+    today,
+)
+from .models import (
+    DeviceOrigin,
+    EligibilityReason,
+    Gift,
+    PriceCap,
+    PriceListEntry,
+    Sale,
+)
 from .status import DISPOSAL_KEY, status
-
 
 # --- the network's lists ------------------------------------------------------------------
 

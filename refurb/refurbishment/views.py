@@ -10,13 +10,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..accounts.access import roles_required
+from ..accounts.scope import sites_for
 from ..errors import RefurbError
 from ..extensions import get_db
 from ..inventory import services as inventory
 from ..inventory.categories import WITH_BATTERY
-from ..sites.services import get_site, sites_for
+from ..sites.services import get_site
 from ..web import scan as web_scan
+from ..web.access import roles_required
 from ..web.layout import current_site
 from . import catalog
 from . import services as refurb

@@ -8,14 +8,14 @@ from decimal import Decimal
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..accounts.access import roles_required
 from ..accounts.roles import NETWORK_ROLES
+from ..accounts.scope import sites_for
 from ..errors import RefurbError
 from ..extensions import get_db
 from ..inventory.categories import CATEGORIES
 from ..settings import get_setting
-from ..sites.services import sites_for
 from ..tabular import CSV_MIMETYPE, to_csv
+from ..web.access import roles_required
 from ..web.files import send_bytes
 from . import catalog
 from . import services as refurb

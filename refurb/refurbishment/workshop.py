@@ -17,7 +17,14 @@ from ..validation import Checker
 from . import catalog
 from .common import WORKSHOP_ROLES, lock_device, require_role
 from .models import Diagnosis, Grading, Repair, RepairPart
-from .status import STEP_ORDER, WORKSHOP_STATES, category_checks, media_disposal_refusal, status, statuses
+from .status import (
+    STEP_ORDER,
+    WORKSHOP_STATES,
+    category_checks,
+    media_disposal_refusal,
+    status,
+    statuses,
+)
 
 MAX_PARTS = 20
 

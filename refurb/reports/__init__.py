@@ -3,9 +3,9 @@ e-waste and CO2e avoided with a named, selectable set of factors (refurb.reports
 
 
 def init_app(app) -> None:
-    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from ..accounts.roles import ADMIN, MANAGER
     from ..web.layout import add_nav
+    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from .views import STAFF, bp
 
     app.register_blueprint(bp)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from ..accounts.access import roles_required
 from ..accounts.roles import ADMIN, MANAGER, NETWORK_ROLES, RECEPTION, TECHNICIAN
+from ..accounts.scope import sites_for
 from ..errors import Invalid
 from ..extensions import get_db
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
-from ..sites.services import sites_for
 from ..tabular import CSV_MIMETYPE
+from ..web.access import roles_required
 from ..web.files import send_bytes
 from ..web.layout import current_site
 from . import figures, output

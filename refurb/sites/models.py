@@ -52,7 +52,7 @@ class Site(Base):
     opening_hours: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Open data ("lieux de médiation numérique" national schema): see refurb/public/opendata.py.
+    # Open data ("lieux de médiation numérique" national schema): see refurb/sites/opendata.py.
     pivot: Mapped[str] = mapped_column(String(14), default="")  # SIRET (14 digits) or RNA (W + 9 digits)
     insee_code: Mapped[str] = mapped_column(String(5), default="")
     latitude: Mapped[float | None] = mapped_column(Float)

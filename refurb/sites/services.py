@@ -5,25 +5,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts.scope import limit_to_user_sites
 from ..db import utcnow
 from ..errors import Conflict, NotFound
 from ..validation import Checker
 from .models import SITE_KINDS, Site
+from .opendata import apply_open_data
 
 CODE_PATTERN = r"[A-Z0-9][A-Z0-9-]{1,31}"
 
 
 def all_sites(db: Session, *, active_only: bool = False) -> list[Site]:
     stmt = select(Site).order_by(Site.name)
-    if active_only:
-        stmt = stmt.where(Site.active.is_(True))
-    return list(db.scalars(stmt))
-
-
-def sites_for(db: Session, user, *, active_only: bool = True) -> list[Site]:
-    """The sites this user serves (every site for network roles)."""
-    stmt = limit_to_user_sites(select(Site).order_by(Site.name), Site.id, user)
     if active_only:
         stmt = stmt.where(Site.active.is_(True))
     return list(db.scalars(stmt))
@@ -53,7 +45,6 @@ def _apply(site: Site, data: dict) -> None:
                         pattern_hint="nom@domaine.fr") or ""
     site.opening_hours = c.text("opening_hours", "Les horaires", max_len=500) or ""
     active = c.boolean("active", "Site actif", default=True)
-    from ..public.opendata import apply_open_data  # SIRET/RNA, INSEE, coordinates, services… (open data)
     apply_open_data(site, data, c)
     c.done()
     site.active = bool(active)

@@ -6,9 +6,9 @@ from flask import g, session
 from flask_login import current_user
 
 from ..accounts.roles import ADMIN, KIOSK, MANAGER, RECEPTION, ROLES, TECHNICIAN
+from ..accounts.scope import sites_for
 from ..extensions import get_db
 from ..settings import get_setting
-from ..sites.services import sites_for
 
 # (endpoint, label, roles). Areas add their entries when they register.
 NAV: list[tuple[str, str, frozenset[str]]] = [

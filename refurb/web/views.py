@@ -1,13 +1,22 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
-from ..accounts.access import roles_required
 from ..accounts.roles import STAFF_ROLES
+from ..accounts.scope import sites_for
 from ..extensions import get_db
-from ..sites.services import sites_for
+from ..web.access import roles_required
 from . import scan
 from .layout import current_site
 from .urls import safe_next

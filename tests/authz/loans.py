@@ -7,11 +7,18 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from refurb.accounts.models import User
+from refurb.clock import today
 from refurb.db import utcnow
 from refurb.inventory.models import Device
 from refurb.loans.borrowers import name_key
-from refurb.loans.models import Borrower, KioskSession, Kit, KitDevice, Loan, Reservation
-from refurb.clock import today
+from refurb.loans.models import (
+    Borrower,
+    KioskSession,
+    Kit,
+    KitDevice,
+    Loan,
+    Reservation,
+)
 from refurb.sites.models import Site
 
 from . import Case

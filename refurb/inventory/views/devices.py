@@ -18,13 +18,13 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 
-from ...accounts.access import roles_required
 from ...accounts.roles import KIOSK, STAFF_ROLES
+from ...accounts.scope import sites_for
 from ...errors import Invalid, NotFound, RefurbError
 from ...extensions import get_db
-from ...sites.services import sites_for
 from ...tabular import CSV_MIMETYPE, to_csv
 from ...web import urls
+from ...web.access import roles_required
 from ...web.files import send_bytes
 from ...web.layout import add_nav, current_site
 from .. import services
@@ -69,7 +69,7 @@ def _device_context(db, device, message: str = "") -> dict:
 def _hours(site) -> list[str]:
     """Opening hours in plain French when the public pages' helper is there, else as written."""
     try:
-        from ...public.services import opening_hours_fr
+        from ...sites.hours import opening_hours_fr
     except ImportError:
         return [site.opening_hours] if site.opening_hours else []
     return opening_hours_fr(site.opening_hours)

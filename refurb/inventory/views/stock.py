@@ -23,13 +23,14 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...accounts.access import roles_required
 from ...accounts.roles import ADMIN, MANAGER, NETWORK_ROLES, STAFF_ROLES
+from ...accounts.scope import sites_for
 from ...errors import RefurbError
 from ...extensions import get_db
 from ...settings import get_setting
 from ...sites.models import Site
-from ...sites.services import all_sites, get_site, sites_for
+from ...sites.services import all_sites, get_site
+from ...web.access import roles_required
 from ...web.files import send_bytes
 from ...web.layout import add_nav
 from ...web.views import HOME_BY_ROLE

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from ...accounts.access import roles_required, sign_in
 from ...accounts.models import User
 from ...accounts.roles import ADMIN
+from ...accounts.scope import sites_for
 from ...errors import NotFound, RefurbError
 from ...extensions import get_db
 from ...inventory.categories import CATEGORIES
-from ...sites.services import get_site, sites_for
+from ...sites.services import get_site
 from ...validation import as_id
+from ...web.access import roles_required, sign_in
 from ...web.layout import current_site
 from .. import kiosk as kiosk_svc
 from .. import rules as rules_svc

@@ -10,12 +10,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from ...accounts.access import roles_required
+from ...accounts.scope import sites_for
 from ...errors import RefurbError
 from ...extensions import get_db
 from ...settings import get_setting
-from ...sites.services import sites_for
 from ...tabular import CSV_MIMETYPE
+from ...web.access import roles_required
 from ...web.files import send_bytes
 from ...web.layout import current_site
 from .. import borrowers as svc

@@ -12,12 +12,12 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...accounts.access import roles_required
 from ...errors import Forbidden, RefurbError
 from ...extensions import get_db
 from ...formatting import date_fr
 from ...inventory.services import find_by_code
 from ...validation import as_id
+from ...web.access import roles_required
 from ...web.layout import current_site
 from .. import borrowers as borrowers_svc
 from .. import kits as kits_svc

@@ -14,12 +14,12 @@ from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from ...accounts import services as accounts
-from ...accounts.access import roles_required, sign_out
 from ...accounts.roles import KIOSK
 from ...errors import RefurbError, TooManyAttempts
 from ...extensions import get_db
 from ...formatting import date_fr
 from ...inventory.services import find_by_code
+from ...web.access import roles_required, sign_out
 from .. import kiosk as svc
 from .. import loans as loans_svc
 from ..borrowers import looks_like_card

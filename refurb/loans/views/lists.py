@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ...accounts.access import roles_required
+from ...accounts.scope import sites_for
 from ...errors import RefurbError
 from ...extensions import get_db
 from ...inventory.categories import CATEGORIES
 from ...settings import get_setting
-from ...sites.services import sites_for
+from ...web.access import roles_required
 from ...web.files import send_bytes
 from ...web.layout import current_site
 from .. import kits as kits_svc

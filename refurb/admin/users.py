@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..accounts import services
+from ..accounts.roles import ADMIN, ROLES
 from ..errors import RefurbError
 from ..extensions import get_db
 from ..sites.services import all_sites
-from . import services
-from .access import roles_required
-from .roles import ADMIN, ROLES
+from ..web.access import roles_required
 
 bp = Blueprint("users_admin", __name__, url_prefix="/admin/users")
 

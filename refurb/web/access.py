@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..accounts import services
 from ..extensions import SAFE_METHODS, get_db, login_manager
-from . import services
 
 
 def init_app(app) -> None:

@@ -19,7 +19,7 @@ import io
 import re
 
 from ..clock import local
-from ..sites.models import OPEN_DATA_SERVICES, Site
+from .models import OPEN_DATA_SERVICES, Site
 
 FIELDS = ("id", "pivot", "nom", "commune", "code_postal", "code_insee", "adresse", "complement_adresse",
           "latitude", "longitude", "typologie", "telephone", "courriels", "site_web", "horaires",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from ..accounts.access import roles_required
 from ..accounts.roles import ADMIN, MANAGER
 from ..errors import RefurbError
 from ..extensions import get_db
-from . import services
-from .models import OPEN_DATA_SERVICES, SITE_KINDS
+from ..sites import services
+from ..sites.models import OPEN_DATA_SERVICES, SITE_KINDS
+from ..web.access import roles_required
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
 

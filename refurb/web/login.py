@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..accounts import services
+from ..accounts.roles import STAFF_ROLES
 from ..errors import RefurbError
 from ..extensions import get_db
-from ..web.urls import safe_next
-from . import services
 from .access import roles_required, sign_in, sign_out
-from .roles import STAFF_ROLES
+from .urls import safe_next
 
 bp = Blueprint("accounts", __name__)
 

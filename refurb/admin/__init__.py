@@ -1,0 +1,1 @@
+"""Administration pages: users and their API tokens, sites (with their open-data record)."""
