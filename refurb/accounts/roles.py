@@ -19,3 +19,6 @@ ROLES = {
 # These roles see and act on the whole network; the others only on their sites.
 NETWORK_ROLES = frozenset({ADMIN, MANAGER})
 STAFF_ROLES = frozenset({ADMIN, MANAGER, TECHNICIAN, RECEPTION})
+# Who works where (one set per meaning; views, services and tests use these, never a local copy).
+WORKSHOP_ROLES = frozenset({ADMIN, MANAGER, TECHNICIAN})  # the workshop, stock-takes, imports of devices
+LOAN_DESK_ROLES = frozenset({ADMIN, MANAGER, RECEPTION})  # borrowers, loans, reservations, kits
