@@ -1,12 +1,11 @@
 """Demonstration data: the real places of the Chinon area (seed document) and a user per role.
 
-Areas add their own steps (devices, donations, borrowers…) to ``DEMO_STEPS``.
+Then each area seeds its part, in the order listed in ``seed_demo_data`` (devices, workshop, loans, bus).
 Running it twice adds nothing twice.
 """
 
 from __future__ import annotations
 
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -84,8 +83,6 @@ USERS = [
     ("borne-chinon", "Borne EPN de Chinon", "borne", ["EPN-CHINON"]),
 ]
 
-DemoStep = Callable[[Session, dict], None]
-DEMO_STEPS: list[DemoStep] = []
 
 
 def _seed_sites(db: Session) -> dict[str, Site]:
@@ -116,6 +113,11 @@ def seed_demo_data(db: Session, *, synthetic_devices: int = 0, echo=lambda *_: N
     logins = _seed_users(db)
     context = {"sites": sites, "users": {u.username: u for u in db.scalars(select(User))},
                "synthetic_devices": synthetic_devices, "echo": echo}
-    for step in DEMO_STEPS:
+    from .inventory.demo import seed_inventory
+    from .loans.demo import seed_loans
+    from .public import seed_bus_stops
+    from .refurbishment.demo import seed_refurbishment
+
+    for step in (seed_inventory, seed_refurbishment, seed_loans, seed_bus_stops):
         step(db, context)
     return logins

@@ -67,14 +67,12 @@ def purge_borrowers(inactive_days, dry_run) -> None:
 
 def init_app(app) -> None:
     from ..accounts.roles import KIOSK
-    from ..demo import DEMO_STEPS
     from ..inventory.panels import EVENT_LABELS, Panel, register_panel
     from ..web.layout import add_nav
     from ..web.scan import register_resolver
     from ..web.views import HOME_BY_ROLE
     from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
     from .borrowers import DESK_ROLES
-    from .demo import seed_loans
     from .views import bp
 
     app.register_blueprint(bp)
@@ -87,7 +85,5 @@ def init_app(app) -> None:
     register_panel(Panel("loans", "loans/_device_panel.html", device_panel, order=50))
     EVENT_LABELS.update({"loan": "Prêt", "loan_return": "Retour de prêt", "loan_renew": "Prolongation du prêt",
                          "loan_lost": "Prêt clos : perdu ou volé", "loan_return_checked": "Retour vérifié"})
-    if seed_loans not in DEMO_STEPS:
-        DEMO_STEPS.append(seed_loans)
     app.cli.add_command(purge_borrowers)
     from . import exports, imports; exports.register_exports(); imports.register_imports()

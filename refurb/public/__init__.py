@@ -4,7 +4,6 @@ open data in the national "lieux de médiation numérique" schema; the managers'
 
 def init_app(app) -> None:
     from ..accounts.roles import ADMIN, MANAGER
-    from ..demo import DEMO_STEPS
     from ..web.layout import add_nav
     from .bus_views import bp as bus_bp
     from .views import bp
@@ -12,8 +11,6 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(bus_bp)
     add_nav("bus.stops", "Arrêts du bus", (ADMIN, MANAGER))
-    if _demo_bus_stops not in DEMO_STEPS:
-        DEMO_STEPS.append(_demo_bus_stops)
 
 
 DEMO_TOUR = [  # (days from today, start, end, commune, postal code, place)
@@ -26,7 +23,8 @@ DEMO_TOUR = [  # (days from today, start, end, commune, postal code, place)
 ]
 
 
-def _demo_bus_stops(db, ctx) -> None:
+def seed_bus_stops(db, ctx) -> None:
+    """Demo data: the bus's next stops."""
     from datetime import timedelta
 
     from sqlalchemy import select

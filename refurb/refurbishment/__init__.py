@@ -24,7 +24,6 @@ EVENT_LABELS = {
 
 
 def init_app(app) -> None:
-    from ..demo import DEMO_STEPS
     from ..inventory.panels import EVENT_LABELS as TIMELINE
     from ..inventory.panels import Panel, register_panel
     from ..inventory.workflow import register_guard
@@ -35,7 +34,6 @@ def init_app(app) -> None:
         status,
     )
     from .common import DESK_ROLES, WORKSHOP_ROLES
-    from .demo import seed_refurbishment
     from .views import bp, panel_context
 
     app.register_blueprint(bp)
@@ -51,6 +49,4 @@ def init_app(app) -> None:
     add_nav("refurbishment.sales", "Ventes", DESK_ROLES)
     add_nav("refurbishment.recycling", "Recyclage", WORKSHOP_ROLES)
     HOME_BY_ROLE["technicien"] = "refurbishment.queue"
-    if seed_refurbishment not in DEMO_STEPS:
-        DEMO_STEPS.append(seed_refurbishment)
     from .exports import register_exports; register_exports()

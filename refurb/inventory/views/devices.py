@@ -321,14 +321,10 @@ def resolve_scan(db, user, code: str) -> str | None:
 
 
 def register_hooks(app) -> None:
-    from ...demo import DEMO_STEPS
     from ...web.scan import register_resolver
-    from ..demo import seed_inventory
 
     staff = STAFF_ROLES - {KIOSK}
     add_nav("inventory.device_list", "Appareils", staff)
     add_nav("inventory.new_device", "Nouvel appareil", staff)
     register_resolver(resolve_scan)
-    if seed_inventory not in DEMO_STEPS:
-        DEMO_STEPS.append(seed_inventory)
 
