@@ -214,7 +214,7 @@ def users_revoke_token(token_id) -> None:
     from .errors import RefurbError
     with _write_session() as db:
         try:
-            services.revoke_token(db, token_id)
+            services.revoke_token(db, None, token_id)
         except RefurbError as err:
             _fail(err)
         db.commit()

@@ -17,14 +17,14 @@ def test_admin_creates_edits_and_deactivates_a_user(app, client, db, login_as):
                                                   "role": "accueil", "sites": ["EPN-B", "BUS"],
                                                   "home_site": "EPN-B", "password": "un-long-mot-de-passe",
                                                   "active": "on"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     page = client.get("/admin/users/").get_data(as_text=True)
     assert "Léa &lt;b&gt;Accueil&lt;/b&gt;" in page and "<b>Accueil</b>" not in page
     other = app.test_client()
     assert login(other, "lea", "un-long-mot-de-passe").status_code == 302
     response = _post(client, "/admin/users/lea", {"full_name": "Léa", "role": "accueil", "sites": ["EPN-B"],
                                                   "home_site": "EPN-B"})  # active unchecked
-    assert response.status_code == 302
+    assert response.status_code == 303
     db.rollback()
     lea = db.scalar(select(User).where(User.username == "lea"))
     assert not lea.active and [s.code for s in lea.sites] == ["EPN-B"]
@@ -63,7 +63,7 @@ def test_sites_create_edit_and_bad_input(client, db, login_as):
     response = _post(client, "/sites/new", {"code": "fs-chinon", "name": "France Services Chinon",
                                             "kind": "france_services", "postal_code": "37500", "city": "Chinon",
                                             "phone": "02 47 00 00 09", "active": "on"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     db.rollback()
     site = db.scalar(select(Site).where(Site.code == "FS-CHINON"))
     assert site is not None and site.kind == "france_services"
@@ -78,7 +78,7 @@ def test_sites_create_edit_and_bad_input(client, db, login_as):
         assert response.status_code in (409, 422) and message in response.get_data(as_text=True), data
     assert db.scalar(select(Site).where(Site.code == "NEW")) is None
     response = _post(client, "/sites/FS-CHINON/edit", {"name": "France Services de Chinon", "kind": "france_services"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     db.rollback()
     site = db.scalar(select(Site).where(Site.code == "FS-CHINON"))
     assert site.name == "France Services de Chinon" and not site.active

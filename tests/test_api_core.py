@@ -26,7 +26,7 @@ def test_missing_bad_revoked_expired_tokens(app, client, db, api_token):
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     headers = api_token("tech")
     token = db.query(ApiToken).one()
-    services.revoke_token(db, token.id)
+    services.revoke_token(db, None, token.id)
     db.commit()
     response = client.get("/api/v1/me", headers=headers)
     assert response.status_code == 401 and "révoqué" in response.json["error"]["message"]

@@ -74,7 +74,7 @@ def test_password_change_ends_other_sessions(app, client, login_as):
     assert short.status_code == 422 and "10 caractères" in short.get_data(as_text=True)
     ok = client.post("/password", data={"csrf_token": token, "current_password": PASSWORD,
                                         "new_password": "nouveau-mot-de-passe", "confirm_password": "nouveau-mot-de-passe"})
-    assert ok.status_code == 302
+    assert ok.status_code == 303
     assert client.get("/", follow_redirects=True).status_code == 200  # this session goes on
     assert other.get("/").status_code == 302  # the other one is logged out
     assert login(other, "tech", "nouveau-mot-de-passe").status_code == 302

@@ -10,7 +10,7 @@ def test_form_post_without_or_with_wrong_token_is_refused(client, login_as):
         assert "jeton de sécurité" in response.get_data(as_text=True)
     assert "EPN-NEW" not in client.get("/sites/").get_data(as_text=True)
     token = csrf_token(client, "/sites/new")
-    assert client.post("/sites/new", data=data | {"csrf_token": token}).status_code == 302
+    assert client.post("/sites/new", data=data | {"csrf_token": token}).status_code == 303
     assert "EPN-NEW" in client.get("/sites/").get_data(as_text=True)
 
 

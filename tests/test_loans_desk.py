@@ -254,13 +254,13 @@ def test_global_scan_box_opens_the_card_at_the_desk(login_as, lk):
     client = login_as("desk")
     b = lk.borrower("EPN-A")
     r = client.get(f"/scan?code={b.card_number}")
-    assert r.status_code == 302 and "/prets/comptoir?carte=" in r.headers["Location"]
+    assert r.status_code == 303 and "/prets/comptoir?carte=" in r.headers["Location"]
     assert b.full_name in T(client.get(r.headers["Location"]))
     kit_devices = [lk.device("EPN-A", "router") for _ in range(2)]
     client.post("/prets/kits", data={"csrf_token": csrf_token(client, "/prets/kits"), "name": "Routeurs",
                                      "site": "EPN-A", "asset_tags": " ".join(d.asset_tag for d in kit_devices)})
     r = client.get("/scan?code=K000001")
-    assert r.status_code == 302 and r.headers["Location"].endswith("/prets/kits/K000001")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/prets/kits/K000001")
 
 
 def test_device_panel_hides_the_name_from_other_sites(app, client, login_as, db, lk):

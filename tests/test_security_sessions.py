@@ -168,7 +168,7 @@ def test_a_new_password_ends_the_other_sessions_on_the_server(app, client, db, l
     response = client.post("/password", data={"csrf_token": token, "current_password": PASSWORD,
                                               "new_password": "nouveau-mot-de-passe",
                                               "confirm_password": "nouveau-mot-de-passe"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert _logged_in(client)  # the session where the password was changed goes on
     assert not _logged_in(_replay(app, copied))
     assert [r.end_reason for r in _sessions(db, "tech")] == [None, "password"]
@@ -182,7 +182,7 @@ def test_an_admin_resetting_a_password_ends_that_users_sessions(app, client, db,
     response = client.post("/admin/users/desk", data={
         "csrf_token": token, "full_name": "Desk", "role": "accueil", "sites": ["EPN-A", "BUS"],
         "home_site": "EPN-A", "active": "on", "password": "un-autre-mot-de-passe"})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
     assert not _logged_in(desk)
     assert _logged_in(client)  # the admin's own session is untouched
 
@@ -195,13 +195,13 @@ def test_deactivation_ends_every_session_and_revokes_every_token(app, client, db
     login_as("admin")
     form = {"full_name": "Desk", "role": "accueil", "sites": ["EPN-A", "BUS"], "home_site": "EPN-A"}
     token = csrf_token(client, "/admin/users/desk")
-    assert client.post("/admin/users/desk", data={"csrf_token": token, **form}).status_code == 302  # no "active"
+    assert client.post("/admin/users/desk", data={"csrf_token": token, **form}).status_code == 303  # no "active"
     assert not _logged_in(desk)
     assert [r.end_reason for r in _sessions(db, "desk")] == ["deactivated"]
     refused = client.get("/api/v1/me", headers=headers)
     assert refused.status_code == 401 and refused.json["error"]["code"] == "unauthorized"
     # Reactivating the account does not bring the old token back: it was revoked.
-    assert client.post("/admin/users/desk", data={"csrf_token": token, **form, "active": "on"}).status_code == 302
+    assert client.post("/admin/users/desk", data={"csrf_token": token, **form, "active": "on"}).status_code == 303
     again = client.get("/api/v1/me", headers=headers)
     assert again.status_code == 401 and "révoqué" in again.json["error"]["message"]
     assert login(desk, "desk").status_code == 302  # a new login works again

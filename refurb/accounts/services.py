@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db import utcnow
+from ..db import use_case, utcnow
 from ..errors import (
     Conflict,
     Forbidden,
@@ -62,7 +62,8 @@ def _recent_failures(db: Session, **where) -> int:
 
 
 def authenticate(db: Session, username: str, password: str, ip: str = "") -> User:
-    """Check a login; records the attempt. Raises TooManyAttempts or Unauthorized."""
+    """Check a login; records the attempt (a failed one is committed at once). Raises TooManyAttempts,
+    Unauthorized or Forbidden. A success is committed with the session that ``start_session`` opens."""
     username = (username or "").strip().lower()[:64]
     ip = (ip or "")[:45]
     if (_recent_failures(db, username=username) >= MAX_FAILURES_PER_USER
@@ -71,11 +72,12 @@ def authenticate(db: Session, username: str, password: str, ip: str = "") -> Use
                               "ou demandez à un administrateur de vérifier votre compte.")
     user = db.scalar(select(User).where(User.username == username)) if username else None
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
-    if user is None or not ok:
+    if user is None or not ok or not user.active:
+        # The failed attempt is kept whatever happens next: it feeds the throttling.
         db.add(LoginAttempt(username=username, ip=ip, success=False))
-        raise Unauthorized("Identifiant ou mot de passe incorrect.")
-    if not user.active:
-        db.add(LoginAttempt(username=username, ip=ip, success=False))
+        db.commit()
+        if user is None or not ok:
+            raise Unauthorized("Identifiant ou mot de passe incorrect.")
         raise Forbidden("Ce compte est désactivé. Adressez-vous à un administrateur.")
     db.add(LoginAttempt(username=username, ip=ip, success=True))
     user.last_login_at = utcnow()
@@ -88,6 +90,7 @@ SESSION_TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is refreshed at most 
 KEEP_OLD_SESSIONS = timedelta(days=30)  # ended or long-idle rows are then deleted
 
 
+@use_case
 def start_session(db: Session, user: User) -> str:
     """Open a server-side session for a user who just proved who they are; returns its secret."""
     now = utcnow()
@@ -125,16 +128,19 @@ def session_needs_touch(found: UserSession) -> bool:
     return utcnow() - found.last_seen_at >= SESSION_TOUCH_EVERY
 
 
+@use_case
 def touch_session(db: Session, session_id: int) -> None:
     db.execute(update(UserSession).where(UserSession.id == session_id, UserSession.ended_at.is_(None))
                .values(last_seen_at=utcnow()))
 
 
+@use_case
 def end_session(db: Session, session_id: int, reason: str) -> None:
     db.execute(update(UserSession).where(UserSession.id == session_id, UserSession.ended_at.is_(None))
                .values(ended_at=utcnow(), end_reason=reason))
 
 
+@use_case
 def end_session_of(db: Session, secret: str | None, reason: str = "logout") -> None:
     """Logout: the session of this cookie is over, whatever happens to the cookie afterwards."""
     if secret:
@@ -210,6 +216,7 @@ def deactivate(db: Session, user: User) -> None:
                .values(revoked_at=utcnow()))
 
 
+@use_case
 def create_user(db: Session, data: dict) -> User:
     c = Checker(data)
     username = c.text("username", "L'identifiant", max_len=64, required=True, pattern=USERNAME_PATTERN,
@@ -227,6 +234,7 @@ def create_user(db: Session, data: dict) -> User:
     return user
 
 
+@use_case
 def update_user(db: Session, actor: User, user: User, data: dict) -> User:
     if user.id == actor.id and (data.get("role") != user.role or not data.get("active", True)):
         raise Conflict("Vous ne pouvez ni changer votre propre rôle ni désactiver votre propre compte.")
@@ -246,6 +254,7 @@ def set_password(db: Session, user: User, password: str, keep: str | None = None
     end_sessions(db, user, "password", keep=keep)
 
 
+@use_case
 def change_own_password(db: Session, user: User, current: str, new: str, confirm: str) -> None:
     if not check_password_hash(user.password_hash, current or ""):
         raise Invalid(fields={"current_password": "Le mot de passe actuel est incorrect."})
@@ -260,6 +269,7 @@ def change_own_password(db: Session, user: User, current: str, new: str, confirm
 TOKEN_PREFIX = "rfb_"
 
 
+@use_case
 def create_token(db: Session, user: User, name: str = "", expires_days: int | None = None) -> tuple[ApiToken, str]:
     if user.role == KIOSK:
         raise Forbidden("Les comptes borne n'ont pas accès à l'API.")
@@ -277,10 +287,12 @@ def list_tokens(db: Session, user: User) -> list[ApiToken]:
     return list(db.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
 
 
-def revoke_token(db: Session, token_id: int) -> ApiToken:
+@use_case
+def revoke_token(db: Session, user: User | None, token_id: int) -> ApiToken:
+    """Revoke a token of ``user`` (None: whichever user holds it, for the command line)."""
     token = db.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound(f"Aucun jeton n° {token_id}.")
+    if token is None or (user is not None and token.user_id != user.id):
+        raise NotFound(f"Aucun jeton n° {token_id}" + (f" pour le compte « {user.username} »." if user else "."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
@@ -311,6 +323,7 @@ def token_needs_touch(token: ApiToken) -> bool:
     return token.last_used_at is None or utcnow() - token.last_used_at > timedelta(minutes=5)
 
 
+@use_case
 def touch_token(db: Session, token_id: int) -> None:
     token = db.get(ApiToken, token_id)
     if token is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from ..accounts.roles import ADMIN, MANAGER
 from ..errors import RefurbError
@@ -10,6 +10,7 @@ from ..extensions import get_db
 from ..sites import services
 from ..sites.models import OPEN_DATA_SERVICES, SITE_KINDS
 from ..web.access import roles_required
+from ..web.kit import see_other, submit
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
 
@@ -31,46 +32,31 @@ def list_sites():
     return render_template("sites/list.html", sites=services.all_sites(get_db()))
 
 
+def _form(site, data: dict, error: RefurbError | None = None):
+    errors = (error.fields or {"_": error.message}) if error else {}
+    return render_template("sites/form.html", site=site, data=data, errors=errors, kinds=SITE_KINDS,
+                           services=OPEN_DATA_SERVICES)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def new_site():
-    db = get_db()
-    errors, data = {}, {"active": True, "kind": "epn"}
-    if request.method == "POST":
-        data = _form_data()
-        try:
-            site = services.create_site(db, data)
-        except RefurbError as err:
-            db.rollback()
-            errors = err.fields or {"_": err.message}
-        else:
-            db.commit()
-            flash(f"Site « {site.name} » créé.", "success")
-            return redirect(url_for(".list_sites"))
-    return render_template("sites/form.html", site=None, data=data, errors=errors, kinds=SITE_KINDS,
-                           services=OPEN_DATA_SERVICES), \
-        (422 if errors else 200)
+    if request.method == "GET":
+        return _form(None, {"active": True, "kind": "epn"})
+    data = _form_data()
+    return submit(lambda: services.create_site(get_db(), data),
+                  done=lambda site: see_other(url_for(".list_sites"), f"Site « {site.name} » créé."),
+                  failed=lambda err: _form(None, data, err))
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def edit_site(code: str):
-    db = get_db()
-    site = services.get_site(db, code)
-    errors = {}
-    data = {f: getattr(site, f) for f in FIELDS} | {"active": site.active, "services": site.services or [],
-                                                  "itinerant": site.itinerant}
-    if request.method == "POST":
-        data = _form_data() | {"code": site.code}
-        try:
-            services.update_site(db, site, data)
-        except RefurbError as err:
-            db.rollback()
-            errors = err.fields or {"_": err.message}
-        else:
-            db.commit()
-            flash(f"Site « {site.name} » enregistré.", "success")
-            return redirect(url_for(".list_sites"))
-    return render_template("sites/form.html", site=site, data=data, errors=errors, kinds=SITE_KINDS,
-                           services=OPEN_DATA_SERVICES), \
-        (422 if errors else 200)
+    site = services.get_site(get_db(), code)
+    if request.method == "GET":
+        return _form(site, {f: getattr(site, f) for f in FIELDS}
+                     | {"active": site.active, "services": site.services or [], "itinerant": site.itinerant})
+    data = _form_data() | {"code": site.code}
+    return submit(lambda: services.update_site(get_db(), site, data),
+                  done=lambda _: see_other(url_for(".list_sites"), f"Site « {site.name} » enregistré."),
+                  failed=lambda err: _form(site, data, err))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts import services
@@ -11,6 +11,7 @@ from ..errors import RefurbError
 from ..extensions import get_db
 from ..sites.services import all_sites
 from ..web.access import roles_required
+from ..web.kit import see_other, submit
 
 bp = Blueprint("users_admin", __name__, url_prefix="/admin/users")
 
@@ -34,47 +35,36 @@ def list_users():
     return render_template("accounts/users.html", users=services.list_users(get_db()))
 
 
+def _form(user, data: dict, error: RefurbError | None = None):
+    db = get_db()
+    errors = (error.fields or {"_": error.message}) if error else {}
+    return render_template("accounts/user_form.html", user=user, data=data, errors=errors, roles=ROLES,
+                           sites=all_sites(db), tokens=services.list_tokens(db, user) if user else [])
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def new_user():
-    db = get_db()
-    errors, data = {}, {"active": True, "sites": []}
-    if request.method == "POST":
-        data = _form_data()
-        try:
-            user = services.create_user(db, data)
-        except RefurbError as err:
-            db.rollback()
-            errors = err.fields or {"_": err.message}
-        else:
-            db.commit()
-            flash(f"Compte « {user.username} » créé.", "success")
-            return redirect(url_for(".list_users"))
-    return render_template("accounts/user_form.html", user=None, data=data, errors=errors, roles=ROLES,
-                           sites=all_sites(db)), (422 if errors else 200)
+    if request.method == "GET":
+        return _form(None, {"active": True, "sites": []})
+    data = _form_data()
+    return submit(lambda: services.create_user(get_db(), data),
+                  done=lambda user: see_other(url_for(".list_users"), f"Compte « {user.username} » créé."),
+                  failed=lambda err: _form(None, data, err))
 
 
 @bp.route("/<username>", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def edit_user(username: str):
-    db = get_db()
-    user = services.get_user(db, username)
-    errors = {}
-    data = {"username": user.username, "full_name": user.full_name, "role": user.role, "active": user.active,
-            "sites": [s.code for s in user.sites], "home_site": user.home_site.code if user.home_site else ""}
-    if request.method == "POST":
-        data = _form_data() | {"username": user.username}
-        try:
-            services.update_user(db, current_user, user, data)
-        except RefurbError as err:
-            db.rollback()
-            errors = err.fields or {"_": err.message}
-        else:
-            db.commit()
-            flash(f"Compte « {user.username} » enregistré.", "success")
-            return redirect(url_for(".list_users"))
-    return render_template("accounts/user_form.html", user=user, data=data, errors=errors, roles=ROLES,
-                           sites=all_sites(db), tokens=services.list_tokens(db, user)), (422 if errors else 200)
+    user = services.get_user(get_db(), username)
+    if request.method == "GET":
+        return _form(user, {"username": user.username, "full_name": user.full_name, "role": user.role,
+                            "active": user.active, "sites": [s.code for s in user.sites],
+                            "home_site": user.home_site.code if user.home_site else ""})
+    data = _form_data() | {"username": user.username}
+    return submit(lambda: services.update_user(get_db(), current_user, user, data),
+                  done=lambda _: see_other(url_for(".list_users"), f"Compte « {user.username} » enregistré."),
+                  failed=lambda err: _form(user, data, err))
 
 
 @bp.post("/<username>/tokens")
@@ -82,9 +72,7 @@ def edit_user(username: str):
 def create_token(username: str):
     db = get_db()
     user = services.get_user(db, username)
-    name = request.form.get("name", "")[:80]
-    _token, secret = services.create_token(db, user, name=name)
-    db.commit()
+    _token, secret = services.create_token(db, user, name=request.form.get("name", "")[:80])
     return render_template("accounts/token_created.html", user=user, secret=secret)
 
 
@@ -93,11 +81,5 @@ def create_token(username: str):
 def revoke_token(username: str, token_id: int):
     db = get_db()
     user = services.get_user(db, username)
-    token = next((t for t in services.list_tokens(db, user) if t.id == token_id), None)
-    if token is None:
-        flash("Ce jeton n'appartient pas à ce compte.", "error")
-    else:
-        services.revoke_token(db, token.id)
-        db.commit()
-        flash(f"Jeton « {token.prefix}… » révoqué.", "success")
-    return redirect(url_for(".edit_user", username=user.username))
+    token = services.revoke_token(db, user, token_id)
+    return see_other(url_for(".edit_user", username=user.username), f"Jeton « {token.prefix}… » révoqué.")

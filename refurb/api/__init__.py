@@ -29,7 +29,6 @@ def _authenticate():
         # A separate short write, so that reading requests stay read-only.
         with current_app.extensions["refurb.db"].session(write=True) as db:
             accounts.touch_token(db, token.id)
-            db.commit()
     return None
 
 

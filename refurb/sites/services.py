@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import utcnow
+from ..db import use_case, utcnow
 from ..errors import Conflict, NotFound
 from ..validation import Checker
 from .models import SITE_KINDS, Site
@@ -51,6 +51,7 @@ def _apply(site: Site, data: dict) -> None:
     site.updated_at = utcnow()
 
 
+@use_case
 def create_site(db: Session, data: dict) -> Site:
     c = Checker(data)
     code = c.text("code", "Le code", max_len=32, required=True)
@@ -69,6 +70,7 @@ def create_site(db: Session, data: dict) -> Site:
     return site
 
 
+@use_case
 def update_site(db: Session, site: Site, data: dict) -> Site:
     _apply(site, data)
     db.flush()

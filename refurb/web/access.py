@@ -39,14 +39,14 @@ def init_app(app) -> None:
 
 
 def _write(change) -> None:
-    """Record a small change about the session: with the request's own work when it writes (it holds
-    the write lock already), else in a short transaction of its own so reading pages stay read-only."""
+    """Record a small change about the session (a use case: it commits): in the request's own session
+    when it writes (it holds the write lock already), else in a short session of its own so reading
+    pages stay read-only."""
     if request.method not in SAFE_METHODS:
         change(get_db())
         return
     with current_app.extensions["refurb.db"].session(write=True) as db:
         change(db)
-        db.commit()
 
 
 def resume_session(secret: str):
@@ -74,16 +74,13 @@ def sign_in(user) -> None:
         services.end_session_of(db, current_user.session_token, "logout")
     session.clear()  # nothing from before the login survives it (session fixation)
     services.start_session(db, user)
-    db.commit()
     login_user(user)
 
 
 def sign_out() -> None:
     """Log out (a writing request): the session ends on the server, then the cookie is emptied. Commits."""
     if current_user.is_authenticated:
-        db = get_db()
-        services.end_session_of(db, current_user.session_token, "logout")
-        db.commit()
+        services.end_session_of(get_db(), current_user.session_token, "logout")
     logout_user()
     session.clear()
 

@@ -1,8 +1,8 @@
 """The web kit: how every page answers, in one place.
 
 The convention (after Hypermedia Systems' Contact.app):
-- a form that fails is rendered again with its errors, status 422 (or the refusal's own status: 403,
-  409), and for htmx an error tone;
+- a form that fails is rendered again with its errors, status 422 (401, 403, 404 and 429 keep their own
+  status: who the user is, what they may do, the thing is gone, or they must wait), and for htmx an error tone;
 - a form that succeeds answers the partial it updates (htmx), or a 303 redirect to the page that
   shows the result (plain form, Post/Redirect/Get);
 - never 204 + ``HX-Location``: that costs a second round trip on the bus's poor connection.
@@ -47,8 +47,8 @@ def see_other(url: str, message: str | None = None, kind: str = "success") -> Re
 
 
 def refused(body: ResponseReturnValue, err: RefurbError) -> ResponseReturnValue:
-    """The form again, with the refusal's status (422, 403, 409…) and, for htmx, the error tone."""
-    status = err.status if 400 <= err.status < 500 else 422
+    """The form again, with status 422 (401, 403, 404 or 429 when the refusal says so) and, for htmx, the error tone."""
+    status = err.status if err.status in (401, 403, 404, 429) else 422
     return body, status, (tone("error") if is_htmx() else {})
 
 

@@ -10,6 +10,7 @@ from ..accounts.roles import STAFF_ROLES
 from ..errors import RefurbError
 from ..extensions import get_db
 from .access import roles_required, sign_in, sign_out
+from .kit import see_other, submit
 from .urls import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -17,23 +18,22 @@ bp = Blueprint("accounts", __name__)
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if current_user.is_authenticated and request.method == "GET":
-        return redirect(url_for("web.home"))
-    error, status = None, 200
-    if request.method == "POST":
-        db = get_db()
-        try:
-            user = services.authenticate(db, request.form.get("username", ""), request.form.get("password", ""),
-                                         request.remote_addr or "")
-        except RefurbError as err:
-            db.commit()  # keep the failed attempt: it feeds the throttling
-            error, status = err.message, err.status
-        else:
-            sign_in(user)
-            flash(f"Bonjour {user.display_name} !", "success")
-            return redirect(safe_next(request.args.get("next")))
-    return render_template("accounts/login.html", error=error,
-                           username=request.form.get("username", "")[:64]), status
+    def form(error: RefurbError | None = None):
+        return render_template("accounts/login.html", error=error.message if error else None,
+                               username=request.form.get("username", "")[:64])
+
+    if request.method == "GET":
+        return redirect(url_for("web.home")) if current_user.is_authenticated else form()
+
+    def welcome(user):
+        # Logging in and out answer a plain 302, as every login flow does; forms that change data answer 303.
+        sign_in(user)
+        flash(f"Bonjour {user.display_name} !", "success")
+        return redirect(safe_next(request.args.get("next")))
+
+    return submit(lambda: services.authenticate(get_db(), request.form.get("username", ""),
+                                                request.form.get("password", ""), request.remote_addr or ""),
+                  done=welcome, failed=form)
 
 
 @bp.post("/logout")
@@ -47,21 +47,18 @@ def logout():
 @bp.route("/password", methods=["GET", "POST"])
 @roles_required(*STAFF_ROLES)
 def change_password():
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        db = get_db()
-        user = current_user._get_current_object()
-        try:
-            services.change_own_password(db, user, request.form.get("current_password", ""),
-                                         request.form.get("new_password", ""),
-                                         request.form.get("confirm_password", ""))
-        except RefurbError as err:
-            errors = err.fields or {"new_password": err.message}
-        else:
-            db.commit()  # this session goes on, the user's other ones are over
-            flash("Votre mot de passe a été changé.", "success")
-            return redirect(url_for("web.home"))
-    return render_template("accounts/password.html", errors=errors), (422 if errors else 200)
+    def form(error: RefurbError | None = None):
+        errors = (error.fields or {"new_password": error.message}) if error else {}
+        return render_template("accounts/password.html", errors=errors)
+
+    if request.method == "GET":
+        return form()
+    # This session goes on; the user's other ones are over.
+    return submit(lambda: services.change_own_password(get_db(), current_user._get_current_object(),
+                                                       request.form.get("current_password", ""),
+                                                       request.form.get("new_password", ""),
+                                                       request.form.get("confirm_password", "")),
+                  done=lambda _: see_other(url_for("web.home"), "Votre mot de passe a été changé."), failed=form)
 
 
 @bp.get("/session/ping")

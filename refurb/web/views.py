@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    flash,
     jsonify,
     redirect,
     render_template,
@@ -16,8 +15,9 @@ from sqlalchemy import text
 from ..accounts.roles import STAFF_ROLES
 from ..accounts.scope import sites_for
 from ..extensions import get_db
-from ..web.access import roles_required
+from .access import roles_required
 from . import scan
+from .kit import see_other
 from .layout import current_site
 from .urls import safe_next
 
@@ -42,9 +42,7 @@ def scan_code():
     code = request.args.get("code", "")
     target = scan.resolve(get_db(), current_user, code)
     if target:
-        if request.headers.get("HX-Request"):
-            return "", 204, {"HX-Redirect": target}
-        return redirect(target)
+        return redirect(target, 303)
     shown = scan.normalise(code)[:80]
     message = (f"Aucun appareil ni usager ne correspond au code « {shown} ». Vérifiez le code ou saisissez-le à la main."
                if shown else "Scannez ou saisissez un code, puis appuyez sur Entrée.")
@@ -56,12 +54,11 @@ def scan_code():
 def switch_site():
     wanted = request.form.get("site_id", type=int)
     site = next((s for s in sites_for(get_db(), current_user) if s.id == wanted), None)
+    back = safe_next(request.form.get("next"))
     if site is None:
-        flash("Ce site ne fait pas partie des vôtres.", "error")
-    else:
-        session["site_id"] = site.id
-        flash(f"Vous travaillez maintenant pour : {site.name}.", "success")
-    return redirect(safe_next(request.form.get("next")))
+        return see_other(back, "Ce site ne fait pas partie des vôtres.", "error")
+    session["site_id"] = site.id
+    return see_other(back, f"Vous travaillez maintenant pour : {site.name}.")
 
 
 @bp.get("/healthz")
