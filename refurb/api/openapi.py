@@ -7,8 +7,7 @@ the document and the registered routes name exactly the same (path, method) pair
 from __future__ import annotations
 
 from copy import deepcopy
-
-from .. import __version__
+from importlib.metadata import version
 
 PATHS: dict[str, dict[str, dict]] = {}
 SCHEMAS: dict[str, dict] = {
@@ -80,7 +79,7 @@ def _path_params(path: str) -> list[str]:
 def build_document() -> dict:
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Refurb API", "version": __version__,
+        "info": {"title": "Refurb API", "version": version("refurb"),
                  "description": "API de Refurb. Authentification : « Authorization: Bearer <jeton> » "
                                 "(jeton créé par `refurb users token`). Erreurs : "
                                 "{\"error\": {\"code\", \"message\"}} avec un message en français."},
