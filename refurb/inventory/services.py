@@ -20,8 +20,9 @@ from ..settings import get_setting
 from ..sites.models import Site
 from ..sites.services import get_site
 from ..validation import Checker, as_id
-from . import workflow
+from . import lifecycle, workflow
 from .categories import CATEGORIES, SPEC_FIELDS, WITH_STORAGE
+from .lifecycle import record_event
 from .models import Counter, Device, DeviceEvent, StockMinimum, Transfer, TransferItem
 
 TAG_PATTERN = re.compile(r"[A-Z]{1,6}-\d{6,}")
@@ -49,18 +50,6 @@ def looks_like_tag(code: str) -> bool:
 
 
 # --- history -------------------------------------------------------------------------------
-
-def record_event(db: Session, device: Device, actor, action: str, *, note: str = "", data: dict | None = None,
-                 from_state: str | None = None, to_state: str | None = None) -> DeviceEvent:
-    """Append one history event; every change to a device goes through here."""
-    event = DeviceEvent(device_id=device.id, at=utcnow(), user_id=getattr(actor, "id", None),
-                        site_id=device.site_id, action=action, from_state=from_state, to_state=to_state,
-                        note=(note or "")[:2000], data=data or {})
-    db.add(event)
-    device.updated_at = event.at
-    device.version = (device.version or 0) + 1
-    return event
-
 
 def history(db: Session, device: Device) -> list[DeviceEvent]:
     """Newest first; the users' own sites are not needed for a timeline (loaded only if asked)."""
@@ -251,15 +240,12 @@ def transition(db: Session, actor, device: Device, to_state: str, *, note: str =
     if expected_version is not None and expected_version != device.version:
         raise Conflict(f"L'appareil {device.asset_tag} a changé entre-temps (il est maintenant "
                        f"« {device.state_label} »). Rechargez la page : rien n'a été modifié.", code="stale")
-    if note and len(note) > 2000:
+    if note and len(note) > lifecycle.MAX_NOTE:
         raise Invalid(fields={"note": "La note est trop longue (2000 caractères au maximum)."})
     reason = workflow.refusal(db, device, to_state, via=via)
     if reason:
         raise Conflict(reason, code="transition_refused")
-    from_state = device.state
-    device.state = to_state
-    return record_event(db, device, actor, action, note=note, from_state=from_state, to_state=to_state,
-                        data=data)
+    return lifecycle.apply(db, actor, device, to_state, action=action, note=note, data=data)
 
 
 def allowed_next_states(db: Session, actor, device: Device) -> list[tuple[str, str | None]]:

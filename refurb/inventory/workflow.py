@@ -45,6 +45,44 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 LOANS_ONLY = frozenset({("loan_pool", "on_loan"), ("on_loan", "loan_pool"), ("on_loan", "repairing"),
                         ("on_loan", "lost")})
 
+# Which area's use case makes each move, and so holds its rules: refurbishment (the workshop and what
+# leaves it: diagnosis, erasure, sale and gift forms), loans (check-out and return), inventory itself
+# (a device lost from the stock, or found again). ``lifecycle.apply`` records the move for the owner.
+INVENTORY, REFURBISHMENT, LOANS = "inventory", "refurbishment", "loans"
+OWNER: dict[tuple[str, str], str] = {
+    ("received", "diagnosing"): REFURBISHMENT,
+    ("received", "parts"): REFURBISHMENT,
+    ("received", "recycled"): REFURBISHMENT,
+    ("received", "lost"): INVENTORY,
+    ("diagnosing", "repairing"): REFURBISHMENT,
+    ("diagnosing", "ready"): REFURBISHMENT,
+    ("diagnosing", "parts"): REFURBISHMENT,
+    ("diagnosing", "recycled"): REFURBISHMENT,
+    ("diagnosing", "lost"): INVENTORY,
+    ("repairing", "diagnosing"): REFURBISHMENT,
+    ("repairing", "ready"): REFURBISHMENT,
+    ("repairing", "parts"): REFURBISHMENT,
+    ("repairing", "recycled"): REFURBISHMENT,
+    ("repairing", "lost"): INVENTORY,
+    ("ready", "sold"): REFURBISHMENT,
+    ("ready", "donated"): REFURBISHMENT,
+    ("ready", "loan_pool"): REFURBISHMENT,
+    ("ready", "repairing"): REFURBISHMENT,
+    ("ready", "parts"): REFURBISHMENT,
+    ("ready", "recycled"): REFURBISHMENT,
+    ("ready", "lost"): INVENTORY,
+    ("loan_pool", "on_loan"): LOANS,
+    ("loan_pool", "ready"): REFURBISHMENT,
+    ("loan_pool", "repairing"): REFURBISHMENT,
+    ("loan_pool", "parts"): REFURBISHMENT,
+    ("loan_pool", "recycled"): REFURBISHMENT,
+    ("loan_pool", "lost"): INVENTORY,
+    ("on_loan", "loan_pool"): LOANS,
+    ("on_loan", "repairing"): LOANS,
+    ("on_loan", "lost"): LOANS,
+    ("lost", "received"): INVENTORY,
+}
+
 # The verb shown on the button that makes a transition.
 ACTION_LABELS = {
     "diagnosing": "Commencer le diagnostic",
@@ -74,14 +112,22 @@ def is_allowed(from_state: str, to_state: str) -> bool:
     return to_state in TRANSITIONS.get(from_state, frozenset())
 
 
-def refusal(db, device, to_state: str, *, via: str | None = None) -> str | None:
-    """Why this transition cannot happen now (French), or None when it can."""
+def move_refusal(from_state: str, to_state: str) -> str | None:
+    """Why the state machine refuses this move (French), or None when the table allows it."""
     if to_state not in STATES:
         return f"État inconnu : « {str(to_state)[:40]} »."
-    if not is_allowed(device.state, to_state):
-        allowed = ", ".join(STATES[s] for s in sorted(TRANSITIONS[device.state])) or "aucun (état final)"
-        return (f"Passage impossible de « {STATES[device.state]} » à « {STATES[to_state]} ». "
-                f"États possibles depuis « {STATES[device.state]} » : {allowed}.")
+    if not is_allowed(from_state, to_state):
+        allowed = ", ".join(STATES[s] for s in sorted(TRANSITIONS[from_state])) or "aucun (état final)"
+        return (f"Passage impossible de « {STATES[from_state]} » à « {STATES[to_state]} ». "
+                f"États possibles depuis « {STATES[from_state]} » : {allowed}.")
+    return None
+
+
+def refusal(db, device, to_state: str, *, via: str | None = None) -> str | None:
+    """Why this transition cannot happen now (French), or None when it can."""
+    reason = move_refusal(device.state, to_state)
+    if reason:
+        return reason
     if (device.state, to_state) in LOANS_ONLY and via != "loans":
         return "Les prêts et les retours se font depuis l'accueil (prêt de matériel), pas ici."
     for guard in GUARDS:
