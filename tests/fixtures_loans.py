@@ -49,7 +49,7 @@ class LoansHelper:
                  last_activity_days: int = 0, commit: bool = True) -> Borrower:
         n = next(_cards)
         now = utcnow()
-        from refurb.loans.borrowers import name_key
+        from refurb.loans.services import name_key
         last_name = last_name or f"Dupont{n}"
         b = Borrower(card_number=f"U{n:08d}", kind=kind, first_name=first_name, last_name=last_name,
                      organisation=organisation or ("Centre social" if kind == "partner" else ""),

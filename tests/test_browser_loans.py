@@ -156,7 +156,7 @@ def test_loans_pages_pass_axe(db, lk, browser_login, live_server, axe_check):
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         axe_check(page)
     # A return at the kiosk waiting for its check: the desk's check panel and the loan list's filter.
-    from refurb.loans.loans import return_to_check
+    from refurb.loans.services import return_to_check
 
     db.expire_all()
     kiosk_return = db.scalars(select(Loan).order_by(Loan.id)).all()[1]

@@ -140,8 +140,13 @@ def test_without_javascript_the_desk_redirects(login_as, lk):
     client = login_as("desk")
     b = lk.borrower("EPN-A")
     r = scan(client, b.card_number, htmx=False)
-    assert r.status_code == 302 and r.headers["Location"].endswith("/prets/comptoir")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/prets/comptoir")
     assert b.full_name in T(client.get("/prets/comptoir"))
+    # a refusal: the desk page again, with the reason and the refusal's status
+    r = scan(client, "RF-999999", htmx=False)
+    assert r.status_code == 404 and "Aucune carte, aucun appareil" in T(r) and "Comptoir de prêt" in T(r)
+    r = _post(client, "/prets/comptoir/preter", htmx=False)
+    assert r.status_code == 422 and "Le panier est vide" in T(r)
 
 
 def test_kit_lent_and_returned_as_one(login_as, db, lk):
@@ -151,7 +156,7 @@ def test_kit_lent_and_returned_as_one(login_as, db, lk):
     token = csrf_token(client, "/prets/kits")
     r = client.post("/prets/kits", data={"csrf_token": token, "name": "3 tablettes pour atelier", "site": "EPN-A",
                                          "asset_tags": "\n".join(t.asset_tag for t in tablets)})
-    assert r.status_code == 302, T(r)
+    assert r.status_code == 303, T(r)
     kit = db.scalar(select(Kit))
     assert kit.code.startswith("K") and len(kit.items) == 3
     # a kit device alone is not lent
@@ -298,7 +303,7 @@ def test_check_out_refuses_a_device_twice_and_changes_nothing(app, db, lk):
     import pytest
 
     from refurb.errors import Invalid
-    from refurb.loans.loans import check_out
+    from refurb.loans.services import check_out
 
     d1, d2 = lk.device("EPN-A", "tablet"), lk.device("EPN-A", "router")
     b = lk.borrower("EPN-A")

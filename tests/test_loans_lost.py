@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from refurb.clock import today
 from refurb.errors import Conflict, Forbidden, Invalid
 from refurb.inventory.models import Device, DeviceEvent
-from refurb.loans import loans as loans_svc
+from refurb.loans import services as loans_svc
 from refurb.loans.models import Loan
 
 
@@ -71,11 +71,10 @@ def test_service_closes_the_loan_and_moves_the_device(db, lk):
                        .order_by(DeviceEvent.id.desc())).first()
     assert (event.action, event.from_state, event.to_state) == ("loan_lost", "on_loan", "lost")
     assert event.data["loan_id"] == loan.id and event.data["reason"] == "stolen" and "plainte" in event.note
-    # closed everywhere: overdue lists, open lists, the desk's counts, a new loan may not reuse the device
+    # closed everywhere: overdue lists, open lists, a new loan may not reuse the device
     assert loan not in loans_svc.overdue(db, desk)
     assert loans_svc.list_loans(db, desk, state="open")[1] == 0
     assert loans_svc.list_loans(db, desk, state="closed")[0] == [loan]
-    assert loans_svc.counts_by_site(db, desk) == {}
     assert loans_svc.open_loan_for(db, loan.device) is None
     assert "n'est pas dans le parc de prêt" in loans_svc.lendability(db, loan.device, None, None)
 
@@ -181,14 +180,14 @@ def test_loan_page_button_and_form(login_as, db, lk):
     assert 'for="lost-note"' in page and 'value="kept" checked' in page
 
     r = _post(client, f"/prets/{loan.id}/perdu", {"reason": "", "note": ""}, f"/prets/{loan.id}")
-    assert r.status_code == 302
-    page = T(client.get(r.headers["Location"]))
-    assert "motif" in page.lower() and "obligatoire" in page
+    page = T(r)
+    assert r.status_code == 422 and "motif" in page.lower() and "obligatoire" in page
+    assert "Déclarer perdu ou volé" in page  # the loan page again, with the reason
     assert _snapshot(db, loan.id)[4] == "on_loan"
 
     r = _post(client, f"/prets/{loan.id}/perdu", {"reason": "lost", "note": "Oublié dans le train",
                                                   "deposit_outcome": "kept"}, f"/prets/{loan.id}")
-    assert r.status_code == 302 and r.headers["Location"].endswith(f"/prets/{loan.id}")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/prets/{loan.id}")
     page = T(client.get(r.headers["Location"]))
     assert "déclaré perdu" in page and "Caution de 40.00 € conservée" in page
     assert "Déclaré perdu le" in page and "Oublié dans le train" in page
@@ -200,8 +199,7 @@ def test_loan_page_button_and_form(login_as, db, lk):
     # again: already closed, nothing changes
     before = _snapshot(db, loan.id)
     r = _post(client, f"/prets/{loan.id}/perdu", {"reason": "stolen"}, "/prets/")
-    page = T(client.get(r.headers["Location"]))
-    assert "déjà terminé" in page
+    assert r.status_code == 422 and "déjà terminé" in T(r)
     assert _snapshot(db, loan.id) == before
     # the borrower's page and the loans list show the loss
     assert "Perdu" in T(client.get(f"/usagers/{loan.borrower.card_number}"))
@@ -232,7 +230,7 @@ def test_desk_declares_the_scanned_loan_lost(login_as, db, lk):
 
     r = _post(client, "/prets/comptoir/perdu", {"loan_id": str(loan.id), "reason": "nope"}, "/prets/comptoir",
               htmx=True)
-    assert r.status_code == 200 and '"error"' in r.headers["HX-Trigger"] and "n'est pas une valeur possible" in T(r)
+    assert r.status_code == 422 and '"error"' in r.headers["HX-Trigger"] and "n'est pas une valeur possible" in T(r)
     assert _snapshot(db, loan.id)[4] == "on_loan"
 
     r = _post(client, "/prets/comptoir/perdu", {"loan_id": str(loan.id), "reason": "stolen", "note": "Vol"},
@@ -249,12 +247,12 @@ def test_desk_declares_the_scanned_loan_lost(login_as, db, lk):
     # unknown loan, other site, bad id: a message, nothing changed
     other = _lend(db, lk, site="EPN-B")
     before = _snapshot(db, other.id)
-    for data, words in (({"loan_id": "999999", "reason": "lost"}, "Aucun prêt"),
-                        ({"loan_id": "abc", "reason": "lost"}, "Prêt non reconnu"),
-                        ({"loan_id": str(other.id), "reason": "lost"}, "Vous n'avez pas accès à ce prêt"),
-                        ({"loan_id": str(loan.id), "reason": "lost"}, "déjà terminé")):
+    for data, status, words in (({"loan_id": "999999", "reason": "lost"}, 404, "Aucun prêt"),
+                                ({"loan_id": "abc", "reason": "lost"}, 422, "Prêt non reconnu"),
+                                ({"loan_id": str(other.id), "reason": "lost"}, 403, "Vous n'avez pas accès à ce prêt"),
+                                ({"loan_id": str(loan.id), "reason": "lost"}, 422, "déjà terminé")):
         r = _post(client, "/prets/comptoir/perdu", data, "/prets/comptoir", htmx=True)
-        assert r.status_code == 200 and '"error"' in r.headers["HX-Trigger"] and words in T(r), (data, T(r))
+        assert r.status_code == status and '"error"' in r.headers["HX-Trigger"] and words in T(r), (data, T(r))
     assert _snapshot(db, other.id) == before
 
 

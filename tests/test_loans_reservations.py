@@ -105,11 +105,11 @@ def test_reservation_pages(login_as, db, lk):
     r = client.post("/prets/reservations", data={"csrf_token": token, "asset_tag": tablet.asset_tag,
                                                  "borrower_card": b1.card_number, "start_on": start.isoformat(),
                                                  "end_on": end.isoformat()})
-    assert r.status_code == 302
+    assert r.status_code == 303
     r = client.post("/prets/reservations", data={"csrf_token": token, "asset_tag": tablet.asset_tag,
                                                  "borrower_card": b2.card_number, "start_on": start.isoformat(),
                                                  "end_on": end.isoformat()})
-    assert r.status_code == 409 and "déjà réservé" in T(r)
+    assert r.status_code == 422 and "déjà réservé" in T(r)
     r = client.post("/prets/reservations", data={"csrf_token": token, "category": "tablet", "site": "EPN-A",
                                                  "borrower_card": b2.card_number, "start_on": end.isoformat(),
                                                  "end_on": start.isoformat()})
@@ -141,7 +141,7 @@ def test_rules_page(app, client, login_as, db, lk, api_headers):
     assert bad.status_code == 422 and "dépasse la durée maximale" in T(bad)
     ok = manager.post("/prets/regles?site=EPN-A", data={"csrf_token": token, **_rules_form(
         **{"resident.laptop.loan_days": "7", "resident.laptop.deposit": "80,00"})})
-    assert ok.status_code == 302
+    assert ok.status_code == 303
     laptop = lk.device("EPN-A", "laptop")
     b = lk.borrower("EPN-A")
     loan = client.post("/api/v1/loans", json={"asset_tag": laptop.asset_tag, "borrower_card": b.card_number},

@@ -13,8 +13,7 @@ from test_loans_kiosk import _k, _open_from_desk
 from refurb.clock import utcnow
 from refurb.errors import Conflict, Forbidden, NotFound
 from refurb.inventory.models import Device, DeviceEvent
-from refurb.loans import kiosk as kiosk_svc
-from refurb.loans import loans as loans_svc
+from refurb.loans import services as loans_svc
 from refurb.loans.models import KioskSession, Loan
 
 
@@ -51,12 +50,11 @@ def test_a_tag_alone_or_another_residents_card_returns_nothing(client, db, lk, l
     loan = _lend(db, lk, owner)
     tag = loan.device.asset_tag
     _open_from_desk(client, db, login_as)
-    _k(client, "/borne/carte", code=tag)  # tags are sequential and printed on public pages
-    assert "scannez d'abord votre carte" in T(client.get("/borne"))
+    r = _k(client, "/borne/carte", code=tag)  # tags are sequential and printed on public pages
+    assert r.status_code == 422 and "scannez d'abord votre carte" in T(r)
     _identify(client, stranger.card_number, "2222")
-    _k(client, "/borne/appareil", code=tag)
-    page = T(client.get("/borne"))
-    assert "n'est pas en prêt à votre nom" in page and "Odile" not in page
+    r = _k(client, "/borne/appareil", code=tag)
+    assert r.status_code == 404 and "n'est pas en prêt à votre nom" in T(r) and "Odile" not in T(r)
     _fresh(db)
     assert db.get(Loan, loan.id).returned_at is None and db.get(Device, loan.device_id).state == "on_loan"
     # the resident it is lent to returns it: "to check", with its history
@@ -86,8 +84,8 @@ def test_a_device_to_check_is_not_lent_again_until_the_desk_confirms(app, client
     # the next resident cannot take it at the kiosk...
     _k(client, "/borne/fin")
     _identify(client, next_one.card_number, "3333")
-    _k(client, "/borne/appareil", code=tag)
-    assert "son état n'a pas encore été vérifié" in T(client.get("/borne"))
+    r = _k(client, "/borne/appareil", code=tag)
+    assert r.status_code == 422 and "son état n'a pas encore été vérifié" in T(r)
     _fresh(db)
     assert db.scalar(select(Loan).where(Loan.returned_at.is_(None))) is None
     # ... nor through the API
@@ -135,7 +133,7 @@ def test_checked_complete_the_device_is_lent_again(db, lk):
                       opened_by_id=lk.user("desk").id, opened_at=utcnow(), ip="", pin_failures=0)
     db.add(ks)
     db.commit()
-    kiosk_svc.return_at_kiosk(db, ks, lk.user("kiosk"), owner, loan.device)
+    loans_svc.return_at_kiosk(db, ks, lk.user("kiosk"), owner, loan.device)
     db.commit()
     assert "pas encore été vérifié" in loans_svc.lendability(db, loan.device, None, other)
     with pytest.raises(Conflict):
@@ -156,7 +154,7 @@ def test_kiosk_return_rules_in_the_service(db, lk):
     db.add(ks)
     db.commit()
     with pytest.raises(NotFound) as err:
-        kiosk_svc.return_at_kiosk(db, ks, lk.user("kiosk"), stranger, loan.device)
+        loans_svc.return_at_kiosk(db, ks, lk.user("kiosk"), stranger, loan.device)
     assert err.value.code == "not_yours"
     with pytest.raises(Forbidden):  # only a kiosk records a return "to check"
         loans_svc.return_to_check(db, lk.user("desk"), loan, lk.site("EPN-A"))
@@ -167,7 +165,7 @@ def test_kiosk_return_rules_in_the_service(db, lk):
     db.rollback()
     # a device lent by another site, returned at this kiosk: the site's one rule decides, the device moves
     other_site_loan = _lend(db, lk, owner, site="EPN-B")
-    kiosk_svc.return_at_kiosk(db, ks, lk.user("kiosk"), owner, other_site_loan.device)
+    loans_svc.return_at_kiosk(db, ks, lk.user("kiosk"), owner, other_site_loan.device)
     db.commit()
     _fresh(db)
     back = db.get(Loan, other_site_loan.id)
@@ -178,11 +176,17 @@ def test_kiosk_return_rules_in_the_service(db, lk):
     db.commit()
 
 
-def test_the_kiosk_channel_comes_from_the_account_not_from_the_caller(db, lk):
-    b = lk.borrower("EPN-A")
-    with pytest.raises(Forbidden):  # "kiosk" once skipped the desk check for whoever asked
-        loans_svc.check_out(db, lk.user("tech"), b, [lk.device("EPN-A").asset_tag], channel="kiosk")
-    db.rollback()
-    desk_loan = loans_svc.check_out(db, lk.user("desk"), b, [lk.device("EPN-A").asset_tag], channel="kiosk")[0]
+def test_the_channel_comes_from_the_actor_not_from_the_caller(db, lk):
+    """A kiosk account lends at the kiosk, a user the API door authenticated by a token through the API,
+    anyone else at the desk: no caller's flag chooses it ("kiosk" once skipped the desk check)."""
+    b = lk.borrower("EPN-A", kind="partner")
+    with pytest.raises(TypeError):
+        loans_svc.check_out(db, lk.user("desk"), b, [lk.device("EPN-A").asset_tag], channel="kiosk")
+    with pytest.raises(Forbidden):
+        loans_svc.check_out(db, lk.user("tech"), b, [lk.device("EPN-A").asset_tag])
+    desk_loan = loans_svc.check_out(db, lk.user("desk"), b, [lk.device("EPN-A").asset_tag])[0]
     kiosk_loan = loans_svc.check_out(db, lk.user("kiosk"), b, [lk.device("EPN-A").asset_tag])[0]
-    assert (desk_loan.channel, kiosk_loan.channel) == ("desk", "kiosk")
+    by_token = lk.user("manager")
+    by_token.authenticated_by = "token"
+    api_loan = loans_svc.check_out(db, by_token, b, [lk.device("EPN-A").asset_tag])[0]
+    assert (desk_loan.channel, kiosk_loan.channel, api_loan.channel) == ("desk", "kiosk", "api")

@@ -23,6 +23,7 @@ def _authenticate():
     from ..extensions import get_db
     token = accounts.token_for_secret(get_db(), secret.strip())
     g.api_user = token.user
+    g.api_user.authenticated_by = "token"  # services tell an API request from a page by this (loan channel)
     if accounts.token_needs_touch(token) and request.method not in ("GET", "HEAD", "OPTIONS"):
         accounts.touch_token(get_db(), token.id)  # a writing request already holds the write lock
     elif accounts.token_needs_touch(token):

@@ -9,18 +9,18 @@ from flask.cli import with_appcontext
 
 def device_panel(db, user, device):
     """Device page: the current loan and the loan history (names only for staff of the loan's site)."""
-    from ..accounts.roles import STAFF_ROLES
-    from .loans import device_loans, shows_borrower
-    from .rules import today
+    from ..accounts.roles import LOAN_DESK_ROLES, STAFF_ROLES
+    from ..clock import today
+    from . import services as loans
 
-    loans = device_loans(db, device)
-    if not loans and device.state not in ("loan_pool", "on_loan"):
+    found = loans.device_loans(db, device)
+    if not found and device.state not in ("loan_pool", "on_loan"):
         return None
     rows = []
-    for loan in loans:
-        named = user.role in STAFF_ROLES and shows_borrower(user, loan)
+    for loan in found:
+        named = user.role in STAFF_ROLES and loans.shows_borrower(user, loan)
         rows.append({"loan": loan, "borrower": loan.borrower.display_name if named else None,
-                     "link": named and user.role in ("admin", "gestionnaire", "accueil")})
+                     "link": named and user.role in LOAN_DESK_ROLES})
     current = rows[0] if rows and rows[0]["loan"].returned_at is None else None
     return {"loan_rows": rows, "current": current, "today": today()}
 
@@ -29,14 +29,14 @@ def resolve_scan(db, user, code: str):
     """Global scan box: a borrower card opens their panel at the desk; a kit code, the kit."""
     from flask import url_for
 
-    from .borrowers import DESK_ROLES, find_by_card, looks_like_card
-    from .kits import find_kit, looks_like_kit
+    from ..accounts.roles import LOAN_DESK_ROLES
+    from . import services as loans
 
-    if user.role not in DESK_ROLES:
+    if user.role not in LOAN_DESK_ROLES:
         return None
-    if looks_like_card(code) and find_by_card(db, code) is not None:
+    if loans.looks_like_card(code) and loans.card_exists(db, code):
         return url_for("loans.desk", carte=code.strip().upper())
-    if looks_like_kit(code) and find_kit(db, code) is not None:
+    if loans.looks_like_kit(code) and loans.find_kit(db, code) is not None:
         return url_for("loans.kit_page", code=code.strip().upper())
     return None
 
@@ -50,35 +50,31 @@ def purge_borrowers(inactive_days, dry_run) -> None:
     """Anonymise les usagers inactifs (RGPD) ; les statistiques de prêt restent."""
     from flask import current_app
 
-    from .borrowers import purge_inactive
-    from .rules import retention_days
+    from . import services as loans
 
     with current_app.extensions["refurb.db"].session(write=True) as db:
-        days = inactive_days or retention_days(db)
-        count = purge_inactive(db, days, dry_run=dry_run)
-        if dry_run:
-            db.rollback()
-            click.echo(f"{count} usager(s) inactif(s) depuis plus de {days} jours seraient anonymisé(s) "
-                       "(simulation : rien n'a été modifié).")
-        else:
-            db.commit()
-            click.echo(f"{count} usager(s) inactif(s) depuis plus de {days} jours anonymisé(s).")
+        days = inactive_days or loans.retention_days(db)
+        count = loans.purge_inactive(db, days, dry_run=dry_run)
+    if dry_run:
+        click.echo(f"{count} usager(s) inactif(s) depuis plus de {days} jours seraient anonymisé(s) "
+                   "(simulation : rien n'a été modifié).")
+    else:
+        click.echo(f"{count} usager(s) inactif(s) depuis plus de {days} jours anonymisé(s).")
 
 
 def init_app(app) -> None:
-    from ..accounts.roles import KIOSK
+    from ..accounts.roles import KIOSK, LOAN_DESK_ROLES
     from ..inventory.panels import EVENT_LABELS, Panel, register_panel
     from ..web.layout import add_nav
     from ..web.scan import register_resolver
     from ..web.views import HOME_BY_ROLE
     from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
-    from .borrowers import DESK_ROLES
     from .views import bp
 
     app.register_blueprint(bp)
-    add_nav("loans.desk", "Comptoir de prêt", DESK_ROLES)
-    add_nav("loans.borrower_list", "Usagers", DESK_ROLES)
-    add_nav("loans.loan_list", "Prêts", DESK_ROLES)
+    add_nav("loans.desk", "Comptoir de prêt", LOAN_DESK_ROLES)
+    add_nav("loans.borrower_list", "Usagers", LOAN_DESK_ROLES)
+    add_nav("loans.loan_list", "Prêts", LOAN_DESK_ROLES)
     HOME_BY_ROLE["accueil"] = "loans.desk"
     HOME_BY_ROLE[KIOSK] = "loans.kiosk"
     register_resolver(resolve_scan)
@@ -86,4 +82,3 @@ def init_app(app) -> None:
     EVENT_LABELS.update({"loan": "Prêt", "loan_return": "Retour de prêt", "loan_renew": "Prolongation du prêt",
                          "loan_lost": "Prêt clos : perdu ou volé", "loan_return_checked": "Retour vérifié"})
     app.cli.add_command(purge_borrowers)
-    from . import exports, imports; exports.register_exports(); imports.register_imports()

@@ -6,12 +6,11 @@ from flask import jsonify, request
 
 from ..api import api_user, bp, json_body
 from ..api.openapi import SCHEMAS, operation, query
+from ..clock import today
 from ..errors import Invalid
 from ..extensions import get_db
 from ..sites.services import get_site
-from . import borrowers as borrowers_svc
-from . import loans as loans_svc
-from . import reservations as bookings
+from . import services as loans
 from .models import (
     BORROWER_KINDS,
     DEPOSIT_METHODS,
@@ -19,7 +18,6 @@ from .models import (
     RETURN_CONDITIONS,
     Loan,
 )
-from .rules import today
 
 
 def borrower_json(b, *, record: bool = True) -> dict:
@@ -38,7 +36,7 @@ def loan_json(loan: Loan, day=None) -> dict:
     day = day or today()
     return {
         "id": loan.id, "asset_tag": loan.device.asset_tag, "category": loan.category,
-        "borrower_card": loan.borrower.card_number if loans_svc.shows_borrower(api_user(), loan) else None,
+        "borrower_card": loan.borrower.card_number if loans.shows_borrower(api_user(), loan) else None,
         "site": loan.site.code,
         "start_on": loan.start_on.isoformat(), "due_on": loan.due_on.isoformat(),
         "returned_at": loan.returned_at.isoformat() if loan.returned_at else None,
@@ -62,22 +60,9 @@ def reservation_json(r, day=None) -> dict:
     }
 
 
-def _deposit(data: dict):
-    raw = data.get("deposit")
-    if raw in (None, "", 0):
-        return None, None
-    if isinstance(raw, dict):
-        return raw.get("amount"), raw.get("method") or "cash"
-    if isinstance(raw, (int, float, str)) and not isinstance(raw, bool):
-        return str(raw), "cash"
-    raise Invalid(fields={"deposit": "Caution : un montant, ou un objet {\"amount\", \"method\"}."})
-
-
 @bp.post("/borrowers")
 def create_borrower():
-    db = get_db()
-    borrower = borrowers_svc.create_borrower(db, api_user(), json_body())
-    db.commit()
+    borrower = loans.create_borrower(get_db(), api_user(), json_body())
     return jsonify(borrower_json(borrower)), 201
 
 
@@ -85,38 +70,16 @@ def create_borrower():
 def get_borrower(card_number: str):
     db = get_db()
     user = api_user()
-    borrower = borrowers_svc.get_borrower(db, user, card_number, need=borrowers_svc.PANEL)
-    data = borrower_json(borrower, record=borrowers_svc.sees_record(user, borrower))
-    data["open_loans"] = [loan_json(loan) for loan in loans_svc.borrower_loans(db, borrower, open_only=True)]
+    borrower = loans.get_borrower(db, user, card_number, need=loans.PANEL)
+    data = borrower_json(borrower, record=loans.sees_record(user, borrower))
+    data["open_loans"] = [loan_json(loan) for loan in loans.borrower_loans(db, borrower, open_only=True)]
     return jsonify(data)
 
 
 @bp.post("/loans")
 def create_loan():
-    db = get_db()
-    user = api_user()
     data = json_body()
-    borrowers_svc.require_desk(user)
-    tag = data.get("asset_tag")
-    card = data.get("borrower_card")
-    errors = {}
-    if not isinstance(tag, str) or not tag.strip():
-        errors["asset_tag"] = "L'étiquette de l'appareil (asset_tag) est obligatoire."
-    if not isinstance(card, str) or not card.strip():
-        errors["borrower_card"] = "La carte de l'usager (borrower_card) est obligatoire."
-    if errors:
-        raise Invalid(fields=errors)
-    amount, method = _deposit(data)
-    accepted = data.get("rules_accepted", True)
-    if not isinstance(accepted, bool):
-        raise Invalid(fields={"rules_accepted": "rules_accepted : true ou false attendu."})
-    # A check-out hands the device over to the person: their card counts as presented at the desk.
-    borrower = borrowers_svc.get_borrower(db, user, card, need=borrowers_svc.PANEL, presented=True)
-    loans = loans_svc.check_out(db, user, borrower, [tag], due_on=data.get("due_on"),
-                                deposits={tag.strip().upper(): amount} if amount is not None else None,
-                                deposit_method=method, rules_accepted=accepted, channel="api")
-    db.commit()
-    return jsonify(loan_json(loans[0])), 201
+    return jsonify(loan_json(loans.check_out_presented(get_db(), api_user(), data))), 201
 
 
 def _page_args():
@@ -132,15 +95,15 @@ def _page_args():
 @bp.get("/loans")
 def list_loans():
     page, per_page = _page_args()
-    items, total = loans_svc.list_loans(get_db(), api_user(), state=request.args.get("state") or None,
-                                        site_code=request.args.get("site") or None, page=page, per_page=per_page)
+    items, total = loans.list_loans(get_db(), api_user(), state=request.args.get("state") or None,
+                                    site_code=request.args.get("site") or None, page=page, per_page=per_page)
     day = today()
     return jsonify(items=[loan_json(loan, day) for loan in items], total=total, page=page, per_page=per_page)
 
 
 @bp.get("/loans/<int:loan_id>")
 def get_loan(loan_id: int):
-    return jsonify(loan_json(loans_svc.get_loan(get_db(), api_user(), loan_id)))
+    return jsonify(loan_json(loans.get_loan(get_db(), api_user(), loan_id)))
 
 
 @bp.post("/loans/<int:loan_id>/return")
@@ -150,15 +113,14 @@ def return_loan(loan_id: int):
     db = get_db()
     user = api_user()
     data = json_body()
-    loan = loans_svc.get_loan(db, user, loan_id)
+    loan = loans.get_loan(db, user, loan_id)
     site = None
     if data.get("site") not in (None, ""):
         if not isinstance(data["site"], str):
             raise Invalid(fields={"site": "Code de site attendu (ex. EPN-CHINON)."})
         site = get_site(db, data["site"], active_only=True)
-    loans_svc.return_loan(db, user, loan, condition=data.get("condition"), note=data.get("note") or "",
-                          site=site, deposit_outcome=data.get("deposit_outcome"))
-    db.commit()
+    loans.return_loan(db, user, loan, condition=data.get("condition"), note=data.get("note") or "",
+                      site=site, deposit_outcome=data.get("deposit_outcome"))
     return jsonify(loan_json(loan))
 
 
@@ -167,27 +129,23 @@ def declare_loan_lost(loan_id: int):
     db = get_db()
     user = api_user()
     data = json_body()
-    loan = loans_svc.get_loan(db, user, loan_id)
-    loans_svc.declare_lost(db, user, loan, reason=data.get("reason"), note=data.get("note"),
-                           deposit_outcome=data.get("deposit_outcome"))
-    db.commit()
+    loan = loans.get_loan(db, user, loan_id)
+    loans.declare_lost(db, user, loan, reason=data.get("reason"), note=data.get("note"),
+                       deposit_outcome=data.get("deposit_outcome"))
     return jsonify(loan_json(loan))
 
 
 @bp.post("/loans/<int:loan_id>/renew")
 def renew_loan(loan_id: int):
     db = get_db()
-    loan = loans_svc.get_loan(db, api_user(), loan_id)
-    loans_svc.renew(db, api_user(), loan)
-    db.commit()
+    loan = loans.get_loan(db, api_user(), loan_id)
+    loans.renew(db, api_user(), loan)
     return jsonify(loan_json(loan))
 
 
 @bp.post("/reservations")
 def create_reservation():
-    db = get_db()
-    booking = bookings.create_reservation(db, api_user(), json_body())
-    db.commit()
+    booking = loans.create_reservation(get_db(), api_user(), json_body())
     return jsonify(reservation_json(booking)), 201
 
 

@@ -12,17 +12,16 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from ..accounts.roles import ADMIN, MANAGER, RECEPTION
+from ..accounts.roles import LOAN_DESK_ROLES
 from ..accounts.scope import require_site, site_ids
-from ..db import utcnow
+from ..clock import today
+from ..db import use_case, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..sites.services import get_site
 from ..tabular import to_csv
 from ..validation import Checker
 from .models import BORROWER_KINDS, Borrower, Loan, Reservation
 
-# Who works with borrowers and loans (the kiosk has its own door; technicians work in the workshop).
-DESK_ROLES = frozenset({ADMIN, MANAGER, RECEPTION})
 CARD_PATTERN = re.compile(r"U\d{8}")
 PIN_PATTERN = re.compile(r"\d{4}")
 PHONE_PATTERN = r"\+?[0-9 .()-]{6,30}"
@@ -30,7 +29,7 @@ EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
 
 def require_desk(actor) -> None:
-    if actor.role not in DESK_ROLES:
+    if actor.role not in LOAN_DESK_ROLES:
         raise Forbidden("Les prêts et les usagers sont gérés par l'accueil et les gestionnaires.")
 
 
@@ -105,7 +104,7 @@ def borrower_access(db: Session, actor, borrower: Borrower, *, presented: bool =
       field, or a check-out through the API — the device is handed over to the person).
     A reservation, a loan already returned or a card number typed in an address or a form never
     widens what a desk sees, and the panel never leads to the record."""
-    if actor.role not in DESK_ROLES:
+    if actor.role not in LOAN_DESK_ROLES:
         return None
     if sees_record(actor, borrower):
         return RECORD
@@ -117,7 +116,7 @@ def borrower_access(db: Session, actor, borrower: Borrower, *, presented: bool =
 
 def sees_record(actor, borrower: Borrower) -> bool:
     """``access_clause(actor, RECORD)`` for one borrower, without a query: for pages and templates."""
-    if actor.role not in DESK_ROLES:
+    if actor.role not in LOAN_DESK_ROLES:
         return False
     ids = site_ids(actor)
     return ids is None or borrower.home_site_id in ids
@@ -141,6 +140,12 @@ def find_by_card(db: Session, card: str) -> Borrower | None:
     if not looks_like_card(card):
         return None
     return db.scalar(select(Borrower).where(Borrower.card_number == card))
+
+
+def card_exists(db: Session, card: str) -> bool:
+    """Whether a card number is a live borrower's, without naming them: for the scan box's routing."""
+    borrower = find_by_card(db, card)
+    return borrower is not None and borrower.anonymised_at is None
 
 
 def get_borrower(db: Session, actor, card: str, *, need: str = RECORD, presented: bool = False) -> Borrower:
@@ -211,7 +216,9 @@ def list_borrowers(db: Session, actor, *, q: str = "", page: int = 1, per_page: 
 
 # --- registration ----------------------------------------------------------------------------
 
-def _parse(db: Session, actor, data: dict, borrower: Borrower | None) -> dict:
+def parse_borrower(db: Session, actor, data: dict, borrower: Borrower | None) -> dict:
+    """The fields of a borrower's form, line of an import or API body, checked (``Invalid`` with every
+    field's message); ``borrower``: the one being edited, None for a new one."""
     c = Checker(data)
     first = c.text("first_name", "Le prénom", max_len=80, required=True)
     last = c.text("last_name", "Le nom", max_len=80, required=True)
@@ -281,9 +288,10 @@ def _refuse_duplicate(db: Session, actor, found: list[Borrower]) -> None:
         raise Conflict(message, code="duplicate", fields={"last_name": field})
 
 
+@use_case
 def create_borrower(db: Session, actor, data: dict) -> Borrower:
     require_desk(actor)
-    v = _parse(db, actor, data, None)
+    v = parse_borrower(db, actor, data, None)
     _refuse_duplicate(db, actor, duplicates(db, v["first_name"], v["last_name"], v["phone"], v["email"]))
     now = utcnow()
     borrower = Borrower(card_number=new_card_number(db), kind=v["kind"], first_name=v["first_name"],
@@ -299,11 +307,12 @@ def create_borrower(db: Session, actor, data: dict) -> Borrower:
     return borrower
 
 
+@use_case
 def update_borrower(db: Session, actor, borrower: Borrower, data: dict) -> Borrower:
     require_desk(actor)
     require_record(actor, borrower)
     _require_live(borrower)
-    v = _parse(db, actor, data, borrower)
+    v = parse_borrower(db, actor, data, borrower)
     _refuse_duplicate(db, actor, duplicates(db, v["first_name"], v["last_name"], v["phone"], v["email"],
                                             exclude_id=borrower.id))
     borrower.first_name, borrower.last_name = v["first_name"], v["last_name"]
@@ -333,6 +342,7 @@ def touch(borrower: Borrower) -> None:
     borrower.updated_at = borrower.last_activity_at = utcnow()
 
 
+@use_case
 def set_pin(db: Session, actor, borrower: Borrower, pin: str | None) -> None:
     require_desk(actor)
     require_record(actor, borrower)
@@ -349,6 +359,7 @@ def set_pin(db: Session, actor, borrower: Borrower, pin: str | None) -> None:
     db.flush()
 
 
+@use_case
 def block(db: Session, actor, borrower: Borrower, reason: str) -> None:
     require_desk(actor)
     require_record(actor, borrower)
@@ -361,6 +372,7 @@ def block(db: Session, actor, borrower: Borrower, reason: str) -> None:
     db.flush()
 
 
+@use_case
 def unblock(db: Session, actor, borrower: Borrower) -> None:
     require_desk(actor)
     require_record(actor, borrower)
@@ -448,8 +460,12 @@ def anonymise(db: Session, borrower: Borrower) -> None:
             r.status, r.closed_at = "cancelled", now
 
 
-def erase(db: Session, actor, borrower: Borrower) -> None:
-    """Erasure on request (RGPD art. 17): only when nothing is on loan."""
+@use_case
+def erase(db: Session, actor, borrower: Borrower, *, confirmed: bool = False) -> None:
+    """Erasure on request (RGPD art. 17), ``confirmed`` by the user: only when nothing is on loan."""
+    if not confirmed:
+        raise Invalid("Cochez la case de confirmation pour effacer les données de cet usager.",
+                      fields={"confirm": "Cochez la case de confirmation."})
     require_desk(actor)
     require_record(actor, borrower)
     _require_live(borrower)
@@ -465,7 +481,6 @@ def erase(db: Session, actor, borrower: Borrower) -> None:
 def inactive_borrowers(db: Session, days: int) -> list[Borrower]:
     cutoff = utcnow() - timedelta(days=days)
     open_loan = exists().where(Loan.borrower_id == Borrower.id, Loan.returned_at.is_(None))
-    from .rules import today
     live_booking = exists().where(Reservation.borrower_id == Borrower.id, Reservation.status == "active",
                                   Reservation.end_on >= today())
     return list(db.scalars(select(Borrower).where(Borrower.anonymised_at.is_(None),
@@ -473,6 +488,7 @@ def inactive_borrowers(db: Session, days: int) -> list[Borrower]:
                                                   ~open_loan, ~live_booking).order_by(Borrower.id)))
 
 
+@use_case
 def purge_inactive(db: Session, days: int, *, dry_run: bool = False) -> int:
     """Anonymise the borrowers inactive for ``days`` days (nothing on loan, no booking ahead)."""
     if days < 1:

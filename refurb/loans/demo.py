@@ -13,18 +13,16 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db import utcnow
+from ..clock import today
+from ..db import use_case, utcnow
 from ..errors import RefurbError
 from ..formatting import local
 from ..inventory import services as inventory
 from ..inventory.categories import WITH_STORAGE
 from ..inventory.models import Device, DeviceEvent
-from . import borrowers as borrowers_svc
-from . import kits as kits_svc
-from . import loans as loans_svc
-from . import reservations as bookings
+from ..refurbishment import services as refurbishment
+from . import services as loans
 from .models import Borrower, Loan
-from .rules import today
 
 DEMO_PIN = "1234"
 
@@ -60,11 +58,7 @@ def _pool(db: Session, site) -> list[Device]:
 
 def _erase(db: Session, actor, device: Device, ended) -> None:
     """Devices with storage need an erasure record before the loan pool (refurbishment area)."""
-    try:
-        from ..refurbishment import services as refurb
-    except ImportError:  # a network without the refurbishment area
-        return
-    refurb.record_erasure(db, actor, device, {
+    refurbishment.record_erasure(db, actor, device, {
         "media": [{"serial": f"S{device.asset_tag}", "model": "Disque d'origine",
                    "size_gb": (device.specs or {}).get("storage_gb") or 32}],
         "method": "overwrite", "nist_category": "clear", "tool": "nwipe", "tool_version": "0.36", "passes": 1,
@@ -141,11 +135,12 @@ def _returned(db: Session, loan: Loan, days_after_start: int) -> None:
 
 def _lend(db, actor, borrower, device, **kw) -> Loan | None:
     try:
-        return loans_svc.check_out(db, actor, borrower, [device.asset_tag], rules_accepted=True, **kw)[0]
+        return loans.check_out(db, actor, borrower, [device.asset_tag], rules_accepted=True, **kw)[0]
     except RefurbError:
         return None
 
 
+@use_case
 def seed_loans(db: Session, ctx: dict) -> None:
     echo = ctx.get("echo") or (lambda *_: None)
     if db.scalar(select(func.count()).select_from(Borrower)):
@@ -164,7 +159,7 @@ def seed_loans(db: Session, ctx: dict) -> None:
     for first, last, phone, email, site, kind, organisation, pin in PEOPLE:
         if site not in sites:
             continue
-        people[last] = borrowers_svc.create_borrower(db, admin, {
+        people[last] = loans.create_borrower(db, admin, {
             "first_name": first, "last_name": last, "phone": phone, "email": email, "home_site": site,
             "kind": kind, "organisation": organisation, "consent": True, "pin": DEMO_PIN if pin else ""})
 
@@ -173,7 +168,7 @@ def seed_loans(db: Session, ctx: dict) -> None:
     pool = _pool(db, chinon) if chinon else []
     if chinon and len(pool) >= 6:
         # a kit for workshops: the last two loan-pool devices of the EPN
-        kit = kits_svc.create_kit(db, desk, {"name": "Kit atelier mobile (2 appareils)", "site": chinon.code,
+        kit = loans.create_kit(db, desk, {"name": "Kit atelier mobile (2 appareils)", "site": chinon.code,
                                              "asset_tags": [d.asset_tag for d in pool[-2:]],
                                              "note": "Pour les ateliers dans les villages."})
         plan = [("Girard", pool[0], 40, 21), ("Benali", pool[1], 10, 21), ("Fontaine", pool[2], 3, 14)]
@@ -183,7 +178,7 @@ def seed_loans(db: Session, ctx: dict) -> None:
                 _backdate(db, loan, ago, due)
                 made += 1
         # the partner borrows the kit for a workshop, overdue by two days
-        kit_loans = loans_svc.check_out(db, desk, people["Renard"], [d.asset_tag for d in kit.devices],
+        kit_loans = loans.check_out(db, desk, people["Renard"], [d.asset_tag for d in kit.devices],
                                         site=chinon, kit=kit, rules_accepted=True)
         for loan in kit_loans:
             _backdate(db, loan, 32, 30)
@@ -192,11 +187,11 @@ def seed_loans(db: Session, ctx: dict) -> None:
         returned = _lend(db, desk, people["Fontaine"], pool[3], site=chinon)
         if returned:
             _backdate(db, returned, 30, 14)
-            loans_svc.return_loan(db, desk, returned, condition="complete", site=chinon)
+            loans.return_loan(db, desk, returned, condition="complete", site=chinon)
             _returned(db, returned, 13)
         # reservations: any tablet next week, and a given device
         try:
-            bookings.create_reservation(db, desk, {"category": pool[0].category, "site": chinon.code,
+            loans.create_reservation(db, desk, {"category": pool[0].category, "site": chinon.code,
                                                    "borrower_card": people["Benali"].card_number,
                                                    "start_on": (today() + timedelta(days=25)).isoformat(),
                                                    "end_on": (today() + timedelta(days=32)).isoformat(),
@@ -213,12 +208,12 @@ def seed_loans(db: Session, ctx: dict) -> None:
             damaged = _lend(db, desk, people["Rousseau"], pool[1], site=bus)
             if damaged:
                 _backdate(db, damaged, 12, 30)
-                loans_svc.return_loan(db, desk, damaged, condition="damaged", site=bus,
+                loans.return_loan(db, desk, damaged, condition="damaged", site=bus,
                                       note="Écran fissuré au retour d'une tournée.")
                 _returned(db, damaged, 9)
         if len(pool) >= 3:
             try:
-                bookings.create_reservation(db, desk, {"asset_tag": pool[2].asset_tag,
+                loans.create_reservation(db, desk, {"asset_tag": pool[2].asset_tag,
                                                        "borrower_card": people["Diallo"].card_number,
                                                        "start_on": (today() + timedelta(days=2)).isoformat(),
                                                        "end_on": (today() + timedelta(days=9)).isoformat()})

@@ -14,12 +14,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
+from ..accounts import services as accounts
 from ..accounts.models import User
 from ..accounts.roles import KIOSK, STAFF_ROLES
 from ..accounts.scope import serves_site
-from ..db import utcnow
-from ..errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts
+from ..db import use_case, utcnow
+from ..errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RefurbError,
+    TooManyAttempts,
+    Unauthorized,
+)
 from . import borrowers as borrowers_svc
+from . import loans as loans_svc
 from .models import Borrower, KioskSession, Loan
 from .rules import site_rules
 
@@ -50,7 +60,9 @@ def kiosk_accounts(db: Session, site) -> list[User]:
     return [u for u in users if len(u.sites) == 1 and u.sites[0].id == site.id]
 
 
+@use_case
 def open_session(db: Session, staff: User, kiosk_user: User, ip: str) -> KioskSession:
+    """A staff member of the kiosk account's site turns a computer into that site's kiosk."""
     if staff.role not in STAFF_ROLES or not staff.active:
         raise Forbidden("Seul un membre de l'équipe peut ouvrir une borne.")
     if not kiosk_user.active:
@@ -77,6 +89,40 @@ def get_open_session(db: Session, session_id, kiosk_user: User, ip: str) -> Kios
     return session
 
 
+@use_case
+def open_from_desk(db: Session, staff: User, kiosk_user_id: int | None, ip: str) -> KioskSession:
+    """From the kiosk sessions page: a staff member turns this computer into the kiosk of the kiosk account
+    chosen (``kiosk_user_id``, None when none was chosen)."""
+    kiosk_user = db.get(User, kiosk_user_id) if kiosk_user_id is not None else None
+    if kiosk_user is None:
+        raise Invalid("Choisissez le compte de borne à ouvrir.")
+    return open_session(db, staff, kiosk_user, ip)
+
+
+def _staff_at_kiosk(db: Session, username: str, password: str, ip: str) -> User:
+    """The staff member who types their login and password on the kiosk: a wrong one is an error of that
+    form (the kiosk account stays signed in), and is counted like any failed login."""
+    try:
+        return accounts.authenticate(db, username, password, ip)
+    except Unauthorized as err:
+        raise Invalid(err.message, code="bad_login") from err
+
+
+@use_case
+def open_by_staff(db: Session, kiosk_user: User, username: str, password: str, ip: str) -> KioskSession:
+    """On a computer signed in with the kiosk account: a staff member opens the kiosk with their login."""
+    return open_session(db, _staff_at_kiosk(db, username, password, ip), kiosk_user, ip)
+
+
+@use_case
+def close_by_staff(db: Session, session: KioskSession | None, username: str, password: str, ip: str) -> None:
+    """A staff member closes the kiosk with their login (the computer is then signed out)."""
+    staff = _staff_at_kiosk(db, username, password, ip)
+    if session is not None:
+        close_session(db, staff, session)
+
+
+@use_case
 def close_session(db: Session, actor: User, session: KioskSession) -> None:
     if actor.role not in STAFF_ROLES and actor.id != session.kiosk_user_id:
         raise Forbidden("Seul un membre de l'équipe peut fermer une borne.")
@@ -117,12 +163,27 @@ def identify(db: Session, session: KioskSession, card: str) -> Borrower:
     return borrower
 
 
+def identified_borrower(db: Session, borrower_id) -> Borrower | None:
+    """The resident whose card the kiosk read (kept by the kiosk between its steps), while their record is live."""
+    borrower = db.get(Borrower, borrower_id) if isinstance(borrower_id, int) else None
+    return borrower if borrower is not None and borrower.anonymised_at is None else None
+
+
 def check_pin(db: Session, session: KioskSession, borrower: Borrower, pin: str) -> None:
-    """Step 2: the PIN. Wrong PINs are counted (caller commits even on error) and throttled."""
+    """Step 2: the PIN. Wrong PINs are counted (the count is kept although the answer is an error) and
+    throttled."""
+    refusal = _try_pin(db, session, borrower, pin)
+    if refusal is not None:
+        raise refusal
+
+
+@use_case
+def _try_pin(db: Session, session: KioskSession, borrower: Borrower, pin: str) -> RefurbError | None:
+    """Check the PIN and count a wrong one; the refusal is returned, not raised, so the count is committed."""
     now = utcnow()
     if (borrower.pin_failures >= MAX_PIN_FAILURES_PER_CARD and _recent(borrower.pin_failed_at, now)) or \
             (session.pin_failures >= MAX_PIN_FAILURES_PER_KIOSK and _recent(session.pin_failed_at, now)):
-        raise TooManyAttempts("Trop de codes PIN erronés : la carte est bloquée 15 minutes sur la borne. "
+        return TooManyAttempts("Trop de codes PIN erronés : la carte est bloquée 15 minutes sur la borne. "
                               "Adressez-vous à l'accueil.")
     ok = isinstance(pin, str) and len(pin) == 4 and pin.isdigit() and borrower.pin_hash \
         and check_password_hash(borrower.pin_hash, pin)
@@ -134,21 +195,21 @@ def check_pin(db: Session, session: KioskSession, borrower: Borrower, pin: str) 
         db.flush()
         left = MAX_PIN_FAILURES_PER_CARD - borrower.pin_failures
         if left <= 0:
-            raise TooManyAttempts("Code PIN incorrect. Trop d'essais : la carte est bloquée 15 minutes sur la "
-                                  "borne. Adressez-vous à l'accueil.")
-        raise Invalid(f"Code PIN incorrect. Il reste {left} essai{'s' if left > 1 else ''}.",
-                      fields={"pin": "Code PIN incorrect."}, code="wrong_pin")
+            return TooManyAttempts("Code PIN incorrect. Trop d'essais : la carte est bloquée 15 minutes sur la "
+                                   "borne. Adressez-vous à l'accueil.")
+        return Invalid(f"Code PIN incorrect. Il reste {left} essai{'s' if left > 1 else ''}.",
+                       fields={"pin": "Code PIN incorrect."}, code="wrong_pin")
     borrower.pin_failures = 0
     borrower.pin_failed_at = None
     db.flush()
+    return None
 
 
+@use_case
 def return_at_kiosk(db: Session, session: KioskSession, kiosk_user: User, borrower: Borrower, device) -> Loan:
     """A resident identified at the kiosk (card + PIN) returns a device on loan to them. The loan is
     closed as "to check": the staff confirm the device's condition at the desk before it is lent again.
     A device on loan to someone else, or part of a kit, is taken back at the desk only."""
-    from . import loans as loans_svc
-
     loan = loans_svc.open_loan_for(db, device)
     if loan is None or loan.borrower_id != borrower.id:
         raise NotFound(f"{device.asset_tag} n'est pas en prêt à votre nom : rien à rendre ici. "
@@ -156,3 +217,16 @@ def return_at_kiosk(db: Session, session: KioskSession, kiosk_user: User, borrow
     if loan.kit_id:
         raise Conflict(f"{device.asset_tag} fait partie d'un kit : rendez le kit complet à l'accueil.", code="kit")
     return loans_svc.return_to_check(db, kiosk_user, loan, session.site)
+
+
+LENT, RETURNED = "lent", "returned"
+
+
+@use_case
+def borrow_or_return(db: Session, session: KioskSession, kiosk_user: User, borrower: Borrower,
+                     device) -> tuple[str, Loan]:
+    """Step 3: the device scanned by a resident identified by card + PIN. On loan: it comes back
+    (``return_at_kiosk``); otherwise it is lent to them at the kiosk's site. (``LENT`` or ``RETURNED``, loan)."""
+    if loans_svc.open_loan_for(db, device) is not None:
+        return RETURNED, return_at_kiosk(db, session, kiosk_user, borrower, device)
+    return LENT, loans_svc.check_out(db, kiosk_user, borrower, [device.asset_tag], site=session.site)[0]

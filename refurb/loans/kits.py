@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..accounts.scope import limit_to_user_sites, require_site
+from ..db import use_case
 from ..errors import Conflict, Invalid, NotFound
 from ..inventory.models import Counter
 from ..inventory.services import get_device
@@ -25,7 +26,7 @@ def looks_like_kit(code: str) -> bool:
     return bool(KIT_PATTERN.fullmatch((code or "").strip().upper()))
 
 
-def next_kit_code(db: Session) -> str:
+def _next_kit_code(db: Session) -> str:
     result = db.execute(update(Counter).where(Counter.name == "kit").values(value=Counter.value + 1)
                         .returning(Counter.value))
     value = result.scalar()
@@ -65,8 +66,14 @@ def list_kits(db: Session, actor, site=None) -> list[Kit]:
     return list(db.scalars(stmt.order_by(Kit.name)))
 
 
-def open_loans(db: Session, kit: Kit) -> list[Loan]:
+def open_kit_loans(db: Session, kit: Kit) -> list[Loan]:
     return list(db.scalars(select(Loan).where(Loan.kit_id == kit.id, Loan.returned_at.is_(None)).order_by(Loan.id)))
+
+
+def missing_from_return(db: Session, kit: Kit, present_tags) -> list[Loan]:
+    """The kit's loans still open whose device is not among those brought back."""
+    present = {str(t).strip().upper() for t in present_tags if str(t).strip()}
+    return [loan for loan in open_kit_loans(db, kit) if loan.device.asset_tag not in present]
 
 
 def _devices(db: Session, actor, site, tags, kit: Kit | None):
@@ -98,6 +105,7 @@ def _devices(db: Session, actor, site, tags, kit: Kit | None):
     return devices
 
 
+@use_case
 def create_kit(db: Session, actor, data: dict) -> Kit:
     borrowers_svc.require_desk(actor)
     c = Checker(data)
@@ -108,7 +116,7 @@ def create_kit(db: Session, actor, data: dict) -> Kit:
     site = get_site(db, site_code, active_only=True)
     require_site(actor, site.id, f"le site « {site.name} »")
     devices = _devices(db, actor, site, data.get("asset_tags") or [], None)
-    kit = Kit(code=next_kit_code(db), name=name, site_id=site.id, site=site, note=note, active=True)
+    kit = Kit(code=_next_kit_code(db), name=name, site_id=site.id, site=site, note=note, active=True)
     db.add(kit)
     db.flush()
     for device in devices:
@@ -118,10 +126,11 @@ def create_kit(db: Session, actor, data: dict) -> Kit:
     return kit
 
 
+@use_case
 def update_kit(db: Session, actor, kit: Kit, data: dict) -> Kit:
     borrowers_svc.require_desk(actor)
     require_site(actor, kit.site_id, f"ce kit (« {kit.name} »)")
-    if open_loans(db, kit):
+    if open_kit_loans(db, kit):
         raise Conflict(f"Le kit « {kit.name} » est en prêt : modifiez-le après son retour.")
     c = Checker(data)
     name = c.text("name", "Le nom du kit", max_len=120, required=True)
@@ -141,11 +150,12 @@ def update_kit(db: Session, actor, kit: Kit, data: dict) -> Kit:
     return kit
 
 
+@use_case
 def dissolve_kit(db: Session, actor, kit: Kit) -> None:
     """The devices go back to being lent one by one; the kit's past loans keep its name."""
     borrowers_svc.require_desk(actor)
     require_site(actor, kit.site_id, f"ce kit (« {kit.name} »)")
-    if open_loans(db, kit):
+    if open_kit_loans(db, kit):
         raise Conflict(f"Le kit « {kit.name} » est en prêt : dissolvez-le après son retour.")
     kit.items.clear()
     kit.active = False

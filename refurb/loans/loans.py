@@ -1,6 +1,7 @@
-"""Check-out, return, renewal, lists of loans, overdue reminders, history.
+"""Check-out, the end of a loan (return, kiosk return and its check, lost or stolen), renewal, lists of
+loans, overdue reminders, history.
 
-Each device moves through ``refurb.inventory.services.transition(..., via="loans")``, so every
+Each device moves through ``_move`` (the loans area owns the moves into and out of ``on_loan``), so every
 loan and every return is an event in the device's history, in the same transaction.
 Never two open loans for one device: the service checks, the database refuses (partial unique
 index ``uq_loans_open_device``), and a refused insert becomes the same 409 as the check.
@@ -8,6 +9,7 @@ index ``uq_loans_open_device``), and a refused insert becomes the same 409 as th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -17,16 +19,19 @@ from sqlalchemy.orm import Session
 
 from ..accounts.roles import KIOSK
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
-from ..db import utcnow
+from ..clock import today
+from ..db import lock_rows, use_case, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..formatting import date_fr, money_fr
+from ..inventory import lifecycle
 from ..inventory.categories import CATEGORIES
 from ..inventory.models import Device
-from ..inventory.services import find_by_code, record_event, transition
+from ..inventory.services import find_by_code, record_event
 from ..sites.models import Site
 from ..sites.services import get_site
 from ..validation import Checker
 from . import borrowers as borrowers_svc
+from . import kits
 from . import reservations as bookings
 from .models import (
     DEPOSIT_METHODS,
@@ -39,11 +44,26 @@ from .models import (
     KitDevice,
     Loan,
 )
-from .rules import rules_for, site_rules, today
+from .rules import rules_for, site_rules
 
 MAX_BASKET = 60
 LOAN_STATES = {"open": "En cours", "overdue": "En retard", "closed": "Rendus",
                TO_CHECK: "Rendus à la borne, à vérifier"}
+
+# How a loan was made: decided by who lends, never by a caller's flag.
+DESK, KIOSK_CHANNEL, API = "desk", "kiosk", "api"
+# What the API door sets on the user it authenticated by a Bearer token.
+TOKEN = "token"
+
+
+def channel_of(actor) -> str:
+    """The channel of a loan made by ``actor``: a kiosk account lends at the kiosk, a user authenticated by
+    an API token through the API, anyone else at the desk."""
+    if actor.role == KIOSK:
+        return KIOSK_CHANNEL
+    if getattr(actor, "authenticated_by", None) == TOKEN:
+        return API
+    return DESK
 
 
 def already_on_loan(device: Device, loan: Loan | None = None) -> Conflict:
@@ -57,29 +77,29 @@ def open_loan_for(db: Session, device: Device) -> Loan | None:
 
 
 def _lock_devices(db: Session, devices: list[Device]) -> None:
-    """PostgreSQL: take the devices' row locks (in id order) so that two desks lending the same
-    device wait for each other and the second one sees it on loan. SQLite: the writing request
-    already holds the database's write lock (BEGIN IMMEDIATE)."""
-    ids = sorted(d.id for d in devices)
-    if ids and db.get_bind().dialect.name == "postgresql":
-        db.execute(select(Device.id).where(Device.id.in_(ids)).order_by(Device.id).with_for_update()).all()
-        for device in devices:
-            db.refresh(device)
+    """Two desks acting on the same device wait for each other, and the second one sees what the first did."""
+    lock_rows(db, Device, [d.id for d in devices])
+    for device in devices:
+        db.refresh(device)
 
 
-def _parse_tags(tags) -> list[str]:
-    if not isinstance(tags, (list, tuple)) or not tags:
-        raise Invalid(fields={"asset_tags": "Scannez au moins un appareil à prêter."})
-    if len(tags) > MAX_BASKET:
-        raise Invalid(fields={"asset_tags": f"{MAX_BASKET} appareils au plus par prêt."})
-    cleaned = [str(t).strip().upper() for t in tags if str(t).strip()]
-    twice = sorted({t for t in cleaned if cleaned.count(t) > 1})
-    if twice:
-        raise Invalid(fields={"asset_tags": f"Appareil scanné deux fois dans ce prêt : {', '.join(twice)}. "
-                                            "Retirez le doublon."}, code="scanned_twice")
-    if not cleaned:
-        raise Invalid(fields={"asset_tags": "Scannez au moins un appareil à prêter."})
-    return cleaned
+def _move(db: Session, actor, device: Device, to_state: str, *, action: str, note: str, data: dict) -> None:
+    """A device moved by the loans area (into ``on_loan`` and out of it, ``workflow.OWNER``), with its history
+    event: the loans rules are checked before, by the use case that moves it."""
+    lifecycle.apply(db, actor, device, to_state, action=action, note=note, data=data)
+
+
+# --- what may be lent --------------------------------------------------------------------------
+
+def active_kit_of(db: Session, device: Device) -> Kit | None:
+    """The kit this device is lent with (an active kit it belongs to), or None."""
+    item = db.scalar(select(KitDevice).where(KitDevice.device_id == device.id))
+    return item.kit if item is not None and item.kit.active else None
+
+
+def _kit_refusal(device: Device, kit: Kit) -> str:
+    return (f"{device.asset_tag} fait partie du kit « {kit.name} » : scannez le code du kit ({kit.code}) "
+            "pour le prêter en entier.")
 
 
 def lendability(db: Session, device: Device, site: Site | None, borrower: Borrower | None, *,
@@ -109,21 +129,92 @@ def lendability(db: Session, device: Device, site: Site | None, borrower: Borrow
     return None
 
 
+def basket_refusal(db: Session, device: Device, site: Site, borrower: Borrower | None) -> str | None:
+    """Why this device cannot join the desk's basket on its own (French), or None: it must be lendable
+    here, and a device of a kit is lent only with its kit."""
+    reason = lendability(db, device, site, borrower)
+    if reason is None:
+        kit = active_kit_of(db, device)
+        if kit is not None:
+            reason = _kit_refusal(device, kit)
+    return reason
+
+
+def kit_refusal(db: Session, kit: Kit, site: Site, borrower: Borrower | None) -> str | None:
+    """Why this kit cannot be lent whole here and now (French), or None."""
+    if kit.site_id != site.id:
+        return f"Le kit « {kit.name} » est rattaché à « {kit.site.name} » : il se prête là-bas."
+    problems = [reason for reason in (lendability(db, d, site, borrower) for d in kit.devices) if reason]
+    if problems:
+        return f"Le kit « {kit.name} » ne peut pas être prêté : " + " ; ".join(problems)
+    return None
+
+
+# --- check-out ---------------------------------------------------------------------------------
+
+@dataclass
+class _Request:
+    """A check-out as asked, once its fields are checked."""
+    tags: list[str]
+    due_on: date | None
+    deposit_method: str | None
+    deposits: dict[str, Decimal]
+
+
+@use_case
 def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None = None, due_on=None,
-              deposits: dict | None = None, deposit_method: str | None = None, rules_accepted: bool = False,
-              channel: str = "desk", kit: Kit | None = None) -> list[Loan]:
+              deposits: dict | None = None, deposit_method: str | None = None, rules_accepted: bool | None = None,
+              kit: Kit | None = None) -> list[Loan]:
     """Lend devices to a borrower: all of them, or none with every reason why not.
 
     ``site``: where the desk is (the devices must belong to it); None = each device's own site.
     ``due_on``: a date (or ISO text) for every device, else each device's rule.
     ``deposits``: asset tag → amount; ``deposit_method`` for all of them.
-    ``channel``: "desk" or "api"; a kiosk account's loans are always "kiosk", and only its loans.
-    """
-    if actor.role == KIOSK:
-        channel = "kiosk"
-    else:
+    ``rules_accepted``: the borrower accepts the loan rules now; None = as the channel means it (an API
+    check-out is made for a borrower who accepted them, a desk or kiosk one says so explicitly).
+    ``kit``: the devices are that kit, lent whole; a device of a kit is never lent on its own.
+    The channel (desk, kiosk, API) comes from the actor (``channel_of``)."""
+    channel = channel_of(actor)
+    if channel != KIOSK_CHANNEL:
         borrowers_svc.require_desk(actor)
-        channel = channel if channel in ("desk", "api") else "desk"
+    if rules_accepted is None:
+        rules_accepted = channel == API
+    asked = _parse_request(tags, due_on, deposits, deposit_method)
+    _check_borrower(borrower, rules_accepted)
+    devices = _find_devices(db, actor, asked.tags)
+    _lock_devices(db, devices)
+    bookings.release_no_shows(db)
+    _check_lendable(db, devices, site, borrower, kit)
+    lend_site_id = _lending_site(site, devices)
+    due = _due_dates(db, devices, lend_site_id, borrower, asked.due_on)
+    _check_holds(db, devices, site, borrower, due)
+    _check_limit(db, devices, lend_site_id, borrower)
+    _check_category_bookings(db, devices, lend_site_id, borrower, due)
+    loans = _create_loans(db, actor, borrower, devices, asked, lend_site_id=lend_site_id, due=due, kit=kit,
+                          channel=channel)
+    if rules_accepted:
+        borrowers_svc.record_consent(borrower)
+    borrowers_svc.touch(borrower)
+    db.flush()
+    return loans
+
+
+def _parse_tags(tags) -> list[str]:
+    if not isinstance(tags, (list, tuple)) or not tags:
+        raise Invalid(fields={"asset_tags": "Scannez au moins un appareil à prêter."})
+    if len(tags) > MAX_BASKET:
+        raise Invalid(fields={"asset_tags": f"{MAX_BASKET} appareils au plus par prêt."})
+    cleaned = [str(t).strip().upper() for t in tags if str(t).strip()]
+    twice = sorted({t for t in cleaned if cleaned.count(t) > 1})
+    if twice:
+        raise Invalid(fields={"asset_tags": f"Appareil scanné deux fois dans ce prêt : {', '.join(twice)}. "
+                                            "Retirez le doublon."}, code="scanned_twice")
+    if not cleaned:
+        raise Invalid(fields={"asset_tags": "Scannez au moins un appareil à prêter."})
+    return cleaned
+
+
+def _parse_request(tags, due_on, deposits: dict | None, deposit_method: str | None) -> _Request:
     tags = _parse_tags(tags)
     c = Checker({"due_on": due_on, "deposit_method": deposit_method})
     due_override = c.day("due_on", "La date de retour")
@@ -141,6 +232,11 @@ def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None
         elif value:
             amounts[tag_key] = value.quantize(Decimal("0.01"))
     c.done()
+    return _Request(tags=tags, due_on=due_override, deposit_method=method or ("cash" if amounts else None),
+                    deposits=amounts)
+
+
+def _check_borrower(borrower: Borrower, rules_accepted: bool) -> None:
     if borrower.anonymised_at is not None:
         raise NotFound("Cet usager a été anonymisé : il faut une nouvelle inscription.")
     if borrower.blocked:
@@ -150,11 +246,10 @@ def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None
         raise Invalid("L'usager doit d'abord accepter le règlement de prêt.",
                       fields={"rules_accepted": "Faites accepter le règlement de prêt (case à cocher)."},
                       code="rules_not_accepted")
-    if amounts and not method:
-        method = "cash"
 
-    devices: list[Device] = []
-    missing = []
+
+def _find_devices(db: Session, actor, tags: list[str]) -> list[Device]:
+    devices, missing = [], []
     for tag in tags:
         device = find_by_code(db, actor, tag)
         if device is None:
@@ -165,46 +260,69 @@ def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None
         raise NotFound(f"Aucun appareil ne porte l'étiquette : {', '.join(missing)}.")
     for device in devices:  # 403 before anything else when a device is at a site the user does not serve
         require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
-    _lock_devices(db, devices)
-    bookings.release_no_shows(db)
+    return devices
 
+
+def _check_lendable(db: Session, devices: list[Device], site: Site | None, borrower: Borrower,
+                    kit: Kit | None) -> None:
+    """Each device lendable here and now, a kit's devices only with that kit, and a kit only whole."""
     problems = []
     for device in devices:
         reason = lendability(db, device, site, borrower)
         if reason:
             problems.append(reason)
             continue
-        in_kit = db.scalar(select(KitDevice).where(KitDevice.device_id == device.id))
-        if in_kit is not None and (kit is None or in_kit.kit_id != kit.id) and in_kit.kit.active:
-            problems.append(f"{device.asset_tag} fait partie du kit « {in_kit.kit.name} » ({in_kit.kit.code}) : "
-                            "scannez le code du kit pour le prêter en entier.")
+        own_kit = active_kit_of(db, device)
+        if own_kit is not None and (kit is None or own_kit.id != kit.id):
+            problems.append(_kit_refusal(device, own_kit))
+    if kit is not None and not problems:
+        left_out = sorted({d.asset_tag for d in kit.devices} - {d.asset_tag for d in devices})
+        if not kit.active or left_out:
+            problems.append(f"Le kit « {kit.name} » se prête en entier"
+                            + (f" : il manque {', '.join(left_out)}." if left_out else " (il a été dissous)."))
     if problems:
         code = "on_loan" if any("déjà en prêt" in p for p in problems) else "not_lendable"
         raise Conflict(_join(problems), code=code)
 
-    day = today()
-    lend_site_id = site.id if site is not None else devices[0].site_id
-    if site is None and len({d.site_id for d in devices}) > 1:
+
+def _lending_site(site: Site | None, devices: list[Device]) -> int:
+    if site is not None:
+        return site.id
+    if len({d.site_id for d in devices}) > 1:
         raise Conflict("Ces appareils sont rattachés à des sites différents : prêtez-les depuis leur site.")
+    return devices[0].site_id
+
+
+def _due_dates(db: Session, devices: list[Device], lend_site_id: int, borrower: Borrower,
+               due_override: date | None) -> dict[int, date]:
+    day = today()
     due: dict[int, date] = {}
     errors = {}
     for device in devices:
         rules = rules_for(db, lend_site_id, borrower.kind, device.category)
-        if due_override is not None:
-            if due_override < day:
-                errors["due_on"] = f"La date de retour ({date_fr(due_override)}) est déjà passée."
-            elif due_override > rules.latest_due(day):
-                errors["due_on"] = (f"La date de retour ({date_fr(due_override)}) dépasse la durée maximale d'un prêt "
-                                    f"({rules.max_days} jours) : au plus tard le {date_fr(rules.latest_due(day))}.")
-            due[device.id] = due_override
-        else:
+        if due_override is None:
             due[device.id] = rules.due_on(day)
+            continue
+        if due_override < day:
+            errors["due_on"] = f"La date de retour ({date_fr(due_override)}) est déjà passée."
+        elif due_override > rules.latest_due(day):
+            errors["due_on"] = (f"La date de retour ({date_fr(due_override)}) dépasse la durée maximale d'un prêt "
+                                f"({rules.max_days} jours) : au plus tard le {date_fr(rules.latest_due(day))}.")
+        due[device.id] = due_override
     if errors:
         raise Invalid(fields=errors, code="bad_due_date")
+    return due
+
+
+def _check_holds(db: Session, devices: list[Device], site: Site | None, borrower: Borrower,
+                 due: dict[int, date]) -> None:
+    """Reservations of these very devices by others, over the whole loan."""
     held = [lendability(db, d, site, borrower, until=due[d.id]) for d in devices]
     if any(held):
         raise Conflict(_join([h for h in held if h]), code="reserved")
 
+
+def _check_limit(db: Session, devices: list[Device], lend_site_id: int, borrower: Borrower) -> None:
     limit = rules_for(db, lend_site_id, borrower.kind, devices[0].category).max_devices
     out_now = db.scalar(select(func.count()).select_from(Loan).where(Loan.borrower_id == borrower.id,
                                                                      Loan.returned_at.is_(None))) or 0
@@ -213,10 +331,14 @@ def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None
                        f"({borrower.kind_label.lower()}) et en a déjà {out_now} ; ce prêt en ajouterait "
                        f"{len(devices)}.", code="limit")
 
-    # Bookings of others for the category (not for a given device) keep enough devices on the shelf.
+
+def _check_category_bookings(db: Session, devices: list[Device], lend_site_id: int, borrower: Borrower,
+                             due: dict[int, date]) -> None:
+    """Bookings of others for a category (not for a given device) keep enough devices on the shelf."""
     by_category: dict[str, list[Device]] = {}
     for device in devices:
         by_category.setdefault(device.category, []).append(device)
+    day = today()
     for category, group in by_category.items():
         end = max(due[d.id] for d in group)
         left, wanted = bookings.category_shortfall(db, lend_site_id, category, day, end, other_than=borrower.id,
@@ -226,24 +348,27 @@ def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None
                            f"({wanted} réservation(s) sur la période) ; ce prêt les en priverait.",
                            code="reserved")
 
-    now = utcnow()
-    loans = []
+
+def _create_loans(db: Session, actor, borrower: Borrower, devices: list[Device], asked: _Request, *,
+                  lend_site_id: int, due: dict[int, date], kit: Kit | None, channel: str) -> list[Loan]:
+    now, day = utcnow(), today()
+    loans: list[Loan] = []
     try:
         for device in devices:
-            amount = amounts.get(device.asset_tag)
+            amount = asked.deposits.get(device.asset_tag)
             loan = Loan(device_id=device.id, device=device, borrower_id=borrower.id, borrower=borrower,
                         site_id=lend_site_id, kit_id=kit.id if kit else None, category=device.category,
                         borrower_kind=borrower.kind, channel=channel, started_at=now, start_on=day,
                         due_on=due[device.id], renewals=0, rules_accepted_at=now,
-                        deposit_amount=amount, deposit_method=method if amount else None,
+                        deposit_amount=amount, deposit_method=asked.deposit_method if amount else None,
                         deposit_status="held" if amount else None, lent_by_id=actor.id, return_note="")
             db.add(loan)
             db.flush()
-            transition(db, actor, device, "on_loan", via="loans", action="loan",
-                       note=f"Prêt n° {loan.id}, retour prévu le {date_fr(loan.due_on)}"
-                            + (f", caution {money_fr(amount)}" if amount else ""),
-                       data={"loan_id": loan.id, "borrower_id": borrower.id, "due_on": loan.due_on.isoformat(),
-                             "kit": kit.code if kit else None})
+            _move(db, actor, device, "on_loan", action="loan",
+                  note=f"Prêt n° {loan.id}, retour prévu le {date_fr(loan.due_on)}"
+                       + (f", caution {money_fr(amount)}" if amount else ""),
+                  data={"loan_id": loan.id, "borrower_id": borrower.id, "due_on": loan.due_on.isoformat(),
+                        "kit": kit.code if kit else None})
             bookings.fulfil_for(db, borrower, device, loan, lend_site_id, loan.due_on)
             loans.append(loan)
         db.flush()
@@ -251,10 +376,6 @@ def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None
         if "uq_loans_open_device" in str(err.orig) or "loans.device_id" in str(err.orig):
             raise already_on_loan(devices[len(loans)] if len(loans) < len(devices) else devices[0]) from err
         raise
-    if rules_accepted:
-        borrowers_svc.record_consent(borrower)
-    borrowers_svc.touch(borrower)
-    db.flush()
     return loans
 
 
@@ -264,7 +385,64 @@ def _join(problems: list[str]) -> str:
     return "Prêt impossible, rien n'a été prêté : " + " ; ".join(problems)
 
 
-# --- return -----------------------------------------------------------------------------------
+@use_case
+def check_out_basket(db: Session, actor, borrower: Borrower, tags: list[str], kit_codes: list[str], *,
+                     site: Site, due_on=None, deposits: dict | None = None, deposit_method: str | None = None,
+                     rules_accepted: bool | None = None) -> list[Loan]:
+    """The desk's basket: each kit scanned is lent whole (one check-out, one agreement per kit), the other
+    devices together; all of it, or nothing."""
+    deposits = deposits or {}
+    whole = [k for k in (kits.find_kit(db, code) for code in kit_codes) if k is not None]
+    in_kits = {d.asset_tag for k in whole for d in k.devices}
+    common = {"site": site, "due_on": due_on, "deposit_method": deposit_method, "rules_accepted": rules_accepted}
+    made = []
+    for kit in whole:
+        kit_tags = [d.asset_tag for d in kit.devices]
+        made += check_out(db, actor, borrower, kit_tags, kit=kit,
+                          deposits={t: v for t, v in deposits.items() if t in kit_tags}, **common)
+    single = [t for t in tags if t not in in_kits]
+    if single:
+        made += check_out(db, actor, borrower, single,
+                          deposits={t: v for t, v in deposits.items() if t in single}, **common)
+    return made
+
+
+@use_case
+def check_out_presented(db: Session, actor, data: dict) -> Loan:
+    """Lend one device to the borrower whose card is presented (the API's check-out): ``data`` holds
+    ``asset_tag``, ``borrower_card`` and optionally ``due_on``, ``deposit`` (an amount, or
+    ``{"amount", "method"}``) and ``rules_accepted``. The card counts as presented at the desk: the
+    device is handed over to the person."""
+    borrowers_svc.require_desk(actor)
+    tag, card = data.get("asset_tag"), data.get("borrower_card")
+    errors = {}
+    if not isinstance(tag, str) or not tag.strip():
+        errors["asset_tag"] = "L'étiquette de l'appareil (asset_tag) est obligatoire."
+    if not isinstance(card, str) or not card.strip():
+        errors["borrower_card"] = "La carte de l'usager (borrower_card) est obligatoire."
+    if errors:
+        raise Invalid(fields=errors)
+    amount, method = _deposit_of(data.get("deposit"))
+    accepted = data.get("rules_accepted")
+    if accepted is not None and not isinstance(accepted, bool):
+        raise Invalid(fields={"rules_accepted": "rules_accepted : true ou false attendu."})
+    borrower = borrowers_svc.get_borrower(db, actor, card, need=borrowers_svc.PANEL, presented=True)
+    return check_out(db, actor, borrower, [tag], due_on=data.get("due_on"),
+                     deposits={tag.strip().upper(): amount} if amount is not None else None,
+                     deposit_method=method, rules_accepted=accepted)[0]
+
+
+def _deposit_of(raw) -> tuple[str | None, str | None]:
+    if raw in (None, "", 0):
+        return None, None
+    if isinstance(raw, dict):
+        return raw.get("amount"), raw.get("method") or "cash"
+    if isinstance(raw, (int, float, str)) and not isinstance(raw, bool):
+        return str(raw), "cash"
+    raise Invalid(fields={"deposit": "Caution : un montant, ou un objet {\"amount\", \"method\"}."})
+
+
+# --- who sees a loan ---------------------------------------------------------------------------
 
 def sees_loan(actor, loan: Loan) -> bool:
     """A loan is seen by the desks of the site that lent it, and, once returned, of the site where it
@@ -304,6 +482,8 @@ def get_loan(db: Session, actor, loan_id: int, *, found_by_tag: bool = False) ->
     return loan
 
 
+# --- the end of a loan -------------------------------------------------------------------------
+
 def may_return_here(db: Session, actor, loan: Loan, site: Site) -> None:
     """The one rule for where a lent device may come back (desk, loan page, API, kits, kiosk): at a site
     the user serves, and at another site than the device's only if that site accepts other sites'
@@ -314,6 +494,104 @@ def may_return_here(db: Session, actor, loan: Loan, site: Site) -> None:
     if site.id != device.site_id and not site_rules(db, site.id).accept_other_site_returns:
         raise Conflict(f"« {site.name} » ne reprend pas le matériel des autres sites : {device.asset_tag} "
                        f"se rend à « {device.site.name} ».", code="other_site")
+
+
+# The ways a loan ends (``_close``).
+RETURNED, AT_KIOSK, LOST, CHECKED = "returned", "at_kiosk", "lost", "checked"
+
+
+def _close(db: Session, actor, loan: Loan, how: str, *, condition: str, note: str = "", site: Site | None = None,
+           deposit_outcome: str | None = None, loss_reason: str | None = None) -> Loan:
+    """The one way a loan ends, whatever the door: returned (desk, loan page, API, kit: complete → loan
+    pool, damaged or incomplete → repairs), returned at the kiosk (``TO_CHECK``: back in the pool, not
+    lent again before the desk's check), lost or stolen (the device leaves the pool), or a kiosk return
+    checked at the desk (the condition the desk found replaces ``TO_CHECK``)."""
+    device = loan.device
+    _still_to_close(db, loan, how)
+    if how == CHECKED:
+        require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
+        here = loan.return_site
+    elif how == LOST:
+        here = device.site
+    else:
+        here = site or device.site
+        may_return_here(db, actor, loan, here)
+        if here.id != device.site_id:
+            from_site = device.site
+            device.site_id, device.site = here.id, here
+            record_event(db, device, actor, "transfer", note=f"Rendu à « {here.name} » (prêt n° {loan.id})",
+                         data={"from_site": from_site.code, "to_site": here.code, "via": "loan_return",
+                               "loan_id": loan.id})
+    _move_back(db, actor, loan, how, condition=condition, note=note, loss_reason=loss_reason)
+    now = utcnow()
+    if how == CHECKED:
+        loan.checked_at, loan.checked_by_id = now, actor.id
+        if note:
+            note = f"{loan.return_note} — {note}" if loan.return_note else note
+    else:
+        loan.returned_at, loan.return_site_id, loan.returned_by_id = now, here.id, actor.id
+        loan.loss_reason = loss_reason
+    loan.return_condition = condition
+    if note or how != CHECKED:
+        loan.return_note = note
+    if loan.deposit_status == "held" and how != AT_KIOSK:  # a kiosk return: the desk decides at its check
+        loan.deposit_status = deposit_outcome or ("kept" if how == LOST else "returned")
+    if how != CHECKED and loan.borrower.anonymised_at is None:
+        borrowers_svc.touch(loan.borrower)
+    db.flush()
+    return loan
+
+
+def _still_to_close(db: Session, loan: Loan, how: str) -> None:
+    """The loan is still open (or, for a check, still waits for it), also after taking the device's lock:
+    a return at the same second on another desk is seen here."""
+    device = loan.device
+    if how != CHECKED and loan.returned_at is not None:
+        raise _already_closed(loan, how)
+    _lock_devices(db, [device])
+    db.refresh(loan)
+    if how == CHECKED and loan.return_condition != TO_CHECK:
+        raise Conflict(f"Le retour de {device.asset_tag} (prêt n° {loan.id}) n'est pas à vérifier"
+                       + (f" : il a déjà été vérifié ({loan.condition_label.lower()})." if loan.checked_at else "."),
+                       code="not_to_check")
+    if how != CHECKED and loan.returned_at is not None:
+        if how == LOST:
+            raise Conflict(f"Ce prêt de {device.asset_tag} vient d'être terminé par ailleurs : rien à déclarer.",
+                           code="not_on_loan")
+        raise Conflict(f"{device.asset_tag} vient d'être rendu par ailleurs : rien à faire.", code="not_on_loan")
+
+
+def _already_closed(loan: Loan, how: str) -> Conflict:
+    device = loan.device
+    if how == LOST:
+        return Conflict(f"Ce prêt de {device.asset_tag} est déjà terminé ({loan.condition_label.lower()} le "
+                        f"{date_fr(loan.returned_at)}) : rien à déclarer. Si l'appareil a disparu depuis, "
+                        "déclarez-le perdu depuis sa fiche.", code="not_on_loan")
+    return Conflict(f"{device.asset_tag} n'est pas en prêt : ce prêt a déjà été rendu le "
+                    f"{date_fr(loan.returned_at)}.", code="not_on_loan")
+
+
+def _move_back(db: Session, actor, loan: Loan, how: str, *, condition: str, note: str,
+               loss_reason: str | None) -> None:
+    """The device's state and history event at the end of its loan."""
+    device = loan.device
+    data = {"loan_id": loan.id, "condition": condition}
+    if how == LOST:
+        _move(db, actor, device, "lost", action="loan_lost",
+              note=f"Prêt n° {loan.id} : {LOSS_REASONS[loss_reason].lower()}" + (f" — {note}" if note else ""),
+              data={"loan_id": loan.id, "reason": loss_reason})
+    elif how == CHECKED:
+        text = (f"Retour du prêt n° {loan.id} vérifié : {RETURN_CONDITIONS[condition].lower()}"
+                + (f" — {note}" if note else ""))
+        if condition != "complete" and device.state == "loan_pool":
+            _move(db, actor, device, "repairing", action="loan_return_checked", note=text, data=data)
+        else:
+            record_event(db, device, actor, "loan_return_checked", note=text, data=data)
+    else:
+        _move(db, actor, device, "repairing" if condition in ("damaged", "incomplete") else "loan_pool",
+              action="loan_return",
+              note=f"Retour du prêt n° {loan.id} : {END_CONDITIONS[condition].lower()}" + (f" — {note}" if note else ""),
+              data=data)
 
 
 def _parse_return(condition, note, deposit_outcome) -> tuple[str, str, str | None]:
@@ -327,59 +605,25 @@ def _parse_return(condition, note, deposit_outcome) -> tuple[str, str, str | Non
     return condition, note, outcome
 
 
+@use_case
 def return_loan(db: Session, actor, loan: Loan, *, condition, note: str = "", site: Site | None = None,
                 deposit_outcome: str | None = None) -> Loan:
     """Take a device back at the desk: complete → loan pool; damaged or missing accessory → repairs
     (with a note). ``site``: where it is brought back (default: the device's site), see ``may_return_here``."""
     borrowers_svc.require_desk(actor)
     condition, note, outcome = _parse_return(condition, note, deposit_outcome)
-    return _take_back(db, actor, loan, condition=condition, note=note, site=site, deposit_outcome=outcome)
+    return _close(db, actor, loan, RETURNED, condition=condition, note=note, site=site, deposit_outcome=outcome)
 
 
+@use_case
 def return_to_check(db: Session, kiosk_user, loan: Loan, site: Site) -> Loan:
     """A return at the kiosk: the loan is closed as "to check" and the device goes back to the loan pool,
     where it is not lent again before the staff confirm its condition at the desk (``confirm_return``).
     The caller (the kiosk) has checked that the device is on loan to the resident identified by card + PIN."""
     if kiosk_user.role != KIOSK:
         raise Forbidden("Seule une borne enregistre un retour « à vérifier ».")
-    return _take_back(db, kiosk_user, loan, condition=TO_CHECK, site=site, deposit_outcome=None,
-                      note="Rendu à la borne : état à vérifier par l'équipe.")
-
-
-def _take_back(db: Session, actor, loan: Loan, *, condition: str, note: str, site: Site | None,
-               deposit_outcome: str | None) -> Loan:
-    device = loan.device
-    if loan.returned_at is not None:
-        raise Conflict(f"{device.asset_tag} n'est pas en prêt : ce prêt a déjà été rendu le "
-                       f"{date_fr(loan.returned_at)}.", code="not_on_loan")
-    _lock_devices(db, [device])
-    db.refresh(loan)
-    if loan.returned_at is not None:
-        raise Conflict(f"{device.asset_tag} vient d'être rendu par ailleurs : rien à faire.", code="not_on_loan")
-    here = site or device.site
-    may_return_here(db, actor, loan, here)
-    if here.id != device.site_id:
-        from_site = device.site
-        device.site_id, device.site = here.id, here
-        record_event(db, device, actor, "transfer", note=f"Rendu à « {here.name} » (prêt n° {loan.id})",
-                     data={"from_site": from_site.code, "to_site": here.code, "via": "loan_return",
-                           "loan_id": loan.id})
-    to_state = "repairing" if condition in ("damaged", "incomplete") else "loan_pool"
-    label = END_CONDITIONS[condition]
-    transition(db, actor, device, to_state, via="loans", action="loan_return",
-               note=f"Retour du prêt n° {loan.id} : {label.lower()}" + (f" — {note}" if note else ""),
-               data={"loan_id": loan.id, "condition": condition})
-    loan.returned_at = utcnow()
-    loan.return_site_id = here.id
-    loan.return_condition = condition
-    loan.return_note = note
-    loan.returned_by_id = actor.id
-    if loan.deposit_status == "held" and condition != TO_CHECK:  # a kiosk return: the desk decides
-        loan.deposit_status = deposit_outcome or "returned"
-    if loan.borrower.anonymised_at is None:
-        borrowers_svc.touch(loan.borrower)
-    db.flush()
-    return loan
+    return _close(db, kiosk_user, loan, AT_KIOSK, condition=TO_CHECK, site=site,
+                  note="Rendu à la borne : état à vérifier par l'équipe.")
 
 
 def kiosk_return_to_check(db: Session, device: Device) -> Loan | None:
@@ -388,6 +632,7 @@ def kiosk_return_to_check(db: Session, device: Device) -> Loan | None:
                      .order_by(Loan.returned_at.desc()).limit(1))
 
 
+@use_case
 def confirm_return(db: Session, actor, loan: Loan, *, condition, note: str = "",
                    deposit_outcome: str | None = None) -> Loan:
     """The staff check a device returned at the kiosk and record its condition: complete (it stays in the
@@ -395,30 +640,7 @@ def confirm_return(db: Session, actor, loan: Loan, *, condition, note: str = "",
     the device's history."""
     borrowers_svc.require_desk(actor)
     condition, note, outcome = _parse_return(condition, note, deposit_outcome)
-    device = loan.device
-    _lock_devices(db, [device])
-    db.refresh(loan)
-    if loan.return_condition != TO_CHECK:
-        raise Conflict(f"Le retour de {device.asset_tag} (prêt n° {loan.id}) n'est pas à vérifier"
-                       + (f" : il a déjà été vérifié ({loan.condition_label.lower()})." if loan.checked_at else "."),
-                       code="not_to_check")
-    require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
-    label = RETURN_CONDITIONS[condition]
-    text = f"Retour du prêt n° {loan.id} vérifié : {label.lower()}" + (f" — {note}" if note else "")
-    data = {"loan_id": loan.id, "condition": condition}
-    if condition != "complete" and device.state == "loan_pool":
-        transition(db, actor, device, "repairing", via="loans", action="loan_return_checked", note=text, data=data)
-    else:
-        record_event(db, device, actor, "loan_return_checked", note=text, data=data)
-    loan.return_condition = condition
-    if note:
-        loan.return_note = f"{loan.return_note} — {note}" if loan.return_note else note
-    loan.checked_at = utcnow()
-    loan.checked_by_id = actor.id
-    if loan.deposit_status == "held":
-        loan.deposit_status = outcome or "returned"
-    db.flush()
-    return loan
+    return _close(db, actor, loan, CHECKED, condition=condition, note=note, deposit_outcome=outcome)
 
 
 def returns_to_check(db: Session, actor, site: Site | None = None) -> list[Loan]:
@@ -434,6 +656,7 @@ def returns_to_check(db: Session, actor, site: Site | None = None) -> list[Loan]
 _LOSS_ALIASES = {"perdu": "lost", "vole": "stolen", "volé": "stolen"}
 
 
+@use_case
 def declare_lost(db: Session, actor, loan: Loan, *, reason, note: str = "",
                  deposit_outcome: str | None = None) -> Loan:
     """Close an open loan because the device is lost or stolen: the device goes to ``lost`` (with its
@@ -449,43 +672,17 @@ def declare_lost(db: Session, actor, loan: Loan, *, reason, note: str = "",
     note = c.text("note", "La note", max_len=2000) or ""
     outcome = c.choice("deposit_outcome", "La caution", {"returned": "", "kept": ""}, required=False)
     c.done()
-    device = loan.device
-    if loan.returned_at is not None:
-        raise Conflict(f"Ce prêt de {device.asset_tag} est déjà terminé ({loan.condition_label.lower()} le "
-                       f"{date_fr(loan.returned_at)}) : rien à déclarer. Si l'appareil a disparu depuis, "
-                       "déclarez-le perdu depuis sa fiche.", code="not_on_loan")
-    _lock_devices(db, [device])  # a return at the same second: the second one sees the first
-    db.refresh(loan)
-    if loan.returned_at is not None:
-        raise Conflict(f"Ce prêt de {device.asset_tag} vient d'être terminé par ailleurs : rien à déclarer.",
-                       code="not_on_loan")
-    label = LOSS_REASONS[reason]
-    transition(db, actor, device, "lost", via="loans", action="loan_lost",
-               note=f"Prêt n° {loan.id} : {label.lower()}" + (f" — {note}" if note else ""),
-               data={"loan_id": loan.id, "reason": reason})
-    loan.returned_at = utcnow()
-    loan.return_site_id = device.site_id
-    loan.return_condition = "lost"
-    loan.loss_reason = reason
-    loan.return_note = note
-    loan.returned_by_id = actor.id
-    if loan.deposit_status == "held":
-        loan.deposit_status = outcome or "kept"
-    if loan.borrower.anonymised_at is None:
-        borrowers_svc.touch(loan.borrower)
-    db.flush()
-    return loan
+    return _close(db, actor, loan, LOST, condition="lost", note=note, deposit_outcome=outcome, loss_reason=reason)
 
 
+@use_case
 def return_kit(db: Session, actor, kit: Kit, present_tags: list[str], *, condition: str, note: str = "",
                site: Site | None = None, partial: bool = False) -> list[Loan]:
     """Return a kit as one. Missing devices are named; a partial return needs ``partial``."""
-    out = list(db.scalars(select(Loan).where(Loan.kit_id == kit.id, Loan.returned_at.is_(None))
-                          .order_by(Loan.id)))
+    out = kits.open_kit_loans(db, kit)
     if not out:
         raise Conflict(f"Le kit « {kit.name} » n'est pas en prêt.", code="not_on_loan")
-    present = {str(t).strip().upper() for t in present_tags if str(t).strip()}
-    missing = [loan for loan in out if loan.device.asset_tag not in present]
+    missing = kits.missing_from_return(db, kit, present_tags)
     if missing and not partial:
         names = ", ".join(f"{loan.device.asset_tag} ({loan.device.title})" for loan in missing)
         raise Conflict(f"Il manque {len(missing)} appareil(s) du kit « {kit.name} » : {names}. Retrouvez-les, "
@@ -501,6 +698,7 @@ def return_kit(db: Session, actor, kit: Kit, present_tags: list[str], *, conditi
 
 # --- renewal ----------------------------------------------------------------------------------
 
+@use_case
 def renew(db: Session, actor, loan: Loan) -> Loan:
     borrowers_svc.require_desk(actor)
     device = loan.device
@@ -647,13 +845,6 @@ def agreement_document(db: Session, actor, loan: Loan, network_name: str) -> byt
                                               Loan.started_at == loan.started_at).order_by(Loan.id)))
     return agreement_pdf(same or [loan], network_name, loan.site,
                          with_contact=borrowers_svc.sees_record(actor, loan.borrower))
-
-
-def counts_by_site(db: Session, actor) -> dict[int, dict[str, int]]:
-    day = today()
-    stmt = limit_to_user_sites(select(Loan.site_id, func.count()), Loan.site_id, actor).where(
-        Loan.returned_at.is_(None), Loan.due_on < day).group_by(Loan.site_id)
-    return {site_id: {"overdue": n} for site_id, n in db.execute(stmt)}
 
 
 def site_for_code(db: Session, code: str) -> Site:

@@ -12,7 +12,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..accounts.scope import limit_to_user_sites, require_site
-from ..db import utcnow
+from ..clock import today
+from ..db import use_case, utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..formatting import date_fr
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
@@ -22,7 +23,7 @@ from ..sites.services import get_site
 from ..validation import Checker
 from . import borrowers as borrowers_svc
 from .models import Borrower, Loan, Reservation
-from .rules import kind_limits, site_rules, today
+from .rules import kind_limits, site_rules
 
 LENDABLE_STATES = ("loan_pool", "on_loan")
 MAX_AHEAD_DAYS = 365
@@ -79,6 +80,7 @@ def fulfil_for(db: Session, borrower: Borrower, device: Device, loan: Loan, site
     return booking
 
 
+@use_case
 def release_no_shows(db: Session) -> int:
     """Persist the release of bookings nobody came for (queries already ignore them)."""
     result = db.execute(update(Reservation).where(Reservation.status == "active", Reservation.release_on < today())
@@ -88,6 +90,7 @@ def release_no_shows(db: Session) -> int:
 
 # --- booking ----------------------------------------------------------------------------------
 
+@use_case
 def create_reservation(db: Session, actor, data: dict, *, presented: Borrower | None = None) -> Reservation:
     """Book a device, or a device of a category at a site, for a borrower the desk already serves (see
     ``borrowers.borrower_access``: home site, or a loan open here), or for ``presented``: the borrower
@@ -192,6 +195,7 @@ def get_reservation(db: Session, actor, reservation_id: int) -> Reservation:
     return booking
 
 
+@use_case
 def cancel_reservation(db: Session, actor, booking: Reservation) -> None:
     borrowers_svc.require_desk(actor)
     require_site(actor, booking.site_id, "cette réservation")

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES
-from ..clock import today  # noqa: F401  (loans code asks "today" here)
+from ..db import use_case
 from ..errors import Forbidden
 from ..inventory.categories import CATEGORIES
 from ..settings import DEFAULTS as SETTING_DEFAULTS
@@ -139,6 +139,7 @@ def rules_table(db: Session, site: Site) -> dict:
     return {"site": site_rules(db, site.id), "kinds": kinds}
 
 
+@use_case
 def update_rules(db: Session, actor, site: Site, data: dict) -> None:
     """Save a site's rules from the flat form fields (``<kind>.<field>``, ``<kind>.<category>.<field>``)."""
     if actor.role not in NETWORK_ROLES:
@@ -192,6 +193,7 @@ def update_rules(db: Session, actor, site: Site, data: dict) -> None:
     db.flush()
 
 
+@use_case
 def set_retention_days(db: Session, actor, value) -> int:
     if actor.role != "admin":
         raise Forbidden("Seuls les administrateurs fixent la durée de conservation des données des usagers.")

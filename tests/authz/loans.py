@@ -10,7 +10,6 @@ from refurb.accounts.models import User
 from refurb.clock import today
 from refurb.db import utcnow
 from refurb.inventory.models import Device
-from refurb.loans.borrowers import name_key
 from refurb.loans.models import (
     Borrower,
     KioskSession,
@@ -19,6 +18,7 @@ from refurb.loans.models import (
     Loan,
     Reservation,
 )
+from refurb.loans.services import name_key
 from refurb.sites.models import Site
 
 from . import Case

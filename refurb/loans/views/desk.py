@@ -3,37 +3,28 @@ and check-out basket; returns with a condition check; today's returns, overdue l
 reservations to prepare beside it.
 
 The desk's state (borrower, basket, return in progress) lives in the user's session, so a
-reload or a second tab shows the same desk; every action is a POST that changes it.
+reload or a second tab shows the same desk; every action is a POST that changes it. An action
+answers the desk body (htmx) or, without JavaScript, a redirect to the desk page; a refusal
+answers the desk with the reason and the refusal's status.
 """
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
+from ...accounts.roles import LOAN_DESK_ROLES
 from ...errors import Forbidden, RefurbError
 from ...extensions import get_db
 from ...formatting import date_fr
 from ...inventory.services import find_by_code
 from ...validation import as_id
 from ...web.access import roles_required
+from ...web.kit import is_htmx, see_other, submit, tone
 from ...web.layout import current_site
-from .. import borrowers as borrowers_svc
-from .. import kits as kits_svc
-from .. import loans as loans_svc
-from .. import reservations as bookings
-from ..borrowers import DESK_ROLES
-from ..models import (
-    DEPOSIT_METHODS,
-    LOSS_REASONS,
-    RETURN_CONDITIONS,
-    Borrower,
-    KitDevice,
-    Loan,
-)
-from ..rules import rules_for, today
-from . import bp, is_htmx, tone
+from .. import services as loans
+from ..models import DEPOSIT_METHODS, LOSS_REASONS, RETURN_CONDITIONS
+from . import bp
 
 EMPTY = {"borrower": None, "basket": [], "kits": [], "return": None, "kit_return": None, "check": None, "done": []}
 
@@ -57,85 +48,59 @@ def _site():
 
 
 def desk_context(db, state: dict, *, matches=None, kit_missing=None) -> dict:
-    site = _site()
-    borrower = db.get(Borrower, state["borrower"]) if state.get("borrower") else None
-    if borrower is not None and borrower.anonymised_at is not None:
-        borrower = None
-    kind = borrower.kind if borrower else "resident"
-    basket = []
-    for tag in state.get("basket", []):
-        device = find_by_code(db, current_user, tag)
-        if device is None:
-            continue
-        rules = rules_for(db, site.id, kind, device.category)
-        in_kit = db.scalar(select(KitDevice).where(KitDevice.device_id == device.id))
-        basket.append({"device": device, "due": rules.due_on(today()), "deposit": rules.deposit,
-                       "kit": in_kit.kit if in_kit and in_kit.kit.code in state.get("kits", []) else None,
-                       "problem": loans_svc.lendability(db, device, site, borrower)})
-    return_loan = db.get(Loan, state["return"]) if state.get("return") else None
-    if return_loan is not None and return_loan.returned_at is not None:
-        return_loan = None
-    check_loan = db.get(Loan, state["check"]) if state.get("check") else None
-    if check_loan is not None and not check_loan.to_check:
-        check_loan = None
-    kit_return = kits_svc.find_kit(db, state["kit_return"]) if state.get("kit_return") else None
-    kit_loans = kits_svc.open_loans(db, kit_return) if kit_return else []
-    done = [loan for loan in (db.get(Loan, i) for i in state.get("done", [])) if loan is not None]
-    return {
-        "site": site, "borrower": borrower,
-        "borrower_record": borrower is not None and borrowers_svc.sees_record(current_user, borrower),
-        "return_named": return_loan is not None and loans_svc.shows_borrower(current_user, return_loan),
-        "return_seen": return_loan is not None and loans_svc.sees_loan(current_user, return_loan),
-        "check_loan": check_loan, "to_check": loans_svc.returns_to_check(db, current_user, site),
-        "open_loans": loans_svc.borrower_loans(db, borrower, open_only=True) if borrower else [],
-        "bookings": [r for r in bookings.borrower_reservations(db, borrower)
-                     if r.effective_status(today()) == "active"] if borrower else [],
-        "basket": basket, "return_loan": return_loan, "kit_return": kit_return, "kit_loans": kit_loans,
-        "kit_missing": kit_missing or [], "done": done, "matches": matches,
-        "due_today": loans_svc.due_today(db, current_user, site),
-        "overdue": loans_svc.overdue(db, current_user, site),
-        "to_prepare": bookings.to_prepare(db, current_user, site),
-        "conditions": RETURN_CONDITIONS, "loss_reasons": LOSS_REASONS, "deposit_methods": DEPOSIT_METHODS, "today": today(),
-        "can_lend": borrower is not None and basket and not any(row["problem"] for row in basket),
-    }
+    context = loans.desk_overview(db, current_user, _site(), borrower_id=state.get("borrower"),
+                                  basket=state.get("basket", []), kit_codes=state.get("kits", []),
+                                  return_id=state.get("return"), check_id=state.get("check"),
+                                  kit_code=state.get("kit_return"), done_ids=state.get("done", []))
+    return context | {"matches": matches, "kit_missing": kit_missing or [], "conditions": RETURN_CONDITIONS,
+                      "loss_reasons": LOSS_REASONS, "deposit_methods": DEPOSIT_METHODS}
+
+
+def _desk(state: dict, message: str, kind: str, **extra):
+    """The desk with a message: its body for htmx, the whole page otherwise."""
+    template = "loans/_desk_body.html" if is_htmx() else "loans/desk.html"
+    return render_template(template, message=message, message_kind=kind, **desk_context(get_db(), state, **extra))
 
 
 def _answer(state: dict, message: str = "", kind: str = "success", **extra):
-    """The desk body for htmx (with a tone), or a redirect to the desk page."""
+    """Done: the desk body for htmx (with its tone), or a redirect to the desk page."""
     _save(state)
-    db = get_db()
     if is_htmx():
-        context = desk_context(db, state, **extra)
-        return render_template("loans/_desk_body.html", message=message, message_kind=kind, **context), 200, \
-            tone("error" if kind == "error" else "ok")
-    if message:
-        flash(message, kind)
-    if extra.get("matches") is not None:
-        session["desk_matches"] = [b.id for b in extra["matches"]]
-    return redirect(url_for(".desk"))
+        return _desk(state, message, kind, **extra), 200, tone("ok")
+    return see_other(url_for(".desk"), message or None, kind)
+
+
+def _refuse(state: dict, message: str, status: int = 422, **extra):
+    """Refused: the desk again with the reason, the refusal's status and, for htmx, the error tone."""
+    _save(state)
+    return _desk(state, message, "error", **extra), status, (tone("error") if is_htmx() else {})
+
+
+def _refused_body(state: dict, err: RefurbError, **extra):
+    """The desk with a service's refusal (``submit``'s ``failed``: the kit adds the status and the tone)."""
+    _save(state)
+    return _desk(state, err.message, "error", **extra)
 
 
 @bp.get("/prets/comptoir")
-@roles_required(*DESK_ROLES)
+@roles_required(*LOAN_DESK_ROLES)
 def desk():
     db = get_db()
     state = _state()
     card = request.args.get("carte")
     if card:  # from the global scan box: the card is in hand
-        borrower = borrowers_svc.get_borrower(db, current_user, card, need=borrowers_svc.PANEL, presented=True)
+        borrower = loans.get_borrower(db, current_user, card, need=loans.PANEL, presented=True)
         if state.get("borrower") != borrower.id:
             state.update(borrower=borrower.id, done=[], **{"return": None, "kit_return": None})
             _save(state)
-    matches = None
-    if "desk_matches" in session:
-        ids = session.pop("desk_matches")
-        matches = [b for b in (db.get(Borrower, i) for i in ids) if b is not None]
+    searched = session.pop("desk_search", None)  # a name typed without htmx: its matches, found again
+    matches = loans.search(db, current_user, searched) if searched else None
     return render_template("loans/desk.html", message="", message_kind="success",
                            **desk_context(db, state, matches=matches))
 
 
 @bp.post("/prets/comptoir/scan")
-@roles_required(*DESK_ROLES)
+@roles_required(*LOAN_DESK_ROLES)
 def desk_scan():
     db = get_db()
     state = _state()
@@ -145,85 +110,52 @@ def desk_scan():
         return _answer(state, "Scannez une carte, un appareil ou un kit, ou tapez un nom.", "info")
     state["done"] = []
     state["check"] = None
-    if borrowers_svc.looks_like_card(code):
-        try:
-            borrower = borrowers_svc.get_borrower(db, current_user, code, need=borrowers_svc.PANEL, presented=True)
-        except RefurbError as err:
-            return _answer(state, err.message, "error")
-        if state.get("borrower") != borrower.id:
-            state["return"] = state["kit_return"] = None
-        state["borrower"] = borrower.id
-        note = ""
-        if borrower.blocked:
-            return _answer(state, f"{borrower.full_name} est bloqué(e) : {borrower.block_reason}", "error")
-        if borrower.consent_at is None:
-            note = " Le règlement de prêt n'a pas encore été accepté."
-        return _answer(state, f"Usager : {borrower.full_name} (carte {borrower.card_number}).{note}")
-
-    if kits_svc.looks_like_kit(code):
-        kit = kits_svc.find_kit(db, code)
-        if kit is None or not kit.active:
-            return _answer(state, f"Aucun kit actif ne porte le code « {code} ».", "error")
-        if kits_svc.open_loans(db, kit):
-            state["kit_return"], state["return"] = kit.code, None
-            return _answer(state, f"Retour du kit « {kit.name} » : cochez les appareils rendus.", "info")
-        return _add_kit(db, state, site, kit)
-
+    if loans.looks_like_card(code):
+        return _scan_card(db, state, code)
+    if loans.looks_like_kit(code):
+        return _scan_kit(db, state, site, code)
     device = find_by_code(db, current_user, code)
     if device is not None:
-        loan = loans_svc.open_loan_for(db, device)
-        if loan is not None:
-            if loan.kit_id:
-                state["kit_return"], state["return"] = loan.kit.code, None
-                return _answer(state, f"{device.asset_tag} fait partie du kit « {loan.kit.name} » : "
-                                      "cochez les appareils du kit rendus.", "info")
-            state["return"], state["kit_return"], state["check"] = loan.id, None, None
-            return _answer(state, f"Retour de {device.asset_tag} ({device.title}), prêté le "
-                                  f"{date_fr(loan.start_on)} : vérifiez son état.", "info")
-        unchecked = loans_svc.kiosk_return_to_check(db, device)
-        if unchecked is not None and loans_svc.sees_loan(current_user, unchecked):
-            state["check"], state["return"], state["kit_return"] = unchecked.id, None, None
-            return _answer(state, f"{device.asset_tag} a été rendu à la borne le {date_fr(unchecked.returned_at)} : "
-                                  "vérifiez son état et confirmez-le.", "info")
-        tag = device.asset_tag
-        if tag in state["basket"]:
-            return _answer(state, f"{tag} est déjà dans le panier (scanné deux fois).", "error")
-        borrower = db.get(Borrower, state["borrower"]) if state.get("borrower") else None
-        reason = loans_svc.lendability(db, device, site, borrower)
-        if reason is None:
-            in_kit = db.scalar(select(KitDevice).where(KitDevice.device_id == device.id))
-            if in_kit is not None and in_kit.kit.active:
-                reason = (f"{tag} fait partie du kit « {in_kit.kit.name} » : scannez le code du kit "
-                          f"({in_kit.kit.code}) pour le prêter en entier.")
-        if reason:
-            return _answer(state, reason, "error")
-        state["basket"] = state["basket"] + [tag]
-        state["return"] = state["kit_return"] = None
-        who = "" if state.get("borrower") else " Scannez maintenant la carte de l'usager."
-        return _answer(state, f"{tag} ajouté au panier ({device.category_label}).{who}")
-
-    found = borrowers_svc.search(db, current_user, code)
+        return _scan_device(db, state, site, device)
+    found = loans.search(db, current_user, code)
     if found:
+        if not is_htmx():
+            session["desk_search"] = code
         return _answer(state, f"{len(found)} usager(s) trouvé(s) pour « {code} » : choisissez.", "info",
                        matches=found)
-    return _answer(state, f"Aucune carte, aucun appareil, aucun kit ni aucun usager ne correspond à « {code} ». "
-                          "Vérifiez le code, ou inscrivez l'usager.", "error")
+    return _refuse(state, f"Aucune carte, aucun appareil, aucun kit ni aucun usager ne correspond à « {code} ». "
+                          "Vérifiez le code, ou inscrivez l'usager.", 404)
 
 
-def _add_kit(db, state, site, kit):
-    if kit.site_id != site.id:
-        return _answer(state, f"Le kit « {kit.name} » est rattaché à « {kit.site.name} » : il se prête là-bas.",
-                       "error")
-    borrower = db.get(Borrower, state["borrower"]) if state.get("borrower") else None
-    problems = []
-    for device in kit.devices:
-        reason = loans_svc.lendability(db, device, site, borrower)
-        if reason:
-            problems.append(reason)
-    if problems:
-        return _answer(state, f"Le kit « {kit.name} » ne peut pas être prêté : " + " ; ".join(problems), "error")
+def _scan_card(db, state: dict, code: str):
+    return submit(lambda: loans.get_borrower(db, current_user, code, need=loans.PANEL, presented=True),
+                  done=lambda borrower: _card_presented(state, borrower),
+                  failed=lambda err: _refused_body(state, err))
+
+
+def _card_presented(state: dict, borrower):
+    if state.get("borrower") != borrower.id:
+        state["return"] = state["kit_return"] = None
+    state["borrower"] = borrower.id
+    if borrower.blocked:
+        return _refuse(state, f"{borrower.full_name} est bloqué(e) : {borrower.block_reason}")
+    note = "" if borrower.consent_at is not None else " Le règlement de prêt n'a pas encore été accepté."
+    return _answer(state, f"Usager : {borrower.full_name} (carte {borrower.card_number}).{note}")
+
+
+def _scan_kit(db, state: dict, site, code: str):
+    kit = loans.find_kit(db, code)
+    if kit is None or not kit.active:
+        return _refuse(state, f"Aucun kit actif ne porte le code « {code} ».", 404)
+    if loans.open_kit_loans(db, kit):
+        state["kit_return"], state["return"] = kit.code, None
+        return _answer(state, f"Retour du kit « {kit.name} » : cochez les appareils rendus.", "info")
+    borrower = loans.presented_borrower(db, current_user, state.get("borrower"))
+    reason = loans.kit_refusal(db, kit, site, borrower)
+    if reason:
+        return _refuse(state, reason)
     if kit.code in state["kits"]:
-        return _answer(state, f"Le kit « {kit.name} » est déjà dans le panier.", "error")
+        return _refuse(state, f"Le kit « {kit.name} » est déjà dans le panier.")
     tags = [d.asset_tag for d in kit.devices]
     state["basket"] = [t for t in state["basket"] if t not in tags] + tags
     state["kits"] = state["kits"] + [kit.code]
@@ -231,14 +163,42 @@ def _add_kit(db, state, site, kit):
     return _answer(state, f"Kit « {kit.name} » ajouté au panier ({len(tags)} appareils).")
 
 
+def _scan_device(db, state: dict, site, device):
+    loan = loans.open_loan_for(db, device)
+    if loan is not None:
+        if loan.kit_id:  # a kit comes back whole, at the desk
+            state["kit_return"], state["return"] = loan.kit.code, None
+            return _answer(state, f"{device.asset_tag} fait partie du kit « {loan.kit.name} » : "
+                                  "cochez les appareils du kit rendus.", "info")
+        state["return"], state["kit_return"], state["check"] = loan.id, None, None
+        return _answer(state, f"Retour de {device.asset_tag} ({device.title}), prêté le "
+                              f"{date_fr(loan.start_on)} : vérifiez son état.", "info")
+    unchecked = loans.kiosk_return_to_check(db, device)
+    if unchecked is not None and loans.sees_loan(current_user, unchecked):
+        state["check"], state["return"], state["kit_return"] = unchecked.id, None, None
+        return _answer(state, f"{device.asset_tag} a été rendu à la borne le {date_fr(unchecked.returned_at)} : "
+                              "vérifiez son état et confirmez-le.", "info")
+    tag = device.asset_tag
+    if tag in state["basket"]:
+        return _refuse(state, f"{tag} est déjà dans le panier (scanné deux fois).")
+    borrower = loans.presented_borrower(db, current_user, state.get("borrower"))
+    reason = loans.basket_refusal(db, device, site, borrower)
+    if reason:
+        return _refuse(state, reason)
+    state["basket"] = state["basket"] + [tag]
+    state["return"] = state["kit_return"] = None
+    who = "" if state.get("borrower") else " Scannez maintenant la carte de l'usager."
+    return _answer(state, f"{tag} ajouté au panier ({device.category_label}).{who}")
+
+
 @bp.post("/prets/comptoir/retirer")
-@roles_required(*DESK_ROLES)
+@roles_required(*LOAN_DESK_ROLES)
 def desk_remove():
     state = _state()
     tag = (request.form.get("tag") or "").strip().upper()
     kit_code = (request.form.get("kit") or "").strip().upper()
     if kit_code:
-        kit = kits_svc.find_kit(get_db(), kit_code)
+        kit = loans.find_kit(get_db(), kit_code)
         tags = {d.asset_tag for d in kit.devices} if kit else set()
         state["basket"] = [t for t in state["basket"] if t not in tags]
         state["kits"] = [k for k in state["kits"] if k != kit_code]
@@ -248,83 +208,77 @@ def desk_remove():
 
 
 @bp.post("/prets/comptoir/vider")
-@roles_required(*DESK_ROLES)
+@roles_required(*LOAN_DESK_ROLES)
 def desk_clear():
     return _answer(dict(EMPTY), "Comptoir libéré : au suivant.", "info")
 
 
 @bp.post("/prets/comptoir/preter")
-@roles_required(*DESK_ROLES)
+@roles_required(*LOAN_DESK_ROLES)
 def desk_lend():
     db = get_db()
     state = _state()
     site = _site()
-    if not state.get("borrower"):
-        return _answer(state, "Scannez d'abord la carte de l'usager (ou cherchez-le par son nom).", "error")
+    borrower = loans.presented_borrower(db, current_user, state.get("borrower"))
+    if borrower is None:
+        return _refuse(state, "Scannez d'abord la carte de l'usager (ou cherchez-le par son nom).")
     if not state["basket"]:
-        return _answer(state, "Le panier est vide : scannez les appareils à prêter.", "error")
-    borrower = db.get(Borrower, state["borrower"])
+        return _refuse(state, "Le panier est vide : scannez les appareils à prêter.")
     deposits = {tag: request.form.get(f"deposit-{tag}", "") for tag in state["basket"]
                 if request.form.get(f"deposit-{tag}", "").strip()}
-    common = {"site": site, "due_on": request.form.get("due_on") or None, "deposits": deposits,
-              "deposit_method": request.form.get("deposit_method") or None,
-              "rules_accepted": request.form.get("rules_accepted") == "on"}
-    kits = [k for k in (kits_svc.find_kit(db, code) for code in state["kits"]) if k is not None]
-    in_kits = {d.asset_tag for k in kits for d in k.devices}
-    try:
-        made = []
-        for kit in kits:
-            tags = [d.asset_tag for d in kit.devices]
-            made += loans_svc.check_out(db, current_user, borrower, tags, kit=kit,
-                                        **common | {"deposits": {t: v for t, v in deposits.items() if t in tags}})
-        single = [t for t in state["basket"] if t not in in_kits]
-        if single:
-            made += loans_svc.check_out(db, current_user, borrower, single,
-                                        **common | {"deposits": {t: v for t, v in deposits.items() if t in single}})
-    except RefurbError as err:
-        db.rollback()
-        return _answer(state, err.message, "error")
-    db.commit()
-    state.update(basket=[], kits=[], done=[loan.id for loan in made])
-    state["return"] = None
-    lines = ", ".join(f"{loan.device.asset_tag} (retour le {date_fr(loan.due_on)})" for loan in made)
-    return _answer(state, f"Prêté à {borrower.full_name} : {lines}.")
+
+    def lent(made):
+        state.update(basket=[], kits=[], done=[loan.id for loan in made])
+        state["return"] = None
+        lines = ", ".join(f"{loan.device.asset_tag} (retour le {date_fr(loan.due_on)})" for loan in made)
+        return _answer(state, f"Prêté à {borrower.full_name} : {lines}.")
+
+    return submit(lambda: loans.check_out_basket(
+                      db, current_user, borrower, state["basket"], state["kits"], site=site,
+                      due_on=request.form.get("due_on") or None, deposits=deposits,
+                      deposit_method=request.form.get("deposit_method") or None,
+                      rules_accepted=request.form.get("rules_accepted") == "on"),
+                  done=lent, failed=lambda err: _refused_body(state, err))
+
+
+def _deposit_said(loan) -> str:
+    if loan.deposit_status == "returned":
+        return f" Rendez la caution ({loan.deposit_amount:.2f} €)."
+    if loan.deposit_status == "kept":
+        return " Caution conservée."
+    return ""
 
 
 @bp.post("/prets/comptoir/retour")
-@roles_required(*DESK_ROLES)
+@roles_required(*LOAN_DESK_ROLES)
 def desk_return():
     db = get_db()
     state = _state()
     site = _site()
     loan_id = as_id(request.form.get("loan_id"))
     if loan_id is None:
-        return _answer(state, "Prêt non reconnu : scannez à nouveau l'appareil.", "error")
-    try:
+        return _refuse(state, "Prêt non reconnu : scannez à nouveau l'appareil.")
+
+    def take_back():
         # The loan of the device just scanned here is found by its tag (the device is in hand);
         # any other loan id is looked up within the user's sites, whatever the form says.
-        loan = loans_svc.get_loan(db, current_user, loan_id, found_by_tag=state.get("return") == loan_id)
-        loans_svc.return_loan(db, current_user, loan, condition=request.form.get("condition"),
-                              note=request.form.get("note", ""), site=site,
-                              deposit_outcome=request.form.get("deposit_outcome") or None)
-    except RefurbError as err:
-        db.rollback()
-        return _answer(state, err.message, "error")
-    db.commit()
-    state["return"] = None
-    device = loan.device
-    where = "au parc de prêt" if device.state == "loan_pool" else "en réparation"
-    deposit = ""
-    if loan.deposit_status == "returned":
-        deposit = f" Rendez la caution ({loan.deposit_amount:.2f} €)."
-    elif loan.deposit_status == "kept":
-        deposit = " Caution conservée."
-    return _answer(state, f"Retour enregistré : {device.asset_tag} ({loan.condition_label.lower()}) va {where}."
-                          + deposit)
+        loan = loans.get_loan(db, current_user, loan_id, found_by_tag=state.get("return") == loan_id)
+        return loans.return_loan(db, current_user, loan, condition=request.form.get("condition"),
+                                 note=request.form.get("note", ""), site=site,
+                                 deposit_outcome=request.form.get("deposit_outcome") or None)
+
+    def returned(loan):
+        state["return"] = None
+        device = loan.device
+        where = "au parc de prêt" if device.state == "loan_pool" else "en réparation"
+        return _answer(state, f"Retour enregistré : {device.asset_tag} ({loan.condition_label.lower()}) va {where}."
+                              + _deposit_said(loan))
+
+    return submit(take_back, done=returned, failed=lambda err: _refused_body(state, err))
 
 
 @bp.post("/prets/comptoir/verifier")
-@roles_required(*DESK_ROLES)
+@roles_required(*LOAN_DESK_ROLES)
 def desk_check():
     """The condition of a device returned at the kiosk, checked at the desk."""
     db = get_db()
@@ -332,29 +286,26 @@ def desk_check():
     _site()
     loan_id = as_id(request.form.get("loan_id"))
     if loan_id is None:
-        return _answer(state, "Retour non reconnu : scannez à nouveau l'appareil.", "error")
-    try:
-        loan = loans_svc.get_loan(db, current_user, loan_id)
-        loans_svc.confirm_return(db, current_user, loan, condition=request.form.get("condition"),
-                                 note=request.form.get("note", ""),
-                                 deposit_outcome=request.form.get("deposit_outcome") or None)
-    except RefurbError as err:
-        db.rollback()
-        return _answer(state, err.message, "error")
-    db.commit()
-    state["check"] = None
-    device = loan.device
-    where = "reste au parc de prêt" if device.state == "loan_pool" else "part en réparation"
-    deposit = ""
-    if loan.deposit_status == "returned":
-        deposit = f" Rendez la caution ({loan.deposit_amount:.2f} €)."
-    elif loan.deposit_status == "kept":
-        deposit = " Caution conservée."
-    return _answer(state, f"Retour vérifié : {device.asset_tag} ({loan.condition_label.lower()}) {where}." + deposit)
+        return _refuse(state, "Retour non reconnu : scannez à nouveau l'appareil.")
+
+    def check():
+        loan = loans.get_loan(db, current_user, loan_id)
+        return loans.confirm_return(db, current_user, loan, condition=request.form.get("condition"),
+                                    note=request.form.get("note", ""),
+                                    deposit_outcome=request.form.get("deposit_outcome") or None)
+
+    def checked(loan):
+        state["check"] = None
+        device = loan.device
+        where = "reste au parc de prêt" if device.state == "loan_pool" else "part en réparation"
+        return _answer(state, f"Retour vérifié : {device.asset_tag} ({loan.condition_label.lower()}) {where}."
+                              + _deposit_said(loan))
+
+    return submit(check, done=checked, failed=lambda err: _refused_body(state, err))
 
 
 @bp.post("/prets/comptoir/perdu")
-@roles_required(*DESK_ROLES)
+@roles_required(*LOAN_DESK_ROLES)
 def desk_lost():
     """The loan shown for a return is closed as lost or stolen instead."""
     from .lists import lost_message
@@ -364,58 +315,61 @@ def desk_lost():
     _site()
     loan_id = as_id(request.form.get("loan_id"))
     if loan_id is None:
-        return _answer(state, "Prêt non reconnu : scannez à nouveau l'appareil.", "error")
-    try:
-        loan = loans_svc.get_loan(db, current_user, loan_id)
-        loans_svc.declare_lost(db, current_user, loan, reason=request.form.get("reason"),
-                               note=request.form.get("note", ""),
-                               deposit_outcome=request.form.get("deposit_outcome") or None)
-    except RefurbError as err:
-        db.rollback()
-        return _answer(state, err.message, "error")
-    db.commit()
-    if state.get("return") == loan.id:
-        state["return"] = None
-    return _answer(state, lost_message(loan))
+        return _refuse(state, "Prêt non reconnu : scannez à nouveau l'appareil.")
+
+    def declare():
+        loan = loans.get_loan(db, current_user, loan_id)
+        return loans.declare_lost(db, current_user, loan, reason=request.form.get("reason"),
+                                  note=request.form.get("note", ""),
+                                  deposit_outcome=request.form.get("deposit_outcome") or None)
+
+    def declared(loan):
+        if state.get("return") == loan.id:
+            state["return"] = None
+        return _answer(state, lost_message(loan))
+
+    return submit(declare, done=declared, failed=lambda err: _refused_body(state, err))
 
 
 @bp.post("/prets/comptoir/retour-kit")
-@roles_required(*DESK_ROLES)
+@roles_required(*LOAN_DESK_ROLES)
 def desk_return_kit():
     db = get_db()
     state = _state()
     site = _site()
     code = (request.form.get("kit") or "").strip().upper()
-    try:
-        # The kit just scanned here is in hand; any other kit code is looked up within the user's sites.
-        kit = kits_svc.get_kit(db, current_user, code, found_by_code=bool(code) and state.get("kit_return") == code)
-    except RefurbError as err:
-        return _answer(state, err.message, "error")
     present = request.form.getlist("present")
-    try:
-        returned = loans_svc.return_kit(db, current_user, kit, present, condition=request.form.get("condition"),
-                                        note=request.form.get("note", ""), site=site,
-                                        partial=request.form.get("partial") == "1")
-    except RefurbError as err:
-        db.rollback()
+    found = {}
+
+    def take_back():
+        # The kit just scanned here is in hand; any other kit code is looked up within the user's sites.
+        kit = found["kit"] = loans.get_kit(db, current_user, code,
+                                           found_by_code=bool(code) and state.get("kit_return") == code)
+        return loans.return_kit(db, current_user, kit, present, condition=request.form.get("condition"),
+                                note=request.form.get("note", ""), site=site,
+                                partial=request.form.get("partial") == "1")
+
+    def returned(made):
+        kit = found["kit"]
+        left = loans.open_kit_loans(db, kit)
+        state["kit_return"] = kit.code if left else None
+        text = f"Retour du kit « {kit.name} » : {len(made)} appareil(s) rendu(s)."
+        if left:
+            text += " Encore en prêt : " + ", ".join(loan.device.asset_tag for loan in left) + "."
+        return _answer(state, text, "success")
+
+    def failed(err):
         missing = []
         if err.code == "kit_incomplete":
-            missing = [loan.device.asset_tag for loan in kits_svc.open_loans(db, kit)
-                       if loan.device.asset_tag not in {p.strip().upper() for p in present}]
-        return _answer(state, err.message, "error", kit_missing=missing)
-    db.commit()
-    left = kits_svc.open_loans(db, kit)
-    state["kit_return"] = kit.code if left else None
-    text = f"Retour du kit « {kit.name} » : {len(returned)} appareil(s) rendu(s)."
-    if left:
-        text += " Encore en prêt : " + ", ".join(loan.device.asset_tag for loan in left) + "."
-    return _answer(state, text, "success")
+            missing = [loan.device.asset_tag for loan in loans.missing_from_return(db, found["kit"], present)]
+        return _refused_body(state, err, kit_missing=missing)
+
+    return submit(take_back, done=returned, failed=failed)
 
 
 def desk_borrower(db):
     """The borrower whose card is presented at this desk now (the panel open), or None."""
-    borrower = db.get(Borrower, _state()["borrower"]) if _state().get("borrower") else None
-    return borrower if borrower is not None and borrower.anonymised_at is None else None
+    return loans.presented_borrower(db, current_user, _state().get("borrower"))
 
 
 def desk_for_borrower(borrower_id: int) -> None:
@@ -427,9 +381,9 @@ def desk_for_borrower(borrower_id: int) -> None:
 
 
 @bp.post("/prets/comptoir/usager/<card>")
-@roles_required(*DESK_ROLES)
+@roles_required(*LOAN_DESK_ROLES)
 def desk_open_borrower(card: str):
     db = get_db()
-    borrower = borrowers_svc.get_borrower(db, current_user, card, need=borrowers_svc.PANEL)
+    borrower = loans.get_borrower(db, current_user, card, need=loans.PANEL)
     desk_for_borrower(borrower.id)
-    return redirect(url_for(".desk"))
+    return see_other(url_for(".desk"))

@@ -1,0 +1,90 @@
+"""What the desk (comptoir) shows: the borrower whose card is presented, the basket with each device's due
+date, suggested deposit and the reason it cannot be lent, the return or check in progress, and beside it
+today's returns, overdue loans, kiosk returns to check and reservations to prepare.
+
+The desk keeps only ids between requests (its borrower, the tags and kit codes of its basket, the loan
+or kit being returned); this module turns them back into what the page shows, with the same rules as
+the check-out and the returns."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ..clock import today
+from ..inventory.services import find_by_code
+from ..sites.models import Site
+from . import borrowers, kits
+from . import loans as lending
+from . import reservations as bookings
+from .models import Borrower, Loan
+from .rules import rules_for
+
+
+def presented_borrower(db: Session, actor, borrower_id: int | None) -> Borrower | None:
+    """The borrower whose card was presented at this desk (kept by the desk between requests), while their
+    record is live."""
+    borrowers.require_desk(actor)
+    borrower = db.get(Borrower, borrower_id) if borrower_id else None
+    return borrower if borrower is not None and borrower.anonymised_at is None else None
+
+
+def loan_in_hand(db: Session, actor, loan_id: int | None, *, to_check: bool = False) -> Loan | None:
+    """The loan of the device scanned at this desk: still open (a return in progress), or, ``to_check``,
+    a kiosk return still waiting for the desk's check."""
+    borrowers.require_desk(actor)
+    loan = db.get(Loan, loan_id) if loan_id else None
+    if loan is None:
+        return None
+    if to_check:
+        return loan if loan.to_check else None
+    return loan if loan.returned_at is None else None
+
+
+def basket_lines(db: Session, actor, site: Site, borrower: Borrower | None, tags: list[str],
+                 kit_codes: list[str]) -> list[dict]:
+    """The basket as the desk shows it: each device with its due date and suggested deposit under the
+    site's rules, its kit when it is lent with one, and why it cannot be lent now (or None)."""
+    kind = borrower.kind if borrower else "resident"
+    day = today()
+    lines = []
+    for tag in tags:
+        device = find_by_code(db, actor, tag)
+        if device is None:
+            continue
+        rules = rules_for(db, site.id, kind, device.category)
+        kit = lending.active_kit_of(db, device)
+        lines.append({"device": device, "due": rules.due_on(day), "deposit": rules.deposit,
+                      "kit": kit if kit is not None and kit.code in kit_codes else None,
+                      "problem": lending.lendability(db, device, site, borrower)})
+    return lines
+
+
+def desk_overview(db: Session, actor, site: Site, *, borrower_id: int | None = None, basket: list[str] = (),
+                  kit_codes: list[str] = (), return_id: int | None = None, check_id: int | None = None,
+                  kit_code: str | None = None, done_ids: list[int] = ()) -> dict:
+    """Everything the desk page shows for ``actor`` at ``site``."""
+    borrower = presented_borrower(db, actor, borrower_id)
+    lines = basket_lines(db, actor, site, borrower, list(basket), list(kit_codes))
+    return_loan = loan_in_hand(db, actor, return_id)
+    kit_return = kits.find_kit(db, kit_code) if kit_code else None
+    day = today()
+    return {
+        "site": site, "borrower": borrower,
+        "borrower_record": borrower is not None and borrowers.sees_record(actor, borrower),
+        "return_loan": return_loan,
+        "return_named": return_loan is not None and lending.shows_borrower(actor, return_loan),
+        "return_seen": return_loan is not None and lending.sees_loan(actor, return_loan),
+        "check_loan": loan_in_hand(db, actor, check_id, to_check=True),
+        "to_check": lending.returns_to_check(db, actor, site),
+        "open_loans": lending.borrower_loans(db, borrower, open_only=True) if borrower else [],
+        "bookings": [r for r in bookings.borrower_reservations(db, borrower)
+                     if r.effective_status(day) == "active"] if borrower else [],
+        "basket": lines, "kit_return": kit_return,
+        "kit_loans": kits.open_kit_loans(db, kit_return) if kit_return else [],
+        "done": [loan for loan in (db.get(Loan, i) for i in done_ids) if loan is not None],
+        "due_today": lending.due_today(db, actor, site),
+        "overdue": lending.overdue(db, actor, site),
+        "to_prepare": bookings.to_prepare(db, actor, site),
+        "today": day,
+        "can_lend": borrower is not None and bool(lines) and not any(line["problem"] for line in lines),
+    }
