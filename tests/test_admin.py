@@ -91,10 +91,10 @@ def test_switching_site_only_among_ones_own(client, login_as, db):
     other = db.scalar(select(Site).where(Site.code == "EPN-B"))
     db.rollback()
     response = _post(client, "/site", {"site_id": str(other.id)})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert "ne fait pas partie des vôtres" in client.get("/password").get_data(as_text=True)
     response = _post(client, "/site", {"site_id": str(bus.id)})
-    assert response.status_code == 302
+    assert response.status_code == 303
     page = client.get("/password").get_data(as_text=True)
     assert f'value="{bus.id}" selected' in page
 
