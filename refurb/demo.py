@@ -115,7 +115,7 @@ def seed_demo_data(db: Session, *, synthetic_devices: int = 0, echo=lambda *_: N
                "synthetic_devices": synthetic_devices, "echo": echo}
     from .inventory.demo import seed_inventory
     from .loans.demo import seed_loans
-    from .public import seed_bus_stops
+    from .public.demo import seed_bus_stops
     from .refurbishment.demo import seed_refurbishment
 
     for step in (seed_inventory, seed_refurbishment, seed_loans, seed_bus_stops):

@@ -139,10 +139,9 @@ def test_demo_sites_carry_valid_open_data(app, db):
     assert bus["itinerance"] == "Itinérant" and bus["commune"] == "Chinon" and bus["adresse"]  # its home base
     assert sum(row["itinerance"] == "Itinérant" for row in rows) == 1
     # the demo also publishes the bus's next stops (our demo step alone: other areas have their own)
-    from refurb.public import _demo_bus_stops
-    with app.app_context():
-        _demo_bus_stops(db, {"sites": {"BUS": site_by_code(db, "BUS")}})
-        db.commit()
+    from refurb.public.demo import seed_bus_stops
+    seed_bus_stops(db, {"sites": {"BUS": site_by_code(db, "BUS")}})
+    db.commit()
     stops = db.scalars(select(BusStop)).all()
     assert len(stops) >= 3 and all(s.day >= today() for s in stops)
 
@@ -173,7 +172,7 @@ def test_site_form_open_data_fields(app, client, db, login_as):
                                       "longitude": "0.2428", "website": "https://epn.example.fr",
                                       "public_summary": "Accès libre et ateliers.",
                                       "services": [OPEN_DATA_SERVICES[7], OPEN_DATA_SERVICES[1]]})
-    assert r.status_code == 302, re.findall(r'field-error">[^<]*', r.get_data(as_text=True))
+    assert r.status_code == 303, re.findall(r'field-error">[^<]*', r.get_data(as_text=True))
     db.rollback()
     site = site_by_code(db, "EPN-A")
     assert site.pivot == "21370072700042" and site.insee_code == "37072"
@@ -203,18 +202,18 @@ def test_bus_stops_screen(app, client, db, login_as):
     db.rollback()
     assert db.scalars(select(BusStop)).all() == []
     r = client.post("/bus/arrets", data=good)
-    assert r.status_code == 302
+    assert r.status_code == 303 and r.headers["Location"].endswith("/bus/arrets")
     db.rollback()
     stop = db.scalar(select(BusStop))
     assert stop.commune == "Cravant-les-Côteaux" and stop.site.code == "BUS"
     public = app.test_client().get("/lieux").get_data(as_text=True)
     assert "Cravant-les-Côteaux" in public and "Place de l&#39;Église" in public and "09 h 30" in public
     r = client.post(f"/bus/arrets/{stop.id}", data=good | {"place": "Salle des fêtes"})
-    assert r.status_code == 302
+    assert r.status_code == 303
     db.rollback()
     assert db.get(BusStop, stop.id).place == "Salle des fêtes"
     stop_id = stop.id
-    assert client.post(f"/bus/arrets/{stop_id}/delete", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"/bus/arrets/{stop_id}/delete", data={"csrf_token": token}).status_code == 303
     db.rollback()
     assert db.scalar(select(BusStop.id).where(BusStop.id == stop_id)) is None
     tech = app.test_client()

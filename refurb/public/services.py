@@ -1,4 +1,5 @@
-"""Public information: the places, what they lend right now, the bus's next stops; managers keep the tour."""
+"""Public information: the places, what they lend right now, the bus's next stops, the open data;
+managers keep the bus's tour. The one door of the public pages."""
 
 from __future__ import annotations
 
@@ -10,14 +11,21 @@ from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES
 from ..clock import today, utcnow
+from ..db import use_case
 from ..errors import Forbidden, NotFound
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
 from ..inventory.models import Device
+from ..settings import get_setting
+from ..sites import opendata
 from ..sites.hours import opening_hours_fr
 from ..sites.models import OPEN_DATA_SERVICES, Site
-from ..sites.opendata import default_services
 from ..validation import Checker
 from .models import BusStop
+
+__all__ = [
+    "Place", "public_places", "upcoming_stops", "loan_pool_counts", "open_data_json", "open_data_csv",
+    "mobile_sites", "list_stops", "get_stop", "create_stop", "update_stop", "delete_stop",
+]
 
 STOPS_AHEAD_DAYS = 90
 TIME_PATTERN = r"([01]\d|2[0-3]):[0-5]\d"
@@ -67,10 +75,20 @@ def public_places(db: Session) -> list[Place]:
     for site in sites:
         mine = counts.get(site.id, {})
         available = [(CATEGORIES_PLURAL.get(c, c), mine[c]) for c in order if mine.get(c)]
-        services = [s for s in OPEN_DATA_SERVICES if s in (site.services or default_services(site))]
+        services = [s for s in OPEN_DATA_SERVICES if s in (site.services or opendata.default_services(site))]
         places.append(Place(site, services, available, [s for s in stops if s.site_id == site.id][:8]))
     # mobile places first: their next stops are what people look for
     return sorted(places, key=lambda p: (not (p.site.itinerant or p.site.kind == "unite_mobile"), p.site.name))
+
+
+def open_data_json(db: Session) -> list[dict]:
+    """The places in the national "lieux de médiation numérique" schema, as JSON rows."""
+    return opendata.to_json(opendata.lieux(db, network=get_setting(db, "network_name")))
+
+
+def open_data_csv(db: Session) -> bytes:
+    """The same places as the schema's CSV file."""
+    return opendata.to_csv(opendata.lieux(db, network=get_setting(db, "network_name")))
 
 
 # --- the bus's tour (managers) -------------------------------------------------------------------
@@ -130,6 +148,7 @@ def _apply_stop(db: Session, stop: BusStop, data: dict) -> None:
     stop.updated_at = utcnow()
 
 
+@use_case
 def create_stop(db: Session, actor, data: dict) -> BusStop:
     _require_manager(actor)
     stop = BusStop()
@@ -139,6 +158,7 @@ def create_stop(db: Session, actor, data: dict) -> BusStop:
     return stop
 
 
+@use_case
 def update_stop(db: Session, actor, stop: BusStop, data: dict) -> BusStop:
     _require_manager(actor)
     _apply_stop(db, stop, data)
@@ -146,6 +166,7 @@ def update_stop(db: Session, actor, stop: BusStop, data: dict) -> BusStop:
     return stop
 
 
+@use_case
 def delete_stop(db: Session, actor, stop: BusStop) -> None:
     _require_manager(actor)
     db.delete(stop)

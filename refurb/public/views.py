@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template
 
+from ..clock import today
 from ..extensions import get_db
 from ..settings import get_setting
-from ..sites import opendata
 from ..web.files import send_bytes
 from . import services
 
@@ -20,15 +20,14 @@ def places():
     db = get_db()
     response = Response(render_template("public/places.html", places=services.public_places(db),
                                         stops=services.upcoming_stops(db), network=get_setting(db, "network_name"),
-                                        today=services.today()))
+                                        today=today()))
     response.headers["Cache-Control"] = CACHE
     return response
 
 
 @bp.get("/open-data/lieux-mediation-numerique.json")
 def open_data_json():
-    db = get_db()
-    response = jsonify(opendata.to_json(opendata.lieux(db, network=get_setting(db, "network_name"))))
+    response = jsonify(services.open_data_json(get_db()))
     response.headers["Cache-Control"] = CACHE
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -36,8 +35,7 @@ def open_data_json():
 
 @bp.get("/open-data/lieux-mediation-numerique.csv")
 def open_data_csv():
-    db = get_db()
-    data = opendata.to_csv(opendata.lieux(db, network=get_setting(db, "network_name")))
-    response = send_bytes(data, "lieux-mediation-numerique.csv", "text/csv", inline=True, cache=CACHE)
+    response = send_bytes(services.open_data_csv(get_db()), "lieux-mediation-numerique.csv", "text/csv",
+                          inline=True, cache=CACHE)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
