@@ -64,7 +64,7 @@ def test_receipt_for_a_company_with_values_at_cost(client, db, login_as, worksho
     db.rollback()
     assert db.scalars(select(DeviceValuation)).all() == []  # all or nothing
     r = client.post(f"/certificats/dons/{donation_id}/valeurs", data=form)
-    assert r.status_code == 302
+    assert r.status_code == 303
     db.rollback()
     assert len(db.scalars(select(DeviceValuation)).all()) == 3
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from conftest import csrf_token
 from fixtures_certificates import decode_codes, issue, pdf_text
 from sqlalchemy import select
@@ -209,11 +210,25 @@ def test_code_depends_on_the_secret_key(app, db, donation_setup, client, login_a
     issue(client, f"/certificats/dons/{s['donation']}/effacement")
     db.rollback()
     cert = db.scalar(select(Certificate))
-    from refurb.certificates.issuing import verification_code
-    with app.app_context():
-        assert verification_code(cert.reference, cert.kind, cert.subject, cert.issued_at,
-                                 cert.content_sha256) == cert.code
-        app.config["SECRET_KEY"] = "another-key"
-        assert verification_code(cert.reference, cert.kind, cert.subject, cert.issued_at,
-                                 cert.content_sha256) != cert.code
-        assert cert.issued_at <= utcnow() + timedelta(seconds=1)
+    from refurb.certificates import issuing
+
+    envelope = (cert.reference, cert.kind, cert.subject, cert.issued_at, cert.content_sha256)
+    # Signed with the application's key, handed over at start: no app context needed to check it.
+    assert issuing.verification_code(*envelope) == cert.code
+    try:
+        issuing.use_key("another-key")
+        assert issuing.verification_code(*envelope) != cert.code
+    finally:
+        issuing.use_key(app.config["SECRET_KEY"])
+    assert cert.issued_at <= utcnow() + timedelta(seconds=1)
+
+
+def test_no_certificate_is_signed_without_a_key(app, monkeypatch):
+    """A script using the services without the web app must hand the key over: never an empty key."""
+    from refurb.certificates import issuing
+
+    monkeypatch.setattr(issuing, "_signing_key", None)
+    with pytest.raises(RuntimeError):
+        issuing.verification_code("EFF-2026-0000ABCD", "erasure", "donation:1", utcnow(), "0" * 64)
+    with pytest.raises(ValueError):
+        issuing.use_key("")

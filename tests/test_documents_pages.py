@@ -1,23 +1,17 @@
-"""The Documents page and its registry; CSV/XLSX exports (formula injection neutralised)."""
+"""The Documents page and what it lists; CSV/XLSX exports (formula injection neutralised)."""
 
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+import re
+from datetime import timedelta
 
 from conftest import login
 from fixtures_documents import make_device
 
 from refurb.clock import today
-from refurb.documents.exports import (
-    DATASETS,
-    Dataset,
-    neutralise,
-    register_dataset,
-    to_csv,
-    to_xlsx,
-)
-from refurb.documents.registry import DOCUMENTS, register_document
+from refurb.documents.services import DATASETS, IMPORTERS
+from refurb.tabular import neutralise, to_csv, to_xlsx
 
 
 def test_documents_page_lists_what_can_be_printed(app, client, db, login_as):
@@ -54,18 +48,22 @@ def test_documents_page_by_role(app, client, db, login_as):
     assert client.get("/documents/?site=EPN-B").status_code == 404  # not one of theirs
 
 
-def test_registry_lets_other_areas_add_documents(app, client, db, login_as):
-    register_document("test_receipt", "Attestation de test", section="Certificats et attestations",
-                      roles={"gestionnaire"}, description="Ajoutée par un autre domaine.",
-                      links=lambda ctx: [("PDF", f"/test/{ctx.site_code}/{ctx.start}")])
-    try:
-        login_as("manager")
-        start = date(today().year - 1, 3, 1)
-        html = client.get(f"/documents/?site=EPN-A&from={start}&to={start.replace(day=31)}").get_data(as_text=True)
-        assert "Certificats et attestations" in html and "Attestation de test" in html
-        assert f"/test/EPN-A/{start}" in html
-    finally:
-        DOCUMENTS.pop("test_receipt", None)
+def test_documents_page_lists_each_area_s_documents_to_its_roles(app, db):
+    """Certificates, borrower cards, the activity report, the loans, donations and DEEE exports and the imports
+    are listed with the documents' own, each to the roles that may print it."""
+    everything = ("Attestations de don et certificats d&#39;effacement", "Certificats émis",
+                  "Cartes d&#39;emprunteur (planche A4)", "Rapport d&#39;activité et d&#39;impact", "Liste des prêts",
+                  "Liste des dons", "Registre DEEE", "Importer des usagers", "Importer des appareils")
+    for username, hidden in (("manager", ()),
+                             ("tech", ("Cartes d&#39;emprunteur", "Liste des prêts", "Importer des usagers")),
+                             ("desk", ("Registre DEEE", "Importer des appareils"))):
+        user = app.test_client()
+        login(user, username)
+        html = user.get("/documents/?site=EPN-A").get_data(as_text=True)
+        for title in everything:
+            assert (title in html) == (not any(title.startswith(h) for h in hidden)), (username, title)
+    sections = re.findall(r'<h2 id="sec-\d+">([^<]+)</h2>', html)
+    assert sections == ["Inventaires", "Certificats et attestations", "Rapports", "Exports et imports"]
 
 
 def test_devices_export_csv_and_xlsx(app, client, db, login_as):
@@ -103,9 +101,4 @@ def test_export_helpers_and_extension():
     from openpyxl import load_workbook
     ws = load_workbook(io.BytesIO(xlsx)).active
     assert ws.title == "Essai   1" and ws["A2"].data_type == "s" and ws["A2"].value == "=SUM(A1:A2)"
-    register_dataset(Dataset(key="test_loans", label="Prêts", columns=[("x", "X")],
-                             rows=lambda db, user, args: [["1"]], roles=frozenset({"gestionnaire"})))
-    try:
-        assert "test_loans" in DATASETS
-    finally:
-        DATASETS.pop("test_loans", None)
+    assert set(DATASETS) == {"devices", "loans", "donations", "recycling"} and set(IMPORTERS) == {"devices", "borrowers"}

@@ -41,7 +41,7 @@ def test_import_windows_1252_csv_with_preview_and_commit(client, db, login_as):
     rows = [r.replace("Nguyễn", "Nguyen") for r in ROWS]  # (not in Windows-1252)
     content = ("\r\n".join([HEADER] + rows) + "\r\n").encode("cp1252")
     r = _upload(client, content, "usagers.csv")
-    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    assert r.status_code == 303, r.get_data(as_text=True)[:500]
     preview = r.headers["Location"]
     html = client.get(preview).get_data(as_text=True)
     assert "Windows-1252" in html and "Hélène" in html and "Les Îles" in html
@@ -51,7 +51,7 @@ def test_import_windows_1252_csv_with_preview_and_commit(client, db, login_as):
     assert "Les 3 lignes sont correctes" in html
     assert _count(db) == 0  # the preview writes nothing
     r = _commit(client, preview)
-    assert r.status_code == 302
+    assert r.status_code == 303
     assert _count(db) == 3
     helene = db.scalar(select(Borrower).where(Borrower.last_name == "Lefèvre"))
     assert helene.first_name == "Hélène" and helene.phone == "0611223344" and helene.kind == "resident"
@@ -81,7 +81,7 @@ def test_import_xlsx(client, db, login_as):
     preview = _upload(client, buf.getvalue(), "usagers.xlsx", site="").headers["Location"]
     html = client.get(preview).get_data(as_text=True)
     assert "Les 2 lignes sont correctes" in html, html[html.find("import-errors"):][:800]
-    assert _commit(client, preview).status_code == 302
+    assert _commit(client, preview).status_code == 303
     lan = db.scalar(select(Borrower).where(Borrower.last_name == "Nguyễn"))
     assert lan.first_name == "Thị Lan" and local(lan.consent_at).date() == consent
     eloise = db.scalar(select(Borrower).where(Borrower.first_name == "Éloïse"))

@@ -109,7 +109,7 @@ def test_a_declared_dimension_smaller_than_the_data_drops_no_row(client, login_a
     rows = "".join(inline_row(i + 1, r) for i, r in enumerate([HEADER, ["Portable", "Lenovo"], ["Fixe", "HP"],
                                                                 ["Tablette", "Samsung"]]))
     response, _ = _upload(client, zip_parts(xlsx_parts(rows, dimension="A1:A2")))
-    assert response.status_code == 302
+    assert response.status_code == 303
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "3 lignes de données" in html and "Samsung" in html
 
@@ -121,7 +121,7 @@ def test_a_cell_far_to_the_right_does_not_widen_every_row(client, login_as):
             inline_row(i, ["Portable", f"Marque {i}"]) for i in range(3, 2_000))
     response, elapsed = _upload(client, zip_parts(xlsx_parts(rows, dimension="A1:XFD1999")))
     # the far cell is past every titled column: ignored, like any untitled cell, and the rows stay narrow
-    assert response.status_code == 302 and elapsed < QUICK
+    assert response.status_code == 303 and elapsed < QUICK
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "1\u202f998 lignes de données" in html
 
@@ -204,21 +204,23 @@ def test_too_many_data_lines_are_refused(client, login_as):
 
 def test_each_upload_is_parsed_once(client, db, login_as, monkeypatch):
     """The upload reads the file; the preview, its re-checks and the commit use the table kept with it."""
+    from refurb.documents import services
+
     calls = []
-    original = imports.read_table
+    original = services.read_table
 
     def counting(filename, data):
         calls.append(filename)
         return original(filename, data)
 
-    monkeypatch.setattr(imports, "read_table", counting)
+    monkeypatch.setattr(services, "read_table", counting)
     login_as("tech")
     content = "Catégorie;Marque;N° de série\nportable;Lenovo;ONCE01\nfixe;HP;ONCE02\n".encode()
     preview = upload_import(client, "devices", content, "une-fois.csv").headers["Location"]
     assert calls == ["une-fois.csv"]
     assert client.get(preview).status_code == 200
     assert client.get(preview + "?map_0=category&map_1=brand").status_code == 200
-    assert commit_import(client, preview).status_code == 302
+    assert commit_import(client, preview).status_code == 303
     assert calls == ["une-fois.csv"]
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Device)) == 2

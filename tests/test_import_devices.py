@@ -37,7 +37,7 @@ def test_import_csv_utf8_with_preview_and_commit(app, client, db, login_as):
     login_as("tech")
     content = ("\ufeff" + "\n".join([HEADER] + ROWS) + "\n").encode("utf-8")
     r = _upload(client, content, "parc.csv")
-    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    assert r.status_code == 303, r.get_data(as_text=True)[:500]
     preview = r.headers["Location"]
     html = client.get(preview).get_data(as_text=True)
     assert "3 lignes de données" in html and "UTF-8" in html
@@ -48,7 +48,7 @@ def test_import_csv_utf8_with_preview_and_commit(app, client, db, login_as):
     assert "Les 3 lignes sont correctes" in html
     assert _count(db) == 0  # the preview writes nothing
     r = _commit(client, preview)
-    assert r.status_code == 302
+    assert r.status_code == 303
     assert _count(db) == 3
     laptop = db.scalar(select(Device).where(Device.serial_number == "PF1AAA01"))
     assert laptop.category == "laptop" and laptop.site.code == "EPN-A" and laptop.state == "received"
@@ -70,7 +70,7 @@ def test_import_windows_1252_csv(app, client, db, login_as):
     preview = r.headers["Location"]
     html = client.get(preview).get_data(as_text=True)
     assert "Windows-1252" in html and "Écran" in html and "abîmé" in html
-    assert _commit(client, preview).status_code == 302
+    assert _commit(client, preview).status_code == 303
     assert db.scalar(select(Device.notes).where(Device.serial_number == "SCR0003")).endswith("Pied abîmé")
 
 
@@ -103,7 +103,7 @@ def test_import_xlsx_and_formulas_never_run(app, client, db, login_as):
     buf = io.BytesIO()
     wb.save(buf)
     preview = _upload(client, buf.getvalue(), "parc.xlsx", site="").headers["Location"]
-    assert _commit(client, preview).status_code == 302
+    assert _commit(client, preview).status_code == 303
     assert _count(db) == 2
     phone = db.scalar(select(Device).where(Device.category == "smartphone"))
     assert phone.serial_number == "123456789" and phone.site.code == "EPN-A"
@@ -159,7 +159,7 @@ def test_missing_columns_and_remapping(app, client, db, login_as):
     r = client.post(preview, data={"csrf_token": token, "step": "check", "map_0": "brand", "map_1": "brand"})
     assert r.status_code == 422 and "choisi pour deux colonnes" in r.get_data(as_text=True)
     r = _commit(client, preview, {"map_0": "brand", "map_1": "model", "map_2": "category"})
-    assert r.status_code == 302 and _count(db) == 2
+    assert r.status_code == 303 and _count(db) == 2
 
 
 def test_site_is_required_and_checked(app, client, db, login_as):
@@ -204,7 +204,7 @@ def test_large_import_runs_in_background_with_progress(app, client, db, login_as
     lines = [HEADER] + [f"Portable;Dell;Latitude;SER{i:05d};INV-{i};;" for i in range(1, 61)]
     preview = _upload(client, "\n".join(lines).encode(), "gros.csv").headers["Location"]
     r = _commit(client, preview)
-    assert r.status_code == 302 and "/documents/jobs/" in r.headers["Location"]
+    assert r.status_code == 303 and "/documents/jobs/" in r.headers["Location"]
     job_id = r.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
     job = jobs.wait(jobs.JOBS[job_id], timeout=120)
     assert job.status == "done", job.message

@@ -35,7 +35,7 @@ def test_a_pending_import_is_a_row_with_its_owner_and_times_and_no_file(app, cli
     before = _files_under(instance)
     login_as("tech")
     response = upload_import(client, "devices", CSV, "parc.csv")
-    assert response.status_code == 302
+    assert response.status_code == 303
     (stored,) = _pending(db)
     assert stored.purpose == "import" and stored.owner_id == user_by_name(db, "tech").id
     assert stored.filename == "parc.csv" and stored.meta["key"] == "devices" and stored.meta["rows"] == 2
@@ -43,7 +43,7 @@ def test_a_pending_import_is_a_row_with_its_owner_and_times_and_no_file(app, cli
     assert stored.expires_at - stored.created_at == timedelta(days=1)
     assert stored.token in response.headers["Location"]
     assert _files_under(instance) == before  # nothing written to the instance folder
-    assert commit_import(client, response.headers["Location"]).status_code == 302
+    assert commit_import(client, response.headers["Location"]).status_code == 303
     assert _pending(db) == []  # gone with the import, in the same transaction
 
 
@@ -53,7 +53,7 @@ def test_another_server_process_with_its_own_folder_sees_the_upload(app, client,
     preview = upload_import(client, "devices", CSV, "parc.csv").headers["Location"]
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "another-machine"))
     assert client.get(preview).status_code == 200
-    assert commit_import(client, preview).status_code == 302
+    assert commit_import(client, preview).status_code == 303
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Device)) == 2
 
@@ -66,7 +66,7 @@ def test_a_clock_far_from_the_file_times_keeps_the_upload_usable(app, client, db
         login_as("tech")
         preview = upload_import(client, "devices", CSV, "parc.csv").headers["Location"]
         assert "Les 2 lignes sont correctes" in client.get(preview).get_data(as_text=True)
-        assert commit_import(client, preview).status_code == 302
+        assert commit_import(client, preview).status_code == 303
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Device)) == 2
 

@@ -8,10 +8,9 @@ from flask import Response, current_app
 from ..api import api_user, bp
 from ..api.openapi import operation
 from ..extensions import get_db
-from ..settings import get_setting
 from ..web.files import send_bytes
 from ..web.urls import public_base_url
-from . import pdf, services
+from . import services
 
 PDF = {"type": "string", "format": "binary"}
 
@@ -22,18 +21,13 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 def _issued(issuer, *args) -> Response:
     base = public_base_url()  # before issuing: an untrusted Host is refused with nothing issued
-    database = current_app.extensions["refurb.db"]
-    db = database.session(write=True)  # issuing writes; the request's own session only reads (GET)
-    try:
+    # Issuing writes: a session that takes the write lock (the request's own, for a GET, only reads).
+    with current_app.extensions["refurb.db"].session(write=True) as db:
         cert = issuer(db, api_user(), *args)
-        db.commit()
-        data = pdf.render(cert, base)
-        response = _pdf(data, f"{cert.reference}.pdf")
-        response.headers["X-Certificate-Reference"] = cert.reference
-        response.headers["X-Certificate-Code"] = cert.code
-        return response
-    finally:
-        db.close()
+        response = _pdf(services.render_pdf(cert, base), f"{cert.reference}.pdf")
+    response.headers["X-Certificate-Reference"] = cert.reference
+    response.headers["X-Certificate-Code"] = cert.code
+    return response
 
 
 @bp.get("/donations/<int:donation_id>/receipt.pdf")
@@ -53,24 +47,14 @@ def device_certificate_pdf(asset_tag: str):
 
 @bp.get("/loans/<int:loan_id>/agreement.pdf")
 def loan_agreement_pdf(loan_id: int):
-    from ..loans import loans as loans_svc
-
-    db = get_db()
-    loan = loans_svc.get_loan(db, api_user(), loan_id)
-    return _pdf(loans_svc.agreement_document(db, api_user(), loan, get_setting(db, "network_name")),
-                f"contrat-pret-{loan.id}.pdf")
+    loan, data = services.loan_agreement(get_db(), api_user(), loan_id)
+    return _pdf(data, f"contrat-pret-{loan.id}.pdf")
 
 
 @bp.get("/borrowers/<card_number>/card.pdf")
 def borrower_card_pdf(card_number: str):
-    from ..loans import borrowers as borrowers_svc
-    from ..loans.pdf import borrower_card_pdf as render
-
-    db = get_db()
-    actor = api_user()
-    borrowers_svc.require_desk(actor)
-    borrower = borrowers_svc.get_borrower(db, actor, card_number)
-    return _pdf(render(borrower, get_setting(db, "network_name")), f"carte-{borrower.card_number}.pdf")
+    borrower, data = services.borrower_card(get_db(), api_user(), card_number)
+    return _pdf(data, f"carte-{borrower.card_number}.pdf")
 
 
 _HEADERS = ("La référence du certificat et son code de vérification sont aussi dans les en-têtes "

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts.scope import require_site
-from ..errors import Conflict, Forbidden, NotFound
+from ..accounts.roles import STAFF_ROLES
+from ..errors import Conflict, Forbidden
+from ..inventory import services as inventory
 from ..inventory.categories import CATEGORIES
 from ..inventory.models import Device
 from ..refurbishment import catalog
-from ..refurbishment.common import DESK_ROLES, add_months
+from ..refurbishment import services as refurbishment
+from ..refurbishment.common import add_months
 from ..refurbishment.models import (
-    DeviceOrigin,
     Diagnosis,
     Donation,
     Erasure,
@@ -36,7 +36,6 @@ from ..refurbishment.models import (
 )
 from ..settings import get_setting
 from ..sites.models import Site
-from ..validation import as_id
 from .models import DeviceValuation
 
 LEGAL_GUARANTEE_MONTHS = 24  # Code de la consommation, art. L. 217-3 and L. 217-12: 2 years, second-hand included
@@ -55,7 +54,7 @@ ERASURE_STATUS = {
 
 
 def require_desk(actor, what: str) -> None:
-    if actor is not None and actor.role not in DESK_ROLES:
+    if actor is not None and actor.role not in STAFF_ROLES:
         raise Forbidden(f"Votre rôle ne permet pas {what}. Demandez à l'accueil, à un technicien ou à un "
                         "gestionnaire.")
 
@@ -157,25 +156,15 @@ def _donor(donation: Donation) -> dict:
 
 
 def get_donation(db: Session, actor, donation_id) -> Donation:
-    key = as_id(donation_id)
-    donation = db.get(Donation, key) if key is not None else None
-    if donation is None:
-        raise NotFound(f"Aucun don n° {str(donation_id)[:20]}.")
-    if actor is not None:
-        require_desk(actor, "d'imprimer les documents d'un don")
-        require_site(actor, donation.site_id, f"le don {donation.reference} (site « {donation.site.name} »)")
-    return donation
+    """A donation whose documents this user may print (the refurbishment door decides the site scope)."""
+    require_desk(actor, "d'imprimer les documents d'un don")
+    return refurbishment.get_donation(db, actor, donation_id)
 
 
 def get_device(db: Session, actor, asset_tag: str) -> Device:
-    tag = (asset_tag or "").strip().upper()
-    device = db.scalar(select(Device).where(Device.asset_tag == tag)) if 0 < len(tag) <= 20 else None
-    if device is None:
-        raise NotFound(f"Aucun appareil ne porte l'étiquette « {tag[:40]} ».")
-    if actor is not None:
-        require_desk(actor, "d'imprimer les certificats d'un appareil")
-        require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
-    return device
+    """A device whose certificates this user may print (the inventory door decides the site scope)."""
+    require_desk(actor, "d'imprimer les certificats d'un appareil")
+    return inventory.get_device(db, actor, asset_tag)
 
 
 def erasure_for_donation(db: Session, actor, donation: Donation) -> dict:
@@ -190,7 +179,7 @@ def erasure_for_donation(db: Session, actor, donation: Donation) -> dict:
 
 
 def erasure_for_device(db: Session, actor, device: Device) -> dict:
-    origin = db.get(DeviceOrigin, device.id)
+    origin = refurbishment.origin_of(db, device)
     row = _erasure_device(device, _erasures_by_device(db, [device.id]).get(device.id, []),
                           _destructions_by_device(db, [device.id]).get(device.id, []))
     customer = None
@@ -286,12 +275,10 @@ def device_certificate_refusal(device: Device) -> str | None:
 
 
 def device_certificate(db: Session, actor, device: Device) -> dict:
-    from ..refurbishment import services as refurb
-
     refusal = device_certificate_refusal(device)
     if refusal:
         raise Conflict(refusal, code="not_ready")
-    st = refurb.status(db, device)
+    st = refurbishment.status(db, device)
     sale = db.scalar(select(Sale).where(Sale.device_id == device.id))
     gift = db.scalar(select(Gift).where(Gift.device_id == device.id))
     refurbished = st.refurbished and (sale is None or sale.sold_as_refurbished) and \
@@ -343,10 +330,3 @@ def device_certificate(db: Session, actor, device: Device) -> dict:
         content["gift"] = {"delivered_on": gift.delivered_on.isoformat(), "recipient": gift.recipient_name,
                            "recipient_kind": catalog.RECIPIENT_KINDS.get(gift.recipient_kind, gift.recipient_kind)}
     return content
-
-
-def parse_day(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None

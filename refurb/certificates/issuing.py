@@ -2,8 +2,9 @@
 
 - The *content* is what the certificate states (a JSON-safe dict built by the builders of this area);
   its canonical form is ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``.
-- The *verification code* is HMAC-SHA256 (key: the application's SECRET_KEY) over the canonical JSON of
-  {reference, kind, subject, issued_at, content_sha256}, cut to 16 hex digits and printed as 4 groups.
+- The *verification code* is HMAC-SHA256 (key: the application's SECRET_KEY, handed over once with
+  ``use_key``) over the canonical JSON of {reference, kind, subject, issued_at, content_sha256}, cut to 16
+  hex digits and printed as 4 groups.
   A copy whose text was altered no longer matches what /verify shows; a database row altered without
   the key no longer matches its code.
 - Issuing the same content for the same subject again returns the certificate already issued (same
@@ -20,7 +21,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,9 +43,22 @@ def sha256(data) -> str:
     return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
 
 
+_signing_key: bytes | None = None
+
+
+def use_key(secret_key: str) -> None:
+    """The key that signs every verification code: the application's secret key (``init_app`` hands it over;
+    a script that issues or verifies certificates without the web app calls this first)."""
+    global _signing_key
+    if not secret_key:
+        raise ValueError("certificates need a non-empty secret key")
+    _signing_key = str(secret_key).encode("utf-8")
+
+
 def _key() -> bytes:
-    key = current_app.config["SECRET_KEY"] if has_app_context() else ""
-    return str(key).encode("utf-8")
+    if _signing_key is None:
+        raise RuntimeError("no key to sign certificates: call refurb.certificates.issuing.use_key(SECRET_KEY)")
+    return _signing_key
 
 
 def verification_code(reference: str, kind: str, subject: str, issued_at: datetime, content_sha256: str) -> str:

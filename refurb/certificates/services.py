@@ -1,21 +1,43 @@
-"""Certificates: issue them (content built from the records, stored, hashed), reprint them, verify them,
-and the valuation of donated devices at cost. Plain functions taking the session and the acting user."""
+"""The one door of the certificates area: issue certificates (content built from the records, stored,
+hashed), reprint them, verify them; the valuation of donated devices at cost; the sheets of borrower cards
+and the loan documents printed from here. Plain functions taking the session and the acting user."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.roles import STAFF_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site
-from ..db import utcnow
+from ..db import use_case, utcnow
 from ..errors import Conflict, Invalid
+from ..inventory.models import Device
+from ..loans import borrowers, loans
+from ..loans.pdf import borrower_card_pdf
+from ..refurbishment import services as refurbishment
 from ..refurbishment.models import Donation
-from ..validation import Checker
+from ..settings import get_setting
+from ..validation import Checker, as_id
 from . import content as build
 from . import issuing
+from .cards import borrowers_for_sheet, card_sheet_pdf
+from .content import ERASURE_STATUS, device_certificate_refusal
+from .issuing import Verification, normalise_reference
 from .models import Certificate, DeviceValuation
+from .pdf import day, device_title, euros, moment
+from .pdf import render as render_pdf
+
+__all__ = [
+    "ERASURE_STATUS", "Verification", "erasure_refusal", "receipt_refusal", "device_certificate_refusal",
+    "donation_erasure_refusal", "device_erasure_refusal", "issue_erasure_for_donation", "issue_erasure_for_device",
+    "issue_receipt", "issue_device_certificate", "verify", "get_certificate", "list_certificates",
+    "certificates_of_donation", "set_valuations", "get_donation", "DonationDocuments", "donation_documents",
+    "device_panel", "donations_received", "render_pdf", "normalise_reference", "day", "device_title", "euros",
+    "moment", "borrowers_for_sheet", "card_sheet_pdf", "borrower_card", "loan_agreement",
+]
 
 # --- what a certificate must say before it is issued ------------------------------------------------
 # A certificate is an official, publicly verifiable statement: none is issued that certifies nothing.
@@ -62,6 +84,7 @@ def device_erasure_refusal(db: Session, actor, device) -> str | None:
     return erasure_refusal(build.erasure_for_device(db, actor, device))
 
 
+@use_case
 def issue_erasure_for_donation(db: Session, actor, donation_id) -> Certificate:
     donation = build.get_donation(db, actor, donation_id)
     data = build.erasure_for_donation(db, actor, donation)
@@ -69,6 +92,7 @@ def issue_erasure_for_donation(db: Session, actor, donation_id) -> Certificate:
     return issuing.issue(db, actor, "erasure", f"donation:{donation.id}", donation.site_id, data)
 
 
+@use_case
 def issue_erasure_for_device(db: Session, actor, asset_tag: str) -> Certificate:
     device = build.get_device(db, actor, asset_tag)
     data = build.erasure_for_device(db, actor, device)
@@ -76,6 +100,7 @@ def issue_erasure_for_device(db: Session, actor, asset_tag: str) -> Certificate:
     return issuing.issue(db, actor, "erasure", f"device:{device.asset_tag}", device.site_id, data)
 
 
+@use_case
 def issue_receipt(db: Session, actor, donation_id) -> Certificate:
     donation = build.get_donation(db, actor, donation_id)
     data = build.receipt_for_donation(db, actor, donation)
@@ -83,9 +108,7 @@ def issue_receipt(db: Session, actor, donation_id) -> Certificate:
     return issuing.issue(db, actor, "receipt", f"donation:{donation.id}", donation.site_id, data)
 
 
-device_certificate_refusal = build.device_certificate_refusal
-
-
+@use_case
 def issue_device_certificate(db: Session, actor, asset_tag: str) -> Certificate:
     device = build.get_device(db, actor, asset_tag)
     data = build.device_certificate(db, actor, device)  # refuses (409) a device still in the workshop
@@ -93,19 +116,24 @@ def issue_device_certificate(db: Session, actor, asset_tag: str) -> Certificate:
 
 
 def rebuild(db: Session, cert: Certificate) -> dict | None:
-    """What the certificate would say from today's records (None: the subject is gone)."""
+    """What the certificate would say from today's records (None: the subject is gone). For the public
+    page: no actor, the subject is the one stored with the certificate."""
     what, _, key = cert.subject.partition(":")
     if what == "donation":
-        donation = build.get_donation(db, None, key)
+        donation = db.get(Donation, as_id(key)) if as_id(key) is not None else None
+        if donation is None:
+            return None
         builder = build.erasure_for_donation if cert.kind == "erasure" else build.receipt_for_donation
         return builder(db, None, donation)
     if what == "device":
-        device = build.get_device(db, None, key)
+        device = db.scalar(select(Device).where(Device.asset_tag == key))
+        if device is None:
+            return None
         return (build.erasure_for_device if cert.kind == "erasure" else build.device_certificate)(db, None, device)
     return None
 
 
-def verify(db: Session, reference: str, code: str | None = None) -> issuing.Verification:
+def verify(db: Session, reference: str, code: str | None = None) -> Verification:
     """Whether a certificate with this reference exists; what it covers only with its verification code."""
     return issuing.verify(db, reference, code, rebuild=rebuild)
 
@@ -129,7 +157,7 @@ def list_certificates(db: Session, actor, *, site=None, subject: str | None = No
         stmt = stmt.where(Certificate.subject == subject)
     q = (q or "").strip()
     if q:
-        stmt = stmt.where(Certificate.reference.like(f"%{issuing.normalise_reference(q)[:24]}%"))
+        stmt = stmt.where(Certificate.reference.like(f"%{normalise_reference(q)[:24]}%"))
     return list(db.scalars(stmt.order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(limit)))
 
 
@@ -143,6 +171,7 @@ def certificates_of_donation(db: Session, donation: Donation) -> list[Certificat
 MAX_VALUE = Decimal("1000000")
 
 
+@use_case
 def set_valuations(db: Session, actor, donation_id, data) -> int:
     """Values at cost of the devices of a donation: ``value_<device id>`` (empty: unknown) and
     ``basis_<device id>`` (how it was valued). All or nothing; returns how many are known."""
@@ -174,6 +203,66 @@ def set_valuations(db: Session, actor, donation_id, data) -> int:
     return known
 
 
-def require_donation(db: Session, actor, donation_id) -> Donation:
+def get_donation(db: Session, actor, donation_id) -> Donation:
+    """A donation whose documents this user may print."""
     return build.get_donation(db, actor, donation_id)
 
+
+@dataclass
+class DonationDocuments:
+    """What the page of a donation's documents shows: its devices and their values, where their data
+    stand, the certificates already issued, and why one cannot be issued yet (None: it can)."""
+    donation: Donation
+    devices: list
+    values: dict[int, DeviceValuation]
+    erasure: dict
+    issued: list[Certificate]
+    statuses: dict[str, str]
+    erasure_refusal: str | None
+    receipt_refusal: str | None
+
+
+def donation_documents(db: Session, actor, donation: Donation) -> DonationDocuments:
+    devices = donation.devices
+    erasure = build.erasure_for_donation(db, actor, donation)
+    receipt = build.receipt_for_donation(db, actor, donation)
+    return DonationDocuments(donation, devices, build.valuations(db, [d.id for d in devices]), erasure,
+                             certificates_of_donation(db, donation),
+                             {d["asset_tag"]: d["status"] for d in erasure["devices"]},
+                             erasure_refusal(erasure), receipt_refusal(receipt))
+
+
+def device_panel(db: Session, user, device) -> dict | None:
+    """The "Certificats" panel of the device page: offered only when a certificate can say something
+    (the workshop done; an erasure or a destruction recorded)."""
+    if user.role not in STAFF_ROLES:
+        return None
+    return {"cert_origin": refurbishment.origin_of(db, device),
+            "cert_issued": list_certificates(db, user, subject=f"device:{device.asset_tag}", limit=5),
+            "cert_device_ok": device_certificate_refusal(device) is None,
+            "cert_erasure_ok": device_erasure_refusal(db, user, device) is None}
+
+
+def donations_received(db: Session, actor, *, site, start, end, limit: int = 12) -> list[Donation]:
+    """The donations received by the user's sites (or ``site``) in a period, newest first."""
+    build.require_desk(actor, "de consulter les dons")
+    stmt = limit_to_user_sites(select(Donation), Donation.site_id, actor).where(
+        Donation.received_on >= start, Donation.received_on <= end)
+    if site is not None:
+        stmt = stmt.where(Donation.site_id == site.id)
+    return list(db.scalars(stmt.order_by(Donation.received_on.desc(), Donation.id.desc()).limit(limit)))
+
+
+# --- loan documents -------------------------------------------------------------------------------
+
+def borrower_card(db: Session, actor, card_number: str):
+    """(borrower, the PDF of their card), for the desk that may see that borrower."""
+    borrowers.require_desk(actor)
+    borrower = borrowers.get_borrower(db, actor, card_number)
+    return borrower, borrower_card_pdf(borrower, get_setting(db, "network_name"))
+
+
+def loan_agreement(db: Session, actor, loan_id: int):
+    """(loan, the PDF of its agreement): the lending site's document."""
+    loan = loans.get_loan(db, actor, loan_id)
+    return loan, loans.agreement_document(db, actor, loan, get_setting(db, "network_name"))

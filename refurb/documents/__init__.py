@@ -1,5 +1,5 @@
-"""Documents: inventories (today or at a past date), stock-takes by scanning, the Documents page and its
-registry, CSV/XLSX exports and imports."""
+"""Documents: the Documents page (refurb.documents.catalogue lists what it offers), inventories (today or
+at a past date), stock-takes by scanning, CSV/XLSX exports and imports."""
 
 import shutil
 from pathlib import Path
@@ -12,9 +12,12 @@ def remove_old_upload_folder(app) -> None:
 
 
 def init_app(app) -> None:
+    from ..accounts.roles import STAFF_ROLES, WORKSHOP_ROLES
+    from ..web.layout import add_nav
     from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
-    from .views import bp, register_hooks
+    from .views import bp
 
     app.register_blueprint(bp)
-    register_hooks(app)
+    add_nav("documents.index", "Documents", STAFF_ROLES)
+    add_nav("documents.stocktakes_list", "Inventaire physique", WORKSHOP_ROLES)
     remove_old_upload_folder(app)

@@ -8,7 +8,7 @@ from ..api import api_user, bp, json_body
 from ..api.openapi import operation, query
 from ..extensions import get_db
 from ..web.files import send_bytes
-from . import inventory, stocktakes
+from . import services
 
 PDF = {"type": "string", "format": "binary"}
 AT = query("at", "Date de l'inventaire (AAAA-MM-JJ, aujourd'hui ou passée ; absente : aujourd'hui)",
@@ -21,14 +21,14 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 @bp.get("/sites/<code>/inventory.pdf")
 def site_inventory_pdf(code: str):
-    inv = inventory.build_inventory(get_db(), api_user(), code, request.args.get("at") or None)
-    return _pdf(inventory.render_inventory_pdf(inv), f"inventaire-{inv.site.code}-{inv.at.isoformat()}.pdf")
+    inv = services.build_inventory(get_db(), api_user(), code, request.args.get("at") or None)
+    return _pdf(services.render_inventory_pdf(inv), f"inventaire-{inv.site.code}-{inv.at.isoformat()}.pdf")
 
 
 @bp.get("/inventory.pdf")
 def network_inventory_pdf():
-    inv = inventory.build_inventory(get_db(), api_user(), None, request.args.get("at") or None)
-    return _pdf(inventory.render_inventory_pdf(inv), f"inventaire-reseau-{inv.at.isoformat()}.pdf")
+    inv = services.build_inventory(get_db(), api_user(), None, request.args.get("at") or None)
+    return _pdf(services.render_inventory_pdf(inv), f"inventaire-reseau-{inv.at.isoformat()}.pdf")
 
 
 operation("/sites/{code}/inventory.pdf", "get", "Inventaire d'un site (PDF), aujourd'hui ou à une date passée",
@@ -58,25 +58,24 @@ RESULTS = {"type": "object", "properties": {
 def _stocktake_json(db, st) -> dict:
     return {"id": st.id, "site": st.site.code, "status": st.status, "started_at": st.started_at.isoformat(),
             "closed_at": st.closed_at.isoformat() if st.closed_at else None,
-            "counts": stocktakes.counts(db, st).as_dict()}
+            "counts": services.counts(db, st).as_dict()}
 
 
 @bp.post("/stocktakes")
 def stocktake_create():
     db = get_db()
     data = json_body()
-    st = stocktakes.start_stocktake(db, api_user(), data.get("site"), data.get("note") or "")
-    db.commit()
+    st = services.start_stocktake(db, api_user(), data.get("site"), data.get("note") or "")
     return jsonify(_stocktake_json(db, st)), 201
 
 
 @bp.get("/stocktakes/<int:stocktake_id>")
 def stocktake_show(stocktake_id: int):
     db = get_db()
-    st = stocktakes.get_stocktake(db, api_user(), stocktake_id)
+    st = services.get_stocktake(db, api_user(), stocktake_id)
     body = _stocktake_json(db, st)
     if not st.is_open:
-        body["results"] = stocktakes.results(db, api_user(), st).as_json()
+        body["results"] = services.results(db, api_user(), st).as_json()
     return jsonify(body)
 
 
@@ -84,21 +83,19 @@ def stocktake_show(stocktake_id: int):
 def stocktake_scan(stocktake_id: int):
     db = get_db()
     user = api_user()
-    st = stocktakes.get_stocktake(db, user, stocktake_id)
-    result = stocktakes.record_scan(db, user, st, json_body().get("code"))
-    db.commit()
+    st = services.get_stocktake(db, user, stocktake_id)
+    result = services.record_scan(db, user, st, json_body().get("code"))
     return jsonify(status=result.status, code=result.code, outcome=result.outcome,
                    asset_tag=result.device.asset_tag if result.device else None, message=result.message,
-                   counts=stocktakes.counts(db, st).as_dict())
+                   counts=services.counts(db, st).as_dict())
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/close")
 def stocktake_close(stocktake_id: int):
     db = get_db()
     user = api_user()
-    st = stocktakes.get_stocktake(db, user, stocktake_id)
-    res = stocktakes.close_stocktake(db, user, st)
-    db.commit()
+    st = services.get_stocktake(db, user, stocktake_id)
+    res = services.close_stocktake(db, user, st)
     return jsonify(res.as_json())
 
 
@@ -106,10 +103,9 @@ def stocktake_close(stocktake_id: int):
 def stocktake_resolution(stocktake_id: int):
     db = get_db()
     user = api_user()
-    st = stocktakes.get_stocktake(db, user, stocktake_id)
+    st = services.get_stocktake(db, user, stocktake_id)
     data = json_body()
-    resolution = stocktakes.resolve(db, user, st, data.get("asset_tag"), data.get("action"))
-    db.commit()
+    resolution = services.resolve(db, user, st, data.get("asset_tag"), data.get("action"))
     return jsonify(asset_tag=resolution.device.asset_tag, action=resolution.action,
                    state=resolution.device.state, site=resolution.device.site.code), 201
 
@@ -117,8 +113,8 @@ def stocktake_resolution(stocktake_id: int):
 @bp.get("/stocktakes/<int:stocktake_id>/report.pdf")
 def stocktake_report(stocktake_id: int):
     db = get_db()
-    st = stocktakes.get_stocktake(db, api_user(), stocktake_id)
-    return _pdf(stocktakes.render_report_pdf(db, api_user(), st), f"inventaire-physique-{st.id}.pdf")
+    st = services.get_stocktake(db, api_user(), stocktake_id)
+    return _pdf(services.render_report_pdf(db, api_user(), st), f"inventaire-physique-{st.id}.pdf")
 
 
 operation("/stocktakes", "post", "Commencer un inventaire physique d'un site (gestionnaire ou technicien du site)",

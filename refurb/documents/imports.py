@@ -7,17 +7,11 @@ Excel on Windows saves), separator guessed among ";", "," and tab. Every read is
 below) and refused early with a French message; a file is read once, at upload, and the table is kept
 with the pending upload (refurb.storage) for the preview and the commit.
 
-Other areas add their importers (the loans area: borrowers) with ``register_importer``::
-
-    register_importer(Importer(key="borrowers", label="Usagers", roles=frozenset({...}),
-                               fields=[ImportField("last_name", "Nom", required=True, synonyms=("nom",)), ...],
-                               check_row=..., check_batch=..., commit_row=...))
-
-``check_row(db, user, values, ctx)`` turns one line's mapped values into an object to create, or raises a
-``RefurbError`` whose message is shown with the line number; ``check_batch(db, user, items, ctx)`` returns
-{line: message} for problems between lines (duplicates) or with the database (already known);
-``commit_row(db, user, obj, ctx)`` creates it (inside the one transaction of the import). The pages
-/imports/<key> then work for it unchanged.
+What each kind of line becomes is said by its importer (refurb.documents.importers): the columns it takes,
+``check_row(db, user, values, ctx)`` that turns one line's mapped values into an object to create, or raises a
+``RefurbError`` whose message is shown with the line number; ``check_batch(db, user, items, ctx)`` that
+returns {line: message} for problems between lines (duplicates) or with the database (already known);
+``commit_row(db, user, obj, ctx)`` that creates it, inside the one transaction of the import.
 """
 
 from __future__ import annotations
@@ -28,14 +22,18 @@ import json
 import re
 import unicodedata
 import zipfile
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import Forbidden, Invalid, NotFound, RefurbError
+from .. import storage
+from ..db import use_case
+from ..errors import Invalid, NotFound, RefurbError
+from ..sites.models import Site
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 MAX_IMPORT_ROWS = 10_000  # lines of data
@@ -352,28 +350,33 @@ class Importer:
     check_row: Callable[..., Any]
     commit_row: Callable[..., Any]
     check_batch: Callable[..., dict[int, str]] | None = None
-    prepare: Callable[..., dict] | None = None  # prepare(db, user, options) -> ctx (e.g. the default site)
-    success_link: Callable[..., str | None] | None = None
 
     def field(self, key: str) -> ImportField | None:
         return next((f for f in self.fields if f.key == key), None)
 
 
-IMPORTERS: dict[str, Importer] = {}
+class ImportContext:
+    """What every line of one import shares: the site chosen on the upload page, the file's name, and the
+    network's sites, found by code or by name."""
 
+    def __init__(self, db: Session, options: dict):
+        self.default_site: str = options.get("site") or ""
+        self.filename: str = options.get("filename", "")
+        sites = list(db.scalars(select(Site)))
+        self._by_code = {s.code: s for s in sites}
+        self._by_name = {normalise_header(s.name): s for s in sites}
+        self._lookups: dict[int, dict[str, str]] = {}
 
-def register_importer(importer: Importer) -> Importer:
-    IMPORTERS[importer.key] = importer
-    return importer
+    def site(self, value: str) -> Site | None:
+        """The site a cell names: its code (ex. EPN-CHINON) or its name (accents, case and punctuation ignored)."""
+        return self._by_code.get(value.strip().upper()) or self._by_name.get(normalise_header(value))
 
-
-def get_importer(key: str, user) -> Importer:
-    importer = IMPORTERS.get(key)
-    if importer is None:
-        raise NotFound(f"Aucun import ne s'appelle « {str(key)[:40]} ».")
-    if user.role not in importer.roles:
-        raise Forbidden(f"Votre rôle ne permet pas d'importer des {importer.label.lower()}.")
-    return importer
+    def choice(self, value: str, words: Mapping[str, Sequence[str]]) -> str | None:
+        """The key whose words hold the cell's value (accents, case and punctuation ignored), or None."""
+        lookup = self._lookups.get(id(words))
+        if lookup is None:
+            lookup = self._lookups[id(words)] = {normalise_header(w): key for key, ws in words.items() for w in ws}
+        return lookup.get(normalise_header(value))
 
 
 def guess_mapping(importer: Importer, headers: list[str]) -> dict[int, str]:
@@ -431,10 +434,9 @@ class Checked:
 def check_table(db: Session, user, importer: Importer, table: Table, mapping: dict[int, str],
                 options: dict | None = None) -> Checked:
     """Every line checked, nothing written. Line numbers are the file's (titles = line 1)."""
-    ctx = importer.prepare(db, user, options or {}) if importer.prepare else dict(options or {})
+    ctx = ImportContext(db, options or {})
     mapped = set(mapping.values())
-    missing = [f.label for f in importer.fields if f.required and f.key not in mapped
-               and not (f.key in ctx.get("defaults", {}))]
+    missing = [f.label for f in importer.fields if f.required and f.key not in mapped]
     items: list[tuple[int, Any]] = []
     errors: dict[int, str] = dict(table.problems)
     if missing:
@@ -455,10 +457,11 @@ def check_table(db: Session, user, importer: Importer, table: Table, mapping: di
     return Checked(len(table.rows), [(line, obj) for line, obj in items if line not in errors], errors, [])
 
 
-def commit_table(db: Session, user, importer: Importer, table: Table, mapping: dict[int, str],
-                 options: dict | None = None, progress=None) -> int:
-    """Check again, then create every line in the current transaction; raises (nothing kept) on any error.
-    The caller commits."""
+@use_case
+def import_table(db: Session, user, importer: Importer, table: Table, mapping: dict[int, str],
+                 options: dict | None = None, *, pending: str | None = None, progress=None) -> int:
+    """Check every line again, then create them all: every line or none. The pending upload ``pending`` is
+    discarded in the same transaction."""
     checked = check_table(db, user, importer, table, mapping, options)
     if checked.missing_columns:
         raise ImportRefused("Colonne(s) obligatoire(s) non choisie(s) : " + ", ".join(checked.missing_columns)
@@ -468,194 +471,38 @@ def commit_table(db: Session, user, importer: Importer, table: Table, mapping: d
         shown = " ; ".join(f"ligne {line} : {msg}" for line, msg in first)
         more = f" (et {len(checked.errors) - 5} autre(s))" if len(checked.errors) > 5 else ""
         raise ImportRefused(f"{len(checked.errors)} ligne(s) à corriger, rien n'a été importé : {shown}{more}.")
-    ctx = importer.prepare(db, user, options or {}) if importer.prepare else dict(options or {})
+    ctx = ImportContext(db, options or {})
     total = len(checked.items)
     for done, (line, obj) in enumerate(checked.items, start=1):
         try:
             importer.commit_row(db, user, obj, ctx)
         except RefurbError as err:
-            db.rollback()
             raise ImportRefused(f"Ligne {line} : {err.message} Rien n'a été importé.")
         if progress is not None and (done % 25 == 0 or done == total):
             progress(done, total, f"{done} / {total} lignes enregistrées…")
+    if pending:
+        storage.discard(db, pending)
     return total
 
 
-# --- devices -------------------------------------------------------------------------------------
+# --- pending uploads -----------------------------------------------------------------------------
 
-CATEGORY_WORDS = {
-    "laptop": ("laptop", "portable", "ordinateur portable", "pc portable", "notebook", "ultraportable",
-               "ordinateurs portables", "portables", "netbook", "chromebook"),
-    "desktop": ("desktop", "fixe", "ordinateur fixe", "pc fixe", "tour", "unite centrale", "ordinateurs fixes",
-                "pc", "ordinateur de bureau"),
-    "tablet": ("tablet", "tablette", "tablettes", "ipad"),
-    "smartphone": ("smartphone", "smartphones", "telephone", "telephone portable", "mobile", "gsm"),
-    "screen": ("screen", "ecran", "ecrans", "moniteur", "monitor"),
-    "printer": ("printer", "imprimante", "imprimantes", "multifonction", "imprimante multifonction"),
-    "router": ("router", "routeur", "routeur 4g", "routeurs 4g", "box 4g", "modem 4g", "cle 4g", "hotspot"),
-    "accessory": ("accessory", "accessoire", "accessoires", "webcam", "souris", "clavier", "casque", "chargeur"),
-    "other": ("other", "autre", "autres", "divers"),
-}
-_CATEGORY_LOOKUP = {normalise_header(w): key for key, words in CATEGORY_WORDS.items() for w in words}
-
-DEVICE_FIELDS = [
-    ImportField("category", "Catégorie", True, ("categorie", "type", "type de materiel", "materiel", "type d appareil",
-                                                "nature"), "portable, fixe, tablette, smartphone, écran…"),
-    ImportField("brand", "Marque", False, ("marque", "fabricant", "constructeur", "make")),
-    ImportField("model", "Modèle", False, ("modele", "designation", "reference modele", "libelle")),
-    ImportField("serial_number", "N° de série", False, ("numero de serie", "n de serie", "n serie", "no de serie",
-                                                        "no serie", "num serie", "serie", "sn", "s n", "serial",
-                                                        "serial number", "numero serie")),
-    ImportField("old_reference", "Ancien n° d'inventaire", False, ("ancien numero", "ancienne etiquette",
-                                                                   "numero d inventaire", "n inventaire",
-                                                                   "no inventaire", "inventaire", "etiquette",
-                                                                   "tag", "asset tag", "reference", "ref", "id"),
-                "gardé dans les notes ; un numéro en double est refusé"),
-    ImportField("site", "Site", False, ("lieu", "localisation", "emplacement", "site code", "code site", "structure"),
-                "code ou nom du site ; sinon le site choisi ci-dessus"),
-    ImportField("condition", "État esthétique", False, ("etat esthetique", "aspect", "etat physique", "etat")),
-    ImportField("notes", "Notes", False, ("remarques", "remarque", "commentaire", "commentaires", "observations",
-                                          "observation")),
-    ImportField("has_storage", "Contient des données", False, ("stockage de donnees", "contient des donnees",
-                                                               "donnees", "has storage")),
-    ImportField("cpu", "Processeur", False, ("processeur", "cpu", "proc")),
-    ImportField("ram_gb", "Mémoire vive (Go)", False, ("ram", "memoire", "memoire vive", "ram go", "ram gb")),
-    ImportField("storage_type", "Type de stockage", False, ("type de stockage", "type disque", "disque type")),
-    ImportField("storage_gb", "Capacité de stockage (Go)", False, ("capacite", "stockage", "stockage go",
-                                                                   "disque", "disque go", "capacite stockage",
-                                                                   "hdd", "ssd")),
-    ImportField("screen_inches", "Taille d'écran (pouces)", False, ("taille ecran", "pouces", "diagonale",
-                                                                    "ecran pouces")),
-    ImportField("os", "Système d'exploitation", False, ("os", "systeme", "systeme d exploitation")),
-    ImportField("battery_health", "Santé de la batterie (%)", False, ("batterie", "sante batterie",
-                                                                      "etat batterie")),
-    ImportField("imei", "IMEI", False, ("imei",)),
-]
-SPEC_KEYS = ("cpu", "ram_gb", "storage_type", "storage_gb", "screen_inches", "os", "battery_health", "imei")
-_NUMBER_WITH_UNIT = re.compile(r"^\s*(\d+)\s*(go|gb|g|%|to|tb)?\s*$", re.IGNORECASE)
-_STORAGE_TYPES = {"ssd": "SSD", "hdd": "HDD", "emmc": "eMMC", "nvme": "NVMe", "aucun": "Aucun", "none": "Aucun"}
+UPLOAD_PURPOSE = "import"
 
 
-@dataclass
-class DeviceRow:
-    spec: Any  # refurb.inventory.services.DeviceInput
-    old_reference: str
-    line: int = 0
+@use_case
+def keep_upload(db: Session, user, key: str, filename: str, data: bytes, table: Table, site: str) -> str:
+    """Keep the table read from an uploaded file (read once, at upload) for the preview and the commit;
+    returns its token."""
+    stored = storage.put(db, purpose=UPLOAD_PURPOSE, owner_id=user.id, filename=filename, content=table.to_json(),
+                         meta={"key": key, "site": site, "encoding": table.encoding, "rows": len(table.rows),
+                               "source_bytes": len(data), "source_sha256": hashlib.sha256(data).hexdigest()})
+    return stored.token
 
 
-def _device_prepare(db: Session, user, options: dict) -> dict:
-    from ..sites.models import Site
-
-    sites = list(db.scalars(select(Site)))
-    ctx = {"by_code": {s.code: s for s in sites},
-           "by_name": {normalise_header(s.name): s for s in sites},
-           "default_site": options.get("site") or "", "filename": options.get("filename", ""), "defaults": {}}
-    return ctx
-
-
-def _number(value: str, label: str) -> str:
-    m = _NUMBER_WITH_UNIT.match(value)
-    if not m:
-        return value
-    number, unit = int(m.group(1)), (m.group(2) or "").lower()
-    if unit in ("to", "tb"):
-        number *= 1000
-    return str(number)
-
-
-def _device_check_row(db: Session, user, values: dict, ctx: dict) -> DeviceRow:
-    from ..inventory.services import parse_device_input
-
-    raw_category = values.get("category", "")
-    category = _CATEGORY_LOOKUP.get(normalise_header(raw_category))
-    if not raw_category:
-        raise Invalid(fields={"category": "La catégorie est vide (portable, fixe, tablette, smartphone, écran, "
-                                          "imprimante, routeur 4G, accessoire, autre)."})
-    if category is None:
-        raise Invalid(fields={"category": f"Catégorie « {raw_category[:40]} » non reconnue : écrivez portable, fixe, "
-                                          "tablette, smartphone, écran, imprimante, routeur 4G, accessoire ou autre."})
-    site_value = (values.get("site") or "").strip() or ctx.get("default_site", "")
-    site = None
-    if site_value:
-        site = ctx["by_code"].get(site_value.upper()) or ctx["by_name"].get(normalise_header(site_value))
-        if site is None:
-            raise Invalid(fields={"site": f"Site « {site_value[:40]} » inconnu : donnez le code (ex. EPN-CHINON) "
-                                          "ou le nom exact d'un site du réseau."})
-    else:
-        raise Invalid(fields={"site": "Site non indiqué : ajoutez une colonne « Site » ou choisissez le site "
-                                      "de destination avant de vérifier."})
-    specs = {}
-    for key in SPEC_KEYS:
-        value = (values.get(key) or "").strip()
-        if not value:
-            continue
-        if key in ("ram_gb", "storage_gb", "battery_health"):
-            value = _number(value, key)
-        if key == "storage_type":
-            value = _STORAGE_TYPES.get(value.lower(), value)
-        specs[key] = value
-    old_ref = (values.get("old_reference") or "").strip()
-    notes = (values.get("notes") or "").strip()
-    if old_ref:
-        if len(old_ref) > 60:
-            raise Invalid(fields={"old_reference": "L'ancien numéro d'inventaire dépasse 60 caractères."})
-        notes = (f"Ancienne référence : {old_ref}" + (f"\n{notes}" if notes else ""))
-    data = {"category": category, "site": site.code, "brand": values.get("brand", ""),
-            "model": values.get("model", ""), "serial_number": values.get("serial_number", ""),
-            "condition": values.get("condition", ""), "notes": notes, "specs": specs}
-    if values.get("has_storage", "").strip():
-        data["has_storage"] = values["has_storage"].strip().lower()
-    spec = parse_device_input(db, user, data)
-    return DeviceRow(spec, old_ref)
-
-
-def _device_check_batch(db: Session, user, items: list[tuple[int, DeviceRow]], ctx: dict) -> dict[int, str]:
-    from ..inventory.models import Device
-
-    errors: dict[int, str] = {}
-    first_serial: dict[str, int] = {}
-    first_ref: dict[str, int] = {}
-    for line, row in items:
-        serial = row.spec.serial_number
-        if serial:
-            if serial in first_serial:
-                errors[line] = (f"numéro de série {serial} en double (déjà ligne {first_serial[serial]}) : "
-                                "un appareil ne s'importe qu'une fois")
-            else:
-                first_serial[serial] = line
-        ref = row.old_reference.upper()
-        if ref:
-            if ref in first_ref:
-                errors.setdefault(line, f"ancien numéro d'inventaire {row.old_reference} en double "
-                                        f"(déjà ligne {first_ref[ref]})")
-            else:
-                first_ref[ref] = line
-    serials = list(first_serial)
-    known: dict[str, str] = {}
-    for i in range(0, len(serials), 500):
-        chunk = serials[i:i + 500]
-        for serial, tag in db.execute(select(Device.serial_number, Device.asset_tag)
-                                      .where(Device.serial_number.in_(chunk))):
-            known.setdefault(serial, tag)
-    for line, row in items:
-        serial = row.spec.serial_number
-        if serial in known:
-            errors.setdefault(line, f"numéro de série {serial} déjà enregistré ({known[serial]}) : "
-                                    "retirez cette ligne ou corrigez le numéro")
-    return errors
-
-
-def _device_commit_row(db: Session, user, row: DeviceRow, ctx: dict) -> None:
-    from ..inventory.services import create_device
-
-    create_device(db, user, row.spec, note=f"Importé du fichier « {ctx.get('filename', '')[:80]} »",
-                  origin={"import": ctx.get("filename", "")[:120]})
-
-
-def register_builtin_importers() -> None:
-    from ..accounts.roles import ADMIN, MANAGER, TECHNICIAN
-
-    register_importer(Importer(
-        key="devices", label="Appareils", roles=frozenset({ADMIN, MANAGER, TECHNICIAN}), fields=DEVICE_FIELDS,
-        check_row=_device_check_row, check_batch=_device_check_batch, commit_row=_device_commit_row,
-        prepare=_device_prepare))
+def pending_upload(db: Session, user, key: str, token: str) -> tuple[dict, Table]:
+    """The pending import ``token`` of this user for importer ``key``: (its facts, its table)."""
+    stored = storage.get(db, token, owner_id=user.id, purpose=UPLOAD_PURPOSE)
+    if stored.meta.get("key") != key:
+        raise NotFound(storage.GONE)
+    return dict(stored.meta, filename=stored.filename), Table.from_json(stored.content)

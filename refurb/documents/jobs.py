@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from flask import current_app
-
+from ..accounts.models import User
 from ..errors import NotFound, RefurbError
 
 log = logging.getLogger(__name__)
@@ -76,9 +75,9 @@ def _cleanup(now: float) -> None:
                 job.path.unlink(missing_ok=True)
 
 
-def start_job(user, label: str, work: Work, *, filename: str = "", mimetype: str = "application/octet-stream",
+def start_job(app, user, label: str, work: Work, *, filename: str = "", mimetype: str = "application/octet-stream",
               message: str = "En préparation…") -> Job:
-    app = current_app._get_current_object()
+    """Run ``work`` in a thread of ``app`` (the web application: its database, its instance folder)."""
     _cleanup(time.time())
     job = Job(id=secrets.token_urlsafe(12), user_id=user.id, label=label, filename=filename, mimetype=mimetype,
               message=message)
@@ -91,8 +90,6 @@ def start_job(user, label: str, work: Work, *, filename: str = "", mimetype: str
 
 
 def _run(app, job: Job, user_id: int, work: Work) -> None:
-    from ..accounts.models import User
-
     def progress(done: int, total: int, message: str | None = None) -> None:
         job.done, job.total = done, total
         if message:

@@ -12,15 +12,16 @@ lost, ``transition(..., "received")``: found again).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..accounts.roles import ADMIN, MANAGER, TECHNICIAN
+from ..accounts.roles import WORKSHOP_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site
-from ..db import utcnow
+from ..db import use_case, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..formatting import date_fr
 from ..inventory import workflow
@@ -30,13 +31,12 @@ from ..sites.services import get_site
 from ..validation import Checker, as_id
 from .models import StockTake, StockTakeExpected, StockTakeResolution, StockTakeScan
 
-STOCKTAKE_ROLES = frozenset({ADMIN, MANAGER, TECHNICIAN})
 MAX_CODE = 120
 LAST_SCANS = 12
 
 
 def _check_role(actor) -> None:
-    if actor.role not in STOCKTAKE_ROLES:
+    if actor.role not in WORKSHOP_ROLES:
         raise Forbidden("Les inventaires physiques sont faits par un gestionnaire ou un technicien du site.")
 
 
@@ -50,6 +50,7 @@ def open_stocktake_for(db: Session, site_id: int) -> StockTake | None:
     return db.scalar(select(StockTake).where(StockTake.site_id == site_id, StockTake.status == "open"))
 
 
+@use_case
 def start_stocktake(db: Session, actor, site_code, note: str = "") -> StockTake:
     """Open a stock-take for a site and take the snapshot of what is expected on its shelves."""
     _check_role(actor)
@@ -95,9 +96,12 @@ def get_stocktake(db: Session, actor, stocktake_id) -> StockTake:
     return st
 
 
-def list_stocktakes(db: Session, actor, *, limit: int = 50) -> list[StockTake]:
+def list_stocktakes(db: Session, actor, *, site=None, limit: int = 50) -> list[StockTake]:
+    """The stock-takes of the user's sites (or of ``site``), newest first."""
     _check_role(actor)
     stmt = limit_to_user_sites(select(StockTake), StockTake.site_id, actor)
+    if site is not None:
+        stmt = stmt.where(StockTake.site_id == site.id)
     return list(db.scalars(stmt.order_by(StockTake.started_at.desc(), StockTake.id.desc()).limit(limit)))
 
 
@@ -130,13 +134,19 @@ def _require_open(st: StockTake) -> None:
                        "commencez-en un nouveau pour scanner encore.", code="stocktake_closed")
 
 
-def record_scan(db: Session, actor, st: StockTake, code) -> ScanResult:
-    from ..web.scan import normalise
+def _scanned(code) -> str:
+    """The code as scanned, without what scanners add; a device's QR code (its page's address) gives its tag."""
+    code = (code if isinstance(code, str) else "").strip()
+    match = re.search(r"/d/([A-Za-z0-9-]+)/?$", code)
+    return match.group(1) if match else code
 
+
+@use_case
+def record_scan(db: Session, actor, st: StockTake, code) -> ScanResult:
     _check_role(actor)
     require_site(actor, st.site_id, f"l'inventaire physique n° {st.id}")
     _require_open(st)
-    raw = normalise(code if isinstance(code, str) else "").strip()
+    raw = _scanned(code)
     if not raw:
         raise Invalid(fields={"code": "Scannez ou saisissez une étiquette, puis appuyez sur Entrée."})
     if len(raw) > MAX_CODE:
@@ -223,6 +233,7 @@ class Results:
                                 for d in self.missing + self.unexpected if d.resolution is not None}}
 
 
+@use_case
 def close_stocktake(db: Session, actor, st: StockTake) -> Results:
     _check_role(actor)
     require_site(actor, st.site_id, f"l'inventaire physique n° {st.id}")
@@ -294,6 +305,7 @@ def results(db: Session, actor, st: StockTake) -> Results:
     return res
 
 
+@use_case
 def resolve(db: Session, actor, st: StockTake, asset_tag, action) -> StockTakeResolution:
     """Settle one discrepancy of a closed stock-take: "lost" (missing device) or "move_here" (unexpected)."""
     _check_role(actor)

@@ -1,5 +1,5 @@
-"""The loans dataset of the CSV/XLSX exports (refurb.documents.exports): one line per loan of the user's
-sites. The borrower appears by card number only (no name: an export leaves the application)."""
+"""The loans export (listed with the other CSV/XLSX exports by refurb.documents): one line per loan of the
+user's sites. The borrower appears by card number only (no name: an export leaves the application)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..accounts.scope import limit_to_user_sites
 from ..inventory.categories import CATEGORIES
-from .borrowers import DESK_ROLES
+from ..sites.models import Site
 from .models import Loan
 
 LOAN_COLUMNS = [
@@ -23,8 +23,6 @@ MAX_EXPORT_ROWS = 200_000
 
 def loan_rows(db, user, args) -> Iterable[list]:
     """Loans started at the user's sites (optionally ?site=CODE), most recent first."""
-    from ..sites.models import Site
-
     stmt = limit_to_user_sites(select(Loan), Loan.site_id, user)
     code = (args.get("site") or "").strip().upper()
     if code and code != "*":
@@ -35,21 +33,3 @@ def loan_rows(db, user, args) -> Iterable[list]:
                loan.borrower.card_number or "(anonymisé)", loan.site.code, loan.start_on, loan.due_on,
                loan.returned_at, loan.condition_label, loan.renewals, loan.deposit_amount,
                loan.deposit_status_label]
-
-
-def register_exports() -> None:
-    from flask import url_for
-
-    from ..documents.exports import Dataset, register_dataset
-    from ..documents.registry import register_document
-
-    register_dataset(Dataset(key="loans", label="Prêts", columns=LOAN_COLUMNS, rows=loan_rows, roles=DESK_ROLES,
-                             description="Les prêts de vos sites (usager par son numéro de carte)."))
-
-    def links(ctx):
-        args = {"site": ctx.site.code} if ctx.site is not None else {}
-        return [(fmt.upper(), url_for("documents.export", key="loans", fmt=fmt, **args)) for fmt in ("csv", "xlsx")]
-
-    register_document("loans_export", "Liste des prêts", section="Exports et imports", roles=DESK_ROLES, order=62,
-                      description="Tous les prêts du site (usager par son numéro de carte), pour un tableur.",
-                      links=links)

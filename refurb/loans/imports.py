@@ -1,7 +1,12 @@
-"""Importing borrowers (usagers) from the spreadsheets sites keep, through the shared import pages
-(/imports/borrowers, refurb.documents.imports): each line is checked by the same rules as the desk form
-(refurb.loans.borrowers), duplicates within the file or with a borrower already registered are line errors,
-and the file is imported whole or not at all. Each borrower gets a new card number."""
+"""Borrowers (usagers) from the spreadsheets sites keep: the columns of such a sheet and how one line
+becomes a borrower. The import pages (/imports/borrowers, refurb.documents) read the file, map its
+columns and run these on every line: each line is checked by the same rules as the desk form, duplicates
+within the file or with a borrower already registered are line errors, and the file is imported whole or
+not at all. Each borrower gets a new card number.
+
+``ctx`` is the import's context (refurb.documents.imports.ImportContext): the site chosen on the upload
+page (``default_site``), ``site(value)`` (a site by code or name) and ``choice(value, words)``.
+"""
 
 from __future__ import annotations
 
@@ -17,22 +22,8 @@ from ..accounts.scope import serves_site
 from ..clock import today
 from ..errors import Invalid
 from ..formatting import PARIS
-from .borrowers import (
-    DESK_ROLES,
-    _parse,
-    borrower_access,
-    clean_phone,
-    create_borrower,
-    name_key,
-)
+from .borrowers import borrower_access, clean_phone, create_borrower, name_key, parse_borrower
 from .models import Borrower
-
-
-def _norm(text: str) -> str:
-    from ..documents.imports import normalise_header
-
-    return normalise_header(text)
-
 
 KIND_WORDS = {
     "resident": ("resident", "habitant", "habitante", "particulier", "particuliere", "usager", "personne",
@@ -42,32 +33,25 @@ KIND_WORDS = {
     "staff": ("staff", "personnel", "agent", "salarie", "conseiller numerique", "conseillere numerique",
               "conseiller numerique ou personnel", "benevole", "cnfs"),
 }
-_KIND_LOOKUP = {_norm(w): key for key, words in KIND_WORDS.items() for w in words}
 
-
-def _fields():
-    from ..documents.imports import ImportField
-
-    return [
-        ImportField("last_name", "Nom", True, ("nom", "nom de famille", "nom usager", "last name")),
-        ImportField("first_name", "Prénom", True, ("prenom", "prenoms", "first name")),
-        ImportField("phone", "Téléphone", False, ("telephone", "tel", "portable", "mobile", "numero de telephone",
-                                                  "phone", "gsm")),
-        ImportField("email", "Courriel", False, ("courriel", "e mail", "email", "mail", "adresse mail",
-                                                 "adresse e mail", "adresse electronique")),
-        ImportField("home_site", "Site de rattachement", False, ("site", "code site", "site code", "lieu",
-                                                                 "structure d accueil", "epn", "rattachement"),
-                    "code ou nom du site ; sinon le site choisi ci-dessus"),
-        ImportField("kind", "Type d'emprunteur", False, ("type", "type d usager", "categorie", "statut", "kind"),
-                    "habitant, structure partenaire, personnel ; habitant si vide"),
-        ImportField("organisation", "Structure", False, ("organisation", "nom de la structure", "association",
-                                                         "organisme")),
-        ImportField("referring_partner", "Partenaire orienteur", False, ("partenaire", "oriente par", "orientation",
-                                                                         "prescripteur", "orienteur")),
-        ImportField("consent_on", "Date d'accord au règlement", False, ("consentement", "date de consentement",
-                                                                        "accord", "date d accord",
-                                                                        "reglement signe le", "rgpd")),
-    ]
+# (key, French label, required, other names the column goes by, hint): the columns of a borrowers' sheet.
+BORROWER_COLUMNS = [
+    ("last_name", "Nom", True, ("nom", "nom de famille", "nom usager", "last name")),
+    ("first_name", "Prénom", True, ("prenom", "prenoms", "first name")),
+    ("phone", "Téléphone", False, ("telephone", "tel", "portable", "mobile", "numero de telephone", "phone", "gsm")),
+    ("email", "Courriel", False, ("courriel", "e mail", "email", "mail", "adresse mail", "adresse e mail",
+                                  "adresse electronique")),
+    ("home_site", "Site de rattachement", False, ("site", "code site", "site code", "lieu", "structure d accueil",
+                                                  "epn", "rattachement"),
+     "code ou nom du site ; sinon le site choisi ci-dessus"),
+    ("kind", "Type d'emprunteur", False, ("type", "type d usager", "categorie", "statut", "kind"),
+     "habitant, structure partenaire, personnel ; habitant si vide"),
+    ("organisation", "Structure", False, ("organisation", "nom de la structure", "association", "organisme")),
+    ("referring_partner", "Partenaire orienteur", False, ("partenaire", "oriente par", "orientation", "prescripteur",
+                                                          "orienteur")),
+    ("consent_on", "Date d'accord au règlement", False, ("consentement", "date de consentement", "accord",
+                                                         "date d accord", "reglement signe le", "rgpd")),
+]
 
 
 @dataclass
@@ -99,20 +83,13 @@ def _consent_date(raw: str) -> date | None:
     return day
 
 
-def _prepare(db: Session, user, options: dict) -> dict:
-    from ..sites.models import Site
-
-    sites = list(db.scalars(select(Site)))
-    return {"by_code": {s.code: s for s in sites}, "by_name": {_norm(s.name): s for s in sites},
-            "default_site": options.get("site") or "", "filename": options.get("filename", ""), "defaults": {}}
-
-
-def _check_row(db: Session, user, values: dict, ctx: dict) -> BorrowerRow:
-    site_value = (values.get("home_site") or "").strip() or ctx.get("default_site", "")
+def check_borrower_line(db: Session, user, values: dict, ctx) -> BorrowerRow:
+    """One line's values (by column key) as a borrower to create, or Invalid saying what to correct."""
+    site_value = (values.get("home_site") or "").strip() or ctx.default_site
     if not site_value:
         raise Invalid(fields={"home_site": "Site de rattachement non indiqué : ajoutez une colonne « Site » ou "
                                            "choisissez le site avant de vérifier."})
-    site = ctx["by_code"].get(site_value.upper()) or ctx["by_name"].get(_norm(site_value))
+    site = ctx.site(site_value)
     if site is None:
         raise Invalid(fields={"home_site": f"Site « {site_value[:40]} » inconnu : donnez le code (ex. EPN-CHINON) "
                                            "ou le nom exact d'un site du réseau."})
@@ -120,7 +97,7 @@ def _check_row(db: Session, user, values: dict, ctx: dict) -> BorrowerRow:
         raise Invalid(fields={"home_site": f"Site « {site.name} » : vous ne servez pas ce site. Rattachez l'usager "
                                            "à l'un de vos sites, ou demandez à un gestionnaire."})
     raw_kind = (values.get("kind") or "").strip()
-    kind = _KIND_LOOKUP.get(_norm(raw_kind)) if raw_kind else "resident"
+    kind = ctx.choice(raw_kind, KIND_WORDS) if raw_kind else "resident"
     if kind is None:
         raise Invalid(fields={"kind": f"Type « {raw_kind[:40]} » non reconnu : écrivez habitant, structure "
                                       "partenaire ou personnel (ou laissez vide pour habitant)."})
@@ -129,11 +106,12 @@ def _check_row(db: Session, user, values: dict, ctx: dict) -> BorrowerRow:
             "phone": (values.get("phone") or "").strip() or None, "email": (values.get("email") or "").strip() or None,
             "home_site": site.code, "kind": kind, "organisation": values.get("organisation", ""),
             "referring_partner": values.get("referring_partner", ""), "consent": consent_on is not None}
-    v = _parse(db, user, data, None)  # the desk form's rules, and the user's sites
+    v = parse_borrower(db, user, data, None)  # the desk form's rules, and the user's sites
     return BorrowerRow(data, name_key(v["last_name"], v["first_name"]), v["phone"], v["email"], consent_on)
 
 
-def _check_batch(db: Session, user, items: list[tuple[int, BorrowerRow]], ctx: dict) -> dict[int, str]:
+def check_borrower_batch(db: Session, user, items: list[tuple[int, BorrowerRow]], ctx) -> dict[int, str]:
+    """{line: message} for the lines that repeat another line, or a borrower already registered."""
     errors: dict[int, str] = {}
     seen: dict[tuple[str, str, str], int] = {}
     for line, row in items:
@@ -166,26 +144,11 @@ def _check_batch(db: Session, user, items: list[tuple[int, BorrowerRow]], ctx: d
     return errors
 
 
-def _commit_row(db: Session, user, row: BorrowerRow, ctx: dict) -> Any:
+def import_borrower_line(db: Session, user, row: BorrowerRow, ctx) -> Any:
+    """Register the borrower of a checked line (inside the import's one transaction)."""
     borrower = create_borrower(db, user, row.data)
     if row.consent_on is not None:
         # The date the person signed the rules (on paper, before the import), at noon Paris time.
         borrower.consent_at = datetime.combine(row.consent_on, time(12, 0), tzinfo=PARIS).astimezone(timezone.utc)
         db.flush()
     return borrower
-
-
-def register_imports() -> None:
-    from flask import url_for
-
-    from ..documents.imports import Importer, register_importer
-    from ..documents.registry import register_document
-
-    register_importer(Importer(key="borrowers", label="Usagers", roles=DESK_ROLES, fields=_fields(),
-                               check_row=_check_row, check_batch=_check_batch, commit_row=_commit_row,
-                               prepare=_prepare))
-    register_document("borrowers_import", "Importer des usagers", section="Exports et imports", roles=DESK_ROLES,
-                      order=65, description="Depuis un fichier CSV ou XLSX : nom, prénom, contact, site, type ; "
-                                            "chaque usager reçoit un numéro de carte.",
-                      links=lambda ctx: [("Importer un fichier…", url_for("documents.import_upload", key="borrowers",
-                                                                          site=ctx.site_code or ""))])

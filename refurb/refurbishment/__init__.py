@@ -49,4 +49,3 @@ def init_app(app) -> None:
     add_nav("refurbishment.sales", "Ventes", DESK_ROLES)
     add_nav("refurbishment.recycling", "Recyclage", WORKSHOP_ROLES)
     HOME_BY_ROLE["technicien"] = "refurbishment.queue"
-    from .exports import register_exports; register_exports()

@@ -1,14 +1,15 @@
-"""The donations and DEEE-register datasets of the CSV/XLSX exports (refurb.documents.exports), scoped to the
-user's sites. ``register_row`` is the one description of a register line."""
+"""The donations and DEEE-register exports (listed with the other CSV/XLSX exports by refurb.documents),
+scoped to the user's sites. ``register_row`` is the one description of a register line."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Iterable
 
 from sqlalchemy import select
 
 from ..accounts.scope import limit_to_user_sites
-from .common import DESK_ROLES, WORKSHOP_ROLES
+from ..sites.models import Site
 from .models import Donation, RecyclingBatch
 
 MAX_EXPORT_ROWS = 200_000
@@ -29,8 +30,6 @@ REGISTER_COLUMNS = [
 
 
 def _site_filter(stmt, site_column, args):
-    from ..sites.models import Site
-
     code = (args.get("site") or "").strip().upper()
     if code and code != "*":
         stmt = stmt.join(Site, Site.id == site_column).where(Site.code == code)
@@ -56,8 +55,6 @@ def register_row(batch: RecyclingBatch) -> list:
 
 def recycling_rows(db, user, args) -> Iterable[list]:
     """The register in date order (?annee=YYYY for one year, ?site=CODE for one site)."""
-    from datetime import date
-
     stmt = _site_filter(limit_to_user_sites(select(RecyclingBatch), RecyclingBatch.site_id, user),
                         RecyclingBatch.site_id, args)
     year = (args.get("annee") or "").strip()
@@ -67,30 +64,3 @@ def recycling_rows(db, user, args) -> Iterable[list]:
     stmt = stmt.order_by(RecyclingBatch.handed_over_on, RecyclingBatch.id).limit(MAX_EXPORT_ROWS)
     for batch in db.scalars(stmt).unique():
         yield register_row(batch)
-
-
-def register_exports() -> None:
-    from flask import url_for
-
-    from ..documents.exports import Dataset, register_dataset
-    from ..documents.registry import register_document
-
-    register_dataset(Dataset(key="donations", label="Dons", columns=DONATION_COLUMNS, rows=donation_rows,
-                             roles=DESK_ROLES, description="Les dons reçus par vos sites, avec les étiquettes."))
-    register_dataset(Dataset(key="recycling", label="Registre DEEE", columns=REGISTER_COLUMNS,
-                             rows=recycling_rows, roles=WORKSHOP_ROLES,
-                             description="Le registre chronologique des déchets (lots remis à la filière DEEE)."))
-
-    def links(key):
-        def _links(ctx):
-            args = {"site": ctx.site.code} if ctx.site is not None else {}
-            return [(fmt.upper(), url_for("documents.export", key=key, fmt=fmt, **args)) for fmt in ("csv", "xlsx")]
-        return _links
-
-    register_document("donations_export", "Liste des dons", section="Exports et imports", roles=DESK_ROLES,
-                      order=63, description="Dons reçus : donateur, date, nombre d'appareils et étiquettes.",
-                      links=links("donations"))
-    register_document("recycling_export", "Registre DEEE", section="Exports et imports", roles=WORKSHOP_ROLES,
-                      order=64, description="Lots remis à la filière : code déchet, poids, transporteur, "
-                                            "installation, SIRET, n° de bordereau.",
-                      links=links("recycling"))

@@ -8,14 +8,14 @@ from ..api import api_user, bp
 from ..api.openapi import operation, query
 from ..extensions import get_db
 from ..web.files import send_bytes
-from . import figures, output
+from . import services
 
 PARAMS = [
     query("from", "Début de la période (AAAA-MM-JJ ; absent : le 1er du mois)", {"type": "string", "format": "date"}),
     query("to", "Fin de la période, incluse (AAAA-MM-JJ ; absente : aujourd'hui)", {"type": "string", "format": "date"}),
     query("site", "Code du site ; absent ou « * » : tout le réseau (gestionnaires)"),
-    query("factors", "Jeu de facteurs d'impact", {"type": "string", "enum": list(figures.FACTOR_SETS),
-                                                 "default": figures.DEFAULT_FACTORS}),
+    query("factors", "Jeu de facteurs d'impact", {"type": "string", "enum": list(services.FACTOR_SETS),
+                                                 "default": services.DEFAULT_FACTORS}),
 ]
 _COUNT_BY_CATEGORY = {"type": "object", "additionalProperties": {"type": "integer"}}
 REPORT = {"type": "object", "properties": {
@@ -42,21 +42,21 @@ REPORT = {"type": "object", "properties": {
 
 
 def _build():
-    return figures.build_report(get_db(), api_user(), site_code=request.args.get("site"),
+    return services.build_report(get_db(), api_user(), site_code=request.args.get("site"),
                                 start=request.args.get("from"), end=request.args.get("to"),
                                 factors=request.args.get("factors"))
 
 
 @bp.get("/reports/activity")
 def activity_report():
-    return jsonify(figures.to_json(_build()))
+    return jsonify(services.to_json(_build()))
 
 
 @bp.get("/reports/activity.pdf")
 def activity_report_pdf():
     report = _build()
     scope = report.site.code if report.site else "reseau"
-    return send_bytes(output.render_pdf(report),
+    return send_bytes(services.render_pdf(report),
                       f"rapport-activite-{scope}-{report.start.isoformat()}-{report.end.isoformat()}.pdf",
                       "application/pdf", inline=True)
 

@@ -113,8 +113,6 @@ DEFAULT_FACTORS = "restart2021"
 
 # --- period and scope -------------------------------------------------------------------------------
 
-
-
 def parse_period(raw_from, raw_to) -> tuple[date, date]:
     """The period from ?from=&to= (AAAA-MM-JJ); default: this month up to today. End before start: 422."""
     errors = {}

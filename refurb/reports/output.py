@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..documents.exports import to_csv
 from ..formatting import date_fr, datetime_fr, money_fr, number_fr
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
 from ..pdf.layout import Column, Document
+from ..tabular import to_csv
 from . import charts
 from .figures import CSV_COLUMNS, KIND_LABELS, ActivityReport, figure_rows
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from ..accounts.roles import ADMIN, MANAGER, NETWORK_ROLES, RECEPTION, TECHNICIAN
+from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
 from ..accounts.scope import sites_for
-from ..errors import Invalid
+from ..errors import Invalid, RefurbError
 from ..extensions import get_db
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
 from ..tabular import CSV_MIMETYPE
 from ..web.access import roles_required
 from ..web.files import send_bytes
+from ..web.kit import submit
 from ..web.layout import current_site
-from . import figures, output
+from . import services
 
 bp = Blueprint("reports", __name__)
-
-STAFF = (ADMIN, MANAGER, TECHNICIAN, RECEPTION)
 
 
 def _site_arg() -> str:
@@ -32,7 +31,7 @@ def _site_arg() -> str:
 
 
 def _build(db):
-    return figures.build_report(db, current_user, site_code=_site_arg(), start=request.args.get("from"),
+    return services.build_report(db, current_user, site_code=_site_arg(), start=request.args.get("from"),
                                 end=request.args.get("to"), factors=request.args.get("factors"))
 
 
@@ -42,33 +41,42 @@ def _filename(report, ext: str) -> str:
 
 
 @bp.get("/rapports/activite")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def activity():
     db = get_db()
     args = {"from": request.args.get("from", ""), "to": request.args.get("to", ""), "site": _site_arg(),
-            "factors": request.args.get("factors", figures.DEFAULT_FACTORS)}
-    try:
-        report = _build(db)
-    except Invalid as err:
-        return render_template("reports/activity.html", report=None, errors=err.fields, args=args,
-                               sites=sites_for(db, current_user), factor_sets=figures.FACTOR_SETS), 422
-    args["from"], args["to"] = report.start.isoformat(), report.end.isoformat()
-    return render_template("reports/activity.html", report=report, errors={}, args=args,
-                           sites=sites_for(db, current_user), factor_sets=figures.FACTOR_SETS,
-                           charts=output.charts_for(report), rows=figures.figure_rows(report),
-                           kind_labels=figures.KIND_LABELS, outcomes=output.outcome_items(report), kg=output.kg,
-                           kg2=output.kg2, fmt=output.fmt, categories=CATEGORIES_PLURAL, category_names=CATEGORIES)
+            "factors": request.args.get("factors", services.DEFAULT_FACTORS)}
+
+    def page(report, errors):
+        extra = {} if report is None else {
+            "charts": services.charts_for(report), "rows": services.figure_rows(report),
+            "kind_labels": services.KIND_LABELS, "outcomes": services.outcome_items(report), "kg": services.kg,
+            "kg2": services.kg2, "fmt": services.fmt, "categories": CATEGORIES_PLURAL, "category_names": CATEGORIES}
+        return render_template("reports/activity.html", report=report, errors=errors, args=args,
+                               sites=sites_for(db, current_user), sees_network=current_user.role in NETWORK_ROLES,
+                               factor_sets=services.FACTOR_SETS, **extra)
+
+    def shown(report):
+        args["from"], args["to"] = report.start.isoformat(), report.end.isoformat()
+        return page(report, {})
+
+    def wrong_period(err: RefurbError):
+        if not isinstance(err, Invalid):
+            raise err  # a site not served, or unknown: the error page
+        return page(None, err.fields)
+
+    return submit(lambda: _build(db), done=shown, failed=wrong_period)
 
 
 @bp.get("/rapports/activite.pdf")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def activity_pdf():
     report = _build(get_db())
-    return send_bytes(output.render_pdf(report), _filename(report, "pdf"), "application/pdf", inline=True)
+    return send_bytes(services.render_pdf(report), _filename(report, "pdf"), "application/pdf", inline=True)
 
 
 @bp.get("/rapports/activite.csv")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def activity_csv():
     report = _build(get_db())
-    return send_bytes(output.render_csv(report), _filename(report, "csv"), CSV_MIMETYPE)
+    return send_bytes(services.render_csv(report), _filename(report, "csv"), CSV_MIMETYPE)
