@@ -1,5 +1,6 @@
-"""Data-erasure certificates: every field of DESIGN.md, devices not erased never shown as erased, one device,
-a unique reference and a verification code, the QR code and the public page /verify."""
+"""Data-erasure certificates: every field such a certificate carries (NIST SP 800-88, nwipe's report,
+DeviceHub's certificate), devices not erased never shown as erased, one device, a unique reference and a
+verification code, the QR code and the public page /verify."""
 
 from __future__ import annotations
 

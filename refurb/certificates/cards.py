@@ -1,11 +1,11 @@
 """Borrower cards on an A4 sheet (2 × 5 cards of 85.6 × 54 mm, ISO/IEC 7810 ID-1), with the fronts
-drawn by refurb/loans/pdf.py (the same card as the single one) and, on request, the backs on the
+drawn by the loans area (the same card as the single one) and, on request, the backs on the
 following page mirrored for long-edge duplex printing."""
 
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -14,13 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.scope import require_site
+from ..clock import end_of_day_utc, start_of_day_utc
 from ..errors import Invalid
-from ..formatting import PARIS
-from ..loans import borrowers as borrowers_svc
+from ..loans import services as loans
 from ..loans.models import Borrower
-from ..loans.pdf import CARD_H, CARD_W
-from ..loans.pdf import draw_card_back as draw_back
-from ..loans.pdf import draw_card_front as draw_front
+from ..loans.services import CARD_H, CARD_W
 from ..pdf import fit_text, printable, register_fonts
 from ..sites.services import get_site
 
@@ -65,9 +63,9 @@ def card_sheet_pdf(borrowers: list[Borrower], network_name: str, *, backs: bool 
                 c.roundRect(x, y, CARD_W, CARD_H, 3 * mm)
                 c.setDash()
                 if side == "front":
-                    draw_front(c, borrower, network_name, x, y, fonts)
+                    loans.draw_card_front(c, borrower, network_name, x, y, fonts)
                 else:
-                    draw_back(c, borrower, x, y, fonts)
+                    loans.draw_card_back(c, borrower, x, y, fonts)
             _text(c, fonts[0], 7, 12 * mm, 4 * mm,
                   ("Verso : imprimez en recto verso (bord long)." if side == "back" else
                    f"Cartes d'emprunteur — {network_name} — découpez en suivant les pointillés (format carte "
@@ -92,14 +90,14 @@ def _day(raw, name: str, label: str, errors: dict) -> date | None:
 def borrowers_for_sheet(db: Session, actor, *, cards: list[str] | None = None, site_code: str | None = None,
                         start=None, end=None) -> list[Borrower]:
     """The borrowers whose cards go on a sheet: the cards named, or those registered at a site in a period."""
-    borrowers_svc.require_desk(actor)
+    loans.require_desk(actor)
     cards = [c for c in (cards or []) if str(c).strip()]
     if cards:
         if len(cards) > MAX_CARDS:
             raise Invalid(fields={"card": f"{MAX_CARDS} cartes au plus par impression."})
         found, seen = [], set()
         for card in cards:
-            b = borrowers_svc.get_borrower(db, actor, card)
+            b = loans.get_borrower(db, actor, card)
             if b.id not in seen:
                 seen.add(b.id)
                 found.append(b)
@@ -118,11 +116,9 @@ def borrowers_for_sheet(db: Session, actor, *, cards: list[str] | None = None, s
     stmt = select(Borrower).where(Borrower.home_site_id == site.id, Borrower.card_number.is_not(None),
                                   Borrower.anonymised_at.is_(None))
     if first:
-        since = datetime.combine(first, time(0), tzinfo=PARIS).astimezone(timezone.utc)
-        stmt = stmt.where(Borrower.created_at >= since)
+        stmt = stmt.where(Borrower.created_at >= start_of_day_utc(first))
     if last:
-        stmt = stmt.where(Borrower.created_at < datetime.combine(last + timedelta(days=1), time(0),
-                                                                 tzinfo=PARIS).astimezone(timezone.utc))
+        stmt = stmt.where(Borrower.created_at < end_of_day_utc(last))
     found = list(db.scalars(stmt.order_by(Borrower.last_name, Borrower.first_name, Borrower.id).limit(MAX_CARDS + 1)))
     if len(found) > MAX_CARDS:
         raise Invalid(fields={"from": f"Plus de {MAX_CARDS} usagers sur cette période : raccourcissez-la."})

@@ -15,8 +15,7 @@ from ..accounts.scope import limit_to_user_sites, require_site
 from ..db import use_case, utcnow
 from ..errors import Conflict, Invalid
 from ..inventory.models import Device
-from ..loans import borrowers, loans
-from ..loans.pdf import borrower_card_pdf
+from ..loans import services as loans
 from ..refurbishment import services as refurbishment
 from ..refurbishment.models import Donation
 from ..settings import get_setting
@@ -257,9 +256,9 @@ def donations_received(db: Session, actor, *, site, start, end, limit: int = 12)
 
 def borrower_card(db: Session, actor, card_number: str):
     """(borrower, the PDF of their card), for the desk that may see that borrower."""
-    borrowers.require_desk(actor)
-    borrower = borrowers.get_borrower(db, actor, card_number)
-    return borrower, borrower_card_pdf(borrower, get_setting(db, "network_name"))
+    loans.require_desk(actor)
+    borrower = loans.get_borrower(db, actor, card_number)
+    return borrower, loans.borrower_card_pdf(borrower, get_setting(db, "network_name"))
 
 
 def loan_agreement(db: Session, actor, loan_id: int):
