@@ -73,8 +73,8 @@ def _inventory(ctx: DocumentContext):
     if ctx.network_refused:
         return []
     site = ctx.site_arg
-    return [(fmt.upper(), url_for("documents.inventory_document", fmt=fmt, site=site)) for fmt in ("pdf", "csv", "xlsx")] \
-        + [("À une date passée…", url_for("documents.inventory_form", site=site))]
+    return [(fmt.upper(), url_for("documents.inventory_document", fmt=fmt, site=site))
+            for fmt in ("pdf", "csv", "xlsx")] + [("À une date passée…", url_for("documents.inventory_form", site=site))]
 
 
 def _inventory_at_end(ctx: DocumentContext):

@@ -4,7 +4,8 @@ A past inventory is rebuilt from the append-only device history (``device_events
 its state is the ``to_state`` of its last state-changing event up to that moment, its site the
 ``site_id`` of its last event (``record_event`` stores the device's site *after* the change: a transfer's
 event carries the destination, also in ``data.to_site``), its grade the ``data.grade`` of its last "grading"
-event. Devices created later have no event yet and are left out. Today's inventory reads the devices table itself (the same thing, faster).
+event. Devices created later have no event yet and are left out. Today's inventory reads the devices table
+itself (the same thing, faster).
 """
 
 from __future__ import annotations
@@ -99,8 +100,6 @@ class Inventory:
     @property
     def total(self) -> int:
         return len(self.lines)
-
-
 
 
 def parse_inventory_date(raw) -> date | None:
