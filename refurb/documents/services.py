@@ -8,6 +8,7 @@ from .importers import IMPORTERS, get_importer
 from .imports import (
     MAX_IMPORT_BYTES,
     Checked,
+    ImportRefused,
     Importer,
     Table,
     TooLarge,
@@ -48,7 +49,7 @@ __all__ = [
     # exports
     "DATASETS", "Dataset", "get_dataset",
     # imports
-    "IMPORTERS", "get_importer", "MAX_IMPORT_BYTES", "Checked", "Importer", "Table", "TooLarge", "check_table",
+    "IMPORTERS", "get_importer", "MAX_IMPORT_BYTES", "Checked", "ImportRefused", "Importer", "Table", "TooLarge", "check_table",
     "guess_mapping", "import_table", "keep_upload", "mapping_from_form", "pending_upload", "read_table",
     "too_large_message",
     # inventories
