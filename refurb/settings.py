@@ -10,6 +10,9 @@ from .db import Base
 DEFAULTS = {
     "network_name": "Réseau numérique du Chinonais",
     "asset_tag_prefix": "RF",
+    "warranty_months": "24",  # guarantee of a refurbished device sold (2 years at least: the legal guarantee)
+    "producer_siret": "",  # the network's SIRET, printed as the producer in the DEEE register
+    "borrower_retention_days": str(3 * 365),  # a borrower's record kept this long after their last loan
 }
 
 

@@ -126,7 +126,8 @@ def test_history_rebuild_of_today_equals_current_state(app, db, days_ago):
     from fixtures_documents import user_by_name
 
     from refurb.documents import inventory
-    from refurb.inventory.services import transfer_devices, transition
+    from refurb.inventory.services import transfer_devices
+    from refurb.refurbishment.services import move
 
     _arrange_history(db, days_ago)
     actor = user_by_name(db, "admin")
@@ -135,7 +136,7 @@ def test_history_rebuild_of_today_equals_current_state(app, db, days_ago):
 
         from refurb.inventory.models import Device
         device = db.scalar(select(Device).where(Device.asset_tag == "RF-000005"))
-        transition(db, actor, device, "diagnosing")
+        move(db, actor, device, "diagnosing")
         transfer_devices(db, actor, "EPN-B", ["RF-000001"])
         db.commit()
         current = inventory._current_rows(db, None)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from refurb.accounts.services import get_user
 from refurb.demo import seed_demo_data
 from refurb.inventory import services
-from refurb.inventory.demo import SCENARIOS
+from refurb.refurbishment.demo import SCENARIOS
 from refurb.inventory.models import Counter, Device, DeviceEvent
 from refurb.inventory.workflow import TRANSITIONS
 
@@ -22,7 +22,7 @@ def _seed(app, devices: int = 0) -> None:
 
 def test_demo_stock_is_a_living_network(app, db):
     _seed(app)
-    # the inventory's own demo devices come first (other areas may add theirs after)
+    # the stock's demo devices come first (the donations add theirs after)
     devices = db.scalars(select(Device).order_by(Device.id).limit(len(SCENARIOS))).all()
     assert len(SCENARIOS) >= 30 and len(devices) == len(SCENARIOS)
     assert len({d.site_id for d in devices}) >= 6

@@ -56,7 +56,9 @@ def test_staff_page_shows_tag_state_sheet_timeline_and_actions(client, login_as,
     assert "EPN A" in html and "Dell" in html and "Latitude 5490" in html and "ABC123" in html
     assert "Processeur" in html and "Intel Core i5" in html and "Mémoire vive (Go)" in html
     assert "Enregistré" in html  # the creation event in the timeline
-    assert 'value="diagnosing"' in html and "Commencer le diagnostic" in html
+    # the inventory's own move (a loss), and the workshop's in its panel
+    assert 'value="lost"' in html and "Déclarer perdu ou volé" in html
+    assert 'id="refurb-panel"' in html and 'value="diagnosing"' in html and "Commencer le diagnostic" in html
     assert 'name="expected_version" value="1"' in html
     assert "Imprimer l&#39;étiquette" in html or "Imprimer l'étiquette" in html
 
@@ -83,17 +85,18 @@ def test_htmx_transition_updates_the_page_in_place(client, db, login_as, make_de
     tag = make_device()
     login_as("tech")
     token = csrf_token(client, f"/d/{tag}")
-    response = client.post(f"/d/{tag}/transition", data={"to": "diagnosing", "expected_version": "1",
-                                                         "note": "Écran à vérifier"},
+    response = client.post(f"/d/{tag}/transition", data={"to": "lost", "expected_version": "1",
+                                                         "note": "Pas revenu de la tournée"},
                            headers=HTMX | {"X-CSRFToken": token})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<div id="device-main"')  # the partial only
-    assert 'badge--diagnosing">En diagnostic' in html and "Écran à vérifier" in html
+    assert 'badge--lost">Perdu ou volé' in html and "Pas revenu de la tournée" in html
+    assert "Déclarer retrouvé" in html  # the next move: found again
     assert '"refurb:tone"' in response.headers["HX-Trigger"]
     events = _events(db, tag)
     assert [(e.action, e.from_state, e.to_state) for e in events] == [
-        ("created", None, "received"), ("transition", "received", "diagnosing")]
+        ("created", None, "received"), ("transition", "received", "lost")]
     assert events[-1].user.username == "tech" and events[-1].site.code == "EPN-A"
 
 
@@ -101,23 +104,29 @@ def test_stale_page_is_refused_and_nothing_changes(client, db, login_as, make_de
     tag = make_device()
     login_as("tech")
     token = csrf_token(client, f"/d/{tag}")
-    first = client.post(f"/d/{tag}/transition", data={"to": "diagnosing", "expected_version": "1"},
+    first = client.post(f"/d/{tag}/transition", data={"to": "lost", "expected_version": "1"},
                         headers=HTMX | {"X-CSRFToken": token})
     assert first.status_code == 200
-    stale = client.post(f"/d/{tag}/transition", data={"to": "recycled", "expected_version": "1"},
+    stale = client.post(f"/d/{tag}/transition", data={"to": "received", "expected_version": "1"},
                         headers=HTMX | {"X-CSRFToken": token})
     assert stale.status_code == 409
     assert stale.headers["HX-Retarget"] == "#flash"
     assert "a changé entre-temps" in stale.get_data(as_text=True)
-    assert _device(db, tag).state == "diagnosing" and len(_events(db, tag)) == 2
+    assert _device(db, tag).state == "lost" and len(_events(db, tag)) == 2
+    unreadable = client.post(f"/d/{tag}/transition", data={"to": "received", "expected_version": "deux"},
+                             headers=HTMX | {"X-CSRFToken": token})
+    assert unreadable.status_code == 422 and "rechargez la page" in unreadable.get_data(as_text=True)
 
 
-def test_transition_not_allowed_and_loans_only(client, db, login_as, make_device):
+def test_transition_not_allowed_owned_elsewhere_and_loans_only(client, db, login_as, make_device):
     login_as("tech")
     tag = make_device()
     token = csrf_token(client, f"/d/{tag}")
     response = client.post(f"/d/{tag}/transition", data={"to": "sold"}, headers=HTMX | {"X-CSRFToken": token})
     assert response.status_code == 409 and "Passage impossible" in response.get_data(as_text=True)
+    # a workshop move is the workshop panel's: the inventory's door says where
+    response = client.post(f"/d/{tag}/transition", data={"to": "diagnosing"}, headers=HTMX | {"X-CSRFToken": token})
+    assert response.status_code == 409 and "panneau Atelier" in response.get_data(as_text=True)
     pool = make_device(state="loan_pool")
     response = client.post(f"/d/{pool}/transition", data={"to": "on_loan"}, headers=HTMX | {"X-CSRFToken": token})
     assert response.status_code == 409 and "accueil" in response.get_data(as_text=True)
@@ -132,19 +141,19 @@ def test_plain_form_transition_redirects_with_a_message(client, db, login_as, ma
     tag = make_device()
     login_as("tech")
     token = csrf_token(client, f"/d/{tag}")
-    response = client.post(f"/d/{tag}/transition", data={"to": "diagnosing", "csrf_token": token})
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/d/{tag}")
-    assert "En diagnostic" in client.get(f"/d/{tag}").get_data(as_text=True)
+    response = client.post(f"/d/{tag}/transition", data={"to": "lost", "csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/d/{tag}")
+    assert "Perdu ou volé" in client.get(f"/d/{tag}").get_data(as_text=True)
     refused = client.post(f"/d/{tag}/transition", data={"to": "sold", "csrf_token": token}, follow_redirects=True)
     assert "Passage impossible" in refused.get_data(as_text=True)
-    assert _device(db, tag).state == "diagnosing"
+    assert _device(db, tag).state == "lost"
 
 
 def test_other_site_transition_is_forbidden(client, db, login_as, make_device):
     tag = make_device(site="EPN-B")
     login_as("tech")
     token = csrf_token(client, "/devices")
-    response = client.post(f"/d/{tag}/transition", data={"to": "diagnosing"}, headers=HTMX | {"X-CSRFToken": token})
+    response = client.post(f"/d/{tag}/transition", data={"to": "lost"}, headers=HTMX | {"X-CSRFToken": token})
     assert response.status_code == 403 and _device(db, tag).state == "received"
 
 
@@ -160,7 +169,7 @@ def test_create_device_save_print_and_another(client, db, login_as):
     token = csrf_token(client, "/devices/new")
     saved = client.post("/devices/new", data=_form(csrf_token=token, serial_number="pf-1a2b",
                                                    spec_cpu="Intel Core i5-8350U", spec_ram_gb="8"))
-    assert saved.status_code == 302
+    assert saved.status_code == 303
     tag = saved.headers["Location"].rsplit("/", 1)[-1]
     device = _device(db, tag)
     assert device.asset_tag == tag and tag.startswith("RF-") and device.state == "received"
@@ -168,9 +177,9 @@ def test_create_device_save_print_and_another(client, db, login_as):
     assert device.specs == {"cpu": "Intel Core i5-8350U", "ram_gb": 8}
     assert [e.action for e in _events(db, tag)] == ["created"]
     printed = client.post("/devices/new", data=_form(csrf_token=token, action="print"))
-    assert printed.status_code == 302 and "/labels?tag=RF-" in printed.headers["Location"]
+    assert printed.status_code == 303 and "/labels?tag=RF-" in printed.headers["Location"]
     another = client.post("/devices/new", data=_form(csrf_token=token, action="another", model="X270"))
-    assert another.status_code == 302 and "/devices/new?like=RF-" in another.headers["Location"]
+    assert another.status_code == 303 and "/devices/new?like=RF-" in another.headers["Location"]
     prefilled = client.get(another.headers["Location"]).get_data(as_text=True)
     assert 'value="X270"' in prefilled and "autofocus" in prefilled
     db.rollback()
@@ -196,7 +205,7 @@ def test_known_serial_is_flagged_then_confirmed(client, db, login_as, make_devic
     assert f"Le numéro de série SN-42 est déjà connu ({old})" in html and 'name="confirm_serial"' in html
     assert _count(db) == 1
     confirmed = client.post("/devices/new", data=_form(csrf_token=token, serial_number="sn-42", confirm_serial="1"))
-    assert confirmed.status_code == 302 and _count(db) == 2
+    assert confirmed.status_code == 303 and _count(db) == 2
 
 
 def test_bad_input_is_refused_with_field_messages(client, db, login_as):
@@ -210,7 +219,7 @@ def test_bad_input_is_refused_with_field_messages(client, db, login_as):
     bad_spec = client.post("/devices/new", data=_form(csrf_token=token, spec_ram_gb="huit", spec_battery_health="150"))
     assert bad_spec.status_code == 422 and 'id="e-spec_ram_gb"' in bad_spec.get_data(as_text=True)
     other_site = client.post("/devices/new", data=_form(csrf_token=token, site="EPN-B"))
-    assert other_site.status_code == 422 and "Vous n&#39;avez pas accès" in other_site.get_data(as_text=True)
+    assert other_site.status_code == 403 and "Vous n&#39;avez pas accès" in other_site.get_data(as_text=True)
     assert _count(db) == 0
 
 
@@ -231,7 +240,7 @@ def test_batch_of_similar_devices_then_labels(client, db, login_as):
     token = csrf_token(client, "/devices/batch")
     response = client.post("/devices/batch", data=_form(csrf_token=token, serials="S1\r\nS2\r\n\r\nS3\n",
                                                         spec_ram_gb="8"))
-    assert response.status_code == 302
+    assert response.status_code == 303
     location = response.headers["Location"]
     db.rollback()
     devices = db.scalars(select(Device).order_by(Device.id)).all()
@@ -241,7 +250,7 @@ def test_batch_of_similar_devices_then_labels(client, db, login_as):
     labels = client.get(location).get_data(as_text=True)
     assert all(d.asset_tag in labels for d in devices) and "Télécharger le PDF (3 étiquettes)" in labels
     counted = client.post("/devices/batch", data=_form(csrf_token=token, serials="", count="2"))
-    assert counted.status_code == 302 and _count(db) == 5
+    assert counted.status_code == 303 and _count(db) == 5
 
 
 def test_batch_bad_input_creates_nothing(client, db, login_as, make_device):

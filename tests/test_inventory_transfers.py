@@ -99,21 +99,21 @@ def test_the_basket_refuses_with_a_french_message(db, login_as):
     db.commit()
     client = login_as("tech")
     assert _tone(_scan(client, ok)) == "ok"
-    cases = [
-        ("RF-424242", "Aucun appareil ne correspond au code « RF-424242 »"),
-        ("pas un code du tout", "Aucun appareil ne correspond au code « pas un code du tout »"),
-        (on_loan, f"{on_loan} est en prêt : il ne peut pas être transféré avant son retour."),
-        (sold, f"{sold} a quitté le stock (Vendu)"),
-        (elsewhere, f"Vous n'avez pas accès à l'appareil {elsewhere} (site « EPN B »)"),
-        (ok, f"{ok} est déjà dans le panier."),
-        ("", "Scannez ou saisissez l'étiquette d'un appareil"),
-        ("X" * 300, "trop long"),
-        ("<script>alert(1)</script>", "« <script>alert(1)</script> »"),
+    cases = [  # the basket comes back with the refusal's status (422, or 404 / 403 when they say it)
+        ("RF-424242", 404, "Aucun appareil ne correspond au code « RF-424242 »"),
+        ("pas un code du tout", 404, "Aucun appareil ne correspond au code « pas un code du tout »"),
+        (on_loan, 422, f"{on_loan} est en prêt : il ne peut pas être transféré avant son retour."),
+        (sold, 422, f"{sold} a quitté le stock (Vendu)"),
+        (elsewhere, 403, f"Vous n'avez pas accès à l'appareil {elsewhere} (site « EPN B »)"),
+        (ok, 422, f"{ok} est déjà dans le panier."),
+        ("", 422, "Scannez ou saisissez l'étiquette d'un appareil"),
+        ("X" * 300, 422, "trop long"),
+        ("<script>alert(1)</script>", 404, "« <script>alert(1)</script> »"),
     ]
-    for code, message in cases:
+    for code, status, message in cases:
         response = _scan(client, code)
         body = response.get_data(as_text=True)
-        assert response.status_code == 200 and _tone(response) == "error", code
+        assert response.status_code == status and _tone(response) == "error", code
         assert message in unescape(body), (code, body)
         assert "<script>alert(1)</script>" not in body
         assert _basket_tags(body) == [ok]
@@ -204,7 +204,7 @@ def test_one_device_on_loan_and_nothing_moves(db, login_as):
     assert "Refusé : " + lent in unescape(page)  # the basket says so before anyone presses the button
     events_before = db.scalar(select(func.count(DeviceEvent.id)))
     response = _transfer(client, "BUS", [free, lent])
-    assert response.status_code == 409
+    assert response.status_code == 422
     html = unescape(response.get_data(as_text=True))
     assert f"Aucun appareil n'a été transféré : {lent} est en prêt." in html
     assert _basket_tags(html) == [free, lent]  # the basket is kept to fix it
@@ -228,13 +228,13 @@ def test_unknown_inactive_and_missing_destination(db, login_as):
     html = unescape(response.get_data(as_text=True))
     assert "Aucun site ne porte le code « NULLE-PART »." in html and 'id="e-to_site"' in html
     response = _transfer(client, "EPN-B", [tag])
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert "Le site « EPN B » est désactivé : impossible d'y transférer du matériel." in unescape(response.get_data(as_text=True))
     response = _transfer(client, "", [tag])
     assert response.status_code == 422
     assert "Le site de destination est obligatoire." in unescape(response.get_data(as_text=True))
     response = _transfer(client, "EPN-A", [tag])  # already there
-    assert response.status_code == 409 and f"{tag} est déjà à « EPN A »" in unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and f"{tag} est déjà à « EPN A »" in unescape(response.get_data(as_text=True))
     assert _state(db, tag).site.code == "EPN-A"
     assert db.scalar(select(func.count(Transfer.id))) == 0
 

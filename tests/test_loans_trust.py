@@ -351,10 +351,10 @@ def test_the_duplicate_message_is_one_rule(db, lk):
     assert other.card_number not in message + field and "demandez sa carte à l'usager" in message
     message, field = loans_svc.duplicate_message(db, manager, other)
     assert other.card_number in message and "EPN B" in message and other.card_number in field
-    from refurb.loans.imports import BorrowerRow, _check_batch
+    from refurb.loans.imports import BorrowerRow, check_borrower_batch
     row = BorrowerRow({}, other.name_key, other.phone, None, None)
-    assert other.card_number not in _check_batch(db, desk, [(2, row)], {})[2]
-    assert other.card_number in _check_batch(db, manager, [(2, row)], {})[2]
+    assert other.card_number not in check_borrower_batch(db, desk, [(2, row)], None)[2]
+    assert other.card_number in check_borrower_batch(db, manager, [(2, row)], None)[2]
 
 
 # --- 5. ids from forms never give a server error --------------------------------------------------

@@ -163,17 +163,19 @@ def test_erasure_form_with_upload_in_place(client, app, db, login_as, laptop):
     # a page read before the last change (the device is at version 1 since its creation)
     stale = client.post(f"/atelier/appareils/{laptop}/effacement", data={**form, "expected_version": "0",
                         "report": (io.BytesIO(PDF), "nwipe.pdf")}, headers=headers, content_type="multipart/form-data")
-    assert stale.status_code == 200 and "a changé entre-temps" in stale.get_data(as_text=True)
+    assert stale.status_code == 422 and "a changé entre-temps" in stale.get_data(as_text=True)
     assert 'id="refurb-panel"' in stale.get_data(as_text=True)
     db.rollback()
     assert db.scalars(select(Erasure)).all() == []
     response = client.post(f"/atelier/appareils/{laptop}/effacement", data=form,
                            headers=headers, content_type="multipart/form-data")
-    assert response.status_code == 204, response.get_data(as_text=True)[:3000]
-    assert f'"/d/{laptop}"' in response.headers["HX-Location"]
+    assert response.status_code == 200, response.get_data(as_text=True)[:3000]
+    # one round trip: the device page in place (its state, panel and timeline changed)
+    assert response.headers["HX-Retarget"] == "#device-main" and "HX-Location" not in response.headers
+    assert response.get_data(as_text=True).lstrip().startswith('<div id="device-main"')
+    assert "Enregistré — Effacement réussi enregistré." in response.get_data(as_text=True)
     db.rollback()
     erasure = db.scalars(select(Erasure)).one()
     assert erasure.verified and erasure.report_sha256 == hashlib.sha256(PDF).hexdigest()
     page = client.get(f"/d/{laptop}").get_data(as_text=True)
-    assert "Enregistré — Effacement réussi enregistré." in page
     assert "nwipe.pdf" in page

@@ -122,7 +122,7 @@ def test_recycling_page_form(client, db, login_as, workshop):
     assert workshop.state(tag) == "diagnosing"
     form["tracking_number"] = "BSD-77"
     done = client.post("/atelier/recyclage", data=form)
-    assert done.status_code == 302
+    assert done.status_code == 303
     batch_page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "BSD-77" in batch_page and tag in batch_page
     assert workshop.state(tag) == "recycled"

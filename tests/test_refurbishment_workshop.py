@@ -8,6 +8,7 @@ from conftest import csrf_token
 from fixtures_refurbishment import all_checks
 from sqlalchemy import select
 
+from refurb.inventory.models import Device
 from refurb.refurbishment.models import Diagnosis, Grading, Repair, RepairPart
 
 
@@ -162,8 +163,9 @@ def test_workshop_scan_opens_the_device(client, login_as, workshop):
     assert missing.status_code == 404
     assert "Aucun appareil ne correspond au code « RF-424242 »" in missing.get_data(as_text=True)
     assert client.get(f"/atelier/scan?code={other}").status_code == 403
+    # a plain 303 to the device's page (never 204 + HX-Redirect, an htmx request included)
     htmx = client.get(f"/atelier/scan?code={tag}", headers={"HX-Request": "true"})
-    assert htmx.status_code == 204 and htmx.headers["HX-Redirect"] == f"/d/{tag}#refurb-panel"
+    assert htmx.status_code == 303 and htmx.headers["Location"] == f"/d/{tag}#refurb-panel"
 
 
 def test_panel_shows_the_next_step_and_posts_in_place(client, db, login_as, workshop):
@@ -173,27 +175,37 @@ def test_panel_shows_the_next_step_and_posts_in_place(client, db, login_as, work
     assert "À faire maintenant : diagnostic" in page
     assert "Prix solidaires" in page and "180,00" in page
     token = csrf_token(client, f"/d/{tag}")
-    headers = {"HX-Request": "true", "X-CSRFToken": token}
+    headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": f"http://localhost/d/{tag}"}
     data = {f"check_{k}": v for k, v in all_checks("laptop").items()}
     data.update({"verdict": "ready", "battery_health": "83", "notes": "", "expected_version": "1"})
     incomplete = client.post(f"/atelier/appareils/{tag}/diagnostic", data={**data, "check_wifi": ""}, headers=headers)
-    assert incomplete.status_code == 200
+    assert incomplete.status_code == 422
     html = incomplete.get_data(as_text=True)
     assert html.lstrip().startswith('<section id="refurb-panel"')
     assert "Wi-Fi : contrôle non renseigné" in html and 'aria-invalid="true"' in html
     assert json.loads(incomplete.headers["HX-Trigger"]) == {"refurb:tone": {"kind": "error"}}
     done = client.post(f"/atelier/appareils/{tag}/diagnostic", data=data, headers=headers)
-    assert done.status_code == 204
-    location = json.loads(done.headers["HX-Location"])
-    assert location == {"path": f"/d/{tag}", "target": "#device-main", "select": "#device-main", "swap": "outerHTML"}
-    page = client.get(f"/d/{tag}").get_data(as_text=True)
+    # one round trip: the device page in place, its state, panel and timeline changed (never 204 + HX-Location)
+    assert done.status_code == 200 and "HX-Location" not in done.headers
+    assert done.headers["HX-Retarget"] == "#device-main" and done.headers["HX-Reswap"] == "outerHTML"
+    assert "HX-Push-Url" not in done.headers  # posted from the device page itself
+    page = done.get_data(as_text=True)
+    assert page.lstrip().startswith('<div id="device-main"') and 'badge--diagnosing">En diagnostic' in page
     assert "Enregistré — Diagnostic enregistré : bon pour la suite (prêt tel quel)." in page
     assert "À faire maintenant : effacement des données" in page
+    assert "Enregistré — Diagnostic" not in client.get(f"/d/{tag}").get_data(as_text=True)  # said once
     # the same form posted again from the old page: refused, nothing recorded twice
     stale = client.post(f"/atelier/appareils/{tag}/diagnostic", data=data, headers=headers)
-    assert "a changé entre-temps" in stale.get_data(as_text=True)
+    assert stale.status_code == 422 and "a changé entre-temps" in stale.get_data(as_text=True)
     db.rollback()
     assert len(db.scalars(select(Diagnosis)).all()) == 1
+    # from the workshop's own page of the device, the answer is the device page: its address follows
+    step_page = f"http://localhost/atelier/appareils/{tag}"
+    version = str(db.scalars(select(Device.version).where(Device.asset_tag == tag)).one())
+    moved = client.post(f"/atelier/appareils/{tag}/etape", data={"to": "repairing", "expected_version": version},
+                        headers=headers | {"HX-Current-URL": step_page})
+    assert moved.status_code == 200 and moved.headers["HX-Push-Url"] == f"/d/{tag}"
+    assert 'badge--repairing">En réparation' in moved.get_data(as_text=True)
 
 
 def test_panel_without_javascript(client, login_as, workshop):
@@ -205,9 +217,9 @@ def test_panel_without_javascript(client, login_as, workshop):
     assert bad.status_code == 422
     assert "Le grade esthétique est obligatoire." in bad.get_data(as_text=True)
     ok = client.post(f"/atelier/appareils/{tag}/grade", data={"csrf_token": token, "grade": "B", "functional": "full"})
-    assert ok.status_code == 302 and ok.headers["Location"] == f"/d/{tag}#refurb-panel"
+    assert ok.status_code == 303 and ok.headers["Location"] == f"/d/{tag}#refurb-panel"
     move = client.post(f"/atelier/appareils/{tag}/etape", data={"csrf_token": token, "to": "ready"})
-    assert move.status_code == 302
+    assert move.status_code == 303
     assert workshop.state(tag) == "ready"
     page = client.get(f"/d/{tag}").get_data(as_text=True)
     assert "Appareil déclaré prêt (reconditionné)." in page

@@ -54,7 +54,7 @@ def test_the_site_switcher_never_sends_elsewhere(client, login_as, target):
     login_as("desk")  # serves two sites: the header offers the switcher
     token = csrf_token(client, "/password")
     response = client.post("/site", data={"site_id": "1", "next": target, "csrf_token": token})
-    assert response.status_code == 302 and _stays_here(response.headers["Location"])
+    assert response.status_code == 303 and _stays_here(response.headers["Location"])
     response = client.post("/site", data={"site_id": "1", "next": "/prets/", "csrf_token": token})
     assert response.headers["Location"] == "/prets/"
 

@@ -43,7 +43,7 @@ def test_no_state_change_to_recycled_or_parts_with_data_never_erased(client, db,
     assert "ses données n&#39;ont pas été effacées" in panel
     token = csrf_token(client, f"/atelier/appareils/{laptop}")
     r = client.post(f"/atelier/appareils/{laptop}/etape", data={"csrf_token": token, "to": "parts"})
-    assert r.status_code == 409 and "ses données n&#39;ont pas été effacées" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "ses données n&#39;ont pas été effacées" in r.get_data(as_text=True)
     assert workshop.state(laptop) == "diagnosing"
 
 
@@ -149,7 +149,7 @@ def test_the_destruction_form_and_its_checks(client, db, login_as, workshop, api
     r = client.post(f"/atelier/appareils/{laptop}/destruction", data={
         "csrf_token": token, "destroyed_by": "recycler", "recycler_name": "Envie 2E", "certificate_number": "CD-9",
         "destroyed_on": today().isoformat()})
-    assert r.status_code == 302
+    assert r.status_code == 303
     panel = client.get(f"/atelier/appareils/{laptop}").get_data(as_text=True)
     assert "par le recycleur Envie 2E, certificat de destruction n° CD-9" in panel
 

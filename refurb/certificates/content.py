@@ -24,7 +24,6 @@ from ..inventory.categories import CATEGORIES
 from ..inventory.models import Device
 from ..refurbishment import catalog
 from ..refurbishment import services as refurbishment
-from ..refurbishment.common import add_months
 from ..refurbishment.models import (
     Diagnosis,
     Donation,
@@ -322,8 +321,8 @@ def device_certificate(db: Session, actor, device: Device) -> dict:
             "reference": sale.reference, "delivered_on": sale.delivered_on.isoformat(), "price": _money(sale.price),
             "price_capped": bool(sale.price_capped), "price_cap": _money(sale.price_cap),
             "payment": sale.payment_label, "buyer": sale.buyer_name,
-            "legal_guarantee_until": add_months(sale.delivered_on, LEGAL_GUARANTEE_MONTHS).isoformat(),
-            "presumption_until": add_months(sale.delivered_on, PRESUMPTION_MONTHS_SECOND_HAND).isoformat(),
+            "legal_guarantee_until": refurbishment.add_months(sale.delivered_on, LEGAL_GUARANTEE_MONTHS).isoformat(),
+            "presumption_until": refurbishment.add_months(sale.delivered_on, PRESUMPTION_MONTHS_SECOND_HAND).isoformat(),
             "warranty_until": sale.warranty_until.isoformat(), "warranty_months": sale.warranty_months,
         }
     if gift is not None:

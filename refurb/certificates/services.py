@@ -211,7 +211,6 @@ def get_donation(db: Session, actor, donation_id) -> Donation:
 class DonationDocuments:
     """What the page of a donation's documents shows: its devices and their values, where their data
     stand, the certificates already issued, and why one cannot be issued yet (None: it can)."""
-    donation: Donation
     devices: list
     values: dict[int, DeviceValuation]
     erasure: dict
@@ -225,7 +224,7 @@ def donation_documents(db: Session, actor, donation: Donation) -> DonationDocume
     devices = donation.devices
     erasure = build.erasure_for_donation(db, actor, donation)
     receipt = build.receipt_for_donation(db, actor, donation)
-    return DonationDocuments(donation, devices, build.valuations(db, [d.id for d in devices]), erasure,
+    return DonationDocuments(devices, build.valuations(db, [d.id for d in devices]), erasure,
                              certificates_of_donation(db, donation),
                              {d["asset_tag"]: d["status"] for d in erasure["devices"]},
                              erasure_refusal(erasure), receipt_refusal(receipt))

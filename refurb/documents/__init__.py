@@ -1,4 +1,4 @@
-"""Documents: the Documents page (refurb.documents.catalogue lists what it offers), inventories (today or
+"""Documents: the Documents page (refurb.documents.views_catalogue lists what it offers), inventories (today or
 at a past date), stock-takes by scanning, CSV/XLSX exports and imports."""
 
 import shutil

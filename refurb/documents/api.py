@@ -22,13 +22,13 @@ def _pdf(data: bytes, filename: str) -> Response:
 @bp.get("/sites/<code>/inventory.pdf")
 def site_inventory_pdf(code: str):
     inv = services.build_inventory(get_db(), api_user(), code, request.args.get("at") or None)
-    return _pdf(services.render_inventory_pdf(inv), f"inventaire-{inv.site.code}-{inv.at.isoformat()}.pdf")
+    return _pdf(services.render_inventory_pdf(inv), inv.filename("pdf"))
 
 
 @bp.get("/inventory.pdf")
 def network_inventory_pdf():
     inv = services.build_inventory(get_db(), api_user(), None, request.args.get("at") or None)
-    return _pdf(services.render_inventory_pdf(inv), f"inventaire-reseau-{inv.at.isoformat()}.pdf")
+    return _pdf(services.render_inventory_pdf(inv), inv.filename("pdf"))
 
 
 operation("/sites/{code}/inventory.pdf", "get", "Inventaire d'un site (PDF), aujourd'hui ou à une date passée",

@@ -101,6 +101,9 @@ class Inventory:
     def total(self) -> int:
         return len(self.lines)
 
+    def filename(self, ext: str) -> str:
+        return f"inventaire-{self.site.code if self.site else 'reseau'}-{self.at.isoformat()}.{ext}"
+
 
 def parse_inventory_date(raw) -> date | None:
     """``at`` from a query string: empty → today; a future day → 422 in French."""

@@ -20,7 +20,7 @@ from ..web.files import send_bytes
 from ..web.kit import is_htmx, see_other, submit, tone
 from ..web.layout import current_site
 from . import services
-from .catalogue import DocumentContext, documents_for
+from .views_catalogue import DocumentContext, documents_for
 
 bp = Blueprint("documents", __name__)
 
@@ -71,11 +71,6 @@ def inventory_form():
                            at=request.args.get("at", ""), today=today().isoformat(), errors={})
 
 
-def _inventory_filename(inv: services.Inventory, ext: str) -> str:
-    scope = inv.site.code if inv.site else "reseau"
-    return f"inventaire-{scope}-{inv.at.isoformat()}.{ext}"
-
-
 @bp.get("/documents/inventory.<fmt>")
 @roles_required(*STAFF_ROLES)
 def inventory_document(fmt: str):
@@ -93,11 +88,11 @@ def inventory_document(fmt: str):
             return _inventory_in_background(site_code or None, at)
     inv = services.build_inventory(db, current_user, site_code or None, at)
     if fmt == "pdf":
-        return send_bytes(services.render_inventory_pdf(inv), _inventory_filename(inv, "pdf"), "application/pdf",
+        return send_bytes(services.render_inventory_pdf(inv), inv.filename("pdf"), "application/pdf",
                           inline=True)
     columns, rows = services.inventory_table(inv)
     data, mimetype = render(fmt, columns, rows, title=f"Inventaire {inv.at.isoformat()}")
-    return send_bytes(data, _inventory_filename(inv, fmt), mimetype)
+    return send_bytes(data, inv.filename(fmt), mimetype)
 
 
 def _inventory_in_background(site_code: str | None, at):

@@ -6,4 +6,4 @@ def init_app(app) -> None:
     from .views import bp, register_hooks
 
     app.register_blueprint(bp)
-    register_hooks(app)
+    register_hooks()

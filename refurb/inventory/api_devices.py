@@ -1,4 +1,5 @@
-"""API: devices (create, read with history, list, transition) and label PDFs."""
+"""API: devices (create, read with history, list) and label PDFs. A device's state changes through
+POST /devices/<tag>/transition, in ``refurbishment/api.py`` (most moves are the workshop's)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from flask import jsonify, request
 from ..accounts.roles import STAFF_ROLES
 from ..api import api_user, bp, json_body
 from ..api.openapi import SCHEMAS, operation, query
-from ..errors import Forbidden, Invalid
+from ..api.serializers import device_json
+from ..errors import Forbidden
 from ..extensions import get_db
 from . import services
 from .categories import CATEGORIES
-from .labels import LAYOUTS, MAX_LABELS
-from .views.devices import label_pdf, pdf_response
+from .views.devices import labels_response
 from .workflow import STATES
 
 
@@ -23,22 +24,10 @@ def _staff():
     return user
 
 
-def _iso(dt):
-    return dt.isoformat() if dt else None
-
-
-def device_json(device) -> dict:
-    return {"asset_tag": device.asset_tag, "category": device.category, "brand": device.brand,
-            "model": device.model, "serial_number": device.serial_number, "has_storage": device.has_storage,
-            "specs": device.specs or {}, "condition": device.condition, "notes": device.notes,
-            "grade": device.grade, "site": device.site.code, "state": device.state,
-            "created_at": _iso(device.created_at), "updated_at": _iso(device.updated_at), "version": device.version}
-
-
 def event_json(event) -> dict:
-    return {"at": _iso(event.at), "user": event.user.username if event.user else None, "action": event.action,
-            "from_state": event.from_state, "to_state": event.to_state, "site": event.site.code,
-            "note": event.note, "data": event.data or {}}
+    return {"at": event.at.isoformat() if event.at else None, "user": event.user.username if event.user else None,
+            "action": event.action, "from_state": event.from_state, "to_state": event.to_state,
+            "site": event.site.code, "note": event.note, "data": event.data or {}}
 
 
 @bp.post("/devices")
@@ -48,16 +37,14 @@ def create_device():
     data = json_body()
     spec = services.parse_device_input(db, user, data)
     device = services.create_device(db, user, spec, allow_known_serial=data.get("allow_known_serial") is True)
-    db.commit()
     return jsonify(device_json(device)), 201
 
 
 @bp.get("/devices")
 def list_devices():
     user = _staff()
-    db = get_db()
     f = services.parse_filter(request.args)
-    items, total = services.list_devices(db, user, f, cap=None)
+    items, total = services.list_devices(get_db(), user, f, cap=None)
     return jsonify(items=[device_json(d) for d in items], total=total, page=f.page, per_page=f.per_page)
 
 
@@ -69,32 +56,9 @@ def get_device(asset_tag: str):
     return jsonify(device_json(device) | {"history": [event_json(e) for e in services.history(db, device)]})
 
 
-@bp.post("/devices/<asset_tag>/transition")
-def transition_device(asset_tag: str):
-    user = _staff()
-    db = get_db()
-    data = json_body()
-    to_state, note, expected = data.get("to"), data.get("note") or "", data.get("expected_version")
-    errors = {}
-    if not isinstance(to_state, str) or not to_state:
-        errors["to"] = f"Indiquez l'état visé (« to ») parmi : {', '.join(STATES)}."
-    if not isinstance(note, str):
-        errors["note"] = "La note doit être un texte."
-    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
-        errors["expected_version"] = "La version attendue doit être un nombre entier."
-    if errors:
-        raise Invalid(fields=errors)
-    device = services.get_device(db, user, asset_tag, for_update=True)
-    services.transition(db, user, device, to_state, note=note.strip(), expected_version=expected)
-    db.commit()
-    return jsonify(device_json(device))
-
-
 @bp.get("/labels.pdf")
 def labels_pdf():
-    user = _staff()
-    tags = request.args.getlist("tag")
-    return pdf_response(label_pdf(get_db(), user, tags, request.args.get("layout"), request.args.get("start")), tags)
+    return labels_response(_staff(), request.args)
 
 
 # --- OpenAPI ---------------------------------------------------------------------------------
@@ -150,14 +114,9 @@ operation("/devices/{asset_tag}", "get", "Un appareil et son historique",
           response={"allOf": [_DEVICE, {"type": "object", "properties": {
               "history": {"type": "array", "items": {"$ref": "#/components/schemas/DeviceEvent"}}}}]},
           errors=("401", "403", "404"))
-operation("/devices/{asset_tag}/transition", "post", "Changer l'état d'un appareil", response=_DEVICE,
-          errors=("401", "403", "404", "409", "422"),
-          body={"type": "object", "required": ["to"], "properties": {
-              "to": {"type": "string", "enum": list(STATES)}, "note": {"type": "string", "maxLength": 2000},
-              "expected_version": {"type": "integer"}}})
 operation("/labels.pdf", "get", "PDF des étiquettes d'appareils", content_type="application/pdf",
           response={"type": "string", "format": "binary"}, errors=("401", "403", "404", "422"),
-          parameters=[query("tag", f"Étiquette d'un appareil (répétable, 1 à {MAX_LABELS})",
+          parameters=[query("tag", f"Étiquette d'un appareil (répétable, 1 à {services.MAX_LABELS})",
                             {"type": "array", "items": {"type": "string"}}, required=True),
-                      query("layout", "Format", {"type": "string", "enum": list(LAYOUTS)}),
+                      query("layout", "Format", {"type": "string", "enum": list(services.LABEL_LAYOUTS)}),
                       query("start", "Première position libre sur la planche", {"type": "integer", "minimum": 1})])

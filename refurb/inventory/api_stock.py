@@ -27,12 +27,9 @@ def transfer_json(transfer) -> dict:
 @bp.post("/transfers")
 def transfers_create():
     data = json_body()
-    db = get_db()
-    transfer = services.transfer_devices(db, api_user(), data.get("to_site"), data.get("asset_tags"),
+    transfer = services.transfer_devices(get_db(), api_user(), data.get("to_site"), data.get("asset_tags"),
                                          data.get("note") or "")
-    body = transfer_json(transfer)
-    db.commit()
-    return jsonify(body), 201
+    return jsonify(transfer_json(transfer)), 201
 
 
 @bp.get("/sites/<code>/stock")

@@ -1,6 +1,6 @@
-"""Demonstration stock: a few dozen devices with a believable history, made through the
-services (creation, transitions, transfers, minimum levels), and, on request, N synthetic
-devices inserted in bulk for performance measurements (``refurb seed-demo --devices N``)."""
+"""Demonstration stock: the minimum levels of the sites, the catalogue of the demonstration's devices,
+and, on request, N synthetic devices inserted in bulk for performance measurements (``refurb seed-demo
+--devices N``). The realistic devices walk through the workshop: ``refurbishment/demo.py`` makes them."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
-from ..errors import Conflict
 from ..settings import get_setting
 from . import services, workflow
 from .categories import WITH_STORAGE
-from .models import Counter, Device, DeviceEvent
+from .models import Counter, Device, DeviceEvent, StockMinimum
 
 CATALOGUE = {
     "laptop": [("Lenovo", "ThinkPad T480", {"cpu": "Intel Core i5-8350U", "ram_gb": 8, "storage_type": "SSD",
@@ -45,65 +44,6 @@ CATALOGUE = {
     "accessory": [("Logitech", "C270", {"accessory_type": "webcam"})],
 }
 
-# (category, model index, site, steps after "received", note on creation). Steps are states,
-# or ("transfer", site) for a move. A step refused by another area's rule (e.g. "ready" before a
-# data erasure is recorded, or a sale outside the sale form) ends the scenario there: the
-# refurbishment demo shows those steps done properly.
-_LOAN = ("diagnosing", "ready", "loan_pool")
-SCENARIOS = [
-    ("laptop", 0, "ATELIER", (), "Don de la mairie de Chinon"),
-    ("laptop", 1, "ATELIER", ("diagnosing",), "Don de la mairie de Chinon"),
-    ("laptop", 2, "ATELIER", ("diagnosing", "repairing"), "Don Crédit Agricole Touraine"),
-    ("laptop", 3, "ATELIER", ("diagnosing", "parts"), "Collecte de quartier"),
-    ("laptop", 0, "ATELIER", ("diagnosing", "ready"), "Don de la mairie de Chinon"),
-    ("laptop", 1, "ATELIER", ("diagnosing", "ready"), "Don Crédit Agricole Touraine"),
-    ("laptop", 2, "ATELIER", ("diagnosing", "ready", "sold"), "Don Crédit Agricole Touraine"),
-    ("laptop", 0, "ATELIER", ("diagnosing", "repairing", "ready", "donated"), "Collecte de quartier"),
-    ("laptop", 1, "ATELIER", _LOAN + (("transfer", "EPN-CHINON"),), "Don de la mairie de Chinon"),
-    ("laptop", 0, "ATELIER", _LOAN + (("transfer", "EPN-CHINON"),), "Don de la mairie de Chinon"),
-    ("laptop", 2, "ATELIER", _LOAN + (("transfer", "FS-BOURGUEIL"),), "Don Crédit Agricole Touraine"),
-    ("laptop", 1, "ATELIER", _LOAN + (("transfer", "BUS"),), "Don de la communauté de communes"),
-    ("laptop", 0, "ATELIER", _LOAN + (("transfer", "BUS"), "lost"), "Don de la communauté de communes"),
-    ("laptop", 3, "ATELIER", ("recycled",), "Collecte de quartier"),
-    ("desktop", 0, "ATELIER", ("diagnosing",), "Don du lycée Rabelais"),
-    ("desktop", 0, "ATELIER", ("diagnosing", "ready", "sold"), "Don du lycée Rabelais"),
-    ("desktop", 1, "ATELIER", ("diagnosing", "ready"), "Don du lycée Rabelais"),
-    ("desktop", 1, "ATELIER", ("recycled",), "Don du lycée Rabelais"),
-    ("desktop", 0, "ATELIER", ("diagnosing", "ready", ("transfer", "CS-CHINON")), "Don du lycée Rabelais"),
-    ("tablet", 0, "ATELIER", _LOAN + (("transfer", "EPN-CHINON"),), "Don de la mairie de Chinon"),
-    ("tablet", 0, "ATELIER", _LOAN + (("transfer", "MEDIA-AVOINE"),), "Don de la mairie de Chinon"),
-    ("tablet", 1, "ATELIER", ("diagnosing", "repairing"), "Collecte de quartier"),
-    ("tablet", 1, "ATELIER", ("diagnosing", "ready", "donated"), "Collecte de quartier"),
-    ("smartphone", 0, "ATELIER", ("diagnosing",), "Collecte de quartier"),
-    ("smartphone", 1, "ATELIER", ("diagnosing", "ready", "sold"), "Collecte de quartier"),
-    ("screen", 1, "ATELIER", ("diagnosing", "parts"), "Collecte de quartier"),  # no storage: no erasure needed
-    ("screen", 0, "ATELIER", ("diagnosing", "ready", ("transfer", "FS-LANGEAIS")), "Don du lycée Rabelais"),
-    ("screen", 1, "ATELIER", ("diagnosing", "ready"), "Don du lycée Rabelais"),
-    ("screen", 1, "ATELIER", ("recycled",), "Don du lycée Rabelais"),
-    ("printer", 0, "ATELIER", ("diagnosing", "ready", ("transfer", "FS-CHATEAU")), "Don d'une entreprise"),
-    ("router", 0, "BUS", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
-    ("router", 1, "BUS", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
-    ("router", 0, "FS-BOURGUEIL", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
-    ("accessory", 0, "EPN-PORTS", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
-    ("accessory", 0, "EPN-CHINON", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
-    ("laptop", 2, "FS-LANGEAIS", ("diagnosing",), "Déposé à l'accueil par un habitant"),
-    # lending kit without storage (4G routers, webcams, screens), spread over the sites
-    ("router", 1, "ATELIER", _LOAN + (("transfer", "EPN-CHINON"),), "Achat sur subvention"),
-    ("router", 0, "ATELIER", _LOAN + (("transfer", "FS-LANGEAIS"),), "Achat sur subvention"),
-    ("router", 1, "ATELIER", _LOAN + (("transfer", "FS-CHATEAU"),), "Achat sur subvention"),
-    ("accessory", 0, "ATELIER", _LOAN + (("transfer", "MEDIA-AVOINE"),), "Achat sur subvention"),
-    ("accessory", 0, "ATELIER", _LOAN + (("transfer", "BUS"),), "Achat sur subvention"),
-    ("accessory", 0, "ATELIER", _LOAN + (("transfer", "FS-BOURGUEIL"), "lost"), "Achat sur subvention"),
-    ("screen", 0, "ATELIER", ("diagnosing", "ready", ("transfer", "CS-CHINON")), "Don du lycée Rabelais"),
-    ("printer", 0, "ATELIER", ("diagnosing", "repairing"), "Don d'une entreprise"),
-    # collection points: devices left at a site, brought to the workshop by the bus
-    ("laptop", 3, "EPN-PORTS", (("transfer", "ATELIER"),), "Déposé à l'EPN par un habitant"),
-    ("desktop", 1, "MEDIA-AVOINE", (("transfer", "ATELIER"), "diagnosing"), "Don d'une association"),
-    ("tablet", 1, "CS-CHINON", (("transfer", "ATELIER"),), "Déposé au centre social"),
-    ("smartphone", 1, "FS-BOURGUEIL", (("transfer", "ATELIER"), "diagnosing", "recycled"), "Déposé à l'accueil"),
-    ("smartphone", 0, "FS-CHATEAU", (), "Déposé à l'accueil, à collecter"),
-]
-
 MINIMUMS = [  # (site, category, state, minimum): some are met, some are short on purpose
     ("EPN-CHINON", "laptop", "loan_pool", 2),
     ("FS-BOURGUEIL", "laptop", "loan_pool", 2),
@@ -112,72 +52,20 @@ MINIMUMS = [  # (site, category, state, minimum): some are met, some are short o
     ("EPN-CHINON", "tablet", "loan_pool", 1),
 ]
 
-NOTES = {
-    "diagnosing": "Démarre, tests matériels en cours.",
-    "repairing": "Clavier à remplacer.",
-    "ready": "Grade B : quelques rayures.",
-    "loan_pool": "Pour le prêt aux usagers.",
-    "sold": "Vendu au prix solidaire.",
-    "donated": "Donné à une association d'aide aux devoirs.",
-    "parts": "Carte mère HS : démonté pour pièces.",
-    "recycled": "Trop ancien : filière DEEE.",
-    "lost": "Non rendu après une tournée du bus.",
-}
-
-
 def seed_inventory(db: Session, ctx: dict) -> None:
-    if db.get(Counter, "asset_tag") is None:  # nothing ever created: the realistic stock
-        seed_realistic(db, ctx)
+    """Minimum levels of stock (once), and the synthetic devices asked for. The realistic devices of the
+    stock walk through the workshop: the refurbishment demo makes them (``refurbishment/demo.py``)."""
+    if db.scalar(select(StockMinimum.site_id).limit(1)) is None:
+        manager = ctx["users"].get("gestionnaire") or ctx["users"].get("admin")
+        for site_code, category, state, minimum in MINIMUMS:
+            if site_code in ctx["sites"]:
+                services.set_minimum(db, manager, ctx["sites"][site_code], category, state, minimum)
     if ctx.get("synthetic_devices"):
         seed_synthetic(db, ctx, ctx["synthetic_devices"])
 
 
-def _serial(rng: random.Random, brand: str) -> str:
+def serial_number(rng: random.Random, brand: str) -> str:
     return brand[:2].upper() + "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(8))
-
-
-def seed_realistic(db: Session, ctx: dict) -> None:
-    rng = random.Random(37500)
-    sites, users = ctx["sites"], ctx["users"]
-    tech = users.get("technicien")
-    manager = users.get("gestionnaire") or users.get("admin")
-    now = utcnow()
-    transfers = []
-    for category, index, site_code, steps, origin in SCENARIOS:
-        brand, model, specs = CATALOGUE[category][index]
-        actor = tech if tech is not None and site_code in {s.code for s in tech.sites} else manager
-        spec = services.DeviceInput(category=category, site=sites[site_code], brand=brand, model=model,
-                                    serial_number=_serial(rng, brand), has_storage=category in WITH_STORAGE,
-                                    specs=dict(specs), condition=rng.choice(["", "Rayures légères", "Bon état"]))
-        device = services.create_device(db, actor, spec, note=origin)
-        events = [db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)).one()]
-        for step in steps:
-            try:
-                if isinstance(step, tuple):
-                    transfer = services.transfer_devices(db, manager, step[1], [device.asset_tag],
-                                                         note="Tournée de livraison")
-                    events.append(db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
-                                             .order_by(DeviceEvent.id.desc()).limit(1)).one())
-                    transfers.append((transfer, events[-1]))
-                else:
-                    events.append(services.transition(db, manager if step == "lost" else actor, device, step,
-                                                      note=NOTES.get(step, "")))
-            except Conflict:
-                break  # a rule of another area (e.g. no data erasure recorded yet): the device waits here
-        # Spread the history over the last months so that the timeline reads like real life.
-        at = now - timedelta(days=rng.randint(20, 120), hours=rng.randint(0, 8))
-        for event in events:
-            event.at = at
-            at += timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5))
-        device.created_at = events[0].at
-        device.updated_at = events[-1].at
-    for transfer, event in transfers:
-        transfer.at = event.at
-    db.flush()
-    for site_code, category, state, minimum in MINIMUMS:
-        if site_code in sites:
-            services.set_minimum(db, manager, sites[site_code], category, state, minimum)
-    db.flush()
 
 
 # --- synthetic devices (performance) ----------------------------------------------------------
@@ -254,7 +142,7 @@ def seed_synthetic(db: Session, ctx: dict, count: int) -> None:
                 state = step
             events.extend(history)
             devices.append({"id": device_id, "asset_tag": f"{prefix}-{first_number + n:06d}", "category": category,
-                            "brand": brand, "model": model, "serial_number": _serial(rng, brand),
+                            "brand": brand, "model": model, "serial_number": serial_number(rng, brand),
                             "has_storage": category in WITH_STORAGE, "specs": specs, "condition": "", "notes": "",
                             "grade": None, "site_id": site_id, "state": state, "created_at": created,
                             "updated_at": at, "version": len(history)})

@@ -31,16 +31,23 @@ def record_event(db: Session, device: Device, actor, action: str, *, note: str =
     return event
 
 
-def apply(db: Session, actor, device: Device, to_state: str, *, action: str = "transition", note: str = "",
-          data: dict | None = None) -> DeviceEvent:
-    """Move ``device`` to ``to_state`` with its history event, or raise Conflict saying why the state machine
-    refuses. The caller, the owner of the move, has already checked its own rules."""
+def check(actor, device: Device, to_state: str, note: str = "") -> None:
+    """Refuse what no rule of any area can allow: another site's device, a note too long, a move the state
+    machine does not have. The owner of a move calls it before its own rules, so that the answer to an
+    impossible move does not depend on them."""
     require_site(actor, device.site_id, f"l'appareil {device.asset_tag}")
     if note and len(note) > MAX_NOTE:
         raise Invalid(fields={"note": f"La note est trop longue ({MAX_NOTE} caractères au maximum)."})
     reason = workflow.move_refusal(device.state, to_state)
     if reason:
         raise Conflict(reason, code="transition_refused")
+
+
+def apply(db: Session, actor, device: Device, to_state: str, *, action: str = "transition", note: str = "",
+          data: dict | None = None) -> DeviceEvent:
+    """Move ``device`` to ``to_state`` with its history event, or raise Conflict saying why the state machine
+    refuses. The caller, the owner of the move, has already checked its own rules."""
+    check(actor, device, to_state, note)
     from_state = device.state
     device.state = to_state
     return record_event(db, device, actor, action, note=note, from_state=from_state, to_state=to_state, data=data)

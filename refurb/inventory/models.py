@@ -133,6 +133,14 @@ class Transfer(Base):
     items: Mapped[list["TransferItem"]] = relationship(back_populates="transfer", lazy="selectin",
                                                        order_by="TransferItem.id")
 
+    @property
+    def from_sites(self) -> list[Site]:
+        """The sites the devices left, each once, in the order of the items."""
+        seen: dict[int, Site] = {}
+        for item in self.items:
+            seen.setdefault(item.from_site_id, item.from_site)
+        return list(seen.values())
+
 
 class TransferItem(Base):
     __tablename__ = "transfer_items"

@@ -30,6 +30,12 @@ EVENT_LABELS: dict[str, str] = {
 }
 
 
+def add_event_labels(labels: dict[str, str]) -> None:
+    """Timeline wording of another area's history actions (an action already named keeps its name)."""
+    for action, label in labels.items():
+        EVENT_LABELS.setdefault(action, label)
+
+
 def register_panel(panel: Panel) -> None:
     if all(p.key != panel.key for p in DEVICE_PANELS):
         DEVICE_PANELS.append(panel)

@@ -1,5 +1,10 @@
-"""Inventory rules: asset tags, device creation, lookups within the user's sites,
-transitions with their history event, lists, stock levels and transfers."""
+"""The inventory's door: asset tags, device creation, lookups within the user's sites, the stale-page
+check, the inventory's own moves (lost, found), lists, stock levels, transfers and labels.
+
+Other areas, views and the API import this module (and ``models``, ``categories``, ``workflow``); it also
+hands out the device page's registries (``Panel``, ``register_panel``, ``add_event_labels``) and
+``record_event``. Only the areas that own a move import ``lifecycle`` (see ``workflow.OWNER``).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from sqlalchemy.orm import Session, lazyload
 from ..accounts.models import User
 from ..accounts.roles import NETWORK_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site, site_ids
-from ..db import utcnow
+from ..clock import utcnow
+from ..db import lock_rows, use_case
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..settings import get_setting
 from ..sites.models import Site
@@ -22,8 +28,18 @@ from ..sites.services import get_site
 from ..validation import Checker, as_id
 from . import lifecycle, workflow
 from .categories import CATEGORIES, SPEC_FIELDS, WITH_STORAGE
+from .labels import DEFAULT_LAYOUT as DEFAULT_LABEL_LAYOUT
+from .labels import LAYOUTS as LABEL_LAYOUTS
+from .labels import MAX_LABELS, Label, LabelError, render_labels
 from .lifecycle import record_event
 from .models import Counter, Device, DeviceEvent, StockMinimum, Transfer, TransferItem
+from .panels import EVENT_LABELS, Panel, add_event_labels, panels_for, register_panel
+from .transfer_slip import build_slip
+
+__all__ = [  # what other areas, views and the API use (besides the functions defined here)
+    "DEFAULT_LABEL_LAYOUT", "EVENT_LABELS", "LABEL_LAYOUTS", "MAX_LABELS", "Panel", "add_event_labels",
+    "panels_for", "record_event", "register_panel",
+]
 
 TAG_PATTERN = re.compile(r"[A-Z]{1,6}-\d{6,}")
 MAX_BATCH = 200
@@ -152,6 +168,7 @@ def devices_with_serial(db: Session, serial: str | None) -> list[Device]:
     return list(db.scalars(select(Device).where(Device.serial_number == serial.strip().upper()).limit(5)))
 
 
+@use_case
 def create_device(db: Session, actor, spec: DeviceInput, *, allow_known_serial: bool = False,
                   note: str = "", origin: dict | None = None) -> Device:
     """Create one device with its tag and its first history event.
@@ -175,10 +192,15 @@ def create_device(db: Session, actor, spec: DeviceInput, *, allow_known_serial: 
     return device
 
 
-def create_devices(db: Session, actor, spec: DeviceInput, serials: list[str], *, count: int | None = None,
+@use_case
+def create_devices(db: Session, actor, spec: DeviceInput, serials: list[str], *, count=None,
                    allow_known_serial: bool = False) -> list[Device]:
     """Batch creation: N similar devices, one per serial number scanned (or ``count`` without serials)."""
     serials = [s.strip().upper() for s in serials if s and s.strip()]
+    if not serials and isinstance(count, str):
+        if count.strip() and not count.strip().isdigit():
+            raise Invalid(fields={"count": "Le nombre d'appareils doit être un entier."})
+        count = int(count) if count.strip() else None
     if serials:
         duplicates = sorted({s for s in serials if serials.count(s) > 1})
         if duplicates:
@@ -198,16 +220,10 @@ def create_devices(db: Session, actor, spec: DeviceInput, serials: list[str], *,
     return created
 
 
-def get_device(db: Session, actor, asset_tag: str, *, for_update: bool = False) -> Device:
-    """A device this user may see (its site is one of theirs, or they see the whole network).
-
-    ``for_update`` locks its row until the commit (PostgreSQL; SQLite writers are serialised),
-    so two desks changing it at the same second are applied one after the other."""
+def get_device(db: Session, actor, asset_tag: str) -> Device:
+    """A device this user may see (its site is one of theirs, or they see the whole network)."""
     tag = (asset_tag or "").strip().upper()
-    stmt = select(Device).where(Device.asset_tag == tag)
-    if for_update:
-        stmt = stmt.with_for_update(of=Device).execution_options(populate_existing=True)
-    device = db.scalar(stmt) if 0 < len(tag) <= 20 else None
+    device = db.scalar(select(Device).where(Device.asset_tag == tag)) if 0 < len(tag) <= 20 else None
     if device is None:
         raise NotFound(f"Aucun appareil ne porte l'étiquette « {tag[:40]} ».")
     if actor is not None:
@@ -220,9 +236,19 @@ def public_device(db: Session, asset_tag: str) -> Device | None:
     return db.scalar(select(Device).where(Device.asset_tag == tag)) if 0 < len(tag) <= 20 else None
 
 
+def normalise_code(code) -> str:
+    """What a scanner typed, cleaned: the spaces around it dropped; a label's QR code (the device's URL,
+    ``…/d/RF-000123``) gives its tag."""
+    code = str(code or "").strip()
+    match = re.search(r"/d/([A-Za-z0-9-]+)/?$", code)
+    return match.group(1) if match else code
+
+
 def find_by_code(db: Session, actor, code: str) -> Device | None:
-    """The device a scanned code names: its asset tag, or a serial number that is unique."""
-    code = (code or "").strip().upper()
+    """The device a scanned code names (its asset tag or label URL, or a serial number that is unique),
+    at whatever site: the caller decides what a device of another site means (a page to refuse, a loan
+    returned at another site, an unexpected device in a stock-take)."""
+    code = normalise_code(code).upper()
     if not code or len(code) > 120:
         return None
     device = db.scalar(select(Device).where(Device.asset_tag == code)) if len(code) <= 20 else None
@@ -232,30 +258,51 @@ def find_by_code(db: Session, actor, code: str) -> Device | None:
     return device
 
 
-def transition(db: Session, actor, device: Device, to_state: str, *, note: str = "",
-               expected_version: int | None = None, via: str | None = None, action: str = "transition",
-               data: dict | None = None) -> DeviceEvent:
-    """Move a device to another state, with its history event, or raise Conflict saying why not."""
-    require_site(actor, device.site_id, f"l'appareil {device.asset_tag}")
-    if expected_version is not None and expected_version != device.version:
+def _page_version(raw) -> int | None:
+    """The device version a page or a client read (``expected_version``), or None when not sent."""
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    text = str(raw).strip() if isinstance(raw, str) else ""
+    if not text.isdigit() or len(text) > 18:
+        raise Invalid(fields={"expected_version": "Version de la page illisible : rechargez la page."})
+    return int(text)
+
+
+def lock_device(db: Session, actor, device: Device, expected_version=None) -> Device:
+    """Before a use case changes a device: check its site, take its row lock (PostgreSQL; SQLite writers
+    are already one at a time), read it again, and refuse a page or a client that showed an older version
+    (``expected_version``): the one stale-page check."""
+    require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
+    expected = _page_version(expected_version)
+    db.flush()  # pending changes first: the refresh below would drop them
+    lock_rows(db, Device, [device.id])
+    db.refresh(device)
+    if expected is not None and expected != device.version:
         raise Conflict(f"L'appareil {device.asset_tag} a changé entre-temps (il est maintenant "
                        f"« {device.state_label} »). Rechargez la page : rien n'a été modifié.", code="stale")
-    if note and len(note) > lifecycle.MAX_NOTE:
-        raise Invalid(fields={"note": "La note est trop longue (2000 caractères au maximum)."})
-    reason = workflow.refusal(db, device, to_state, via=via)
-    if reason:
-        raise Conflict(reason, code="transition_refused")
+    return device
+
+
+@use_case
+def transition(db: Session, actor, device: Device, to_state: str, *, note: str = "", expected_version=None,
+               data: dict | None = None, via: str | None = None, action: str = "transition") -> DeviceEvent:
+    """Make one of the inventory's own moves: a device lost from the stock, or found again. Every other
+    move belongs to the area whose use case makes it (``workflow.OWNER``) and is refused here with a French
+    message saying where it is done."""
+    lock_device(db, actor, device, expected_version)
+    lifecycle.check(actor, device, to_state, note)
+    owner = workflow.OWNER[(device.state, to_state)]
+    if owner != workflow.INVENTORY and not (owner == workflow.LOANS and via == "loans"):
+        raise Conflict(workflow.done_elsewhere(device.state, to_state), code="transition_refused")
     return lifecycle.apply(db, actor, device, to_state, action=action, note=note, data=data)
 
 
-def allowed_next_states(db: Session, actor, device: Device) -> list[tuple[str, str | None]]:
-    """Each state reachable from here by hand, with the reason it is refused now (or None)."""
-    result = []
-    for state in sorted(workflow.TRANSITIONS.get(device.state, ()), key=list(workflow.STATES).index):
-        if (device.state, state) in workflow.LOANS_ONLY:
-            continue
-        result.append((state, workflow.refusal(db, device, state)))
-    return result
+def inventory_moves(device: Device) -> list[str]:
+    """The inventory's own moves from the device's state (lost, found again), in the order of the states."""
+    return [state for state in workflow.STATES
+            if workflow.OWNER.get((device.state, state)) == workflow.INVENTORY]
 
 
 # --- lists ---------------------------------------------------------------------------------
@@ -393,6 +440,12 @@ def device_query(db: Session, actor, f: DeviceFilter):
     return stmt
 
 
+def export_devices(db: Session, actor, f: DeviceFilter):
+    """Every device of the filtered list, in its order, read in chunks (for a CSV of any size)."""
+    stmt = device_query(db, actor, f).order_by(SORTS[f.sort], Device.id.desc())
+    return db.scalars(stmt.execution_options(yield_per=1000))
+
+
 def count_devices(db: Session, stmt, cap: int | None = COUNT_CAP) -> int:
     inner = stmt.with_only_columns(Device.id).order_by(None)
     if cap:
@@ -458,10 +511,37 @@ def shortages(db: Session, actor, site: Site | None = None, counts=None) -> list
     return sorted(result, key=lambda s: (s.site.name, s.category))
 
 
-def minimums(db: Session, site: Site) -> list[StockMinimum]:
-    return list(db.scalars(select(StockMinimum).where(StockMinimum.site_id == site.id)))
+@dataclass
+class SiteLevels:
+    """One site's stock: counts by (category, state), minimum levels and shortages by (category, state)."""
+
+    site: Site
+    counts: dict = field(default_factory=dict)
+    minimums: dict = field(default_factory=dict)
+    shortages: dict = field(default_factory=dict)
 
 
+def stock_levels(db: Session, actor, sites: list[Site], site: Site | None = None
+                 ) -> tuple[list[SiteLevels], list[Shortage]]:
+    """The stock of these sites (or of ``site`` alone), a deactivated site that still holds devices
+    included, active sites first; and every shortage. One count query and one minimums query."""
+    rows = stock_counts(db, actor, site)  # checks that ``site`` is one of the user's
+    short = shortages(db, actor, site, counts=rows)
+    by_id = {s.id: SiteLevels(s) for s in sites}
+    for site_id, category, state, n in rows:
+        if site_id not in by_id:
+            by_id[site_id] = SiteLevels(db.get(Site, site_id))
+        by_id[site_id].counts[(category, state)] = n
+    stmt = select(StockMinimum).where(StockMinimum.site_id.in_(list(by_id)), StockMinimum.minimum > 0)
+    for m in db.scalars(stmt):
+        by_id[m.site_id].minimums[(m.category, m.state)] = m.minimum
+    for s in short:
+        if s.site.id in by_id:
+            by_id[s.site.id].shortages[(s.category, s.state)] = s
+    return sorted(by_id.values(), key=lambda st: (not st.site.active, st.site.name)), short
+
+
+@use_case
 def set_minimum(db: Session, actor, site: Site, category: str, state: str, minimum) -> None:
     if actor.role not in NETWORK_ROLES:
         raise Forbidden("Seuls les gestionnaires fixent les niveaux minimums de stock.")
@@ -480,6 +560,7 @@ def set_minimum(db: Session, actor, site: Site, category: str, state: str, minim
 
 # --- transfers -----------------------------------------------------------------------------
 
+@use_case
 def transfer_devices(db: Session, actor, to_site_code: str, asset_tags: list[str], note: str = "") -> Transfer:
     """Move devices to another site in one go: all of them or none."""
     c = Checker({"to_site": to_site_code, "note": note})
@@ -505,10 +586,11 @@ def transfer_devices(db: Session, actor, to_site_code: str, asset_tags: list[str
         if tag and tag not in tags:
             tags.append(tag)
     devices = [get_device(db, actor, tag) for tag in tags]  # NotFound / Forbidden stop everything
-    # Lock the rows in id order (as the loans area does) and read them again: a check-out at the
-    # same second either committed first (the device is on loan: refused) or waits for this transfer.
-    db.scalars(select(Device).where(Device.id.in_([d.id for d in devices])).order_by(Device.id)
-               .with_for_update(of=Device).execution_options(populate_existing=True)).all()
+    # Lock the rows and read them again: a check-out at the same second either committed first (the
+    # device is on loan: refused) or waits for this transfer.
+    lock_rows(db, Device, [d.id for d in devices])
+    db.scalars(select(Device).where(Device.id.in_([d.id for d in devices]))
+               .execution_options(populate_existing=True)).all()
     problems = []
     for device in devices:
         tag = device.asset_tag
@@ -550,8 +632,7 @@ def transfer_refusal(device: Device) -> str | None:
 
 def check_for_basket(db: Session, actor, code: str, basket: list[str]) -> Device:
     """The device a scanned code names, if it may join this transfer basket; else a French refusal."""
-    from ..web.scan import normalise
-    code = normalise(code or "").strip()
+    code = normalise_code(code)
     if not code:
         raise Invalid(fields={"code": "Scannez ou saisissez l'étiquette d'un appareil, puis appuyez sur Entrée."})
     if len(code) > 120:
@@ -605,12 +686,16 @@ def get_transfer(db: Session, actor, transfer_id) -> Transfer:
     return transfer
 
 
+def transfer_slip(db: Session, actor, transfer_id) -> tuple[Transfer, bytes]:
+    """A transfer the user may see, and its slip (the A4 PDF that travels with the devices)."""
+    transfer = get_transfer(db, actor, transfer_id)
+    return transfer, build_slip(transfer, get_setting(db, "network_name"))
+
+
 # --- labels --------------------------------------------------------------------------------
 
 def devices_for_labels(db: Session, actor, asset_tags: list[str]) -> list[Device]:
     """The devices whose labels are asked for, in the order given (duplicates once)."""
-    from .labels import MAX_LABELS
-
     tags = list(dict.fromkeys(str(t).strip().upper() for t in asset_tags if str(t).strip()))
     if not tags:
         raise Invalid(fields={"tag": "Choisissez au moins un appareil dont imprimer l'étiquette."})
@@ -636,10 +721,23 @@ def label_line(device: Device) -> str:
     return f"{device.category_label} — {device.title}" if device.brand or device.model else device.category_label
 
 
-def make_labels(db: Session, devices: list[Device], base_url: str):
-    from .labels import Label
-
+def label_sheet(db: Session, actor, asset_tags: list[str], layout: str | None, start, base_url: str) -> bytes:
+    """The labels PDF of these devices on a sheet format (``LABEL_LAYOUTS``), the first ``start - 1``
+    positions left blank; each QR code is the device's URL under ``base_url`` (the public address)."""
+    layout = layout or DEFAULT_LABEL_LAYOUT
+    if layout not in LABEL_LAYOUTS:
+        raise Invalid(fields={"layout": f"Format d'étiquettes inconnu : « {str(layout)[:40]} ». "
+                                        f"Formats possibles : {', '.join(LABEL_LAYOUTS)}."})
+    try:
+        first = int(start) if start not in (None, "") else 1
+    except (TypeError, ValueError):
+        raise Invalid(fields={"start": "La première position libre doit être un nombre entier."}) from None
+    devices = devices_for_labels(db, actor, asset_tags)
     network = get_setting(db, "network_name")
     base = base_url.rstrip("/")
-    return [Label(asset_tag=d.asset_tag, url=f"{base}/d/{d.asset_tag}", network_name=network,
-                  line2=label_line(d)) for d in devices]
+    labels = [Label(asset_tag=d.asset_tag, url=f"{base}/d/{d.asset_tag}", network_name=network,
+                    line2=label_line(d)) for d in devices]
+    try:
+        return render_labels(labels, layout, first)
+    except LabelError as err:
+        raise Invalid(str(err), fields={"start" if "départ" in str(err) else "tag": str(err)}) from None

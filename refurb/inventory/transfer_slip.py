@@ -27,29 +27,14 @@ from reportlab.platypus import (
 )
 
 from ..formatting import datetime_fr
+from ..pdf.fonts import fit_text, printable, register_fonts
 
 MARGIN = 15 * mm
 
 
-def _fonts() -> tuple[str, str]:
-    try:
-        from ..pdf.fonts import register_fonts
-    except ImportError:  # the shared PDF helpers are not there: reportlab's own fonts (WinAnsi)
-        return "Helvetica", "Helvetica-Bold"
-    return register_fonts()
-
-
 def _clean(text, font: str) -> str:
     """One line of user text, safe for a Paragraph: no control characters, no markup."""
-    text = "" if text is None else str(text)
-    try:
-        from ..pdf.fonts import printable
-    except ImportError:
-        text = " ".join(text.split())
-        text = text.encode("cp1252", "replace").decode("cp1252")
-    else:
-        text = printable(text, font)
-    return escape(text)
+    return escape(printable("" if text is None else str(text), font))
 
 
 def _numbered_canvas(footer: str, font: str):
@@ -79,7 +64,7 @@ def _numbered_canvas(footer: str, font: str):
 
 
 def build_slip(transfer, network_name: str) -> bytes:
-    regular, bold = _fonts()
+    regular, bold = register_fonts()
     base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12, alignment=TA_LEFT)
     small = ParagraphStyle("small", parent=base, fontSize=8.5, leading=10.5)
     cell_bold = ParagraphStyle("cellbold", parent=small, fontName=bold)
@@ -166,8 +151,4 @@ def build_slip(transfer, network_name: str) -> bytes:
 
 def _clean_plain(text: str, font: str) -> str:
     """For drawString (no markup): cleaned, not escaped."""
-    try:
-        from ..pdf.fonts import fit_text, printable
-    except ImportError:
-        return " ".join(str(text).split())[:90]
     return fit_text(printable(text, font), font, 8, A4[0] - 2 * MARGIN - 30 * mm)

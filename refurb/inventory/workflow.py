@@ -1,12 +1,9 @@
-"""The device lifecycle as an explicit state machine: the one table of allowed transitions.
-
-Other areas add *guards* (rules that may refuse a transition, e.g. "no erasure recorded")
-with ``register_guard``; the loans area alone moves devices in and out of ``on_loan``.
+"""The device lifecycle as an explicit state machine: the one table of allowed transitions, and the
+area whose use case makes each of them (``OWNER``): that use case checks its own rules, then records the
+move with ``lifecycle.apply``. This module only holds names and tables (any area may read it).
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 STATES = {
     "received": "Reçu",
@@ -40,10 +37,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "parts": frozenset(),
     "recycled": frozenset(),
 }
-
-# Moves that only the loans area makes (check-out, return).
-LOANS_ONLY = frozenset({("loan_pool", "on_loan"), ("on_loan", "loan_pool"), ("on_loan", "repairing"),
-                        ("on_loan", "lost")})
 
 # Which area's use case makes each move, and so holds its rules: refurbishment (the workshop and what
 # leaves it: diagnosis, erasure, sale and gift forms), loans (check-out and return), inventory itself
@@ -98,15 +91,6 @@ ACTION_LABELS = {
     "on_loan": "Prêter",
 }
 
-Guard = Callable[..., "str | None"]  # (db, device, to_state) -> French reason to refuse, or None
-GUARDS: list[Guard] = []
-
-
-def register_guard(guard: Guard) -> Guard:
-    if guard not in GUARDS:
-        GUARDS.append(guard)
-    return guard
-
 
 def is_allowed(from_state: str, to_state: str) -> bool:
     return to_state in TRANSITIONS.get(from_state, frozenset())
@@ -123,15 +107,21 @@ def move_refusal(from_state: str, to_state: str) -> str | None:
     return None
 
 
-def refusal(db, device, to_state: str, *, via: str | None = None) -> str | None:
-    """Why this transition cannot happen now (French), or None when it can."""
-    reason = move_refusal(device.state, to_state)
-    if reason:
-        return reason
-    if (device.state, to_state) in LOANS_ONLY and via != "loans":
-        return "Les prêts et les retours se font depuis l'accueil (prêt de matériel), pas ici."
-    for guard in GUARDS:
-        reason = guard(db, device, to_state)
-        if reason:
-            return reason
-    return None
+# Where a move that another area owns is made, for the inventory's generic door to say so.
+_SALE_FORM = ("La vente s'enregistre avec le formulaire de vente (acheteur, éligibilité, prix, garantie) : "
+              "ouvrez « Vendre » dans le panneau Atelier de l'appareil.")
+_GIFT_FORM = ("Le don à un bénéficiaire s'enregistre avec son formulaire (bénéficiaire, éligibilité) : "
+              "ouvrez « Donner » dans le panneau Atelier de l'appareil.")
+_AT_THE_DESK = "Les prêts et les retours se font depuis l'accueil (prêt de matériel), pas ici."
+
+
+def done_elsewhere(from_state: str, to_state: str) -> str:
+    """Where this move is made, in French, when its owner is not the inventory."""
+    if OWNER.get((from_state, to_state)) == LOANS:
+        return _AT_THE_DESK
+    if to_state == "sold":
+        return _SALE_FORM
+    if to_state == "donated":
+        return _GIFT_FORM
+    return (f"« {ACTION_LABELS.get(to_state, STATES.get(to_state, to_state))} » se fait dans le panneau Atelier "
+            "de l'appareil (étapes de l'atelier).")

@@ -77,11 +77,11 @@ def _top_up(db: Session, actor, site, wanted: int, echo) -> None:
             spec = inventory.DeviceInput(category=category, site=site, brand=brand, model=model,
                                          has_storage=category in WITH_STORAGE, specs=dict(specs))
             device = inventory.create_device(db, actor, spec, note="Acheté pour le parc de prêt (subvention)")
-            inventory.transition(db, actor, device, "diagnosing", note="Contrôle à réception.")
+            refurbishment.move(db, actor, device, "diagnosing", note="Contrôle à réception.")
             if device.has_storage:
                 _erase(db, actor, device, base + timedelta(days=1))
-            inventory.transition(db, actor, device, "ready", note="Prêt à l'usage.")
-            inventory.transition(db, actor, device, "loan_pool", note="Pour le prêt aux usagers.")
+            refurbishment.move(db, actor, device, "ready", note="Prêt à l'usage.")
+            refurbishment.move(db, actor, device, "loan_pool", note="Pour le prêt aux usagers.")
             db.flush()
         except Exception as err:  # demo only: a rule or a format of another area; fewer demo loans
             savepoint.rollback()

@@ -41,7 +41,6 @@ SITE_DEFAULTS = {"accept_other_site_returns": True, "no_show_days": 2, "kiosk_ip
                  "kiosk_idle_seconds": 60}
 
 RETENTION_SETTING = "borrower_retention_days"
-SETTING_DEFAULTS.setdefault(RETENTION_SETTING, str(3 * 365))
 
 
 @dataclass(frozen=True)

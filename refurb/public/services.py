@@ -16,7 +16,7 @@ from ..errors import Forbidden, NotFound
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
 from ..inventory.models import Device
 from ..settings import get_setting
-from ..sites import opendata
+from ..sites import services as sites_door
 from ..sites.hours import opening_hours_fr
 from ..sites.models import OPEN_DATA_SERVICES, Site
 from ..validation import Checker
@@ -75,7 +75,7 @@ def public_places(db: Session) -> list[Place]:
     for site in sites:
         mine = counts.get(site.id, {})
         available = [(CATEGORIES_PLURAL.get(c, c), mine[c]) for c in order if mine.get(c)]
-        services = [s for s in OPEN_DATA_SERVICES if s in (site.services or opendata.default_services(site))]
+        services = [s for s in OPEN_DATA_SERVICES if s in (site.services or sites_door.default_services(site))]
         places.append(Place(site, services, available, [s for s in stops if s.site_id == site.id][:8]))
     # mobile places first: their next stops are what people look for
     return sorted(places, key=lambda p: (not (p.site.itinerant or p.site.kind == "unite_mobile"), p.site.name))
@@ -83,12 +83,12 @@ def public_places(db: Session) -> list[Place]:
 
 def open_data_json(db: Session) -> list[dict]:
     """The places in the national "lieux de médiation numérique" schema, as JSON rows."""
-    return opendata.to_json(opendata.lieux(db, network=get_setting(db, "network_name")))
+    return sites_door.to_json(sites_door.lieux(db, network=get_setting(db, "network_name")))
 
 
 def open_data_csv(db: Session) -> bytes:
     """The same places as the schema's CSV file."""
-    return opendata.to_csv(opendata.lieux(db, network=get_setting(db, "network_name")))
+    return sites_door.to_csv(sites_door.lieux(db, network=get_setting(db, "network_name")))
 
 
 # --- the bus's tour (managers) -------------------------------------------------------------------

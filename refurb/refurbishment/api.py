@@ -1,4 +1,6 @@
-"""API of the refurbishment channel (same services as the pages)."""
+"""API of the refurbishment channel (same services as the pages), and the device's state changes
+(POST /devices/<tag>/transition: most moves are the workshop's; the others go to the inventory's door,
+which makes its own and says where the rest are done)."""
 
 from __future__ import annotations
 
@@ -7,19 +9,21 @@ import binascii
 
 from flask import jsonify
 
+from ..accounts.roles import STAFF_ROLES
 from ..api import api_user, bp, json_body
 from ..api.openapi import SCHEMAS, operation
-from ..errors import Invalid
+from ..api.serializers import device_json
+from ..errors import Forbidden, Invalid
 from ..extensions import get_db
 from ..inventory import services as inventory
+from ..inventory import workflow
 from . import catalog
 from . import services as refurb
+from .views import report_store
 
 
-def device_json(device) -> dict:
-    return {"asset_tag": device.asset_tag, "category": device.category, "brand": device.brand,
-            "model": device.model, "serial_number": device.serial_number, "has_storage": device.has_storage,
-            "state": device.state, "grade": device.grade, "site": device.site.code, "version": device.version}
+def _brief(device) -> dict:
+    return device_json(device, brief=True)
 
 
 def _money(value) -> str | None:
@@ -38,7 +42,7 @@ def donation_json(donation, devices=None) -> dict:
             "erasure_certificate_required": donation.erasure_certificate_required,
             "convention_reference": donation.convention_reference, "conditions": donation.conditions,
             "price_capped": donor.kind == "public_body",
-            "devices": [device_json(d) for d in (devices if devices is not None else donation.devices)]}
+            "devices": [_brief(d) for d in (devices if devices is not None else donation.devices)]}
 
 
 def erasure_json(erasure) -> dict:
@@ -94,7 +98,6 @@ def _expected(data: dict):
 
 
 def _created(payload: dict):
-    get_db().commit()
     return jsonify(payload), 201
 
 
@@ -123,16 +126,17 @@ def create_diagnosis(asset_tag: str):
     diagnosis = refurb.record_diagnosis(db, api_user(), device, data, expected_version=_expected(data))
     return _created({"id": diagnosis.id, "verdict": diagnosis.verdict, "checks": diagnosis.checks,
                      "failed": diagnosis.failed, "battery_health": diagnosis.battery_health,
-                     "device": device_json(device)})
+                     "device": _brief(device)})
 
 
 @bp.post("/devices/<asset_tag>/erasures")
 def create_erasure(asset_tag: str):
     db, device, data = get_db(), _device(asset_tag), json_body()
     report = _report(data)
-    erasure = refurb.record_erasure(db, api_user(), device, data, report=report, expected_version=_expected(data))
+    erasure = refurb.record_erasure(db, api_user(), device, data, report=report, store=report_store(),
+                                    expected_version=_expected(data))
     st = refurb.erasure_status(db, device)
-    return _created(erasure_json(erasure) | {"erasure_complete": st.ok, "device": device_json(device)})
+    return _created(erasure_json(erasure) | {"erasure_complete": st.ok, "device": _brief(device)})
 
 
 def destruction_json(record) -> dict:
@@ -146,7 +150,7 @@ def destruction_json(record) -> dict:
 def create_media_destruction(asset_tag: str):
     db, device, data = get_db(), _device(asset_tag), json_body()
     record = refurb.record_media_destruction(db, api_user(), device, data, expected_version=_expected(data))
-    return _created(destruction_json(record) | {"device": device_json(device)})
+    return _created(destruction_json(record) | {"device": _brief(device)})
 
 
 @bp.get("/devices/<asset_tag>/erasures")
@@ -164,7 +168,7 @@ def create_repair(asset_tag: str):
                      "parts": [{"description": p.description, "source": p.source,
                                 "from_tag": p.from_device.asset_tag if p.from_device else None,
                                 "cost": _money(p.cost)} for p in repair.parts],
-                     "device": device_json(device)})
+                     "device": _brief(device)})
 
 
 @bp.post("/devices/<asset_tag>/grading")
@@ -172,7 +176,7 @@ def create_grading(asset_tag: str):
     db, device, data = get_db(), _device(asset_tag), json_body()
     grading = refurb.record_grading(db, api_user(), device, data, expected_version=_expected(data))
     return _created({"id": grading.id, "grade": grading.grade, "functional": grading.functional,
-                     "battery_health": grading.battery_health, "device": device_json(device)})
+                     "battery_health": grading.battery_health, "device": _brief(device)})
 
 
 def sale_json(sale) -> dict:
@@ -211,6 +215,30 @@ def batch_json(batch) -> dict:
             "facility": batch.facility_name, "facility_siret": batch.facility_siret,
             "treatment_code": batch.treatment_code, "tracking_number": batch.tracking_number,
             "asset_tags": [i.device.asset_tag for i in batch.items]}
+
+
+@bp.post("/devices/<asset_tag>/transition")
+def transition_device(asset_tag: str):
+    user = api_user()
+    if user.role not in STAFF_ROLES:
+        raise Forbidden("Ce compte ne peut pas gérer l'inventaire.")
+    db = get_db()
+    data = json_body()
+    to_state, note, expected = data.get("to"), data.get("note") or "", data.get("expected_version")
+    errors = {}
+    if not isinstance(to_state, str) or not to_state:
+        errors["to"] = f"Indiquez l'état visé (« to ») parmi : {', '.join(workflow.STATES)}."
+    if not isinstance(note, str):
+        errors["note"] = "La note doit être un texte."
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
+        errors["expected_version"] = "La version attendue doit être un nombre entier."
+    if errors:
+        raise Invalid(fields=errors)
+    device = inventory.get_device(db, user, asset_tag)
+    workshop_move = workflow.OWNER.get((device.state, to_state)) == workflow.REFURBISHMENT
+    make = refurb.move if workshop_move else inventory.transition
+    make(db, user, device, to_state, note=note.strip(), expected_version=expected)
+    return jsonify(device_json(device))
 
 
 @bp.post("/recycling-batches")
@@ -365,6 +393,11 @@ operation("/devices/{asset_tag}/gift", "post", "Donner un appareil prêt à un b
                   "recipient_kind": _enum(catalog.RECIPIENT_KINDS), "recipient_name": _STR,
                   "recipient_contact": _STR, "eligible": {"type": "boolean"}, "eligibility_reason": _STR,
                   "delivered_on": _DATE, "notes": _STR, "expected_version": _VERSION}})
+operation("/devices/{asset_tag}/transition", "post", "Changer l'état d'un appareil",
+          response={"$ref": "#/components/schemas/Device"}, errors=("401", "403", "404", "409", "422"),
+          body={"type": "object", "required": ["to"], "properties": {
+              "to": {"type": "string", "enum": list(workflow.STATES)}, "note": {"type": "string", "maxLength": 2000},
+              "expected_version": {"type": "integer"}}})
 operation("/recycling-batches", "post", "Recycler un lot d'appareils (registre DEEE ; tout ou rien)", status="201",
           response={"$ref": "#/components/schemas/RecyclingBatch"}, errors=_ERR, body={
               "type": "object", "required": ["asset_tags", "weight_kg", "carrier", "facility", "tracking_number"],

@@ -1,5 +1,5 @@
-"""Helpers shared by the refurbishment services: who may record what, stale pages,
-dates and times typed by people, SIRET numbers."""
+"""Helpers shared by the refurbishment services: who may record what, dates and times typed by people,
+SIRET numbers."""
 
 from __future__ import annotations
 
@@ -7,20 +7,12 @@ import re
 from calendar import monthrange
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from ..accounts.roles import ADMIN, MANAGER, RECEPTION, TECHNICIAN
-from ..accounts.scope import require_site
-from ..clock import today, utcnow  # noqa: F401  (the area asks "today" here)
-from ..errors import Conflict, Forbidden, Invalid
+from ..accounts.roles import STAFF_ROLES
+from ..clock import today, utcnow
+from ..errors import Forbidden
 from ..formatting import PARIS
-from ..inventory.models import Device
 
-# Who records workshop work (diagnosis, erasure, repair, grading, recycling).
-WORKSHOP_ROLES = frozenset({ADMIN, MANAGER, TECHNICIAN})
-# Who takes donations in and hands devices out (sale, donation to a beneficiary, loan pool).
-DESK_ROLES = frozenset({ADMIN, MANAGER, TECHNICIAN, RECEPTION})
+DESK_ROLES = STAFF_ROLES  # until the certificates area asks refurbishment.services and accounts.roles
 
 # A clock a few minutes ahead (an erasure PC, a tablet) is not "the future".
 CLOCK_TOLERANCE = timedelta(minutes=5)
@@ -29,32 +21,6 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
 def require_role(actor, roles, what: str) -> None:
     if actor is None or actor.role not in roles:
         raise Forbidden(f"Votre rôle ne permet pas {what}. Demandez à un technicien ou à un gestionnaire.")
-
-
-def parse_version(raw) -> int | None:
-    """The device version a page was showing (hidden field ``version``), or None if not sent."""
-    if raw in (None, ""):
-        return None
-    try:
-        if isinstance(raw, bool):
-            raise ValueError
-        return int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise Invalid(fields={"version": "La version de la fiche doit être un nombre entier."}) from None
-
-
-def lock_device(db: Session, actor, device: Device, expected_version=None) -> Device:
-    """Check the site, take the device's row lock (PostgreSQL; SQLite writers are already
-    serialised by BEGIN IMMEDIATE) and refuse a form posted from a page that is out of date."""
-    require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
-    expected = parse_version(expected_version)
-    db.flush()  # pending changes first: refresh would drop them
-    db.execute(select(Device.id).where(Device.id == device.id).with_for_update())
-    db.refresh(device)
-    if expected is not None and expected != device.version:
-        raise Conflict(f"L'appareil {device.asset_tag} a changé entre-temps (il est maintenant "
-                       f"« {device.state_label} »). Rechargez la page : rien n'a été modifié.", code="stale")
-    return device
 
 
 def parse_moment(raw, field: str, label: str, errors: dict) -> datetime | None:
@@ -132,10 +98,3 @@ def check_siret(raw, field: str, label: str, errors: dict, *, required: bool = F
         errors[field] = f"{label} : {problem}"
         return None
     return siret
-
-
-def short_text(data, name: str, max_len: int) -> str:
-    value = data.get(name)
-    if value is None or isinstance(value, (dict, list, bool)):
-        return ""
-    return str(value).strip()[:max_len]

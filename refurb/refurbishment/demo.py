@@ -1,21 +1,25 @@
-"""Demonstration of the refurbishment channel: three donors (a company, a commune, a resident),
-their donations received at the workshop ("ATELIER"), and devices at every step — diagnosed,
-erased, repaired, graded, sold at a social price, given, recycled — all through the services."""
+"""Demonstration of the refurbishment channel, all through the services: the network's stock (a few
+dozen devices at every stage, at the sites and the workshop, with a believable history), then three
+donors (a company, a commune, a resident) and their donations received at the workshop ("ATELIER"), with
+devices at every step — diagnosed, erased, repaired, graded, sold at a social price, given, recycled."""
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import utcnow
-from ..errors import RefurbError
-from ..inventory.models import Device
+from ..clock import today, utcnow
+from ..errors import Conflict, RefurbError
+from ..inventory import services as inventory
+from ..inventory.categories import WITH_STORAGE
+from ..inventory.demo import CATALOGUE, serial_number
+from ..inventory.models import Device, DeviceEvent
 from . import services as refurb
-from .common import today
 from .models import Donor
-from .status import category_checks
+from .services import category_checks
 
 
 def siret(first13: str) -> str:
@@ -78,6 +82,120 @@ def _checks(device: Device, failed=(), na=()) -> dict:
     return {k: "fail" if k in failed else "na" if k in na else "pass" for k in category_checks(device.category)}
 
 
+# The stock: (category, model index in inventory.demo.CATALOGUE, site, steps after "received", note on
+# creation). Steps are states, or ("transfer", site) for a move. A step refused by a rule (e.g. "ready"
+# before a data erasure is recorded, or a sale outside the sale form) ends the scenario there: the
+# donations below show those steps done properly.
+_LOAN = ("diagnosing", "ready", "loan_pool")
+SCENARIOS = [
+    ("laptop", 0, "ATELIER", (), "Don de la mairie de Chinon"),
+    ("laptop", 1, "ATELIER", ("diagnosing",), "Don de la mairie de Chinon"),
+    ("laptop", 2, "ATELIER", ("diagnosing", "repairing"), "Don Crédit Agricole Touraine"),
+    ("laptop", 3, "ATELIER", ("diagnosing", "parts"), "Collecte de quartier"),
+    ("laptop", 0, "ATELIER", ("diagnosing", "ready"), "Don de la mairie de Chinon"),
+    ("laptop", 1, "ATELIER", ("diagnosing", "ready"), "Don Crédit Agricole Touraine"),
+    ("laptop", 2, "ATELIER", ("diagnosing", "ready", "sold"), "Don Crédit Agricole Touraine"),
+    ("laptop", 0, "ATELIER", ("diagnosing", "repairing", "ready", "donated"), "Collecte de quartier"),
+    ("laptop", 1, "ATELIER", _LOAN + (("transfer", "EPN-CHINON"),), "Don de la mairie de Chinon"),
+    ("laptop", 0, "ATELIER", _LOAN + (("transfer", "EPN-CHINON"),), "Don de la mairie de Chinon"),
+    ("laptop", 2, "ATELIER", _LOAN + (("transfer", "FS-BOURGUEIL"),), "Don Crédit Agricole Touraine"),
+    ("laptop", 1, "ATELIER", _LOAN + (("transfer", "BUS"),), "Don de la communauté de communes"),
+    ("laptop", 0, "ATELIER", _LOAN + (("transfer", "BUS"), "lost"), "Don de la communauté de communes"),
+    ("laptop", 3, "ATELIER", ("recycled",), "Collecte de quartier"),
+    ("desktop", 0, "ATELIER", ("diagnosing",), "Don du lycée Rabelais"),
+    ("desktop", 0, "ATELIER", ("diagnosing", "ready", "sold"), "Don du lycée Rabelais"),
+    ("desktop", 1, "ATELIER", ("diagnosing", "ready"), "Don du lycée Rabelais"),
+    ("desktop", 1, "ATELIER", ("recycled",), "Don du lycée Rabelais"),
+    ("desktop", 0, "ATELIER", ("diagnosing", "ready", ("transfer", "CS-CHINON")), "Don du lycée Rabelais"),
+    ("tablet", 0, "ATELIER", _LOAN + (("transfer", "EPN-CHINON"),), "Don de la mairie de Chinon"),
+    ("tablet", 0, "ATELIER", _LOAN + (("transfer", "MEDIA-AVOINE"),), "Don de la mairie de Chinon"),
+    ("tablet", 1, "ATELIER", ("diagnosing", "repairing"), "Collecte de quartier"),
+    ("tablet", 1, "ATELIER", ("diagnosing", "ready", "donated"), "Collecte de quartier"),
+    ("smartphone", 0, "ATELIER", ("diagnosing",), "Collecte de quartier"),
+    ("smartphone", 1, "ATELIER", ("diagnosing", "ready", "sold"), "Collecte de quartier"),
+    ("screen", 1, "ATELIER", ("diagnosing", "parts"), "Collecte de quartier"),  # no storage: no erasure needed
+    ("screen", 0, "ATELIER", ("diagnosing", "ready", ("transfer", "FS-LANGEAIS")), "Don du lycée Rabelais"),
+    ("screen", 1, "ATELIER", ("diagnosing", "ready"), "Don du lycée Rabelais"),
+    ("screen", 1, "ATELIER", ("recycled",), "Don du lycée Rabelais"),
+    ("printer", 0, "ATELIER", ("diagnosing", "ready", ("transfer", "FS-CHATEAU")), "Don d'une entreprise"),
+    ("router", 0, "BUS", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
+    ("router", 1, "BUS", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
+    ("router", 0, "FS-BOURGUEIL", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
+    ("accessory", 0, "EPN-PORTS", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
+    ("accessory", 0, "EPN-CHINON", ("diagnosing", "ready", "loan_pool"), "Achat sur subvention"),
+    ("laptop", 2, "FS-LANGEAIS", ("diagnosing",), "Déposé à l'accueil par un habitant"),
+    # lending kit without storage (4G routers, webcams, screens), spread over the sites
+    ("router", 1, "ATELIER", _LOAN + (("transfer", "EPN-CHINON"),), "Achat sur subvention"),
+    ("router", 0, "ATELIER", _LOAN + (("transfer", "FS-LANGEAIS"),), "Achat sur subvention"),
+    ("router", 1, "ATELIER", _LOAN + (("transfer", "FS-CHATEAU"),), "Achat sur subvention"),
+    ("accessory", 0, "ATELIER", _LOAN + (("transfer", "MEDIA-AVOINE"),), "Achat sur subvention"),
+    ("accessory", 0, "ATELIER", _LOAN + (("transfer", "BUS"),), "Achat sur subvention"),
+    ("accessory", 0, "ATELIER", _LOAN + (("transfer", "FS-BOURGUEIL"), "lost"), "Achat sur subvention"),
+    ("screen", 0, "ATELIER", ("diagnosing", "ready", ("transfer", "CS-CHINON")), "Don du lycée Rabelais"),
+    ("printer", 0, "ATELIER", ("diagnosing", "repairing"), "Don d'une entreprise"),
+    # collection points: devices left at a site, brought to the workshop by the bus
+    ("laptop", 3, "EPN-PORTS", (("transfer", "ATELIER"),), "Déposé à l'EPN par un habitant"),
+    ("desktop", 1, "MEDIA-AVOINE", (("transfer", "ATELIER"), "diagnosing"), "Don d'une association"),
+    ("tablet", 1, "CS-CHINON", (("transfer", "ATELIER"),), "Déposé au centre social"),
+    ("smartphone", 1, "FS-BOURGUEIL", (("transfer", "ATELIER"), "diagnosing", "recycled"), "Déposé à l'accueil"),
+    ("smartphone", 0, "FS-CHATEAU", (), "Déposé à l'accueil, à collecter"),
+]
+
+NOTES = {
+    "diagnosing": "Démarre, tests matériels en cours.",
+    "repairing": "Clavier à remplacer.",
+    "ready": "Grade B : quelques rayures.",
+    "loan_pool": "Pour le prêt aux usagers.",
+    "sold": "Vendu au prix solidaire.",
+    "donated": "Donné à une association d'aide aux devoirs.",
+    "parts": "Carte mère HS : démonté pour pièces.",
+    "recycled": "Trop ancien : filière DEEE.",
+    "lost": "Non rendu après une tournée du bus.",
+}
+
+
+def seed_stock(db: Session, ctx: dict) -> None:
+    """The network's stock, each device through its scenario (the workshop's moves, transfers, losses)."""
+    rng = random.Random(37500)
+    sites, users = ctx["sites"], ctx["users"]
+    tech = users.get("technicien")
+    manager = users.get("gestionnaire") or users.get("admin")
+    now = utcnow()
+    transfers = []
+    for category, index, site_code, steps, origin in SCENARIOS:
+        brand, model, specs = CATALOGUE[category][index]
+        actor = tech if tech is not None and site_code in {s.code for s in tech.sites} else manager
+        spec = inventory.DeviceInput(category=category, site=sites[site_code], brand=brand, model=model,
+                                     serial_number=serial_number(rng, brand), has_storage=category in WITH_STORAGE,
+                                     specs=dict(specs), condition=rng.choice(["", "Rayures légères", "Bon état"]))
+        device = inventory.create_device(db, actor, spec, note=origin)
+        events = [db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)).one()]
+        for step in steps:
+            try:
+                if isinstance(step, tuple):
+                    transfer = inventory.transfer_devices(db, manager, step[1], [device.asset_tag],
+                                                          note="Tournée de livraison")
+                    events.append(db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+                                             .order_by(DeviceEvent.id.desc()).limit(1)).one())
+                    transfers.append((transfer, events[-1]))
+                elif step == "lost":
+                    events.append(inventory.transition(db, manager, device, step, note=NOTES[step]))
+                else:
+                    events.append(refurb.move(db, actor, device, step, note=NOTES.get(step, "")))
+            except Conflict:
+                break  # a rule (e.g. no data erasure recorded yet): the device waits here
+        # Spread the history over the last months so that the timeline reads like real life.
+        at = now - timedelta(days=rng.randint(20, 120), hours=rng.randint(0, 8))
+        for event in events:
+            event.at = at
+            at += timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5))
+        device.created_at = events[0].at
+        device.updated_at = events[-1].at
+    for transfer, event in transfers:
+        transfer.at = event.at
+    db.flush()
+
+
 def _erase(db, tech, device, *, result="passed", hours_ago=30, method="overwrite", nist="clear"):
     end = utcnow() - timedelta(hours=hours_ago)
     refurb.record_erasure(db, tech, device, {
@@ -92,6 +210,7 @@ def _erase(db, tech, device, *, result="passed", hours_ago=30, method="overwrite
 def seed_refurbishment(db: Session, ctx: dict) -> None:
     if db.scalar(select(Donor.id).limit(1)) is not None or "ATELIER" not in ctx["sites"]:
         return  # already seeded (or a network without the workshop)
+    seed_stock(db, ctx)
     users = ctx["users"]
     tech = users.get("technicien") or users.get("admin")
     desk = users.get("gestionnaire") or users.get("admin")

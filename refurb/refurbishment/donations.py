@@ -18,14 +18,16 @@ from __future__ import annotations
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..accounts.roles import STAFF_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site, site_ids
+from ..db import use_case
 from ..errors import Conflict, Forbidden, Invalid, NotFound, RefurbError
 from ..inventory import services as inventory
 from ..inventory.models import Device
 from ..sites.services import get_site
 from ..validation import Checker, as_id
 from . import catalog
-from .common import DESK_ROLES, check_day_not_future, check_siret, require_role, today
+from .common import check_day_not_future, check_siret, require_role
 from .models import DeviceOrigin, Donation, Donor
 
 MAX_DEVICES = 200
@@ -110,8 +112,9 @@ def _registering_site(db: Session, actor, data: dict):
     raise Invalid(fields={"site": "Indiquez le site où le donateur est enregistré (un de vos sites)."})
 
 
+@use_case
 def create_donor(db: Session, actor, data: dict) -> Donor:
-    require_role(actor, DESK_ROLES, "d'enregistrer un donateur")
+    require_role(actor, STAFF_ROLES, "d'enregistrer un donateur")
     values, errors = _donor_fields(data)
     if errors:
         raise Invalid(fields=errors)
@@ -123,9 +126,10 @@ def create_donor(db: Session, actor, data: dict) -> Donor:
     return donor
 
 
+@use_case
 def update_donor(db: Session, actor, donor: Donor, data: dict) -> Donor:
     """Change a donor loaded with ``get_donor`` (which decided the user may see it)."""
-    require_role(actor, DESK_ROLES, "de modifier un donateur")
+    require_role(actor, STAFF_ROLES, "de modifier un donateur")
     values, errors = _donor_fields(data)
     if errors:
         raise Invalid(fields=errors)
@@ -139,7 +143,7 @@ def update_donor(db: Session, actor, donor: Donor, data: dict) -> Donor:
 def get_donor(db: Session, actor, donor_id) -> Donor:
     """The one lookup that loads a donor for a user: 404 for an unknown id, 403 for a donor the user
     does not see (see the module's docstring)."""
-    require_role(actor, DESK_ROLES, "de consulter les donateurs")
+    require_role(actor, STAFF_ROLES, "de consulter les donateurs")
     key = as_id(donor_id)
     donor = db.get(Donor, key) if key is not None else None
     if donor is None:
@@ -152,7 +156,7 @@ def get_donor(db: Session, actor, donor_id) -> Donor:
 
 def list_donors(db: Session, actor, q: str = "", limit: int = 500) -> list[Donor]:
     """The donors this user sees (whole records: the donors page)."""
-    require_role(actor, DESK_ROLES, "de consulter les donateurs")
+    require_role(actor, STAFF_ROLES, "de consulter les donateurs")
     stmt = select(Donor).order_by(func.lower(Donor.name), Donor.id)
     condition = _visible(actor)
     if condition is not None:
@@ -168,7 +172,7 @@ def list_donors(db: Session, actor, q: str = "", limit: int = 500) -> list[Donor
 def donor_choices(db: Session, actor, limit: int = 500) -> list[tuple[int, str]]:
     """What the donation form offers as known donors: (id, "name — kind — town"), no contact data.
     The donors the user sees, plus the network's organisations (see the module's docstring)."""
-    require_role(actor, DESK_ROLES, "d'enregistrer un don")
+    require_role(actor, STAFF_ROLES, "d'enregistrer un don")
     stmt = select(Donor.id, Donor.name, Donor.kind, Donor.city).order_by(func.lower(Donor.name), Donor.id)
     condition = _visible(actor)
     if condition is not None:
@@ -208,9 +212,10 @@ def _resolve_donor(db: Session, actor, raw) -> tuple[Donor | None, dict | None, 
 
 # --- donations ------------------------------------------------------------------------------
 
+@use_case
 def create_donation(db: Session, actor, data: dict) -> tuple[Donation, list[Device]]:
     """Record a donation and create its devices (all of them, or none)."""
-    require_role(actor, DESK_ROLES, "d'enregistrer un don")
+    require_role(actor, STAFF_ROLES, "d'enregistrer un don")
     c = Checker(data)
     site_code = c.text("site", "Le site de réception", max_len=32, required=True)
     received_on = c.day("received_on", "La date de réception", required=True)
@@ -288,7 +293,7 @@ def create_donation(db: Session, actor, data: dict) -> tuple[Donation, list[Devi
 
 
 def get_donation(db: Session, actor, donation_id) -> Donation:
-    require_role(actor, DESK_ROLES, "de consulter les dons")
+    require_role(actor, STAFF_ROLES, "de consulter les dons")
     key = as_id(donation_id)
     donation = db.get(Donation, key) if key is not None else None
     if donation is None:
@@ -298,7 +303,7 @@ def get_donation(db: Session, actor, donation_id) -> Donation:
 
 
 def list_donations(db: Session, actor, *, donor: Donor | None = None, limit: int = 200) -> list[Donation]:
-    require_role(actor, DESK_ROLES, "de consulter les dons")
+    require_role(actor, STAFF_ROLES, "de consulter les dons")
     stmt = limit_to_user_sites(select(Donation), Donation.site_id, actor)
     if donor is not None:
         stmt = stmt.where(Donation.donor_id == donor.id)
@@ -315,7 +320,3 @@ def donation_counts(db: Session, donation_ids: list[int]) -> dict[int, int]:
 
 def origin_of(db: Session, device: Device) -> DeviceOrigin | None:
     return db.get(DeviceOrigin, device.id)
-
-
-def default_received_on() -> str:
-    return today().isoformat()

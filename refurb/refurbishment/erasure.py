@@ -10,29 +10,25 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.roles import STAFF_ROLES, WORKSHOP_ROLES
 from ..accounts.scope import require_site
-from ..errors import Conflict, NotFound
+from ..clock import today
+from ..db import use_case
+from ..errors import Conflict, Invalid, NotFound
 from ..inventory import services as inventory
 from ..inventory.models import Device
 from ..validation import Checker
 from . import catalog
-from .common import (
-    WORKSHOP_ROLES,
-    check_day_not_future,
-    lock_device,
-    parse_moment,
-    require_role,
-    today,
-)
+from .common import check_day_not_future, parse_moment, require_role
 from .models import Erasure, ErasureMedium, MediaDestruction
+from .rules import RECORD_STATES
 
 MAX_MEDIA = 16
 DEFAULT_MAX_REPORT_MB = 10
-ALLOWED_STATES = ("received", "diagnosing", "repairing", "ready", "loan_pool", "parts")
+MB = 1024 * 1024
 
 
 @dataclass
@@ -41,15 +37,13 @@ class ReportFile:
     content: bytes
 
 
-def max_report_bytes() -> int:
-    mb = current_app.config.get("REFURB_MAX_REPORT_MB", DEFAULT_MAX_REPORT_MB) if has_app_context() \
-        else DEFAULT_MAX_REPORT_MB
-    return int(float(mb) * 1024 * 1024)
+@dataclass(frozen=True)
+class ReportStore:
+    """Where the tools' reports are kept (the application's setting; a folder of the instance by
+    default), and how large one may be."""
 
-
-def reports_dir() -> Path:
-    configured = current_app.config.get("REFURB_REPORTS_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "reports"
+    directory: Path
+    max_bytes: int = DEFAULT_MAX_REPORT_MB * MB
 
 
 def _looks_like_text(content: bytes) -> bool:
@@ -65,14 +59,17 @@ def _looks_like_text(content: bytes) -> bool:
     return False
 
 
-def check_report(report: ReportFile | None, errors: dict) -> str | None:
+def check_report(report: ReportFile | None, store: ReportStore | None, errors: dict) -> str | None:
     """The kind of an erasure report ("pdf" or "log") judged by its content, or None with an error."""
     if report is None:
         return None
+    if store is None:
+        raise Invalid(fields={"report": "Le rapport joint ne peut pas être gardé : aucun dossier des rapports "
+                                        "n'est configuré."})
     name = (report.filename or "").strip()
     content = report.content or b""
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    limit = max_report_bytes()
+    limit = store.max_bytes
     if not content:
         errors["report"] = "Le rapport joint est vide."
         return None
@@ -95,10 +92,10 @@ def check_report(report: ReportFile | None, errors: dict) -> str | None:
     return None
 
 
-def _store_report(erasure: Erasure, report: ReportFile, kind: str) -> Path:
+def _store_report(erasure: Erasure, report: ReportFile, kind: str, store: ReportStore) -> Path:
     digest = hashlib.sha256(report.content).hexdigest()
     relative = Path("erasures") / str(erasure.started_at.year) / f"{erasure.id}-{digest[:16]}.{kind if kind == 'pdf' else 'log'}"
-    target = reports_dir() / relative
+    target = store.directory / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
     with os.fdopen(fd, "wb") as handle:
@@ -146,14 +143,17 @@ def _parse_media(raw, c: Checker, device: Device) -> list[dict]:
     return media
 
 
+@use_case
 def record_erasure(db: Session, actor, device: Device, data: dict, *, report: ReportFile | None = None,
-                   expected_version=None) -> Erasure:
+                   store: ReportStore | None = None, expected_version=None) -> Erasure:
+    """One erasure session of a device, a row per medium; the tool's report, when joined, is kept in
+    ``store`` with its SHA-256."""
     require_role(actor, WORKSHOP_ROLES, "d'enregistrer un effacement de données")
-    lock_device(db, actor, device, expected_version)
+    inventory.lock_device(db, actor, device, expected_version)
     if not device.has_storage:
         raise Conflict(f"{device.asset_tag} est enregistré sans stockage de données : rien à effacer. "
                        "Si c'est une erreur, corrigez la fiche de l'appareil.", code="no_storage")
-    if device.state not in ALLOWED_STATES:
+    if device.state not in RECORD_STATES["erasure"]:
         raise Conflict(f"Un effacement ne s'enregistre pas sur un appareil « {device.state_label} ».",
                        code="wrong_state")
     c = Checker(data)
@@ -173,7 +173,7 @@ def record_erasure(db: Session, actor, device: Device, data: dict, *, report: Re
     ended = parse_moment(data.get("ended_at"), "ended_at", "La fin", c.errors)
     if started and ended and ended < started:
         c.add("ended_at", "La fin ne peut pas précéder le début.")
-    kind = check_report(report, c.errors)
+    kind = check_report(report, store, c.errors)
     c.done()
     erasure = Erasure(device_id=device.id, method=method, nist_category=nist, tool=tool, tool_version=tool_version,
                       passes=passes, verified=bool(verified), result=result, started_at=started, ended_at=ended,
@@ -181,7 +181,7 @@ def record_erasure(db: Session, actor, device: Device, data: dict, *, report: Re
     erasure.media = [ErasureMedium(device_id=device.id, **m) for m in media]
     db.add(erasure)
     db.flush()
-    stored = _store_report(erasure, report, kind) if report is not None else None
+    stored = _store_report(erasure, report, kind, store) if report is not None else None
     try:
         label = "Destruction du support" if method == "destruction" else "Effacement"
         note = (f"{label} {catalog.ERASURE_RESULTS[result].lower()} — {tool} {tool_version}".strip()
@@ -196,9 +196,6 @@ def record_erasure(db: Session, actor, device: Device, data: dict, *, report: Re
             stored.unlink(missing_ok=True)
         raise
     return erasure
-
-
-DESTRUCTION_STATES = ALLOWED_STATES + ("recycled",)
 
 
 def parse_destruction(data: dict, c: Checker, *, default_day=None) -> dict:
@@ -231,16 +228,17 @@ def add_destruction(db: Session, actor, device: Device, values: dict, *, batch_i
     return record
 
 
+@use_case
 def record_media_destruction(db: Session, actor, device: Device, data: dict, *, expected_version=None
                              ) -> MediaDestruction:
     """Record that the storage media of a device were destroyed (by us, or by the recycler that issued a
     destruction certificate): the device may then leave for recycling or parts without an erasure."""
     require_role(actor, WORKSHOP_ROLES, "d'enregistrer la destruction des supports de données")
-    lock_device(db, actor, device, expected_version)
+    inventory.lock_device(db, actor, device, expected_version)
     if not device.has_storage:
         raise Conflict(f"{device.asset_tag} est enregistré sans stockage de données : aucun support à détruire. "
                        "Si c'est une erreur, corrigez la fiche de l'appareil.", code="no_storage")
-    if device.state not in DESTRUCTION_STATES:
+    if device.state not in RECORD_STATES["destruction"]:
         raise Conflict(f"La destruction des supports ne s'enregistre pas sur un appareil « {device.state_label} ».",
                        code="wrong_state")
     c = Checker(data)
@@ -260,7 +258,7 @@ def erasures_of(db: Session, device: Device) -> list[Erasure]:
 
 
 def get_erasure(db: Session, actor, erasure_id: int) -> Erasure:
-    require_role(actor, WORKSHOP_ROLES | {"accueil"}, "de consulter les effacements")
+    require_role(actor, STAFF_ROLES, "de consulter les effacements")
     erasure = db.get(Erasure, erasure_id)
     if erasure is None:
         raise NotFound(f"Aucun effacement n° {erasure_id}.")
@@ -269,11 +267,12 @@ def get_erasure(db: Session, actor, erasure_id: int) -> Erasure:
     return erasure
 
 
-def report_file(erasure: Erasure) -> Path:
+def report_file(erasure: Erasure, store: ReportStore) -> Path:
+    """The tool's report of an erasure, checked against the SHA-256 recorded when it was joined."""
     if not erasure.report_path:
         raise NotFound("Aucun rapport d'outil n'est joint à cet effacement.")
-    path = (reports_dir() / erasure.report_path).resolve()
-    if reports_dir().resolve() not in path.parents or not path.is_file():
+    path = (store.directory / erasure.report_path).resolve()
+    if store.directory.resolve() not in path.parents or not path.is_file():
         raise NotFound("Le fichier du rapport est introuvable sur le serveur : prévenez l'administrateur.")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != erasure.report_sha256:

@@ -3,28 +3,28 @@ weight, producer / carrier / facility with their SIRET, treatment, tracking slip
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.roles import WORKSHOP_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site
+from ..clock import today
+from ..db import lock_rows, use_case
 from ..errors import Conflict, NotFound
+from ..inventory import lifecycle
 from ..inventory import services as inventory
 from ..inventory.models import Device
 from ..settings import get_setting
 from ..validation import Checker, as_id
 from . import catalog
-from .common import (
-    WORKSHOP_ROLES,
-    check_day_not_future,
-    check_siret,
-    require_role,
-    today,
-)
+from .common import check_day_not_future, check_siret, require_role
 from .erasure import add_destruction
 from .models import Diagnosis, MediaDestruction, RecyclingBatch, RecyclingItem
-from .status import WORKSHOP_STATES, media_disposal_refusal
+from .rules import ensure_media_cleared, why_not
+from .status import WORKSHOP_STATES, statuses
 
 MAX_BATCH = 500
 # A device goes to recycling from the workshop or the pool; a "parts" carcass too (its state stays).
@@ -50,6 +50,7 @@ def _weight(raw, c: Checker) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
+@use_case
 def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
     """Hand devices over to a DEEE channel: all of them, or none."""
     require_role(actor, WORKSHOP_ROLES, "d'enregistrer un lot de recyclage")
@@ -90,19 +91,20 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
     if db.scalar(select(RecyclingBatch.id).where(RecyclingBatch.tracking_number == tracking)) is not None:
         raise Conflict(f"Le bordereau n° {tracking} est déjà enregistré au registre : vérifiez le numéro.",
                        fields={"tracking_number": "Déjà enregistré."})
-    devices, problems, unerased = [], [], []
-    for tag in tags:
-        device = inventory.get_device(db, actor, tag)  # NotFound / Forbidden stop everything
-        db.flush()
-        db.execute(select(Device.id).where(Device.id == device.id).with_for_update())
-        db.refresh(device)
+    devices = [inventory.get_device(db, actor, tag) for tag in tags]  # NotFound / Forbidden stop everything
+    lock_rows(db, Device, [d.id for d in devices])  # then read them again, as they are now
+    db.scalars(select(Device).where(Device.id.in_([d.id for d in devices]))
+               .execution_options(populate_existing=True)).all()
+    workshop = statuses(db, devices)
+    problems, unerased = [], []
+    for device in devices:
+        tag = device.asset_tag
         if device.state not in RECYCLABLE_STATES and device.state != "recycled":
             problems.append(f"{tag} est « {device.state_label} »")
         elif db.get(RecyclingItem, device.id) is not None:
             problems.append(f"{tag} figure déjà dans un lot de recyclage")
-        elif media_disposal_refusal(db, device):
+        elif why_not(ensure_media_cleared, db, device, workshop[device.id]):
             unerased.append(device)
-        devices.append(device)
     if unerased and not destruction_number:
         problems.append(", ".join(d.asset_tag for d in unerased) + " : support de données ni effacé ni détruit")
     sites = {d.site_id for d in devices}
@@ -137,7 +139,7 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
         if device.state in ("parts", "recycled"):
             inventory.record_event(db, device, actor, "recycling", note=note, data=data_)
         else:
-            inventory.transition(db, actor, device, "recycled", note=note, action="recycling", data=data_)
+            lifecycle.apply(db, actor, device, "recycled", note=note, action="recycling", data=data_)
     db.flush()
     db.refresh(batch)
     return batch
@@ -164,7 +166,6 @@ def register(db: Session, actor, *, year: int | None = None, limit: int = 2000) 
     require_role(actor, WORKSHOP_ROLES, "de consulter le registre DEEE")
     stmt = limit_to_user_sites(select(RecyclingBatch), RecyclingBatch.site_id, actor)
     if year:
-        from datetime import date
         stmt = stmt.where(RecyclingBatch.handed_over_on >= date(year, 1, 1),
                           RecyclingBatch.handed_over_on <= date(year, 12, 31))
     return list(db.scalars(stmt.order_by(RecyclingBatch.handed_over_on, RecyclingBatch.id).limit(limit)))

@@ -10,24 +10,20 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..accounts.roles import NETWORK_ROLES
+from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
 from ..accounts.scope import limit_to_user_sites
+from ..clock import today
+from ..db import use_case
 from ..errors import Conflict, Forbidden, Invalid
+from ..formatting import money_fr
+from ..inventory import lifecycle
 from ..inventory import services as inventory
 from ..inventory.categories import CATEGORIES
 from ..inventory.models import Device
 from ..settings import get_setting, set_setting
 from ..validation import Checker
 from . import catalog
-from .common import (
-    DESK_ROLES,
-    add_months,
-    check_day_not_future,
-    check_siret,
-    lock_device,
-    require_role,
-    today,
-)
+from .common import add_months, check_day_not_future, check_siret, require_role
 from .models import (
     DeviceOrigin,
     EligibilityReason,
@@ -36,7 +32,8 @@ from .models import (
     PriceListEntry,
     Sale,
 )
-from .status import DISPOSAL_KEY, status
+from .rules import RECORD_STATES, ensure_erased_before_release
+from .status import status
 
 # --- the network's lists ------------------------------------------------------------------
 
@@ -92,6 +89,7 @@ def pricing(db: Session, device: Device) -> Pricing:
     return Pricing(capped=capped, cap=cap if capped else None, cap_label=cap_label, suggested=suggested)
 
 
+@use_case
 def update_prices(db: Session, actor, data: dict) -> None:
     """Caps, price list, guarantee length, producer SIRET (managers)."""
     if actor.role not in NETWORK_ROLES:
@@ -122,6 +120,7 @@ def update_prices(db: Session, actor, data: dict) -> None:
     db.flush()
 
 
+@use_case
 def update_reasons(db: Session, actor, rows: list[dict]) -> None:
     """Replace the list of eligibility reasons (codes already used stay, possibly inactive)."""
     if actor.role not in NETWORK_ROLES:
@@ -208,15 +207,20 @@ def _buyer(data: dict, c: Checker) -> tuple[str | None, str]:
 
 
 def _require_ready(device: Device, what: str) -> None:
-    if device.state != "ready":
+    if device.state not in RECORD_STATES["sale"]:
         raise Conflict(f"{device.asset_tag} est « {device.state_label} » : seul un appareil « Prêt (reconditionné) » "
                        f"peut être {what}. Terminez d'abord son passage à l'atelier.", code="not_ready")
 
 
+@use_case
 def sell(db: Session, actor, device: Device, data: dict, *, expected_version=None) -> Sale:
-    require_role(actor, DESK_ROLES, "d'enregistrer une vente")
-    lock_device(db, actor, device, expected_version)
+    """Sale of a ready device: price within the "prix solidaires" cap for public-body equipment, an eligible
+    buyer for it, the legal guarantee's end date; never a device whose data were not erased."""
+    require_role(actor, STAFF_ROLES, "d'enregistrer une vente")
+    inventory.lock_device(db, actor, device, expected_version)
     _require_ready(device, "vendu")
+    st = status(db, device)
+    ensure_erased_before_release(db, device, st)
     price_info = pricing(db, device)
     c = Checker(data)
     price = c.money("price", "Le prix", required=True)
@@ -227,11 +231,10 @@ def sell(db: Session, actor, device: Device, data: dict, *, expected_version=Non
     check_day_not_future(delivered, "delivered_on", "La date de remise", c.errors)
     notes = c.text("notes", "Les notes", max_len=2000) or ""
     if price is not None and price_info.cap is not None and price > price_info.cap:
-        c.add("price", f"Prix au-dessus du plafond « prix solidaire » : {_euros(price_info.cap)} au plus pour "
+        c.add("price", f"Prix au-dessus du plafond « prix solidaire » : {money_fr(price_info.cap)} au plus pour "
                        f"« {price_info.cap_label} » donné par un organisme public.")
     c.done()
     months = warranty_months(db)
-    st = status(db, device)
     sale = Sale(device_id=device.id, site_id=device.site_id, user_id=actor.id, delivered_on=delivered, price=price,
                 suggested_price=price_info.suggested, price_capped=price_info.capped, price_cap=price_info.cap,
                 buyer_name=buyer_name, buyer_contact=buyer_contact, eligible=eligible,
@@ -240,30 +243,22 @@ def sell(db: Session, actor, device: Device, data: dict, *, expected_version=Non
                 sold_as_refurbished=st.refurbished, grade=device.grade, notes=notes)
     db.add(sale)
     db.flush()
-    _dispose(db, actor, device, "sold", action="sale",
-             note=f"Vente {sale.reference} — {_euros(price)} — garantie jusqu'au {sale.warranty_until:%d/%m/%Y}",
-             data={"sale_id": sale.id, "price": str(price), "warranty_until": sale.warranty_until.isoformat()})
+    lifecycle.apply(db, actor, device, "sold", action="sale",
+                    note=f"Vente {sale.reference} — {money_fr(price)} — garantie jusqu'au "
+                         f"{sale.warranty_until:%d/%m/%Y}",
+                    data={"sale_id": sale.id, "price": str(price), "warranty_until": sale.warranty_until.isoformat()})
     return sale
 
 
-def _dispose(db: Session, actor, device: Device, to_state: str, **kwargs) -> None:
-    db.info[DISPOSAL_KEY] = device.id
-    try:
-        inventory.transition(db, actor, device, to_state, **kwargs)
-    finally:
-        db.info.pop(DISPOSAL_KEY, None)
-
-
-def _euros(value: Decimal) -> str:
-    from ..formatting import money_fr
-    return money_fr(value)
-
-
+@use_case
 def give(db: Session, actor, device: Device, data: dict, *, expected_version=None) -> Gift:
-    """Donation of a ready device to a person in need or a partner association."""
-    require_role(actor, DESK_ROLES, "d'enregistrer un don à un bénéficiaire")
-    lock_device(db, actor, device, expected_version)
+    """Donation of a ready device to a person in need or a partner association (an eligible one for
+    public-body equipment); never a device whose data were not erased."""
+    require_role(actor, STAFF_ROLES, "d'enregistrer un don à un bénéficiaire")
+    inventory.lock_device(db, actor, device, expected_version)
     _require_ready(device, "donné")
+    st = status(db, device)
+    ensure_erased_before_release(db, device, st)
     price_info = pricing(db, device)
     c = Checker(data)
     kind = c.choice("recipient_kind", "Le type de bénéficiaire", catalog.RECIPIENT_KINDS)
@@ -277,11 +272,11 @@ def give(db: Session, actor, device: Device, data: dict, *, expected_version=Non
     gift = Gift(device_id=device.id, site_id=device.site_id, user_id=actor.id, delivered_on=delivered,
                 recipient_kind=kind, recipient_name=name, recipient_contact=contact, price_capped=price_info.capped,
                 eligible=eligible, eligibility_reason_code=reason_code, eligibility_reason=reason_label,
-                sold_as_refurbished=status(db, device).refurbished, notes=notes)
+                sold_as_refurbished=st.refurbished, notes=notes)
     db.add(gift)
     db.flush()
-    _dispose(db, actor, device, "donated", action="gift", note=f"Don à {name} ({catalog.RECIPIENT_KINDS[kind]})",
-             data={"gift_id": gift.id})
+    lifecycle.apply(db, actor, device, "donated", action="gift", note=f"Don à {name} ({catalog.RECIPIENT_KINDS[kind]})",
+                    data={"gift_id": gift.id})
     return gift
 
 
@@ -294,12 +289,12 @@ def gift_of(db: Session, device: Device) -> Gift | None:
 
 
 def list_sales(db: Session, actor, limit: int = 200) -> list[Sale]:
-    require_role(actor, DESK_ROLES, "de consulter les ventes")
+    require_role(actor, STAFF_ROLES, "de consulter les ventes")
     stmt = limit_to_user_sites(select(Sale), Sale.site_id, actor)
     return list(db.scalars(stmt.order_by(Sale.at.desc(), Sale.id.desc()).limit(limit)))
 
 
 def list_gifts(db: Session, actor, limit: int = 200) -> list[Gift]:
-    require_role(actor, DESK_ROLES, "de consulter les dons")
+    require_role(actor, STAFF_ROLES, "de consulter les dons")
     stmt = limit_to_user_sites(select(Gift), Gift.site_id, actor)
     return list(db.scalars(stmt.order_by(Gift.at.desc(), Gift.id.desc()).limit(limit)))

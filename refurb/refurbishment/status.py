@@ -1,15 +1,9 @@
-"""Where a device stands in the workshop, computed from its records, and the rules that
-follow from it (registered as guards of the device state machine).
+"""Where a device stands in the workshop, computed from its records: its diagnosis, the repairs since,
+its erasures (those made since it last came back from a loan or was found again), its grade, and the
+next step. The rules that follow from it are in ``rules.py``.
 
-- A device holding storage cannot become ready, join the loan pool, be sold or donated
-  without a passed erasure of its media (or their recorded destruction) made since it last
-  came back from a loan or was found again; a failed erasure blocks it until redone.
-- A device holding storage leaves for recycling or parts (state change or DEEE batch) only after a
-  passed erasure of its media or a recorded destruction of them, by us or by the recycler with its
-  destruction certificate number (``media_disposal_refusal``): a donor's data never leave unerased.
-- ``sold`` and ``donated`` are reached only through the sale and donation forms.
-- A device is "reconditionné" only if every check of its last diagnosis passed (or was
-  repaired since) and its data were erased.
+A device is "reconditionné" only if every check of its last diagnosis passed (or was repaired since)
+and its data were erased.
 """
 
 from __future__ import annotations
@@ -20,13 +14,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..inventory.categories import CATEGORIES
 from ..inventory.models import Device, DeviceEvent
 from . import catalog
 from .models import DeviceOrigin, Diagnosis, Erasure, Grading, MediaDestruction, Repair
-
-ERASURE_STATES = ("ready", "loan_pool", "sold", "donated")
-DISPOSAL_KEY = "refurb.disposal"  # db.info key: the device a sale or donation service is moving
 
 STEP_LABELS = {
     "diagnose": "À diagnostiquer",
@@ -229,84 +219,3 @@ def refurbished_gaps(db: Session, device: Device) -> list[str]:
 
 def category_checks(category: str) -> list[str]:
     return catalog.CHECKLISTS.get(category, catalog.CHECKLISTS["other"])
-
-
-# --- guards of the state machine ------------------------------------------------------------
-
-def guard_erasure(db: Session, device: Device, to_state: str) -> str | None:
-    """No ready / loan pool / sale / donation for a device holding storage without an erasure."""
-    if to_state not in ERASURE_STATES or not device.has_storage:
-        return None
-    if device.state == "on_loan":
-        return None  # a return to the pool: the loans area decides what a return needs
-    return erasure_status(db, device).refusal()
-
-
-DISPOSAL_STATES = ("parts", "recycled")
-
-
-def media_disposal_refusal(db: Session, device: Device) -> str | None:
-    """Why this device may not leave for recycling or parts yet (French), or None: a device holding
-    storage needs a passed erasure of its media, or their recorded destruction (by us, or by the
-    recycler with its destruction certificate number). Every path asks here: a state change (page,
-    API, a diagnosis concluding "parts") through ``guard_media_disposal``, and a DEEE batch."""
-    erasure = erasure_status(db, device)
-    if not _holds_data(device, erasure):
-        return None
-    what = (f"l'effacement de ses données a échoué (support {', '.join(erasure.failed_serials)})"
-            if erasure.failed_serials else "ses données n'ont pas été effacées")
-    return (f"{device.asset_tag} contient un support de données et {what} : il ne part au recyclage ou en "
-            "pièces détachées qu'après un effacement réussi, ou la destruction de ses supports. Enregistrez "
-            "l'effacement, ou la destruction des supports (par nos soins, ou par le recycleur avec le n° de "
-            "son certificat de destruction) dans le panneau Atelier de l'appareil.")
-
-
-def _holds_data(device: Device, erasure: ErasureStatus) -> bool:
-    return bool(device.has_storage) and not erasure.cleared
-
-
-def still_holding_data(db: Session, devices: list[Device]) -> set[str]:
-    """The tags of those devices that ``media_disposal_refusal`` would stop (the recycling page marks them)."""
-    return {st.device.asset_tag for st in statuses(db, devices).values() if _holds_data(st.device, st.erasure)}
-
-
-def guard_media_disposal(db: Session, device: Device, to_state: str) -> str | None:
-    """No parts / recycled for a device whose storage was neither erased nor destroyed."""
-    if to_state not in DISPOSAL_STATES:
-        return None
-    return media_disposal_refusal(db, device)
-
-
-def guard_disposal(db: Session, device: Device, to_state: str) -> str | None:
-    """``sold`` and ``donated`` only through their forms (buyer, eligibility, price caps)."""
-    if to_state not in ("sold", "donated"):
-        return None
-    if db.info.get(DISPOSAL_KEY) == device.id:
-        return None
-    if to_state == "sold":
-        return ("La vente s'enregistre avec le formulaire de vente (acheteur, éligibilité, prix, garantie) : "
-                "ouvrez « Vendre » dans le panneau Atelier de l'appareil.")
-    return ("Le don à un bénéficiaire s'enregistre avec son formulaire (bénéficiaire, éligibilité) : "
-            "ouvrez « Donner » dans le panneau Atelier de l'appareil.")
-
-
-def guard_diagnosis(db: Session, device: Device, to_state: str) -> str | None:
-    """A device whose last diagnosis has failures not repaired, or says parts/recycle, is not ready."""
-    if to_state not in ("ready", "loan_pool") or device.state == "on_loan":
-        return None
-    st = status(db, device)
-    d = st.diagnosis
-    if d is None:
-        return None
-    if d.verdict in ("parts", "recycle"):
-        return (f"Le dernier diagnostic conclut « {d.verdict_label} » — refaire le diagnostic si l'appareil "
-                "a été remis en état.")
-    if st.unresolved:
-        names = ", ".join(catalog.CHECKS.get(k, k) for k in st.unresolved)
-        return (f"Contrôles en échec non réparés ({names}) — enregistrer la réparation, "
-                "ou refaire le diagnostic.")
-    return None
-
-
-def category_label(category: str) -> str:
-    return CATEGORIES.get(category, category)

@@ -1,63 +1,77 @@
 """Workshop pages: the technician's queue, the scan that opens a device at its step, and
 the device-page panel whose forms (diagnosis, erasure, repair, grading, sale, donation)
-post with HTMX and re-render in place. Donations, recycling and prices: ``views_desk.py``."""
+post with HTMX and answer the device page in place. Donations, recycling and prices: ``views_desk.py``."""
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..accounts.roles import STAFF_ROLES, WORKSHOP_ROLES
 from ..accounts.scope import sites_for
+from ..clock import today, utcnow
 from ..errors import RefurbError
 from ..extensions import get_db
+from ..formatting import local
 from ..inventory import services as inventory
 from ..inventory.categories import WITH_BATTERY
 from ..sites.services import get_site
-from ..web import scan as web_scan
 from ..web.access import roles_required
+from ..web.kit import is_htmx, see_other, submit
 from ..web.layout import current_site
 from . import catalog
 from . import services as refurb
-from .common import DESK_ROLES, WORKSHOP_ROLES, today
-from .erasure import DESTRUCTION_STATES, ReportFile, max_report_bytes
-from .status import STEP_LABELS, STEP_ORDER, category_checks
-from .workshop import MOVES
 
 bp = Blueprint("refurbishment", __name__, url_prefix="/atelier")
 
 WORKSHOP = tuple(sorted(WORKSHOP_ROLES))
-DESK = tuple(sorted(DESK_ROLES))
+STAFF = tuple(sorted(STAFF_ROLES))
 PANEL_MESSAGE = "refurb-panel"  # flash category shown inside the panel (after an HTMX re-render)
 QUEUE_ROWS = 100  # rows shown per step (oldest first): a tablet on the bus stays fast
-
-
-def is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
-
-
-def tone(kind: str = "ok") -> dict:
-    return {"HX-Trigger": json.dumps({"refurb:tone": {"kind": kind}})}
+# The title of the form the panel opens first, by form.
+NEXT_TITLES = {"diagnosis": "diagnostic", "erasure": "effacement des données", "destruction": "destruction des supports",
+               "repair": "réparation", "grading": "grade", "sale": "vente", "gift": "don"}
 
 
 def device_url(tag: str) -> str:
     return url_for("inventory.device_page", asset_tag=tag)
 
 
+def report_store() -> refurb.ReportStore:
+    """Where this installation keeps the erasure tools' reports (REFURB_REPORTS_DIR, else the instance
+    folder's ``reports``), and their size limit (REFURB_MAX_REPORT_MB)."""
+    config = current_app.config
+    directory = config.get("REFURB_REPORTS_DIR") or Path(current_app.instance_path) / "reports"
+    megabytes = float(config.get("REFURB_MAX_REPORT_MB", refurb.DEFAULT_MAX_REPORT_MB))
+    return refurb.ReportStore(Path(directory), int(megabytes * 1024 * 1024))
+
+
 # --- queue ----------------------------------------------------------------------------------
+
+def _queue_page(site=None, *, scan_message: str | None = None, code: str = "") -> str:
+    db = get_db()
+    groups, total = refurb.queue(db, current_user, site)
+    return render_template("refurbishment/queue.html", groups=groups, total=total, order=refurb.STEP_ORDER,
+                           labels=refurb.STEP_LABELS, sites=sites_for(db, current_user), site=site,
+                           scan_message=scan_message, code=code, shown=QUEUE_ROWS)
+
 
 @bp.get("/")
 @roles_required(*WORKSHOP)
 def queue():
-    db = get_db()
     site_code = (request.args.get("site") or "").strip().upper()
-    site = get_site(db, site_code) if site_code else None
-    groups, total = refurb.queue(db, current_user, site)
-    return render_template("refurbishment/queue.html", groups=groups, total=total, order=STEP_ORDER,
-                           labels=STEP_LABELS, sites=sites_for(db, current_user), site=site,
-                           scan_message=None, code="", shown=QUEUE_ROWS)
+    return _queue_page(get_site(get_db(), site_code) if site_code else None)
 
 
 @bp.get("/scan")
@@ -65,132 +79,106 @@ def queue():
 def scan():
     """The workshop scan field: a tag (or a unique serial number, or a label's QR URL) opens the device."""
     db = get_db()
-    code = web_scan.normalise(request.args.get("code", ""))[:120]
+    code = inventory.normalise_code(request.args.get("code", ""))[:120]
     device = inventory.find_by_code(db, current_user, code) if code else None
     if device is not None:
         inventory.get_device(db, current_user, device.asset_tag)  # site check: 403 on another site's device
-        target = device_url(device.asset_tag) + "#refurb-panel"
-        if is_htmx():
-            return "", 204, {"HX-Redirect": target}
-        return redirect(target)
+        return see_other(device_url(device.asset_tag) + "#refurb-panel")
     message = (f"Aucun appareil ne correspond au code « {code[:80]} ». Vérifiez l'étiquette ou saisissez-la."
                if code else "Scannez ou saisissez l'étiquette d'un appareil, puis appuyez sur Entrée.")
-    groups, total = refurb.queue(db, current_user)
-    return render_template("refurbishment/queue.html", groups=groups, total=total, order=STEP_ORDER,
-                           labels=STEP_LABELS, sites=sites_for(db, current_user), site=None,
-                           scan_message=message, code=code, shown=QUEUE_ROWS), 404
+    return _queue_page(scan_message=message, code=code), 404
 
 
 # --- device panel ---------------------------------------------------------------------------
 
 def _local_input(dt) -> str:
-    from ..formatting import local
     return local(dt).strftime("%Y-%m-%dT%H:%M") if dt else ""
 
 
-def panel_context(db, user, device, *, form: str | None = None, data: dict | None = None,
-                  errors: dict | None = None, message: str = "") -> dict | None:
-    """What the "Atelier" panel of the device page shows (None hides it)."""
-    if user.role not in DESK_ROLES:
-        return None
-    st = refurb.status(db, device)
-    workshop = user.role in WORKSHOP_ROLES
-    desk = user.role in DESK_ROLES
-    origin = st.origin
-    donation = origin.donation if origin else None
-    price = refurb.pricing(db, device)
-    can = {
-        "diagnosis": workshop and device.state in ("received", "diagnosing", "repairing"),
-        "repair": workshop and device.state in ("diagnosing", "repairing", "ready"),
-        "erasure": workshop and device.has_storage and device.state in (
-            "received", "diagnosing", "repairing", "ready", "loan_pool", "parts"),
-        "destruction": workshop and device.has_storage and device.state in DESTRUCTION_STATES
-        and not st.erasure.cleared,
-        "grading": workshop and device.state in ("diagnosing", "repairing", "ready"),
-        "sale": desk and device.state == "ready",
-        "gift": desk and device.state == "ready",
-    }
-    primary = {"diagnose": "diagnosis", "repair": "repair", "erase": "erasure", "erase_failed": "erasure",
-               "clear_media": "erasure", "grade": "grading", "out": "sale"}.get(st.step)
-    if form:
-        primary = form
-    if primary and not can.get(primary):
-        primary = None
-    moves = []
-    if workshop:
-        for state in ("diagnosing", "ready", "loan_pool", "parts"):
-            if inventory.workflow.is_allowed(device.state, state):
-                if state == "diagnosing" and device.state != "received":
-                    continue
-                if state == "parts" and device.state not in ("diagnosing", "repairing"):
-                    continue
-                moves.append((state, MOVES[state][0],
-                              inventory.workflow.refusal(db, device, state)))
-    defaults = {
+def _defaults(device, st, price) -> dict:
+    """What the panel's forms start with."""
+    battery = st.diagnosis.battery_health if st.diagnosis and st.diagnosis.battery_health is not None \
+        else (device.specs or {}).get("battery_health", "")
+    return {
         "erasure": {"method": "overwrite", "nist_category": "clear", "tool": "nwipe", "passes": "1",
-                    "verified": "1", "result": "passed", "ended_at": _local_input(_now()),
+                    "verified": "1", "result": "passed", "ended_at": _local_input(utcnow()),
                     "media_size": [str((device.specs or {}).get("storage_gb", ""))], "media_kind": [""]},
-        "grading": {"battery_health": (st.diagnosis.battery_health if st.diagnosis and st.diagnosis.battery_health
-                                       is not None else (device.specs or {}).get("battery_health", ""))},
+        "grading": {"battery_health": battery},
         "sale": {"price": f"{price.suggested:.2f}".replace(".", ",") if price.suggested is not None else "",
                  "delivered_on": today().isoformat(), "eligible": "1" if price.capped else ""},
         "gift": {"delivered_on": today().isoformat(), "eligible": "1" if price.capped else ""},
         "destruction": {"destroyed_on": today().isoformat()},
     }
+
+
+def panel_context(db, user, device, *, form: str | None = None, data: dict | None = None,
+                  errors: dict | None = None) -> dict | None:
+    """What the "Atelier" panel of the device page shows (None hides it): the forms and moves of
+    ``available_actions``, the form ``form`` again with its ``data`` and ``errors`` after a refusal."""
+    if user.role not in STAFF_ROLES:
+        return None
+    st = refurb.status(db, device)
+    actions = refurb.available_actions(db, user, device, st)
+    price = refurb.pricing(db, device)
+    can = {a.key: True for a in actions if not a.move}
+    primary = next((a.key for a in actions if a.primary and not a.move), None)
+    if form in can:
+        primary = form
+    defaults = _defaults(device, st, price)
     forms = {key: {"data": dict(defaults.get(key, {})), "errors": {}} for key in can}
-    if form and form in forms:
+    if form in forms:
         forms[form] = {"data": data or {}, "errors": errors or {}}
     general_error = (errors or {}).get("_") if (errors and form not in forms) else None
-    erasures = refurb.erasures_of(db, device)
     return {"rp": {
-        "st": st, "donation": donation, "price": price, "can": can, "primary": primary, "forms": forms,
-        "moves": moves, "message": message, "checks": [(k, catalog.CHECKS[k]) for k in category_checks(device.category)],
-        "battery": device.category in WITH_BATTERY, "erasures": erasures,
+        "st": st, "donation": st.origin.donation if st.origin else None, "price": price, "can": can,
+        "primary": primary, "next_title": NEXT_TITLES.get(primary, ""), "forms": forms,
+        "moves": [a for a in actions if a.move], "others": [a for a in actions if not a.move and a.key != primary],
+        "checks": [(k, catalog.CHECKS[k]) for k in refurb.category_checks(device.category)],
+        "battery": device.category in WITH_BATTERY, "erasures": refurb.erasures_of(db, device),
         "repairs": refurb.repairs_of(db, device), "sale": refurb.sale_of(db, device),
         "gift": refurb.gift_of(db, device), "reasons": refurb.eligibility_reasons(db),
         "warranty_months": refurb.warranty_months(db), "catalog": catalog,
-        "max_report_mb": max_report_bytes() // 1048576, "workshop": workshop, "error": general_error,
+        "max_report_mb": report_store().max_bytes // 1048576, "workshop": user.role in WORKSHOP_ROLES,
+        "error": general_error,
     }}
 
 
-def _now():
-    from ..db import utcnow
-    return utcnow()
-
-
-def _panel_response(db, device, *, form=None, data=None, errors=None, status: int = 200, message: str = ""):
-    ctx = panel_context(db, current_user, device, form=form, data=data, errors=errors, message=message)
-    html = render_template("refurbishment/_panel.html", device=device, **ctx)
+def _panel(db, device, **refusal) -> str:
+    """The panel alone (htmx), or on a page of its own (a form posted without JavaScript)."""
+    html = render_template("refurbishment/_panel.html", device=device,
+                           **panel_context(db, current_user, device, **refusal))
     if is_htmx():
-        return html, 200, tone("error" if errors else "ok")
-    return render_template("refurbishment/device_step.html", device=device, panel=Markup(html)), status
+        return html
+    return render_template("refurbishment/device_step.html", device=device, panel=Markup(html))
 
 
-def _posted(form_key: str, parse, service, success: str):
-    """Run one panel form: parse → service → commit; re-render in place (HTMX) or redirect."""
+def _done(device, message: str):
+    """A panel form succeeded: the device page in place (htmx: its state, panel and timeline changed, one
+    round trip), or the page itself."""
+    if not is_htmx():
+        return see_other(device_url(device.asset_tag) + "#refurb-panel", message)
+    flash(message, PANEL_MESSAGE)  # shown in the panel, with its tone, when it is swapped in
+    headers = {"HX-Retarget": "#device-main", "HX-Reswap": "outerHTML"}
+    if not request.headers.get("HX-Current-URL", "").split("#")[0].endswith(device_url(device.asset_tag)):
+        headers["HX-Push-Url"] = device_url(device.asset_tag)
+    return render_template("inventory/_device_main.html", device=device, clear_flash=True), 200, headers
+
+
+def _posted(form_key: str, parse, service, success):
+    """Run one panel form: parse, then the service (a use case); on success the device page, on a
+    refusal the panel again with the form's errors."""
     db = get_db()
     device = inventory.get_device(db, current_user, request.view_args["asset_tag"])
-    data = parse()
-    try:
-        result = service(db, device, data)
-    except RefurbError as err:
-        db.rollback()
-        device = inventory.get_device(db, current_user, device.asset_tag)
+    data = parse(device)
+
+    def refused(err: RefurbError) -> str:
         errors = dict(err.fields) if err.fields else {}
         if not err.fields or err.status != 422:
             errors["_"] = err.message
-        return _panel_response(db, device, form=form_key, data=_echo(data), errors=errors,
-                               status=err.status if err.status != 400 else 422)
-    message = success if isinstance(success, str) else success(result)
-    db.commit()
-    if is_htmx():
-        flash(message, PANEL_MESSAGE)
-        location = {"path": device_url(device.asset_tag), "target": "#device-main", "select": "#device-main",
-                    "swap": "outerHTML"}
-        # The re-rendered panel carries its message with data-tone="ok": one beep, when it shows.
-        return "", 204, {"HX-Location": json.dumps(location)}
-    flash(message, "success")
-    return redirect(device_url(device.asset_tag) + "#refurb-panel")
+        fresh = inventory.get_device(db, current_user, device.asset_tag)
+        return _panel(db, fresh, form=form_key, data=_echo(data), errors=errors)
+    return submit(lambda: service(db, device, data), failed=refused,
+                  done=lambda result: _done(device, success if isinstance(success, str) else success(result)))
 
 
 def _echo(data: dict) -> dict:
@@ -204,31 +192,26 @@ def flag(name: str) -> str:
     return values[-1] if values else "0"
 
 
-def _form() -> dict:
+def _form(_device=None) -> dict:
     return {k: v for k, v in request.form.items()}
 
 
-def _version() -> str:
-    return request.form.get("expected_version", "")
-
-
 @bp.get("/appareils/<asset_tag>")
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def device_step(asset_tag: str):
     """The device's workshop panel on a page of its own (also where a form without JavaScript
     comes back with its errors)."""
     db = get_db()
     device = inventory.get_device(db, current_user, asset_tag)
-    return _panel_response(db, device)
+    html = render_template("refurbishment/_panel.html", device=device, **panel_context(db, current_user, device))
+    return render_template("refurbishment/device_step.html", device=device, panel=Markup(html))
 
 
-def _parse_diagnosis() -> dict:
+def _parse_diagnosis(device) -> dict:
     form = request.form
-    tag = request.view_args["asset_tag"]
-    device = inventory.get_device(get_db(), current_user, tag)
-    checks = {k: form.get(f"check_{k}", "") for k in category_checks(device.category)}
+    checks = {k: form.get(f"check_{k}", "") for k in refurb.category_checks(device.category)}
     return {"checks": checks, "verdict": form.get("verdict", ""), "battery_health": form.get("battery_health", ""),
-            "notes": form.get("notes", ""), "expected_version": _version()}
+            "notes": form.get("notes", ""), "expected_version": form.get("expected_version", "")}
 
 
 @bp.post("/appareils/<asset_tag>/diagnostic")
@@ -246,7 +229,7 @@ def _rows(*names: str) -> list[dict]:
     return [{n: (lists[j][i] if i < len(lists[j]) else "") for j, n in enumerate(names)} for i in range(count)]
 
 
-def _parse_erasure() -> dict:
+def _parse_erasure(_device) -> dict:
     form = request.form
     media = []
     for i, row in enumerate(_rows("media_serial", "media_model", "media_size", "media_kind")):
@@ -258,10 +241,11 @@ def _parse_erasure() -> dict:
                                          "started_at", "ended_at", "notes")}
     data["verified"] = flag("verified")
     data["media"] = media
-    data["expected_version"] = _version()
+    data["expected_version"] = form.get("expected_version", "")
     upload = request.files.get("report")
     if upload is not None and upload.filename:
-        data["report"] = ReportFile(filename=upload.filename, content=upload.read(max_report_bytes() + 1))
+        data["report"] = refurb.ReportFile(filename=upload.filename,
+                                           content=upload.read(report_store().max_bytes + 1))
     return data
 
 
@@ -276,12 +260,12 @@ def _erasure_message(erasure) -> str:
 @roles_required(*WORKSHOP)
 def record_erasure(asset_tag: str):
     def service(db, device, data):
-        return refurb.record_erasure(db, current_user, device, data, report=data.get("report"),
+        return refurb.record_erasure(db, current_user, device, data, report=data.get("report"), store=report_store(),
                                      expected_version=data["expected_version"])
     return _posted("erasure", _parse_erasure, service, _erasure_message)
 
 
-def _parse_repair() -> dict:
+def _parse_repair(_device) -> dict:
     form = request.form
     parts = []
     for row in _rows("part_description", "part_source", "part_from_tag", "part_cost"):
@@ -291,7 +275,7 @@ def _parse_repair() -> dict:
                       "from_tag": row["part_from_tag"], "cost": row["part_cost"]})
     return {"problem": form.get("problem", ""), "action": form.get("action", ""),
             "minutes": form.get("minutes", ""), "checks_fixed": form.getlist("checks_fixed"), "parts": parts,
-            "expected_version": _version()}
+            "expected_version": form.get("expected_version", "")}
 
 
 @bp.post("/appareils/<asset_tag>/reparation")
@@ -312,14 +296,14 @@ def record_grading(asset_tag: str):
                    lambda g: f"Grade {g.grade} enregistré.")
 
 
-def _parse_sale() -> dict:
+def _parse_sale(_device) -> dict:
     data = _form()
     data["eligible"] = flag("eligible")
     return data
 
 
 @bp.post("/appareils/<asset_tag>/vente")
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def record_sale(asset_tag: str):
     return _posted("sale", _parse_sale,
                    lambda db, d, data: refurb.sell(db, current_user, d, data,
@@ -328,7 +312,7 @@ def record_sale(asset_tag: str):
 
 
 @bp.post("/appareils/<asset_tag>/don")
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def record_gift(asset_tag: str):
     return _posted("gift", _parse_sale,
                    lambda db, d, data: refurb.give(db, current_user, d, data,
@@ -336,16 +320,19 @@ def record_gift(asset_tag: str):
                    lambda g: f"Don à {g.recipient_name} enregistré.")
 
 
+MOVE_MESSAGES = {"diagnosing": "Diagnostic commencé.", "repairing": "Appareil envoyé en réparation.",
+                 "ready": "Appareil déclaré prêt (reconditionné).", "loan_pool": "Appareil mis au parc de prêt.",
+                 "parts": "Appareil démonté pour pièces.", "recycled": "Appareil recyclé (DEEE)."}
+
+
 @bp.post("/appareils/<asset_tag>/etape")
-@roles_required(*WORKSHOP)
+@roles_required(*STAFF)
 def move_device(asset_tag: str):
     to_state = request.form.get("to", "")
-    labels = {"diagnosing": "Diagnostic commencé.", "ready": "Appareil déclaré prêt (reconditionné).",
-              "loan_pool": "Appareil mis au parc de prêt.", "parts": "Appareil démonté pour pièces."}
     return _posted("move", _form,
                    lambda db, d, data: refurb.move(db, current_user, d, to_state, note=data.get("note", ""),
                                                    expected_version=data.get("expected_version")),
-                   labels.get(to_state, "Enregistré."))
+                   MOVE_MESSAGES.get(to_state, "Enregistré."))
 
 
 @bp.post("/appareils/<asset_tag>/destruction")
@@ -360,9 +347,8 @@ def record_destruction(asset_tag: str):
 @bp.get("/effacements/<int:erasure_id>/rapport")
 @roles_required(*WORKSHOP)
 def erasure_report(erasure_id: int):
-    from flask import send_file
     erasure = refurb.get_erasure(get_db(), current_user, erasure_id)
-    path = refurb.report_file(erasure)
+    path = refurb.report_file(erasure, report_store())
     response = send_file(path, mimetype="application/pdf" if erasure.report_kind == "pdf" else "text/plain",
                          as_attachment=erasure.report_kind != "pdf", download_name=erasure.report_filename,
                          max_age=0)

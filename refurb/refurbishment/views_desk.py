@@ -5,22 +5,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.roles import NETWORK_ROLES
 from ..accounts.scope import sites_for
-from ..errors import RefurbError
+from ..clock import today
+from ..errors import Invalid, RefurbError
 from ..extensions import get_db
 from ..inventory.categories import CATEGORIES
 from ..settings import get_setting
 from ..tabular import CSV_MIMETYPE, to_csv
 from ..web.access import roles_required
 from ..web.files import send_bytes
+from ..web.kit import is_htmx, see_other, submit
 from . import catalog
 from . import services as refurb
-from .common import today
-from .views import DESK, WORKSHOP, bp, current_site_code, flag
+from .views import STAFF, WORKSHOP, bp, current_site_code, flag
 
 NETWORK = tuple(sorted(NETWORK_ROLES))
 DONOR_FORM_FIELDS = ("kind", "name", "siret", "contact_name", "email", "phone", "address", "postal_code", "city",
@@ -101,16 +102,16 @@ def _first_empty(lines: list[dict]) -> int | None:
     return None
 
 
-def _donation_form(data: dict, lines: list[dict], errors: dict, status: int = 200, focus_line: int | None = None):
+def _donation_form(data: dict, lines: list[dict], errors: dict, focus_line: int | None = None) -> str:
     db = get_db()
     return render_template("refurbishment/donation_form.html", data=data, lines=lines, errors=errors,
                            focus_line=focus_line,
                            donors=refurb.donor_choices(db, current_user), sites=sites_for(db, current_user),
-                           categories=CATEGORIES, donor_kinds=catalog.DONOR_KINDS), status
+                           categories=CATEGORIES, donor_kinds=catalog.DONOR_KINDS)
 
 
 @bp.route("/dons/nouveau", methods=["GET", "POST"])
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def new_donation():
     db = get_db()
     if request.method == "GET":
@@ -128,24 +129,28 @@ def new_donation():
         lines = lines + [{} for _ in range(max(0, 3 - empty))]
         return _donation_form(data, lines, {}, focus_line=_first_empty(lines))
     payload, owner, line_errors = _donation_payload(form, lines)
-    if line_errors:
-        return _donation_form(data, lines, line_errors, 422)
-    try:
-        donation, devices = refurb.create_donation(db, current_user, payload)
-    except RefurbError as err:
-        db.rollback()
+
+    def create():
+        if line_errors:
+            raise Invalid(fields=line_errors)
+        return refurb.create_donation(db, current_user, payload)
+
+    def refused(err: RefurbError) -> str:
         errors = _map_errors(_errors(err), owner)
         errors = {(f"donor_{k[6:]}" if k.startswith("donor.") else k): v for k, v in errors.items()}
-        return _donation_form(data, lines, errors, err.status if err.status != 400 else 422)
-    db.commit()
-    tags = ", ".join(d.asset_tag for d in devices)
-    flash(f"Don {donation.reference} enregistré : {len(devices)} appareil(s) créé(s) ({tags}). "
-          "Imprimez leurs étiquettes ci-dessous.", "success")
-    return redirect(url_for(".donation", donation_id=donation.id))
+        return _donation_form(data, lines, errors)
+
+    def created(result):
+        donation, devices = result
+        tags = ", ".join(d.asset_tag for d in devices)
+        return see_other(url_for(".donation", donation_id=donation.id),
+                         f"Don {donation.reference} enregistré : {len(devices)} appareil(s) créé(s) ({tags}). "
+                         "Imprimez leurs étiquettes ci-dessous.")
+    return submit(create, done=created, failed=refused)
 
 
 @bp.get("/dons")
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def donations():
     db = get_db()
     donor = refurb.get_donor(db, current_user, request.args["donor"]) if request.args.get("donor") else None
@@ -155,7 +160,7 @@ def donations():
 
 
 @bp.get("/dons/<int:donation_id>")
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def donation(donation_id: int):
     db = get_db()
     item = refurb.get_donation(db, current_user, donation_id)
@@ -168,62 +173,51 @@ def donation(donation_id: int):
 # --- donors ---------------------------------------------------------------------------------
 
 @bp.get("/donateurs")
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def donors():
     q = request.args.get("q", "")
     items = refurb.list_donors(get_db(), current_user, q)
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "donor-results":
+    if is_htmx() and request.headers.get("HX-Target") == "donor-results":
         return render_template("refurbishment/_donors_table.html", donors=items, q=q)
     return render_template("refurbishment/donors.html", donors=items, q=q)
 
 
+def _donor_form(donor, data: dict, errors: dict) -> str:
+    donations = refurb.list_donations(get_db(), current_user, donor=donor) if donor is not None else []
+    return render_template("refurbishment/donor_form.html", donor=donor, data=data, errors=errors,
+                           kinds=catalog.DONOR_KINDS, donations=donations)
+
+
+def _donor_saved(donor):
+    return see_other(url_for(".edit_donor", donor_id=donor.id), f"Donateur « {donor.name} » enregistré.")
+
+
 @bp.route("/donateurs/nouveau", methods=["GET", "POST"])
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def new_donor():
-    db = get_db()
-    data, errors = {"kind": "company"}, {}
-    if request.method == "POST":
-        data = {f: request.form.get(f, "") for f in DONOR_FORM_FIELDS}
-        try:
-            donor = refurb.create_donor(db, current_user, {**data, "site": current_site_code()})
-        except RefurbError as err:
-            db.rollback()
-            errors = _errors(err)
-        else:
-            db.commit()
-            flash(f"Donateur « {donor.name} » enregistré.", "success")
-            return redirect(url_for(".edit_donor", donor_id=donor.id))
-    return render_template("refurbishment/donor_form.html", donor=None, data=data, errors=errors,
-                           kinds=catalog.DONOR_KINDS, donations=[]), (422 if errors else 200)
+    if request.method == "GET":
+        return _donor_form(None, {"kind": "company"}, {})
+    data = {f: request.form.get(f, "") for f in DONOR_FORM_FIELDS}
+    return submit(lambda: refurb.create_donor(get_db(), current_user, {**data, "site": current_site_code()}),
+                  done=_donor_saved, failed=lambda err: _donor_form(None, data, _errors(err)))
 
 
 @bp.route("/donateurs/<int:donor_id>", methods=["GET", "POST"])
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def edit_donor(donor_id: int):
     db = get_db()
     donor = refurb.get_donor(db, current_user, donor_id)
-    data = {f: getattr(donor, f) or "" for f in DONOR_FORM_FIELDS}
-    errors = {}
-    if request.method == "POST":
-        data = {f: request.form.get(f, "") for f in DONOR_FORM_FIELDS}
-        try:
-            refurb.update_donor(db, current_user, donor, data)
-        except RefurbError as err:
-            db.rollback()
-            errors = _errors(err)
-        else:
-            db.commit()
-            flash(f"Donateur « {donor.name} » enregistré.", "success")
-            return redirect(url_for(".edit_donor", donor_id=donor.id))
-    return render_template("refurbishment/donor_form.html", donor=donor, data=data, errors=errors,
-                           kinds=catalog.DONOR_KINDS,
-                           donations=refurb.list_donations(db, current_user, donor=donor)), (422 if errors else 200)
+    if request.method == "GET":
+        return _donor_form(donor, {f: getattr(donor, f) or "" for f in DONOR_FORM_FIELDS}, {})
+    data = {f: request.form.get(f, "") for f in DONOR_FORM_FIELDS}
+    return submit(lambda: refurb.update_donor(db, current_user, donor, data), done=_donor_saved,
+                  failed=lambda err: _donor_form(refurb.get_donor(db, current_user, donor_id), data, _errors(err)))
 
 
 # --- sales and donations out ----------------------------------------------------------------
 
 @bp.get("/ventes")
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def sales():
     db = get_db()
     return render_template("refurbishment/sales.html", sales=refurb.list_sales(db, current_user),
@@ -232,13 +226,13 @@ def sales():
 
 # --- recycling ------------------------------------------------------------------------------
 
-def _recycling_page(data: dict, errors: dict, status: int = 200):
+def _recycling_page(data: dict, errors: dict) -> str:
     db = get_db()
     candidates = refurb.candidates(db, current_user)
     return render_template("refurbishment/recycling.html", data=data, errors=errors, candidates=candidates,
                            holding_data=refurb.still_holding_data(db, candidates),
                            batches=list(reversed(refurb.register(db, current_user)))[:20],
-                           waste_codes=catalog.WASTE_CODES, treatment_codes=catalog.TREATMENT_CODES), status
+                           waste_codes=catalog.WASTE_CODES, treatment_codes=catalog.TREATMENT_CODES)
 
 
 @bp.get("/recyclage")
@@ -259,16 +253,12 @@ def create_recycling_batch():
                                          "facility", "facility_siret", "treatment_code", "tracking_number", "notes",
                                          "media_destruction_certificate")}
     data["asset_tags"] = tags
-    try:
-        batch = refurb.create_batch(db, current_user, data)
-    except RefurbError as err:
-        db.rollback()
-        shown = dict(data, extra_tags=form.get("extra_tags", ""), asset_tags=form.getlist("asset_tags"))
-        return _recycling_page(shown, _errors(err), err.status if err.status != 400 else 422)
-    db.commit()
-    flash(f"Lot {batch.reference} enregistré au registre DEEE : {len(batch.items)} appareil(s), "
-          f"bordereau {batch.tracking_number}.", "success")
-    return redirect(url_for(".recycling_batch", batch_id=batch.id))
+    shown = dict(data, extra_tags=form.get("extra_tags", ""), asset_tags=form.getlist("asset_tags"))
+    return submit(lambda: refurb.create_batch(db, current_user, data),
+                  done=lambda batch: see_other(url_for(".recycling_batch", batch_id=batch.id),
+                                               f"Lot {batch.reference} enregistré au registre DEEE : "
+                                               f"{len(batch.items)} appareil(s), bordereau {batch.tracking_number}."),
+                  failed=lambda err: _recycling_page(shown, _errors(err)))
 
 
 @bp.get("/recyclage/<int:batch_id>")
@@ -315,8 +305,7 @@ def waste_register_csv():
 
 # --- prices ---------------------------------------------------------------------------------
 
-def _prices_page(data: dict | None = None, errors: dict | None = None, reason_errors: dict | None = None,
-                 status: int = 200):
+def _prices_page(data: dict | None = None, errors: dict | None = None, reason_errors: dict | None = None) -> str:
     db = get_db()
     caps = refurb.caps(db)
     table = refurb.price_list(db)
@@ -331,11 +320,11 @@ def _prices_page(data: dict | None = None, errors: dict | None = None, reason_er
                            reason_errors=reason_errors or {}, caps=caps, categories=CATEGORIES,
                            grades=list(catalog.GRADES), price_categories=list(catalog.PRICE_LIST),
                            reasons=refurb.eligibility_reasons(db, active_only=False),
-                           can_edit=current_user.role in NETWORK_ROLES), status
+                           can_edit=current_user.role in NETWORK_ROLES)
 
 
 @bp.get("/tarifs")
-@roles_required(*DESK)
+@roles_required(*STAFF)
 def prices():
     return _prices_page()
 
@@ -345,14 +334,9 @@ def prices():
 def update_prices():
     db = get_db()
     data = dict(request.form.items())
-    try:
-        refurb.update_prices(db, current_user, data)
-    except RefurbError as err:
-        db.rollback()
-        return _prices_page(data, _errors(err), status=err.status if err.status != 400 else 422)
-    db.commit()
-    flash("Tarifs, plafonds et garantie enregistrés.", "success")
-    return redirect(url_for(".prices"))
+    return submit(lambda: refurb.update_prices(db, current_user, data),
+                  done=lambda _: see_other(url_for(".prices"), "Tarifs, plafonds et garantie enregistrés."),
+                  failed=lambda err: _prices_page(data, _errors(err)))
 
 
 @bp.post("/tarifs/motifs")
@@ -362,12 +346,7 @@ def update_reasons():
     codes, labels = request.form.getlist("reason_code"), request.form.getlist("reason_label")
     active = set(request.form.getlist("reason_active"))
     rows = [{"code": c, "label": label, "active": str(i) in active} for i, (c, label) in enumerate(zip(codes, labels))]
-    try:
-        refurb.update_reasons(db, current_user, rows)
-    except RefurbError as err:
-        db.rollback()
-        return _prices_page(reason_errors=_errors(err), status=err.status if err.status != 400 else 422)
-    db.commit()
-    flash("Motifs d'éligibilité enregistrés.", "success")
-    return redirect(url_for(".prices") + "#motifs")
+    return submit(lambda: refurb.update_reasons(db, current_user, rows),
+                  done=lambda _: see_other(url_for(".prices") + "#motifs", "Motifs d'éligibilité enregistrés."),
+                  failed=lambda err: _prices_page(reason_errors=_errors(err)))
 

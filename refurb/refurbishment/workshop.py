@@ -1,27 +1,41 @@
-"""Workshop records: diagnosis (checklist per category and a verdict), repairs (with the
-parts used), grading; and the plain moves a technician makes (ready, loan pool)."""
+"""Workshop records: diagnosis (checklist per category and a verdict), repairs (with the parts used),
+grading; the plain moves of the workshop (start the diagnosis, send to repair, ready, loan pool, parts,
+recycling); and the queue of devices by next step."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.roles import WORKSHOP_ROLES
 from ..accounts.scope import limit_to_user_sites
-from ..errors import Conflict, Invalid
+from ..db import lock_rows, use_case
+from ..errors import Conflict, Forbidden, NotFound
+from ..inventory import lifecycle, workflow
 from ..inventory import services as inventory
 from ..inventory.categories import WITH_BATTERY
-from ..inventory.models import Device
+from ..inventory.models import Device, DeviceEvent
 from ..validation import Checker
 from . import catalog
-from .common import WORKSHOP_ROLES, lock_device, require_role
+from .common import require_role
 from .models import Diagnosis, Grading, Repair, RepairPart
+from .rules import (
+    MOVE_ROLES,
+    RECORD_STATES,
+    Action,
+    available_actions,
+    ensure_media_cleared,
+    ensure_move_allowed,
+    why_not,
+)
 from .status import (
     STEP_ORDER,
     WORKSHOP_STATES,
+    WorkshopStatus,
     category_checks,
-    media_disposal_refusal,
     status,
     statuses,
 )
@@ -39,17 +53,18 @@ def _walk(db: Session, actor, device: Device, to_state: str, *, action: str, not
     if device.state == to_state:
         inventory.record_event(db, device, actor, action, note=note, data=data)
         return
-    if device.state == "received" and to_state not in ("diagnosing", "parts", "recycled", "lost"):
-        inventory.transition(db, actor, device, "diagnosing", action="diagnosis_started")
-    inventory.transition(db, actor, device, to_state, note=note, action=action, data=data)
+    if not workflow.is_allowed(device.state, to_state):  # a device just received goes through diagnosing
+        lifecycle.apply(db, actor, device, "diagnosing", action="diagnosis_started")
+    lifecycle.apply(db, actor, device, to_state, note=note, action=action, data=data)
 
 
 # --- diagnosis ------------------------------------------------------------------------------
 
+@use_case
 def record_diagnosis(db: Session, actor, device: Device, data: dict, *, expected_version=None) -> Diagnosis:
     require_role(actor, WORKSHOP_ROLES, "d'enregistrer un diagnostic")
-    lock_device(db, actor, device, expected_version)
-    if device.state not in ("received", "diagnosing", "repairing"):
+    inventory.lock_device(db, actor, device, expected_version)
+    if device.state not in RECORD_STATES["diagnosis"]:
         raise Conflict(f"Le diagnostic se fait sur un appareil reçu, en diagnostic ou en réparation ; "
                        f"{device.asset_tag} est « {device.state_label} ».", code="wrong_state")
     c = Checker(data)
@@ -90,7 +105,7 @@ def record_diagnosis(db: Session, actor, device: Device, data: dict, *, expected
     target = {"ready": "diagnosing", "repair": "repairing", "parts": "parts", "recycle": "diagnosing"}[verdict]
     if device.state == "repairing" and verdict in ("ready", "recycle"):
         target = "diagnosing"
-    if target == "parts" and media_disposal_refusal(db, device):
+    if target == "parts" and why_not(ensure_media_cleared, db, device):
         target = "diagnosing"  # its data first: the queue then asks to erase or destroy the media
     summary = catalog.VERDICTS[verdict]
     if failed:
@@ -131,8 +146,8 @@ def _parse_parts(db: Session, actor, raw, c: Checker) -> list[dict]:
             if tag:
                 try:
                     from_device = inventory.get_device(db, actor, tag)
-                except Exception as err:  # NotFound / Forbidden: said on the field
-                    pc.add("from_tag", getattr(err, "message", str(err)))
+                except (NotFound, Forbidden) as err:  # said on the field
+                    pc.add("from_tag", err.message)
                 else:
                     if from_device.state != "parts":
                         pc.add("from_tag", f"{from_device.asset_tag} n'est pas en « pièces détachées » "
@@ -145,10 +160,11 @@ def _parse_parts(db: Session, actor, raw, c: Checker) -> list[dict]:
     return parts
 
 
+@use_case
 def record_repair(db: Session, actor, device: Device, data: dict, *, expected_version=None) -> Repair:
     require_role(actor, WORKSHOP_ROLES, "d'enregistrer une réparation")
-    lock_device(db, actor, device, expected_version)
-    if device.state not in ("diagnosing", "repairing", "ready"):
+    inventory.lock_device(db, actor, device, expected_version)
+    if device.state not in RECORD_STATES["repair"]:
         hint = " Faites d'abord le diagnostic." if device.state == "received" else ""
         raise Conflict(f"Une réparation s'enregistre sur un appareil en diagnostic, en réparation ou prêt ; "
                        f"{device.asset_tag} est « {device.state_label} ».{hint}", code="wrong_state")
@@ -171,6 +187,10 @@ def record_repair(db: Session, actor, device: Device, data: dict, *, expected_ve
                 fixed.append(key)
     parts = _parse_parts(db, actor, data.get("parts"), c)
     c.done()
+    donors = [part["from_device"] for part in parts if part["from_device"] is not None]
+    lock_rows(db, Device, [d.id for d in donors])  # their history gets an event: one writer at a time
+    for donor in donors:
+        db.refresh(donor)
     repair = Repair(device_id=device.id, user_id=actor.id, problem=problem, action=action, checks_fixed=fixed,
                     minutes=minutes)
     db.add(repair)
@@ -186,7 +206,7 @@ def record_repair(db: Session, actor, device: Device, data: dict, *, expected_ve
     note = action if not fixed else f"{action} (réparé : {', '.join(catalog.CHECKS[k] for k in fixed)})"
     data_ = {"repair_id": repair.id, "fixed": fixed, "parts": len(parts)}
     if device.state == "ready":
-        inventory.transition(db, actor, device, "repairing", note=note, action="repair", data=data_)
+        lifecycle.apply(db, actor, device, "repairing", note=note, action="repair", data=data_)
     else:
         inventory.record_event(db, device, actor, "repair", note=note, data=data_)
     db.flush()
@@ -204,10 +224,11 @@ def parts_cost(repair: Repair) -> Decimal:
 
 # --- grading --------------------------------------------------------------------------------
 
+@use_case
 def record_grading(db: Session, actor, device: Device, data: dict, *, expected_version=None) -> Grading:
     require_role(actor, WORKSHOP_ROLES, "d'enregistrer un grade")
-    lock_device(db, actor, device, expected_version)
-    if device.state not in ("diagnosing", "repairing", "ready"):
+    inventory.lock_device(db, actor, device, expected_version)
+    if device.state not in RECORD_STATES["grading"]:
         hint = " Faites d'abord le diagnostic." if device.state == "received" else ""
         raise Conflict(f"Le grade s'enregistre sur un appareil en diagnostic, en réparation ou prêt ; "
                        f"{device.asset_tag} est « {device.state_label} ».{hint}", code="wrong_state")
@@ -246,28 +267,40 @@ def record_grading(db: Session, actor, device: Device, data: dict, *, expected_v
 
 # --- plain moves ----------------------------------------------------------------------------
 
-MOVES = {
-    "diagnosing": ("Commencer le diagnostic", "diagnosis_started"),
-    "ready": ("Déclarer prêt (reconditionné)", "transition"),
-    "loan_pool": ("Mettre au parc de prêt", "transition"),
-    "repairing": ("Renvoyer en réparation", "transition"),
-    "parts": ("Démonter pour pièces", "transition"),
-}
-
-
-def move(db: Session, actor, device: Device, to_state: str, *, note: str = "", expected_version=None):
-    """The workshop's own buttons (start diagnosis, declare ready, loan pool, parts):
-    the state machine and its guards decide."""
-    require_role(actor, WORKSHOP_ROLES, "de faire avancer un appareil dans l'atelier")
-    if to_state not in MOVES:
-        raise Invalid(fields={"to_state": "Action inconnue."})
-    lock_device(db, actor, device, expected_version)
-    return inventory.transition(db, actor, device, to_state, note=note, action=MOVES[to_state][1])
+@use_case
+def move(db: Session, actor, device: Device, to_state: str, *, note: str = "", expected_version=None
+         ) -> DeviceEvent:
+    """A plain move of the workshop (start the diagnosis, send to repair, ready, loan pool and back, parts,
+    recycling), after the rules that apply to it (``rules.ensure_move_allowed``); a move another area owns
+    is refused saying where it is done."""
+    require_role(actor, MOVE_ROLES, "de faire avancer un appareil dans l'atelier")
+    inventory.lock_device(db, actor, device, expected_version)
+    lifecycle.check(actor, device, to_state, note)
+    if workflow.OWNER[(device.state, to_state)] != workflow.REFURBISHMENT:
+        raise Conflict(workflow.done_elsewhere(device.state, to_state), code="transition_refused")
+    ensure_move_allowed(db, device, to_state)
+    return lifecycle.apply(db, actor, device, to_state, note=note)
 
 
 # --- the queue ------------------------------------------------------------------------------
 
 QUEUE_LIMIT = 1000
+
+
+@dataclass
+class QueueItem:
+    """A device in the queue: where it stands, and what it waits for (``available_actions``)."""
+
+    status: WorkshopStatus
+    next_action: Action | None
+
+    @property
+    def device(self) -> Device:
+        return self.status.device
+
+    @property
+    def step_label(self) -> str:
+        return self.status.step_label
 
 
 def queue(db: Session, actor, site=None) -> tuple[dict[str, list], int]:
@@ -281,7 +314,8 @@ def queue(db: Session, actor, site=None) -> tuple[dict[str, list], int]:
     devices = devices[:QUEUE_LIMIT]
     groups: dict[str, list] = {step: [] for step in STEP_ORDER}
     for st in statuses(db, devices).values():
-        groups.setdefault(st.step, []).append(st)
+        primary = next((a for a in available_actions(db, actor, st.device, st) if a.primary), None)
+        groups.setdefault(st.step, []).append(QueueItem(st, primary))
     for items in groups.values():
-        items.sort(key=lambda s: (s.device.updated_at, s.device.id))
+        items.sort(key=lambda item: (item.device.updated_at, item.device.id))
     return groups, (QUEUE_LIMIT if truncated else len(devices))

@@ -55,10 +55,7 @@ def activity_report():
 @bp.get("/reports/activity.pdf")
 def activity_report_pdf():
     report = _build()
-    scope = report.site.code if report.site else "reseau"
-    return send_bytes(services.render_pdf(report),
-                      f"rapport-activite-{scope}-{report.start.isoformat()}-{report.end.isoformat()}.pdf",
-                      "application/pdf", inline=True)
+    return send_bytes(services.render_pdf(report), services.filename(report, "pdf"), "application/pdf", inline=True)
 
 
 operation("/reports/activity", "get", "Rapport d'activité et d'impact d'une période (site ou réseau)",

@@ -56,6 +56,11 @@ def charts_for(r: ActivityReport) -> dict:
     }
 
 
+def filename(r: ActivityReport, ext: str) -> str:
+    scope = r.site.code if r.site else "reseau"
+    return f"rapport-activite-{scope}-{r.start.isoformat()}-{r.end.isoformat()}.{ext}"
+
+
 def render_csv(r: ActivityReport) -> bytes:
     return to_csv(CSV_COLUMNS, figure_rows(r))
 

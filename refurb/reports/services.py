@@ -13,9 +13,9 @@ from .figures import (
     parse_period,
     to_json,
 )
-from .output import charts_for, fmt, kg, kg2, outcome_items, render_csv, render_pdf
+from .output import charts_for, filename, fmt, kg, kg2, outcome_items, render_csv, render_pdf
 
 __all__ = [
     "DEFAULT_FACTORS", "FACTOR_SETS", "KIND_LABELS", "ActivityReport", "build_report", "figure_rows", "parse_period",
-    "to_json", "charts_for", "fmt", "kg", "kg2", "outcome_items", "render_csv", "render_pdf",
+    "to_json", "charts_for", "filename", "fmt", "kg", "kg2", "outcome_items", "render_csv", "render_pdf",
 ]

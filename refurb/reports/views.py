@@ -35,11 +35,6 @@ def _build(db):
                                 end=request.args.get("to"), factors=request.args.get("factors"))
 
 
-def _filename(report, ext: str) -> str:
-    scope = report.site.code if report.site else "reseau"
-    return f"rapport-activite-{scope}-{report.start.isoformat()}-{report.end.isoformat()}.{ext}"
-
-
 @bp.get("/rapports/activite")
 @roles_required(*STAFF_ROLES)
 def activity():
@@ -72,11 +67,11 @@ def activity():
 @roles_required(*STAFF_ROLES)
 def activity_pdf():
     report = _build(get_db())
-    return send_bytes(services.render_pdf(report), _filename(report, "pdf"), "application/pdf", inline=True)
+    return send_bytes(services.render_pdf(report), services.filename(report, "pdf"), "application/pdf", inline=True)
 
 
 @bp.get("/rapports/activite.csv")
 @roles_required(*STAFF_ROLES)
 def activity_csv():
     report = _build(get_db())
-    return send_bytes(services.render_csv(report), _filename(report, "csv"), CSV_MIMETYPE)
+    return send_bytes(services.render_csv(report), services.filename(report, "csv"), CSV_MIMETYPE)

@@ -9,7 +9,7 @@ from ..db import use_case, utcnow
 from ..errors import Conflict, NotFound
 from ..validation import Checker
 from .models import SITE_KINDS, Site
-from .opendata import apply_open_data
+from .opendata import apply_open_data, default_services, lieux, to_csv, to_json  # noqa: F401 (the door)
 
 CODE_PATTERN = r"[A-Z0-9][A-Z0-9-]{1,31}"
 

@@ -60,7 +60,8 @@ CASES = {
     "refurbishment.record_grading": Case("POST", "/atelier/appareils/{o[rf_tag]}/grade", WORKSHOP, site_bound=True),
     "refurbishment.record_sale": Case("POST", "/atelier/appareils/{o[rf_tag]}/vente", DESK, site_bound=True),
     "refurbishment.record_gift": Case("POST", "/atelier/appareils/{o[rf_tag]}/don", DESK, site_bound=True),
-    "refurbishment.move_device": Case("POST", "/atelier/appareils/{o[rf_tag]}/etape", WORKSHOP, site_bound=True,
+    # the workshop's plain moves (ready, loan pool…): any staff member, as the device page always allowed
+    "refurbishment.move_device": Case("POST", "/atelier/appareils/{o[rf_tag]}/etape", DESK, site_bound=True,
                                       data={"to": "loan_pool"}),
     "refurbishment.erasure_report": Case("GET", "/atelier/effacements/{o[rf_erasure]}/rapport", WORKSHOP,
                                          site_bound=True),

@@ -4,12 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("inventory", __name__)
 
-from . import devices, stock  # noqa: E402,F401  (register their routes)
+from . import devices, stock  # noqa: E402  (their routes, on ``bp``)
 
 
-def register_hooks(app) -> None:
-    """Menu entries, scan resolver, demo data: each module adds its own."""
-    for module in (devices, stock):
-        hook = getattr(module, "register_hooks", None)
-        if hook:
-            hook(app)
+def register_hooks() -> None:
+    """The menu entries, the manager's home page and the scan box's device resolver."""
+    devices.register_hooks()
+    stock.register_hooks()
