@@ -18,7 +18,7 @@ from refurb.sites.models import OPEN_DATA_SERVICES, Site
 from refurb.sites.opendata import FIELDS, REQUIRED, luhn_ok, siret_ok
 
 # The schema's rules, written out here independently of the code under test (LaMednum schema.json).
-SERVICES_RULE = re.compile("(?:(?:^|;)(" + "|".join(re.escape(s) for s in (
+SERVICES_RULE = re.compile(r"(?:(?:^|\|)(" + "|".join(re.escape(s) for s in (
     "Aide aux démarches administratives", "Maîtrise des outils numériques du quotidien",
     "Insertion professionnelle via le numérique", "Utilisation sécurisée du numérique",
     "Parentalité et éducation avec le numérique", "Loisirs et créations numériques",
@@ -48,7 +48,7 @@ def assert_valid_lieu(row: dict) -> None:
     if row.get("telephone"):
         assert re.fullmatch(r"\+33\d{9}", row["telephone"])
     if row.get("itinerance"):
-        assert re.fullmatch(r"(?:(?:^|;)(Itinérant|Fixe))+$", row["itinerance"])
+        assert re.fullmatch(r"(?:(?:^|\|)(Itinérant|Fixe))+$", row["itinerance"])
     for name, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
         if row.get(name) not in (None, ""):
             assert low <= float(row[name]) <= high
@@ -107,7 +107,7 @@ def test_open_data_json_and_csv_follow_the_schema(app, client, db):
         assert set(row) <= set(FIELDS)
     epn = next(row for row in rows if row["nom"] == "EPN A")
     assert epn["pivot"] == "21370072700042" and epn["code_postal"] == "37500" and epn["commune"] == "Chinon"
-    assert epn["services"] == "Maîtrise des outils numériques du quotidien;Accès internet et matériel informatique"
+    assert epn["services"] == "Maîtrise des outils numériques du quotidien|Accès internet et matériel informatique"
     assert epn["latitude"] == 47.1672 and epn["telephone"] == "+33247000001"
     assert epn["itinerance"] == "Fixe" and epn["horaires"] == "Tu-Fr 09:30-12:00,14:00-18:00"
     bus = next(row for row in rows if row["nom"] == "Bus numérique")
@@ -122,7 +122,7 @@ def test_open_data_json_and_csv_follow_the_schema(app, client, db):
     assert len(csv_rows) == 2
     for row in csv_rows:
         assert_valid_lieu(row)
-    assert csv_rows[1]["services"].split(";") == ["Maîtrise des outils numériques du quotidien",
+    assert csv_rows[1]["services"].split("|") == ["Maîtrise des outils numériques du quotidien",
                                                   "Accès internet et matériel informatique"]
 
 

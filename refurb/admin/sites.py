@@ -29,7 +29,9 @@ def _form_data() -> dict:
 @bp.get("/")
 @roles_required(ADMIN, MANAGER)
 def list_sites():
-    return render_template("sites/list.html", sites=services.all_sites(get_db()))
+    db = get_db()
+    return render_template("sites/list.html", sites=services.all_sites(db),
+                           open_data=services.open_data_status(db), schema_version=services.SCHEMA_VERSION)
 
 
 def _form(site, data: dict, error: RefurbError | None = None):

@@ -3,6 +3,7 @@ managers keep the bus's tour. The one door of the public pages."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -81,9 +82,11 @@ def public_places(db: Session) -> list[Place]:
     return sorted(places, key=lambda p: (not (p.site.itinerant or p.site.kind == "unite_mobile"), p.site.name))
 
 
-def open_data_json(db: Session) -> list[dict]:
-    """The places in the national "lieux de médiation numérique" schema, as JSON rows."""
-    return sites_door.to_json(sites_door.lieux(db, network=get_setting(db, "network_name")))
+def open_data_json(db: Session) -> bytes:
+    """The places in the national "lieux de médiation numérique" schema, as a JSON list of rows whose keys
+    follow the schema's order (validators read keyed rows by position)."""
+    rows = sites_door.to_json(sites_door.lieux(db, network=get_setting(db, "network_name")))
+    return json.dumps(rows, ensure_ascii=False).encode("utf-8")
 
 
 def open_data_csv(db: Session) -> bytes:

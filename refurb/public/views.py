@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, render_template
 
 from ..clock import today
 from ..extensions import get_db
@@ -27,7 +27,7 @@ def places():
 
 @bp.get("/open-data/lieux-mediation-numerique.json")
 def open_data_json():
-    response = jsonify(services.open_data_json(get_db()))
+    response = Response(services.open_data_json(get_db()), mimetype="application/json")
     response.headers["Cache-Control"] = CACHE
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -1,44 +1,59 @@
 """Open data: the network's places in the national "lieux de médiation numérique" schema
-(LaMednum / ANCT, schema.data.gouv.fr, Table Schema "Lieux de médiation numérique").
+(LaMednum / ANCT, schema.data.gouv.fr, Table Schema "standard-mediation-num").
 
-Required fields: id, pivot (SIRET, or RNA for an association without SIRET), nom, commune, code_postal
-(5 digits), adresse, date_maj (ISO 8601 date), services (values from the schema's list, several joined
-with ";" and no space). Optional fields filled when known: code_insee, latitude, longitude (WGS84),
-telephone (international format +33…, no spaces), courriels, site_web, horaires (OpenStreetMap
-opening_hours), presentation_resume (280 characters at most), source, itinerance ("Itinérant" or "Fixe"),
-structure_parente, dispositif_programmes_nationaux ("France Services"…).
+The rules come from the official schema file, vendored unchanged in ``schemas/`` with its version
+(``SCHEMA_VERSION``): required fields, patterns, maximum lengths, numbers and dates are read from it, so
+the app's checker (``problems``) and ``frictionless validate --schema`` agree. List fields are joined
+with ``|`` (the schema's patterns). Optional fields filled when known: code_insee, latitude, longitude
+(WGS84), telephone (+33…, no spaces), courriels, site_web, horaires (OpenStreetMap opening_hours),
+presentation_resume, source, itinerance, structure_parente, dispositif_programmes_nationaux.
 
-The CSV is UTF-8, comma-separated, with the schema's column names; the JSON is the same table as a list of
-objects (list values joined with ";", as in the CSV, so one validator fits both).
+The CSV is UTF-8, comma-separated, with the schema's column names in its order; the JSON is the same
+table as a list of objects (list values joined with "|", as in the CSV; empty fields null;
+latitude/longitude numbers): each JSON row goes through the same field rules.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+from datetime import date
+from functools import cache
+from importlib.resources import files
 
 from ..clock import local
 from .models import OPEN_DATA_SERVICES, Site
 
-FIELDS = ("id", "pivot", "nom", "commune", "code_postal", "code_insee", "adresse", "complement_adresse",
-          "latitude", "longitude", "typologie", "telephone", "courriels", "site_web", "horaires",
-          "presentation_resume", "presentation_detail", "source", "itinerance", "structure_parente", "date_maj",
-          "services", "publics_specifiquement_adresses", "prise_en_charge_specifique", "frais_a_charge",
-          "dispositif_programmes_nationaux", "formations_labels", "autres_formations_labels", "modalites_acces",
-          "modalites_accompagnement", "fiche_acces_libre", "prise_rdv")
-REQUIRED = ("id", "pivot", "nom", "commune", "code_postal", "adresse", "date_maj", "services")
+SCHEMA_FILE = "standard-mediation-num-v1.0.2.json"
+LIST_SEPARATOR = "|"
+
+
+@cache
+def schema() -> dict:
+    """The official Table Schema (a dict), read from the package."""
+    return json.loads((files(__package__) / "schemas" / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+SCHEMA_VERSION = schema()["version"]
+FIELDS = tuple(f["name"] for f in schema()["fields"])
+# The schema's required fields, and services: a place with no service listed says nothing to anyone.
+REQUIRED = tuple(f["name"] for f in schema()["fields"] if f.get("constraints", {}).get("required")) + ("services",)
 
 # Schema value lists (only those we fill).
 TYPOLOGIES = {"epn": "EPN", "france_services": "RFS", "mediatheque": "BIB", "centre_social": "CS"}
 PROGRAMMES = {"france_services": "France Services"}
-SERVICES_PATTERN = re.compile("(?:(?:^|;)(" + "|".join(re.escape(s) for s in OPEN_DATA_SERVICES) + "))+$")
-ITINERANCE_PATTERN = re.compile(r"(?:(?:^|;)(Itinérant|Fixe))+$")
 INSEE_PATTERN = re.compile(r"^([013-9]\d|2[AB1-9])\d{3}$")
 POSTAL_PATTERN = re.compile(r"^\d{5}$")
-PHONE_PATTERN = re.compile(r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)(\d){6,9}$")
 RNA_PATTERN = re.compile(r"^W\d{9}$")
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _pattern(name: str) -> re.Pattern:
+    return next(re.compile(f["constraints"]["pattern"]) for f in schema()["fields"] if f["name"] == name)
+
+
+PHONE_PATTERN = _pattern("telephone")
 
 
 # --- identifiers ---------------------------------------------------------------------------------
@@ -114,7 +129,7 @@ def apply_open_data(site: Site, data: dict, c) -> None:
     summary = c.text("public_summary", "La présentation", max_len=280) or ""
     services = data.get("services") or []
     if isinstance(services, str):
-        services = [s for s in services.split(";") if s]
+        services = [s for s in services.split(LIST_SEPARATOR) if s]
     if not isinstance(services, list) or any(s not in OPEN_DATA_SERVICES for s in services):
         c.add("services", "Services : choisissez dans la liste du schéma national.")
         services = []
@@ -172,7 +187,7 @@ def lieu(site: Site, *, network: str, base_url: str = "") -> dict:
         "itinerance": "Itinérant" if site.itinerant or site.kind == "unite_mobile" else "Fixe",
         "structure_parente": network,
         "date_maj": local(updated).date().isoformat(),  # the day in France, not in UTC
-        "services": ";".join(s for s in OPEN_DATA_SERVICES if s in services),
+        "services": LIST_SEPARATOR.join(s for s in OPEN_DATA_SERVICES if s in services),
         "dispositif_programmes_nationaux": PROGRAMMES.get(site.kind, ""),
     })
     return row
@@ -202,38 +217,54 @@ def to_csv(rows: list[dict]) -> bytes:
 
 
 def to_json(rows: list[dict]) -> list[dict]:
-    """JSON: empty optional fields are left out; latitude/longitude are numbers."""
-    return [{k: v for k, v in row.items() if v not in ("", None)} for row in rows]
+    """JSON: every field of the schema in its order, empty optional fields as null; latitude/longitude numbers."""
+    return [{k: (None if row.get(k) in ("", None) else row[k]) for k in FIELDS} for row in rows]
+
+
+def _rules() -> list[tuple[str, dict, str]]:
+    return [(f["name"], f.get("constraints", {}), f.get("type", "string")) for f in schema()["fields"]]
 
 
 def problems(row: dict) -> list[str]:
-    """The schema's rules a row breaks (empty list: valid). Used by the tests and the site admin screen."""
-    found = []
-    for name in REQUIRED:
-        if row.get(name) in (None, ""):
-            found.append(f"{name} manquant")
-    if row.get("pivot") and not pivot_ok(str(row["pivot"])):
-        found.append("pivot : ni SIRET valide ni RNA")
-    if row.get("code_postal") and not POSTAL_PATTERN.fullmatch(str(row["code_postal"])):
-        found.append("code_postal : 5 chiffres attendus")
-    if row.get("code_insee") and not INSEE_PATTERN.fullmatch(str(row["code_insee"])):
-        found.append("code_insee invalide")
-    if row.get("date_maj") and not DATE_PATTERN.fullmatch(str(row["date_maj"])):
-        found.append("date_maj : AAAA-MM-JJ attendu")
-    if row.get("services") and not SERVICES_PATTERN.fullmatch(str(row["services"])):
-        found.append("services : valeur hors liste")
-    if row.get("itinerance") and not ITINERANCE_PATTERN.fullmatch(str(row["itinerance"])):
-        found.append("itinerance : Itinérant ou Fixe")
-    if row.get("telephone") and not PHONE_PATTERN.fullmatch(str(row["telephone"])):
-        found.append("telephone : format +33XXXXXXXXX")
-    if len(str(row.get("presentation_resume") or "")) > 280:
-        found.append("presentation_resume : 280 caractères au plus")
-    for name, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
+    """The schema's rules a row (CSV or JSON) breaks, read from the schema file; an empty list: valid.
+
+    Used by the site list (what the open data says about each place) and the tests."""
+    found = [f"{name} manquant" for name in REQUIRED if name not in FIELDS or row.get(name) in (None, "")]
+    found += [f"{name} : colonne hors schéma {SCHEMA_VERSION}" for name in row if name not in FIELDS]
+    for name, rules, kind in _rules():
         value = row.get(name)
-        if value not in (None, ""):
+        if value in (None, ""):
+            continue
+        text = str(value)
+        if kind == "number":
             try:
-                if not low <= float(value) <= high:
-                    raise ValueError
-            except (TypeError, ValueError):
+                float(text)
+            except ValueError:
                 found.append(f"{name} : nombre attendu")
+        elif kind == "date":
+            try:
+                date.fromisoformat(text)
+            except ValueError:
+                found.append(f"{name} : date AAAA-MM-JJ attendue")
+        if "pattern" in rules and not re.fullmatch(rules["pattern"], text):
+            found.append(f"{name} : « {text[:60]} » ne suit pas le schéma (valeurs de la liste, séparées par « | »)"
+                         if "(?:^|\\|)" in rules["pattern"] else f"{name} : format invalide « {text[:60]} »")
+        if "maxLength" in rules and len(text) > rules["maxLength"]:
+            found.append(f"{name} : {rules['maxLength']} caractères au plus")
+    if row.get("pivot") and not pivot_ok(str(row["pivot"])):
+        found.append("pivot : ni SIRET valide ni RNA")  # stricter than the schema's pattern: a checked SIRET
     return found
+
+
+def open_data_status(db, *, network: str) -> dict[int, list[str]]:
+    """For the site list: per active site, why it is not published, or the schema's rules its row breaks
+    (an empty list: published and valid)."""
+    from sqlalchemy import select
+
+    status: dict[int, list[str]] = {}
+    for site in db.scalars(select(Site).where(Site.active.is_(True))):
+        if not exportable(site):
+            status[site.id] = ["non publié : SIRET/RNA, adresse, code postal et commune nécessaires"]
+        else:
+            status[site.id] = problems(to_json([lieu(site, network=network)])[0])
+    return status

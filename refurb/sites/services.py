@@ -7,9 +7,24 @@ from sqlalchemy.orm import Session
 
 from ..db import use_case, utcnow
 from ..errors import Conflict, NotFound
+from ..settings import get_setting
 from ..validation import Checker
 from .models import SITE_KINDS, Site
-from .opendata import apply_open_data, default_services, lieux, to_csv, to_json  # noqa: F401 (the door)
+from .opendata import (  # noqa: F401 (the door)
+    SCHEMA_VERSION,
+    apply_open_data,
+    default_services,
+    lieux,
+    to_csv,
+    to_json,
+)
+from .opendata import open_data_status as _open_data_status
+
+
+def open_data_status(db: Session) -> dict[int, list[str]]:
+    """Per active site: why it is not published, or what the official schema finds wrong in its row."""
+    return _open_data_status(db, network=get_setting(db, "network_name"))
+
 
 CODE_PATTERN = r"[A-Z0-9][A-Z0-9-]{1,31}"
 
