@@ -7,12 +7,14 @@ under concurrent read-then-write transactions). PostgreSQL goes through psycopg 
 
 from __future__ import annotations
 
+import os
+import stat
 from contextvars import ContextVar
 from datetime import timezone
 from functools import wraps
 from typing import Callable, ParamSpec, TypeVar
 
-from sqlalchemy import DateTime, MetaData, create_engine, event, select
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -57,6 +59,12 @@ WRITE_OPTION = "refurb_write"
 
 
 def _setup_sqlite(engine: Engine) -> None:
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        @event.listens_for(engine, "do_connect")
+        def _before_connect(_dialect, _record, _cargs, _cparams):
+            _repair_shared_memory_file(database)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # We emit BEGIN ourselves (below); pysqlite's own handling would run
@@ -77,6 +85,67 @@ def _setup_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+# --- outages ----------------------------------------------------------------------------------------
+# What SQLite says when the file cannot be used now (a disk, a permission, another writer), as opposed
+# to a programming error ("no such table", "syntax error") that must stay a 500.
+_SQLITE_UNAVAILABLE = ("unable to open database file", "readonly database", "disk i/o error",
+                       "database or disk is full", "file is not a database", "database disk image is malformed")
+_SQLITE_LOCKED = ("database is locked", "database table is locked")
+# After one of these the pool's connections are all closed, not reused: SQLite opens a file it cannot
+# write as read-only and keeps it so, and every connection of a process shares one mapping of the WAL's
+# shared-memory file (-shm): while one connection opened during the outage stays open, the next ones
+# refuse writes too, long after the file became writable again.
+_SQLITE_DISCARD = ("unable to open database file", "readonly database", "disk i/o error", "file is not a database")
+
+
+def outage_kind(err: BaseException) -> str | None:
+    """"locked" (SQLite's write lock still held by another writer after the busy timeout), "unavailable"
+    (the database cannot be reached or used now: server stopped, file unreadable or read-only, disk full),
+    or None for any other error (a bug stays a bug)."""
+    if isinstance(err, exc.TimeoutError):  # no free connection in the pool in time
+        return "unavailable"
+    if not isinstance(err, exc.DBAPIError):
+        return None
+    if err.connection_invalidated:
+        return "unavailable"
+    text = str(err.orig).lower()
+    if any(m in text for m in _SQLITE_LOCKED):
+        return "locked"
+    if type(err.orig).__module__.startswith("sqlite3"):
+        return "unavailable" if any(m in text for m in _SQLITE_UNAVAILABLE) else None
+    # PostgreSQL (psycopg): OperationalError and InterfaceError are the connection's, not the query's.
+    return "unavailable" if isinstance(err, (exc.OperationalError, exc.InterfaceError)) else None
+
+
+def _discard_broken_sqlite_connections(engine: Engine) -> None:
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context):
+        original = context.original_exception
+        if type(original).__module__.startswith("sqlite3") and \
+                any(m in str(original).lower() for m in _SQLITE_DISCARD):
+            context.is_disconnect = True  # this connection is closed, not returned to the pool
+            context.engine.pool.dispose()  # and the idle ones with it: the next one opens the file anew
+
+
+def _repair_shared_memory_file(database: str) -> None:
+    """SQLite creates the WAL's -shm and -wal files with the database file's permissions. Made while the
+    database was read-only, they stay read-only when the database becomes writable again, and every connection
+    refuses writes ("attempt to write a readonly database") until it is removed at a restart. Give it the
+    database's permissions back before a new connection maps it."""
+    try:
+        mode = stat.S_IMODE(os.stat(database).st_mode)
+    except OSError:
+        return
+    if not mode & stat.S_IWUSR:
+        return
+    for companion in (f"{database}-shm", f"{database}-wal"):
+        try:
+            if mode & ~stat.S_IMODE(os.stat(companion).st_mode) & 0o222:  # the database may be written, it not
+                os.chmod(companion, mode)
+        except OSError:  # absent, or not ours to change: SQLite will say what it cannot do
+            pass
+
+
 class Database:
     """One engine for the app; sessions for reading and for writing."""
 
@@ -86,10 +155,13 @@ class Database:
         if self.is_sqlite:
             engine_kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 5})
         else:
-            engine_kwargs.setdefault("pool_pre_ping", True)
+            engine_kwargs.setdefault("pool_pre_ping", True)  # a server restarted: stale connections replaced
+            if "connect_timeout" not in url:  # a server that does not answer: the request fails in seconds
+                engine_kwargs.setdefault("connect_args", {"connect_timeout": 5})
         self.engine = create_engine(url, **engine_kwargs)
         if self.is_sqlite:
             _setup_sqlite(self.engine)
+            _discard_broken_sqlite_connections(self.engine)
         self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)

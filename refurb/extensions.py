@@ -27,3 +27,16 @@ def close_db(_exc=None) -> None:
     db = g.pop("db", None)
     if db is not None:
         db.close()
+
+
+def discard_db(*, broken: bool) -> None:
+    """Let go of this request's session before answering an outage. A ``broken`` connection (server gone,
+    file unusable) is invalidated rather than rolled back: a rollback would only fail again and log a
+    traceback; the pool opens a new connection for the next request."""
+    db = g.pop("db", None)
+    if db is None:
+        return
+    try:
+        db.invalidate() if broken else db.close()
+    except Exception:  # the connection is already unusable: nothing more to release
+        pass

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..accounts.roles import ADMIN, KIOSK, MANAGER, RECEPTION, ROLES, TECHNICIAN
 from ..accounts.scope import sites_for
 from ..extensions import get_db
-from ..settings import get_setting
+from ..settings import DEFAULTS, get_setting
 
 # (endpoint, label, roles). Areas add their entries when they register.
 NAV: list[tuple[str, str, frozenset[str]]] = [
@@ -18,6 +18,38 @@ NAV: list[tuple[str, str, frozenset[str]]] = [
 ]
 
 
+# The header's menus, in this order; an entry not listed here shows as a plain link after them.
+MENUS = ("Atelier", "Prêts", "Stock", "Documents", "Administration")
+MENU_OF = {
+    "refurbishment.queue": "Atelier", "inventory.new_device": "Atelier", "refurbishment.donations": "Atelier",
+    "refurbishment.sales": "Atelier", "refurbishment.recycling": "Atelier",
+    "loans.desk": "Prêts", "loans.borrower_list": "Prêts", "loans.loan_list": "Prêts", "bus.stops": "Prêts",
+    "inventory.device_list": "Stock", "inventory.stock": "Stock", "documents.stocktakes_list": "Stock",
+    "offline.conflicts": "Stock",
+    "documents.index": "Documents", "reports.activity": "Documents",
+    "sites.list_sites": "Administration", "users_admin.list_users": "Administration",
+}
+# Labels that read better inside their menu than alone.
+MENU_LABELS = {"refurbishment.queue": "File de l'atelier", "inventory.stock": "Stock par site"}
+# Pages whose own scan field has the focus: the header's box is not shown twice there.
+OWN_SCAN_FIELD = frozenset({"refurbishment.queue", "refurbishment.scan", "loans.desk", "documents.stocktake"})
+
+
+def menus_for(role: str | None) -> tuple[list[tuple[str, list[tuple[str, str]]]], list[tuple[str, str]]]:
+    """The header's menus for ``role`` (only those holding a page the role may open) and its loose links."""
+    grouped: dict[str, list[tuple[str, str]]] = {m: [] for m in MENUS}
+    loose = []
+    for endpoint, label, roles in NAV:
+        if role not in roles or endpoint == "web.home":  # the network's name leads home
+            continue
+        entry = (endpoint, MENU_LABELS.get(endpoint, label))
+        if endpoint in MENU_OF:
+            grouped[MENU_OF[endpoint]].append(entry)
+        else:
+            loose.append(entry)
+    return [(m, items) for m, items in grouped.items() if items], loose
+
+
 def add_nav(endpoint: str, label: str, roles, *, before: str | None = None) -> None:
     entry = (endpoint, label, frozenset(roles))
     if any(e[0] == endpoint for e in NAV):
@@ -25,12 +57,25 @@ def add_nav(endpoint: str, label: str, roles, *, before: str | None = None) -> N
     NAV.append(entry)
 
 
+# The last values read from the database, so that a page answered while the database is unreachable
+# (the French "service momentanément indisponible") still shows the network's own name.
+_last_good: dict[str, str] = {}
+
+
+def layout_setting(key: str) -> str:
+    if g.get("db_unavailable"):
+        return _last_good.get(key, DEFAULTS[key])
+    value = get_setting(get_db(), key)
+    _last_good[key] = value
+    return value
+
+
 def current_site():
     """The site the user works at now: chosen in the header, else their home site."""
     if "current_site" in g:
         return g.current_site
     site = None
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and not g.get("db_unavailable"):
         sites = sites_for(get_db(), current_user)
         wanted = session.get("site_id")
         site = next((s for s in sites if s.id == wanted), None)
@@ -42,7 +87,7 @@ def current_site():
 
 
 def user_sites():
-    if not current_user.is_authenticated:
+    if not current_user.is_authenticated or g.get("db_unavailable"):
         return []
     return sites_for(get_db(), current_user)
 
@@ -51,12 +96,17 @@ def init_app(app) -> None:
     @app.context_processor
     def _layout():
         nav = []
+        menus, loose = [], []
         if current_user.is_authenticated:
             nav = [(e, label) for e, label, roles in NAV if current_user.role in roles]
+            menus, loose = menus_for(current_user.role)
         return {
-            "network_name": get_setting(get_db(), "network_name"),
+            "network_name": layout_setting("network_name"),
             "current_site": current_site,
             "user_sites": user_sites,
             "nav_items": nav,
+            "nav_menus": menus,
+            "nav_links": loose,
+            "own_scan_field": OWN_SCAN_FIELD,
             "role_labels": ROLES,
         }
