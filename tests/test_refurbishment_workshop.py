@@ -222,4 +222,4 @@ def test_panel_without_javascript(client, login_as, workshop):
     assert move.status_code == 303
     assert workshop.state(tag) == "ready"
     page = client.get(f"/d/{tag}").get_data(as_text=True)
-    assert "Appareil déclaré prêt (reconditionné)." in page
+    assert "Appareil déclaré reconditionné." in page

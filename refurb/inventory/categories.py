@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 CATEGORIES = {
     "laptop": "Ordinateur portable",
     "desktop": "Ordinateur fixe",
@@ -19,6 +21,24 @@ CATEGORIES_PLURAL = {
     "smartphone": "Smartphones", "screen": "Écrans", "printer": "Imprimantes", "router": "Routeurs 4G",
     "accessory": "Accessoires", "other": "Autres",
 }
+
+
+
+def _folded(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if unicodedata.category(c) != "Mn")
+
+
+def categories_named(word: str) -> list[str]:
+    """The categories whose French name (singular or plural) has a word starting with ``word``, case and
+    accents ignored: "routeur" → router, "ecran" → screen, "portables" → laptop. Words under 3 letters
+    match nothing (they would match half the list)."""
+    wanted = _folded(word)
+    if len(wanted) < 3:
+        return []
+    return [key for key in CATEGORIES
+            if any(w.startswith(wanted) for name in (CATEGORIES[key], CATEGORIES_PLURAL[key])
+                   for w in _folded(name).replace("-", " ").split())]
+
 
 # Categories that hold user data by default (has_storage defaults to true).
 WITH_STORAGE = frozenset({"laptop", "desktop", "tablet", "smartphone"})

@@ -27,7 +27,7 @@ from ..sites.models import Site
 from ..sites.services import get_site
 from ..validation import Checker, as_id
 from . import lifecycle, workflow
-from .categories import CATEGORIES, SPEC_FIELDS, WITH_STORAGE
+from .categories import CATEGORIES, SPEC_FIELDS, WITH_STORAGE, categories_named
 from .labels import DEFAULT_LAYOUT as DEFAULT_LABEL_LAYOUT
 from .labels import LAYOUTS as LABEL_LAYOUTS
 from .labels import MAX_LABELS, Label, LabelError, render_labels
@@ -420,8 +420,12 @@ def search_condition(db: Session, actor, q: str):
     def contains(column, word):
         like = "%" + _escape_like(word) + "%"
         return column.like(like, escape="\\") if _sqlite(db) else column.ilike(like, escape="\\")
+    def word_matches(word):
+        named = categories_named(word)  # "routeur", "tablette": the category's French name
+        return or_(contains(Device.brand, word), contains(Device.model, word),
+                   *([Device.category.in_(named)] if named else []))
     words = text.split()[:5]
-    return or_(serial, and_(*[or_(contains(Device.brand, w), contains(Device.model, w)) for w in words]))
+    return or_(serial, and_(*[word_matches(w) for w in words]))
 
 
 def device_query(db: Session, actor, f: DeviceFilter):

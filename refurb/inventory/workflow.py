@@ -9,7 +9,7 @@ STATES = {
     "received": "Reçu",
     "diagnosing": "En diagnostic",
     "repairing": "En réparation",
-    "ready": "Prêt (reconditionné)",
+    "ready": "Reconditionné",
     "loan_pool": "Parc de prêt",
     "on_loan": "En prêt",
     "sold": "Vendu",
@@ -80,7 +80,7 @@ OWNER: dict[tuple[str, str], str] = {
 ACTION_LABELS = {
     "diagnosing": "Commencer le diagnostic",
     "repairing": "Envoyer en réparation",
-    "ready": "Déclarer prêt",
+    "ready": "Déclarer reconditionné",
     "loan_pool": "Mettre au parc de prêt",
     "sold": "Vendre",
     "donated": "Donner",

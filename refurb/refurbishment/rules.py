@@ -62,14 +62,14 @@ MOVE_ROLES = STAFF_ROLES
 MOVE_LABELS = {
     "diagnosing": "Commencer le diagnostic",
     "repairing": "Renvoyer en réparation",
-    "ready": "Déclarer prêt (reconditionné)",
+    "ready": "Déclarer reconditionné",
     "loan_pool": "Mettre au parc de prêt",
     "parts": "Démonter pour pièces",
     "recycled": "Recycler (DEEE)",
 }
 # Moves whose wording depends on where the device comes from.
 MOVE_LABELS_FROM = {("diagnosing", "repairing"): "Envoyer en réparation",
-                    ("loan_pool", "ready"): "Retirer du parc de prêt (prêt à sortir)"}
+                    ("loan_pool", "ready"): "Retirer du parc de prêt (reconditionné, à vendre ou donner)"}
 # The form to fill first at each step of the queue.
 STEP_FORMS = {"diagnose": "diagnosis", "repair": "repair", "erase": "erasure", "erase_failed": "erasure",
               "clear_media": "erasure", "grade": "grading", "out": "sale"}

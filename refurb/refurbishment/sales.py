@@ -208,7 +208,7 @@ def _buyer(data: dict, c: Checker) -> tuple[str | None, str]:
 
 def _require_ready(device: Device, what: str) -> None:
     if device.state not in RECORD_STATES["sale"]:
-        raise Conflict(f"{device.asset_tag} est « {device.state_label} » : seul un appareil « Prêt (reconditionné) » "
+        raise Conflict(f"{device.asset_tag} est « {device.state_label} » : seul un appareil « Reconditionné » "
                        f"peut être {what}. Terminez d'abord son passage à l'atelier.", code="not_ready")
 
 

@@ -321,7 +321,7 @@ def record_gift(asset_tag: str):
 
 
 MOVE_MESSAGES = {"diagnosing": "Diagnostic commencé.", "repairing": "Appareil envoyé en réparation.",
-                 "ready": "Appareil déclaré prêt (reconditionné).", "loan_pool": "Appareil mis au parc de prêt.",
+                 "ready": "Appareil déclaré reconditionné.", "loan_pool": "Appareil mis au parc de prêt.",
                  "parts": "Appareil démonté pour pièces.", "recycled": "Appareil recyclé (DEEE)."}
 
 

@@ -419,7 +419,7 @@ def figure_rows(r: ActivityReport) -> list[list]:
     for kind, n in r.collected_by_kind.items():
         rows.append(["Collecte", f"Appareils collectés — {KIND_LABELS[kind]}", n, "appareils"])
     rows.append(["Collecte", "Appareils collectés — total", r.collected, "appareils"])
-    rows += [["Reconditionnement", "Appareils reconditionnés (prêts pour la première fois)",
+    rows += [["Reconditionnement", "Appareils reconditionnés (déclarés reconditionnés pour la première fois)",
               sum(r.refurbished.values()), "appareils"],
              ["Réemploi", "Appareils vendus", sum(r.sold.values()), "appareils"],
              ["Réemploi", "Montant des ventes", r.sales_amount, "€ TTC"],

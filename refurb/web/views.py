@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -59,6 +60,12 @@ def switch_site():
         return see_other(back, "Ce site ne fait pas partie des vôtres.", "error")
     session["site_id"] = site.id
     return see_other(back, f"Vous travaillez maintenant pour : {site.name}.")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it on pages without a <link rel="icon"> (PDFs, files): public, cached a day."""
+    return current_app.send_static_file("favicon.ico"), 200, {"Cache-Control": "public, max-age=86400"}
 
 
 @bp.get("/healthz")

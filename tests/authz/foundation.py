@@ -5,6 +5,7 @@ CASES = {
     "web.scan_code": Case("GET", "/scan?code=INCONNU", STAFF),
     "web.switch_site": Case("POST", "/site", ALL, data={"site_id": "1"}),
     "web.healthz": Case("GET", "/healthz", PUBLIC),
+    "web.favicon": Case("GET", "/favicon.ico", PUBLIC),
     "accounts.login": Case("GET", "/login", PUBLIC),
     "accounts.logout": Case("POST", "/logout", ALL, ends_session=True),
     "accounts.change_password": Case("GET", "/password", STAFF),
