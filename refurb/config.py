@@ -47,6 +47,16 @@ def _minutes(name: str, default: int) -> int:
     return int(value)
 
 
+def _device_count(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip().replace("_", "").replace(" ", "")
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= 10_000_000:
+        raise RuntimeError(f"{name} doit être un nombre d'appareils entre 1 et 10 000 000 (reçu : "
+                           f"« {os.environ[name].strip()[:40]} ») : corrigez-la ou retirez-la pour garder 10 000.")
+    return int(value)
+
+
 def _secret_key(instance: Path) -> str:
     """REFURB_SECRET_KEY, else a key generated once and kept in the instance folder."""
     key = os.environ.get("REFURB_SECRET_KEY")
@@ -95,5 +105,7 @@ def configure(app, overrides: dict | None = None) -> None:
         # whose screen keeps its session alive while it is shown, end soon after it is closed.
         IDLE_MINUTES=_minutes("REFURB_IDLE_MINUTES", 30),
         KIOSK_IDLE_MINUTES=_minutes("REFURB_KIOSK_IDLE_MINUTES", 5),
+        # A document covering more devices than this is prepared in the background (a job, 202 in the API).
+        REFURB_JOB_THRESHOLD=_device_count("REFURB_JOB_THRESHOLD", 10_000),
     )
     app.config.update({k: v for k, v in overrides.items() if k not in ("DATABASE_URL", "PUBLIC_URL", "SECRET_KEY")})

@@ -215,7 +215,7 @@ def test_large_inventory_is_prepared_in_the_background_with_progress(app, client
 
     make_many(db, 120, "EPN-A")
     db.commit()
-    app.config["REFURB_INVENTORY_SYNC_LIMIT"] = 50
+    app.config["REFURB_JOB_THRESHOLD"] = 50
     login_as("manager")
     response = client.get("/documents/inventory.pdf?site=EPN-A")
     assert response.status_code == 302
@@ -224,8 +224,8 @@ def test_large_inventory_is_prepared_in_the_background_with_progress(app, client
     page = client.get(job_url).get_data(as_text=True)
     assert "Inventaire" in page
     job_id = job_url.rstrip("/").rsplit("/", 1)[-1]
-    job = jobs.wait(jobs.JOBS[job_id], timeout=60)
-    assert job.status == "done", job.message
+    job = jobs.wait(app.extensions["refurb.db"], job_id, timeout=60)
+    assert job.state == "done", job.message
     partial = client.get(job_url, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Terminé" in partial and "Télécharger" in partial
     data = client.get(job_url + "/file")
@@ -240,22 +240,19 @@ def test_large_inventory_is_prepared_in_the_background_with_progress(app, client
 
 def test_running_job_page_polls(app, client, db, login_as):
     """While running, the partial asks htmx to come back (progress bar)."""
-    from refurb.documents import jobs
+    from sqlalchemy import select
+
+    from refurb.accounts.models import User
+    from refurb.clock import utcnow
+    from refurb.documents.models import Job
 
     login_as("manager")
-    with app.test_request_context():
-        from sqlalchemy import select
-
-        from refurb.accounts.models import User
-        user = db.scalar(select(User).where(User.username == "manager"))
-        job = jobs.Job(id="test-running-job", user_id=user.id, label="Inventaire", done=3, total=10,
-                       message="Page 3 / 10…")
-        jobs.JOBS[job.id] = job
-    try:
-        html = client.get("/documents/jobs/test-running-job", headers={"HX-Request": "true"}).get_data(as_text=True)
-        assert 'hx-trigger="load delay:700ms"' in html and 'value="30"' in html and "Page 3 / 10" in html
-    finally:
-        jobs.JOBS.pop("test-running-job", None)
+    user = db.scalar(select(User).where(User.username == "manager"))
+    db.add(Job(id="test-running-job", kind="inventory", label="Inventaire", user_id=user.id, params={},
+               state="running", progress=30, message="Page 3 / 10…", worker="ailleurs", heartbeat_at=utcnow()))
+    db.commit()
+    html = client.get("/documents/jobs/test-running-job", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'hx-trigger="load delay:700ms"' in html and 'value="30"' in html and "Page 3 / 10" in html
 
 
 # --- API ---------------------------------------------------------------------------------------------

@@ -206,8 +206,8 @@ def test_large_import_runs_in_background_with_progress(app, client, db, login_as
     r = _commit(client, preview)
     assert r.status_code == 303 and "/documents/jobs/" in r.headers["Location"]
     job_id = r.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
-    job = jobs.wait(jobs.JOBS[job_id], timeout=120)
-    assert job.status == "done", job.message
+    job = jobs.wait(app.extensions["refurb.db"], job_id, timeout=120)
+    assert job.state == "done", job.message
     assert "60 appareils importés" in job.summary
     assert _count(db) == 60
     html = client.get(r.headers["Location"], headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -226,8 +226,8 @@ def test_background_import_is_all_or_nothing(app, client, db, login_as):
     make_device(db, "RF-000900", "EPN-A", serial="LATE015")  # someone records it meanwhile
     db.commit()
     r = _commit(client, preview)
-    job = jobs.wait(jobs.JOBS[r.headers["Location"].rstrip("/").rsplit("/", 1)[-1]], timeout=120)
-    assert job.status == "error" and "ligne 16" in job.message and "LATE015" in job.message
+    job = jobs.wait(app.extensions["refurb.db"], r.headers["Location"].rstrip("/").rsplit("/", 1)[-1], timeout=120)
+    assert job.state == "failed" and "ligne 16" in job.message and "LATE015" in job.message
     assert _count(db) == 1
 
 

@@ -2,7 +2,7 @@
 valuation of donated devices at cost.
 
 A certificate keeps the exact content it certified (canonical JSON), its SHA-256 and a short
-verification code (HMAC-SHA256 with the application's secret key), so that the public page
+verification code (HMAC-SHA256 with a signing key kept in the database, named by the certificate), so that the public page
 /verify/<reference> can confirm a printed copy even after the records changed.
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,6 +57,8 @@ class Certificate(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_by_name: Mapped[str] = mapped_column(String(120), default="")
+    # The signing key of its code (None: signed before keys were kept in the database, with the secret key).
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("signing_keys.id"))
 
     site: Mapped[Site | None] = relationship(lazy="joined")
     issued_by: Mapped[User | None] = relationship(lazy="joined")
@@ -63,6 +66,26 @@ class Certificate(Base):
     @property
     def kind_label(self) -> str:
         return KINDS.get(self.kind, self.kind)
+
+
+class SigningKey(Base):
+    """A key that signs certificates' verification codes, kept in the database so that every server process
+    and every restored backup verifies the same codes. One key is active (``retired_at`` empty); a retired
+    key signs nothing new but still verifies the certificates that name it."""
+
+    __tablename__ = "signing_keys"
+    __table_args__ = (
+        CheckConstraint("length(secret) >= 32", name="secret_length"),
+        Index("uq_signing_keys_one_active", "purpose", unique=True,
+              sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(30), default="certificates")
+    secret: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DeviceValuation(Base):

@@ -11,13 +11,22 @@ def remove_old_upload_folder(app) -> None:
     shutil.rmtree(Path(app.instance_path) / "imports", ignore_errors=True)
 
 
+def remove_old_job_folder(app) -> None:
+    """Files of background jobs once waited in ``instance/documents``; they are in the database now."""
+    shutil.rmtree(Path(app.instance_path) / "documents", ignore_errors=True)
+
+
 def init_app(app) -> None:
     from ..accounts.roles import STAFF_ROLES, WORKSHOP_ROLES
     from ..web.layout import add_nav
     from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
+    from .jobs import Runner
     from .views import bp
 
     app.register_blueprint(bp)
     add_nav("documents.index", "Documents", STAFF_ROLES)
     add_nav("documents.stocktakes_list", "Inventaire physique", WORKSHOP_ROLES)
     remove_old_upload_folder(app)
+    remove_old_job_folder(app)
+    # This process's workers for background documents (see jobs.py; `refurb serve` also polls).
+    app.extensions["refurb.jobs"] = Runner(app.extensions["refurb.db"], context=app.app_context)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request, url_for
 
 from ..api import api_user, bp, json_body
-from ..api.openapi import operation, query
+from ..api.openapi import PATHS, operation, query
 from ..extensions import get_db
 from ..web.files import send_bytes
 from . import services
@@ -19,22 +19,75 @@ def _pdf(data: bytes, filename: str) -> Response:
     return send_bytes(data, filename, "application/pdf", inline=True)
 
 
+def _inventory(site_code: str | None):
+    """The inventory now, or (more than REFURB_JOB_THRESHOLD devices) a job: 202 with where to follow it."""
+    db, user, at = get_db(), api_user(), request.args.get("at") or None
+    if services.count_inventory(db, user, site_code) > current_app.config["REFURB_JOB_THRESHOLD"]:
+        job = services.start_inventory_job(current_app.extensions["refurb.jobs"], user, site_code, at)
+        return jsonify({"job": job.id, "status_url": url_for("api.job_status", job_id=job.id)}), 202
+    inv = services.build_inventory(db, user, site_code, at)
+    return _pdf(services.render_inventory_pdf(inv), inv.filename("pdf"))
+
+
 @bp.get("/sites/<code>/inventory.pdf")
 def site_inventory_pdf(code: str):
-    inv = services.build_inventory(get_db(), api_user(), code, request.args.get("at") or None)
-    return _pdf(services.render_inventory_pdf(inv), inv.filename("pdf"))
+    return _inventory(code)
 
 
 @bp.get("/inventory.pdf")
 def network_inventory_pdf():
-    inv = services.build_inventory(get_db(), api_user(), None, request.args.get("at") or None)
-    return _pdf(services.render_inventory_pdf(inv), inv.filename("pdf"))
+    return _inventory(None)
 
+
+JOB_STARTED = {"type": "object", "required": ["job", "status_url"], "properties": {
+    "job": {"type": "string", "description": "Numéro du travail"},
+    "status_url": {"type": "string", "description": "Où suivre le travail (GET)"}}}
+JOB_STATUS = {"type": "object", "required": ["state", "progress"], "properties": {
+    "state": {"type": "string", "enum": ["queued", "running", "done", "failed", "interrupted"]},
+    "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+    "result_url": {"type": "string", "description": "Le fichier, une fois prêt (gardé un jour)"},
+    "message": {"type": "string"}}}
+LARGE = ("Au-delà de REFURB_JOB_THRESHOLD appareils (10 000 par défaut), l'inventaire est préparé en arrière-plan : "
+         "réponse 202 avec le travail à suivre sur status_url.")
 
 operation("/sites/{code}/inventory.pdf", "get", "Inventaire d'un site (PDF), aujourd'hui ou à une date passée",
-          response=PDF, content_type="application/pdf", parameters=[AT], errors=("401", "403", "404", "422"))
+          response=PDF, content_type="application/pdf", parameters=[AT], errors=("401", "403", "404", "422"),
+          description=LARGE)
 operation("/inventory.pdf", "get", "Inventaire de tout le réseau (PDF ; gestionnaires et administrateurs)",
-          response=PDF, content_type="application/pdf", parameters=[AT], errors=("401", "403", "422"))
+          response=PDF, content_type="application/pdf", parameters=[AT], errors=("401", "403", "422"),
+          description=LARGE)
+for _path in ("/sites/{code}/inventory.pdf", "/inventory.pdf"):
+    PATHS[_path]["get"]["responses"]["202"] = {"description": "Préparé en arrière-plan",
+                                                "content": {"application/json": {"schema": JOB_STARTED}}}
+
+
+# --- background jobs -----------------------------------------------------------------------------
+
+@bp.get("/jobs/<job_id>")
+def job_status(job_id: str):
+    job = services.get_job(get_db(), api_user(), job_id)
+    state = services.effective_state(job)
+    body = {"state": state, "progress": services.percent(job)}
+    if state == "done" and job.result_token:
+        body["result_url"] = url_for("api.job_result", job_id=job.id)
+    if job.message and state != "done":
+        body["message"] = job.message
+    elif state == "done" and job.summary:
+        body["message"] = job.summary
+    return jsonify(body)
+
+
+@bp.get("/jobs/<job_id>/result")
+def job_result(job_id: str):
+    job, data = services.job_result(get_db(), api_user(), job_id)
+    return send_bytes(data, job.filename or "document.bin", job.mimetype, inline=job.mimetype == "application/pdf")
+
+
+operation("/jobs/{job_id}", "get", "État d'un travail en arrière-plan (le sien seulement)", response=JOB_STATUS,
+          errors=("401", "404"))
+operation("/jobs/{job_id}/result", "get", "Le fichier préparé par un travail terminé (gardé un jour)",
+          response={"type": "string", "format": "binary"}, content_type="application/octet-stream",
+          errors=("401", "404", "409"))
 
 
 # --- stock-takes ---------------------------------------------------------------------------------

@@ -1,26 +1,61 @@
-"""Long document work in a background thread, with progress the page polls (HTMX) instead of freezing.
+"""Long documents prepared in the background, with their state in the database so that any server process
+(two machines on one PostgreSQL, or the process that took over after a restart) follows, downloads and
+relaunches them.
 
-A job runs ``work(db, user, progress) -> JobOutput`` in its own database session; the file it makes is
-written to the instance folder (``instance/documents/``) and downloaded once it is ready. Jobs live in this
-process's memory (waitress serves from one process with threads): after a restart, an unfinished job is
-simply gone and the page says so. Only the user who started a job sees it.
+Why a jobs table rather than a queue library: the embedded default (SQLite) must need no extra server
+(Redis, RabbitMQ…), and the documents already live in the database. A worker claims the oldest queued row
+with a conditional ``UPDATE … WHERE state = 'queued'`` (one winner even on SQLite, whose writers take the
+database's write lock); on PostgreSQL the candidate row is first read ``FOR UPDATE SKIP LOCKED`` so that
+workers of several processes never wait on each other. Each process runs its own workers (threads started
+when a job is queued there, and ``refurb serve`` polls for jobs queued elsewhere).
+
+While it works, a worker writes a heartbeat with the progress every second or so. A job still "running"
+whose heartbeat is older than ``STALE_AFTER`` belonged to a process that died (``kill -9``, a power cut):
+it reads "interrupted" and its owner may relaunch it; it is never left running forever. The file a job
+makes is kept in ``stored_files`` for ``RESULT_KEEP``, the job row for ``JOB_KEEP``.
+
+A job is seen only by the user who started it, and only while they still serve its site: anyone else gets
+"not found", like an unknown id.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
 import threading
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Callable
 
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from .. import storage
 from ..accounts.models import User
-from ..errors import NotFound, RefurbError
+from ..accounts.scope import serves_site
+from ..clock import today, utcnow
+from ..db import use_case
+from ..errors import Conflict, NotFound, RefurbError
+from .models import Job
 
 log = logging.getLogger(__name__)
-KEEP_SECONDS = 24 * 3600
+
+STALE_AFTER = timedelta(seconds=120)  # no heartbeat for this long: the worker's process is gone
+HEARTBEAT_SECONDS = 1.0
+RESULT_KEEP = timedelta(days=1)
+JOB_KEEP = timedelta(days=7)
+RESULT_PURPOSE = "job_result"
+NOT_FOUND = ("Ce travail n'existe pas ou plus (les travaux sont gardés une semaine) : relancez-le depuis la "
+             "page Documents.")
+EXPIRED = ("Le document préparé n'est plus disponible : il est gardé un jour après sa préparation. "
+           "Relancez-le depuis la page Documents.")
+INTERRUPTED = ("Le travail a été interrompu (le serveur qui le préparait s'est arrêté) : rien n'a été enregistré. "
+               "Relancez-le.")
+UNEXPECTED = ("Un problème inattendu a interrompu le travail ; rien n'a été enregistré. "
+              "Réessayez, et prévenez l'administrateur si cela se reproduit.")
 
 
 @dataclass
@@ -30,110 +65,337 @@ class JobOutput:
     link: str | None = None  # where to go next (e.g. the imported devices)
 
 
-@dataclass
-class Job:
-    id: str
-    user_id: int
-    label: str
-    filename: str = ""
-    mimetype: str = "application/octet-stream"
-    status: str = "running"  # running | done | error
-    done: int = 0
-    total: int = 0
-    message: str = ""
-    summary: str = ""
-    link: str | None = None
-    path: Path | None = None
-    started: float = field(default_factory=time.time)
-    finished: float | None = None
-
-    @property
-    def percent(self) -> int:
-        if self.status == "done":
-            return 100
-        return int(100 * self.done / self.total) if self.total else 0
+Progress = Callable[..., None]
 
 
-JOBS: dict[str, Job] = {}
-_lock = threading.Lock()
+@dataclass(frozen=True)
+class Kind:
+    """What a kind of job does: ``run(db, user, params, progress) -> JobOutput``. A ``writes`` job runs in a
+    write session and is marked done in its own transaction (all or nothing); a reading job runs in a read
+    session (on SQLite it does not hold the write lock while it renders) and its result is stored after."""
 
-Work = Callable[..., JobOutput]
-
-
-def _folder(app) -> Path:
-    folder = Path(app.instance_path) / "documents"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    run: Callable[[Session, User, dict, Progress], JobOutput]
+    writes: bool = False
 
 
-def _cleanup(now: float) -> None:
-    with _lock:
-        old = [j for j in JOBS.values() if j.finished and now - j.finished > KEEP_SECONDS]
-        for job in old:
-            JOBS.pop(job.id, None)
-            if job.path is not None:
-                job.path.unlink(missing_ok=True)
+KINDS: dict[str, Kind] = {}
 
 
-def start_job(app, user, label: str, work: Work, *, filename: str = "", mimetype: str = "application/octet-stream",
-              message: str = "En préparation…") -> Job:
-    """Run ``work`` in a thread of ``app`` (the web application: its database, its instance folder)."""
-    _cleanup(time.time())
-    job = Job(id=secrets.token_urlsafe(12), user_id=user.id, label=label, filename=filename, mimetype=mimetype,
-              message=message)
-    with _lock:
-        JOBS[job.id] = job
-    thread = threading.Thread(target=_run, args=(app, job, user.id, work), name=f"refurb-job-{job.id}",
-                              daemon=True)
-    thread.start()
+def kind(name: str, *, writes: bool = False):
+    """Declare the function that does a kind of job (this area's kinds are at the bottom of this module)."""
+
+    def register(fn):
+        KINDS[name] = Kind(fn, writes)
+        return fn
+
+    return register
+
+
+# --- reading a job ---------------------------------------------------------------------------------
+
+def effective_state(job: Job, now=None) -> str:
+    """The job's state as people should see it: a running job without a recent heartbeat is interrupted."""
+    if job.state == "running" and (job.heartbeat_at is None or job.heartbeat_at < (now or utcnow()) - STALE_AFTER):
+        return "interrupted"
+    return job.state
+
+
+def percent(job: Job) -> int:
+    return 100 if job.state == "done" else max(0, min(99, job.progress))
+
+
+def get_job(db: Session, user, job_id: str) -> Job:
+    """The job ``job_id`` if ``user`` started it and still serves its site; otherwise "not found"."""
+    job = db.get(Job, job_id) if isinstance(job_id, str) and 0 < len(job_id) <= 32 else None
+    if job is None or user is None or job.user_id != user.id or (job.site_id is not None
+                                                                 and not serves_site(user, job.site_id)):
+        raise NotFound(NOT_FOUND)
     return job
 
 
-def _run(app, job: Job, user_id: int, work: Work) -> None:
-    def progress(done: int, total: int, message: str | None = None) -> None:
-        job.done, job.total = done, total
+def job_result(db: Session, user, job_id: str) -> tuple[Job, bytes]:
+    """The file a finished job made (its owner only), or a French message saying why it cannot be had."""
+    job = get_job(db, user, job_id)
+    state = effective_state(job)
+    if state != "done":
+        raise Conflict({"queued": "Le document n'est pas encore prêt : il attend son tour.",
+                        "running": "Le document n'est pas encore prêt : sa préparation est en cours.",
+                        "failed": f"La préparation a échoué : {job.message}",
+                        "interrupted": INTERRUPTED}[state], code="job_not_done")
+    if not job.result_token:
+        raise NotFound("Ce travail ne produit pas de fichier à télécharger.")
+    stored = storage.get(db, job.result_token, owner_id=job.user_id, purpose=RESULT_PURPOSE, message=EXPIRED)
+    return job, stored.content
+
+
+# --- starting, relaunching -------------------------------------------------------------------------
+
+@use_case
+def start_job(db: Session, user, kind_name: str, params: dict, *, label: str, site_id: int | None = None,
+              filename: str = "", mimetype: str = "application/octet-stream",
+              message: str = "En attente…") -> Job:
+    """Queue a job for ``user`` (a worker of any process takes it). Jobs older than ``JOB_KEEP`` go."""
+    if kind_name not in KINDS:
+        raise ValueError(f"unknown job kind {kind_name!r}")
+    now = utcnow()
+    db.execute(delete(Job).where(Job.created_at < now - JOB_KEEP, Job.state != "running"))
+    job = Job(id=secrets.token_urlsafe(16), kind=kind_name, label=label[:120], user_id=user.id, site_id=site_id,
+              params=params, state="queued", progress=0, message=message[:500], summary="", filename=filename[:255],
+              mimetype=mimetype, attempts=0, created_at=now)
+    db.add(job)
+    db.flush()
+    return job
+
+
+@use_case
+def retry_job(db: Session, user, job_id: str) -> Job:
+    """Queue again an interrupted job (its owner only); any other state is refused with the reason."""
+    job = get_job(db, user, job_id)
+    if effective_state(job) != "interrupted":
+        raise Conflict("Seul un travail interrompu se relance : celui-ci est "
+                       f"{STATE_LABELS[effective_state(job)].lower()}.", code="job_not_interrupted")
+    db.execute(update(Job).where(Job.id == job.id).values(
+        state="queued", worker=None, progress=0, message="En attente…", heartbeat_at=None, started_at=None,
+        finished_at=None))
+    db.refresh(job)
+    return job
+
+
+STATE_LABELS = {"queued": "En attente", "running": "En cours", "done": "Terminé", "failed": "Échoué",
+                "interrupted": "Interrompu"}
+
+
+@use_case
+def mark_interrupted(db: Session, now=None) -> int:
+    """Write "interrupted" on every running job whose heartbeat has gone stale; returns how many."""
+    now = now or utcnow()
+    result = db.execute(update(Job).where(Job.state == "running",
+                                          or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < now - STALE_AFTER))
+                        .values(state="interrupted", message=INTERRUPTED, worker=None))
+    return result.rowcount or 0
+
+
+# --- workers ---------------------------------------------------------------------------------------
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def claim(database, worker: str) -> str | None:
+    """Take the oldest queued job for ``worker``; None when there is none. One winner per job, whatever the
+    number of processes (see the module's note)."""
+    for _attempt in range(5):
+        with database.session(write=True) as db:
+            stmt = select(Job.id).where(Job.state == "queued").order_by(Job.created_at, Job.id).limit(1)
+            if not database.is_sqlite:
+                stmt = stmt.with_for_update(skip_locked=True)
+            job_id = db.scalar(stmt)
+            if job_id is None:
+                return None
+            now = utcnow()
+            taken = db.execute(update(Job).where(Job.id == job_id, Job.state == "queued").values(
+                state="running", worker=worker, started_at=now, heartbeat_at=now, attempts=Job.attempts + 1,
+                progress=0)).rowcount
+            db.commit()
+            if taken == 1:
+                return job_id
+    return None
+
+
+class _Heartbeat:
+    """Writes the job's progress and heartbeat about every second from its own thread and session. On SQLite
+    a write lock held by the job itself (an import) makes a beat wait, then be skipped: the next one tries
+    again."""
+
+    def __init__(self, database, job_id: str, worker: str):
+        self.database, self.job_id, self.worker = database, job_id, worker
+        self.progress, self.message = 0, None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"refurb-heartbeat-{job_id}", daemon=True)
+        self._thread.start()
+
+    def update(self, done: int, total: int, message: str | None = None) -> None:
+        self.progress = int(100 * done / total) if total else 0
         if message:
-            job.message = message
+            self.message = message[:500]
 
-    with app.app_context():
-        db = app.extensions["refurb.db"].session(write=True)
+    def _loop(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            self.beat()
+
+    def beat(self) -> None:
+        values = {"heartbeat_at": utcnow(), "progress": max(0, min(99, self.progress)), "state": "running"}
+        if self.message:
+            values["message"] = self.message
         try:
-            user = db.get(User, user_id)
-            output = work(db, user, progress)
-            if output.data is not None:
-                path = _folder(app) / f"{job.id}.bin"
-                path.write_bytes(output.data)
-                job.path = path
-            job.summary = output.summary
-            job.link = output.link
-            job.status = "done"
-            job.message = "Terminé."
+            with self.database.session(write=True) as db:
+                db.execute(update(Job).where(Job.id == self.job_id, Job.worker == self.worker,
+                                             Job.state.in_(("running", "interrupted"))).values(**values))
+                db.commit()
+        except Exception:  # noqa: BLE001 - a busy or unreachable database: the next beat tries again
+            log.debug("heartbeat of job %s skipped", self.job_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def _finish(db: Session, job_id: str, worker: str, **values) -> None:
+    db.execute(update(Job).where(Job.id == job_id, Job.worker == worker).values(finished_at=utcnow(), **values))
+
+
+@use_case
+def _run_writing(db: Session, job: Job, user: User, kind_: Kind, beat: _Heartbeat, worker: str) -> None:
+    output = kind_.run(db, user, dict(job.params), beat.update)
+    _store_output(db, job, output, worker)
+
+
+def _store_output(db: Session, job: Job, output: JobOutput, worker: str) -> None:
+    token = None
+    if output.data is not None:
+        token = storage.put(db, purpose=RESULT_PURPOSE, owner_id=job.user_id, content=output.data,
+                            filename=job.filename, keep=RESULT_KEEP).token
+    _finish(db, job.id, worker, state="done", progress=100, message="Terminé.", summary=output.summary[:500],
+            link=output.link, result_token=token)
+
+
+def run_job(database, job_id: str, worker: str) -> None:
+    """Do a claimed job and write how it ended (done, or failed with the French reason)."""
+    beat = _Heartbeat(database, job_id, worker)
+    try:
+        with database.session() as reader:
+            job = reader.get(Job, job_id)
+            kind_ = KINDS[job.kind]
+        try:
+            if kind_.writes:
+                with database.session(write=True) as db:
+                    _run_writing(db, job, db.get(User, job.user_id), kind_, beat, worker)
+            else:
+                with database.session() as reader:
+                    output = kind_.run(reader, reader.get(User, job.user_id), dict(job.params), beat.update)
+                with database.session(write=True) as db:
+                    _store_output(db, job, output, worker)
+                    db.commit()
         except RefurbError as err:
-            db.rollback()
-            job.status = "error"
-            job.message = err.message
-        except Exception:  # noqa: BLE001 - reported to the user, logged for the admin
-            db.rollback()
-            log.exception("Background job %s failed", job.id)
-            job.status = "error"
-            job.message = ("Un problème inattendu a interrompu le travail ; rien n'a été enregistré. "
-                           "Réessayez, et prévenez l'administrateur si cela se reproduit.")
+            _fail(database, job_id, worker, err.message)
+        except Exception:  # noqa: BLE001 - reported to the user, logged for the administrator
+            log.exception("Background job %s failed", job_id)
+            _fail(database, job_id, worker, UNEXPECTED)
+    finally:
+        beat.stop()
+
+
+def _fail(database, job_id: str, worker: str, message: str) -> None:
+    with database.session(write=True) as db:
+        _finish(db, job_id, worker, state="failed", message=message[:500])
+        db.commit()
+
+
+class Runner:
+    """The workers of one server process: ``kick()`` after queueing a job starts up to ``threads`` threads
+    that take queued jobs until none is left; ``poll(interval)`` (``refurb serve``) also takes jobs queued
+    by other processes and writes "interrupted" on those whose process died."""
+
+    def __init__(self, database, *, threads: int = 2, context: Callable[[], object] | None = None):
+        self.database = database
+        self.threads = threads
+        self.context = context or nullcontext
+        self._lock = threading.Lock()
+        self._active = 0
+        self._poller: threading.Thread | None = None
+
+    def kick(self) -> None:
+        with self._lock:
+            if self._active >= self.threads:
+                return
+            self._active += 1
+        threading.Thread(target=self._drain, name="refurb-jobs", daemon=True).start()
+
+    def _drain(self) -> None:
+        worker = _worker_name()
+        try:
+            with self.context():
+                while (job_id := claim(self.database, worker)) is not None:
+                    run_job(self.database, job_id, worker)
+        except Exception:  # noqa: BLE001 - the database is unreachable: the poller or the next kick retries
+            log.warning("Background jobs: worker stopped", exc_info=True)
         finally:
-            db.close()
-            job.finished = time.time()
+            with self._lock:
+                self._active -= 1
+
+    def poll(self, interval: float = 5.0) -> None:
+        """Start (once) the thread that looks for work every ``interval`` seconds."""
+        if self._poller is not None:
+            return
+
+        def loop() -> None:
+            while True:
+                try:
+                    with self.database.session(write=True) as db:
+                        mark_interrupted(db)
+                    self.kick()
+                except Exception:  # noqa: BLE001 - an outage: try again at the next tick
+                    log.warning("Background jobs: poll failed", exc_info=True)
+                threading.Event().wait(interval)
+
+        self._poller = threading.Thread(target=loop, name="refurb-jobs-poll", daemon=True)
+        self._poller.start()
 
 
-def get_job(user, job_id: str) -> Job:
-    job = JOBS.get(job_id or "")
-    if job is None or job.user_id != user.id:
-        raise NotFound("Ce travail n'existe pas ou plus (les documents préparés sont gardés un jour, "
-                       "et perdus si le serveur redémarre) : relancez-le.")
-    return job
+def wait(database, job_id: str, timeout: float = 30.0) -> Job:
+    """Block until the job has ended (tests and the CLI); returns its row."""
+    end = utcnow() + timedelta(seconds=timeout)
+    event = threading.Event()
+    while True:
+        with database.session() as db:
+            job = db.get(Job, job_id)
+            if job is None or job.state in ("done", "failed", "interrupted") or utcnow() > end:
+                return job
+        event.wait(0.05)
 
 
-def wait(job: Job, timeout: float = 30.0) -> Job:
-    """Block until the job ends (tests and the CLI)."""
-    end = time.time() + timeout
-    while job.status == "running" and time.time() < end:
-        time.sleep(0.05)
+# --- this area's kinds of job ----------------------------------------------------------------------
+
+@kind("inventory")
+def _inventory(db: Session, user: User, params: dict, progress: Progress) -> JobOutput:
+    from .inventory import build_inventory, render_inventory_pdf
+
+    progress(0, 1, "Lecture de l'historique des appareils…")
+    inv = build_inventory(db, user, params.get("site") or None, params.get("at") or None)
+    progress(0, 1, f"Mise en page de {inv.total} appareils…")
+    data = render_inventory_pdf(inv, progress=lambda done, total: progress(done, total, f"Page {done} / {total}…"))
+    return JobOutput(data=data, summary=f"Inventaire prêt : {inv.total} appareils.")
+
+
+@kind("import", writes=True)
+def _import(db: Session, user: User, params: dict, progress: Progress) -> JobOutput:
+    from .importers import get_importer
+    from .imports import import_table, pending_upload
+
+    importer = get_importer(params["importer"], user)
+    meta, table = pending_upload(db, user, params["importer"], params["token"])
+    mapping = {int(k): v for k, v in params["mapping"].items()}
+    progress(0, len(table.rows), "Vérification des lignes…")
+    count = import_table(db, user, importer, table, mapping, params.get("options") or {}, pending=params["token"],
+                         progress=progress)
+    return JobOutput(summary=f"{count} {importer.label.lower()} importés depuis « {meta['filename']} ».",
+                     link=params.get("link"))
+
+
+# --- starting this area's jobs ---------------------------------------------------------------------
+
+def start_inventory_job(runner: Runner, user, site_code: str | None, at: str | None) -> Job:
+    """Queue the inventory of a site (or of the network) as a job and wake a worker. It opens its own write
+    session: the request that asks (a GET) reads through a read session."""
+    from .inventory import parse_inventory_date, resolve_scope
+
+    day = parse_inventory_date(at)  # a bad date is refused before any background work
+    with runner.database.session(write=True) as db:
+        site = resolve_scope(db, user, site_code)
+        name = f"inventaire-{site.code if site else 'reseau'}-{(day or today()).isoformat()}.pdf"
+        job = start_job(db, user, "inventory", {"site": site.code if site else None,
+                                                "at": day.isoformat() if day else None},
+                        label="Inventaire", site_id=site.id if site else None, filename=name,
+                        mimetype="application/pdf", message="En attente…")
+    runner.kick()
     return job

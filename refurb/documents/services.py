@@ -29,7 +29,19 @@ from .inventory import (
     parse_inventory_date,
     render_inventory_pdf,
 )
-from .jobs import Job, JobOutput, get_job, start_job
+from .jobs import (
+    STATE_LABELS,
+    Job,
+    JobOutput,
+    Runner,
+    effective_state,
+    get_job,
+    job_result,
+    percent,
+    retry_job,
+    start_inventory_job,
+    start_job,
+)
 from .stocktakes import (
     OUTCOME_LABELS,
     RESOLUTION_LABELS,
@@ -56,7 +68,8 @@ __all__ = [
     "Inventory", "build_inventory", "count_inventory", "inventory_table", "parse_inventory_date",
     "render_inventory_pdf",
     # background jobs
-    "Job", "JobOutput", "get_job", "start_job",
+    "STATE_LABELS", "Job", "JobOutput", "Runner", "effective_state", "get_job", "job_result", "percent",
+    "retry_job", "start_inventory_job", "start_job",
     # stock-takes
     "OUTCOME_LABELS", "RESOLUTION_LABELS", "close_stocktake", "counts", "get_stocktake", "last_scans",
     "list_stocktakes", "record_scan", "render_report_pdf", "resolve", "results", "start_stocktake",

@@ -81,11 +81,9 @@ def inventory_document(fmt: str):
     if site_code == "*":
         site_code = ""
     at = request.args.get("at") or None
-    if fmt == "pdf":
-        limit = current_app.config.get("REFURB_INVENTORY_SYNC_LIMIT", 10_000)
-        services.parse_inventory_date(at)  # a bad date is refused before any background work
-        if services.count_inventory(db, current_user, site_code or None) > limit:
-            return _inventory_in_background(site_code or None, at)
+    if fmt == "pdf" and services.count_inventory(db, current_user, site_code or None) > job_threshold():
+        job = services.start_inventory_job(job_runner(), current_user, site_code or None, at)
+        return redirect(url_for(".job", job_id=job.id))
     inv = services.build_inventory(db, current_user, site_code or None, at)
     if fmt == "pdf":
         return send_bytes(services.render_inventory_pdf(inv), inv.filename("pdf"), "application/pdf",
@@ -95,36 +93,43 @@ def inventory_document(fmt: str):
     return send_bytes(data, inv.filename(fmt), mimetype)
 
 
-def _inventory_in_background(site_code: str | None, at):
-    def work(db, user, progress):
-        progress(0, 1, "Lecture de l'historique des appareils…")
-        inv = services.build_inventory(db, user, site_code, at)
-        progress(0, 1, f"Mise en page de {inv.total} appareils…")
-        data = services.render_inventory_pdf(inv, progress=lambda done, total: progress(
-            done, total, f"Page {done} / {total}…"))
-        return services.JobOutput(data=data, summary=f"Inventaire prêt : {inv.total} appareils.")
+def job_threshold() -> int:
+    """How many devices a document may cover before it is prepared in the background (REFURB_JOB_THRESHOLD)."""
+    return current_app.config["REFURB_JOB_THRESHOLD"]
 
-    name = f"inventaire-{(site_code or 'reseau')}-{(at or today().isoformat())}.pdf"
-    job = services.start_job(current_app._get_current_object(), current_user, "Inventaire", work, filename=name,
-                             mimetype="application/pdf")
-    return redirect(url_for(".job", job_id=job.id))
+
+def job_runner() -> services.Runner:
+    return current_app.extensions["refurb.jobs"]
+
+
+def _job_page(item):
+    return render_template("documents/_job_progress.html" if is_htmx() else "documents/job.html", job=item,
+                           state=services.effective_state(item), percent=services.percent(item),
+                           labels=services.STATE_LABELS)
 
 
 @bp.get("/documents/jobs/<job_id>")
 @roles_required(*STAFF_ROLES)
 def job(job_id: str):
-    item = services.get_job(current_user, job_id)
-    return render_template("documents/_job_progress.html" if is_htmx() else "documents/job.html", job=item)
+    return _job_page(services.get_job(get_db(), current_user, job_id))
+
+
+@bp.post("/documents/jobs/<job_id>/relancer")
+@roles_required(*STAFF_ROLES)
+def job_retry(job_id: str):
+    def relaunched(item):
+        job_runner().kick()
+        return _job_page(item) if is_htmx() else see_other(url_for(".job", job_id=item.id), "Travail relancé.")
+
+    return submit(lambda: services.retry_job(get_db(), current_user, job_id), done=relaunched,
+                  failed=lambda err: _job_page(services.get_job(get_db(), current_user, job_id)))
 
 
 @bp.get("/documents/jobs/<job_id>/file")
 @roles_required(*STAFF_ROLES)
 def job_file(job_id: str):
-    item = services.get_job(current_user, job_id)
-    if item.status != "done" or item.path is None or not item.path.exists():
-        raise NotFound("Le document n'est pas (ou plus) prêt : revenez à la page de préparation.")
-    return send_bytes(item.path.read_bytes(), item.filename or "document.bin", item.mimetype,
-                      inline=item.mimetype == "application/pdf")
+    item, data = services.job_result(get_db(), current_user, job_id)
+    return send_bytes(data, item.filename or "document.bin", item.mimetype, inline=item.mimetype == "application/pdf")
 
 
 # --- stock-takes ---------------------------------------------------------------------------------
@@ -318,15 +323,9 @@ def _check_or_import(db, importer, meta, table, mapping, token):
 
 
 def _import_in_background(importer, meta, table, mapping, options, token):
-    link = url_for("documents.index")  # (no request in the worker thread)
-
-    def work(job_db, user, progress):
-        progress(0, len(table.rows), "Vérification des lignes…")
-        count = services.import_table(job_db, user, importer, table, mapping, options, pending=token,
-                                      progress=progress)
-        return services.JobOutput(summary=f"{count} {importer.label.lower()} importés depuis « {meta['filename']} ».",
-                                  link=link)
-
-    job = services.start_job(current_app._get_current_object(), current_user, f"Import : {importer.label}", work,
+    params = {"importer": importer.key, "token": token, "mapping": {str(k): v for k, v in mapping.items()},
+              "options": options, "link": url_for("documents.index")}
+    job = services.start_job(get_db(), current_user, "import", params, label=f"Import : {importer.label}",
                              message="Vérification des lignes…")
+    job_runner().kick()
     return see_other(url_for(".job", job_id=job.id))

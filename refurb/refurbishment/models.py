@@ -152,8 +152,11 @@ class Erasure(Base):
                         "(method <> 'destruction' AND nist_category <> 'destroy')", name="destroy_method"),
         CheckConstraint("passes >= 0 AND passes <= 99", name="passes"),
         CheckConstraint("ended_at >= started_at", name="end_after_start"),
-        CheckConstraint("(report_path IS NULL AND report_sha256 IS NULL) OR "
-                        "(report_path IS NOT NULL AND report_sha256 IS NOT NULL)", name="report_hash"),
+        # A report is kept in the database (report_file_id) or, joined by an older version, as a file
+        # (report_path); either way with its SHA-256.
+        CheckConstraint("(report_path IS NULL AND report_file_id IS NULL AND report_sha256 IS NULL) OR "
+                        "(report_sha256 IS NOT NULL AND (report_path IS NOT NULL OR report_file_id IS NOT NULL))",
+                        name="report_hash"),
         CheckConstraint("report_kind IS NULL OR report_kind IN ('pdf','log')", name="report_kind"),
         Index("ix_erasures_device_ended", "device_id", "ended_at"),
     )
@@ -174,6 +177,7 @@ class Erasure(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     report_filename: Mapped[str | None] = mapped_column(String(200))
     report_path: Mapped[str | None] = mapped_column(String(300))
+    report_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
     report_sha256: Mapped[str | None] = mapped_column(String(64))
     report_size: Mapped[int | None] = mapped_column(Integer)
     report_kind: Mapped[str | None] = mapped_column(String(3))

@@ -1,0 +1,143 @@
+"""Background jobs live in the database: any process follows and downloads them, a dead worker's job reads
+"interrupted" and is relaunched, only its owner sees it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fixtures_documents import make_many
+from sqlalchemy import select, update
+
+from conftest import csrf_token, login
+from refurb import create_app
+from refurb.accounts.models import User
+from refurb.clock import utcnow
+from refurb.documents import jobs
+from refurb.documents.models import Job
+
+
+def _user(db, name):
+    return db.scalar(select(User).where(User.username == name))
+
+
+def test_api_inventory_above_the_threshold_is_a_job_followed_and_downloaded(app, client, db, api_token):
+    make_many(db, 30, "EPN-A")
+    db.commit()
+    app.config["REFURB_JOB_THRESHOLD"] = 10
+    headers = api_token("manager")
+    r = client.get("/api/v1/sites/EPN-A/inventory.pdf", headers=headers)
+    assert r.status_code == 202
+    body = r.get_json()
+    assert body["status_url"] == f"/api/v1/jobs/{body['job']}"
+    job = jobs.wait(app.extensions["refurb.db"], body["job"], timeout=60)
+    assert job.state == "done", job.message
+    status = client.get(body["status_url"], headers=headers).get_json()
+    assert status["state"] == "done" and status["progress"] == 100
+    result = client.get(status["result_url"], headers=headers)
+    assert result.status_code == 200 and result.mimetype == "application/pdf" and result.data.startswith(b"%PDF")
+    # another user, even a network manager, does not see it
+    other = api_token("admin")
+    assert client.get(body["status_url"], headers=other).status_code == 404
+    assert client.get(status["result_url"], headers=other).status_code == 404
+    # below the threshold: the PDF at once
+    app.config["REFURB_JOB_THRESHOLD"] = 10_000
+    assert client.get("/api/v1/sites/EPN-A/inventory.pdf", headers=headers).status_code == 200
+
+
+def test_a_second_process_follows_and_serves_the_job(app, client, db, login_as, database_url):
+    """Another server process (its own engine and workers) reads the job's state and its file."""
+    make_many(db, 30, "EPN-A")
+    db.commit()
+    app.config["REFURB_JOB_THRESHOLD"] = 10
+    login_as("manager")
+    url = client.get("/documents/inventory.pdf?site=EPN-A").headers["Location"]
+    jobs.wait(app.extensions["refurb.db"], url.rsplit("/", 1)[-1], timeout=60)
+    other_app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": app.config["SECRET_KEY"],
+                            "PUBLIC_URL": app.config["PUBLIC_URL"]})
+    try:
+        other = other_app.test_client()
+        assert login(other, "manager").status_code == 302
+        assert "Télécharger" in other.get(url).get_data(as_text=True)
+        assert other.get(url + "/file").data.startswith(b"%PDF")
+    finally:
+        other_app.extensions["refurb.db"].dispose()
+
+
+def test_a_job_whose_worker_died_reads_interrupted_and_is_relaunched(app, client, db, login_as):
+    make_many(db, 12, "EPN-A")
+    manager = _user(db, "manager")
+    site_id = manager.sites[0].id
+    db.add(Job(id="dead-worker-job", kind="inventory", label="Inventaire", user_id=manager.id, site_id=site_id,
+               params={"site": "EPN-A", "at": None}, state="running", progress=40, message="Page 4 / 10…",
+               worker="machine-b:4242:1", heartbeat_at=utcnow() - timedelta(minutes=10), filename="inv.pdf",
+               mimetype="application/pdf"))
+    db.commit()
+    login_as("manager")
+    html = client.get("/documents/jobs/dead-worker-job", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Interrompu" in html and "Relancer" in html and "hx-trigger" not in html
+    token = csrf_token(client, "/documents/jobs/dead-worker-job")
+    r = client.post("/documents/jobs/dead-worker-job/relancer", data={"csrf_token": token})
+    assert r.status_code == 303
+    job = jobs.wait(app.extensions["refurb.db"], "dead-worker-job", timeout=60)
+    assert job.state == "done" and job.attempts == 1, job.message
+    # a finished job is not relaunched
+    again = client.post("/documents/jobs/dead-worker-job/relancer", data={"csrf_token": token})
+    assert again.status_code == 422 and "Terminé" in again.get_data(as_text=True)
+
+
+def test_stale_jobs_are_written_interrupted(app, db):
+    manager = _user(db, "manager")
+    db.add(Job(id="stale-job", kind="inventory", label="Inventaire", user_id=manager.id, params={},
+               state="running", worker="x", heartbeat_at=utcnow() - jobs.STALE_AFTER - timedelta(seconds=1)))
+    db.add(Job(id="alive-job", kind="inventory", label="Inventaire", user_id=manager.id, params={},
+               state="running", worker="y", heartbeat_at=utcnow()))
+    db.commit()
+    assert jobs.mark_interrupted(db) == 1
+    db.expire_all()
+    assert db.get(Job, "stale-job").state == "interrupted" and db.get(Job, "alive-job").state == "running"
+
+
+def test_one_worker_wins_a_job(app, db):
+    manager = _user(db, "manager")
+    jobs.start_job(db, manager, "inventory", {"site": "EPN-A"}, label="Inventaire")
+    database = app.extensions["refurb.db"]
+    first = jobs.claim(database, "worker-a")
+    assert first is not None and jobs.claim(database, "worker-b") is None
+    db.expire_all()
+    assert db.get(Job, first).worker == "worker-a"
+
+
+def test_a_result_fetched_after_it_expired_says_so(app, client, db, login_as):
+    make_many(db, 12, "EPN-A")
+    db.commit()
+    app.config["REFURB_JOB_THRESHOLD"] = 5
+    login_as("manager")
+    url = client.get("/documents/inventory.pdf?site=EPN-A").headers["Location"]
+    job = jobs.wait(app.extensions["refurb.db"], url.rsplit("/", 1)[-1], timeout=60)
+    from refurb.storage import StoredFile
+    db.execute(update(StoredFile).where(StoredFile.token == job.result_token)
+               .values(created_at=utcnow() - timedelta(days=3), expires_at=utcnow() - timedelta(days=2)))
+    db.commit()
+    r = client.get(url + "/file")
+    assert r.status_code == 404 and "gardé un jour" in r.get_data(as_text=True)
+
+
+def test_a_job_of_a_site_no_longer_served_is_not_found(app, client, db, login_as):
+    from refurb.sites.models import Site
+    tech = _user(db, "tech")  # serves EPN-A only
+    other_site = db.scalar(select(Site).where(Site.code == "EPN-B"))
+    db.add(Job(id="other-site-job", kind="inventory", label="Inventaire", user_id=tech.id,
+               site_id=other_site.id, params={}, state="done"))
+    db.commit()
+    login_as("tech")
+    assert client.get("/documents/jobs/other-site-job").status_code == 404
+
+
+def test_job_threshold_must_be_a_number(monkeypatch, tmp_path):
+    monkeypatch.setenv("REFURB_JOB_THRESHOLD", "beaucoup")
+    with pytest.raises(RuntimeError, match="REFURB_JOB_THRESHOLD doit être un nombre"):
+        create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "SECRET_KEY": "k" * 32})
+    monkeypatch.setenv("REFURB_JOB_THRESHOLD", "2500")
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "SECRET_KEY": "k" * 32})
+    assert app.config["REFURB_JOB_THRESHOLD"] == 2500
