@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # The areas, wired literally (an area that needs another's hook registers it here, in its init_app).
     from . import (
+        bus,
         certificates,
         documents,
         inventory,
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     public.init_app(app)
     certificates.init_app(app)
     reports.init_app(app)
+    bus.init_app(app)
     # Last: each area's init_app above imported its /api/v1 routes onto the shared blueprint.
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates by Bearer token only, never by cookie

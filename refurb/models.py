@@ -1,6 +1,7 @@
 """Every model of every area, imported in one place for Alembic and the tests."""
 
 from .accounts.models import ApiToken, LoginAttempt, User, user_sites  # noqa: F401
+from .bus import models as _bus  # noqa: F401
 from .certificates import models as _certificates  # noqa: F401
 from .db import Base
 from .documents import models as _documents  # noqa: F401

@@ -13,6 +13,7 @@ DEFAULTS = {
     "warranty_months": "24",  # guarantee of a refurbished device sold (2 years at least: the legal guarantee)
     "producer_siret": "",  # the network's SIRET, printed as the producer in the DEEE register
     "borrower_retention_days": str(3 * 365),  # a borrower's record kept this long after their last loan
+    "sync_window_days": "30",  # an operation queued offline on the bus is accepted this long after it was made
 }
 
 

@@ -10,6 +10,8 @@ from ..errors import Unauthorized
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
+# Also open to the web page's own session (the desk's offline queue), with its CSRF token for a change.
+SESSION_ENDPOINTS: set[str] = set()
 
 
 @bp.before_request
@@ -17,6 +19,8 @@ def _authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     header = request.headers.get("Authorization", "")
+    if not header and request.endpoint in SESSION_ENDPOINTS and _by_session():
+        return None
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("Authentification requise : envoyez « Authorization: Bearer <jeton> ».")
@@ -31,6 +35,19 @@ def _authenticate():
         with current_app.extensions["refurb.db"].session(write=True) as db:
             accounts.touch_token(db, token.id)
     return None
+
+
+def _by_session() -> bool:
+    """The page's logged-in user, when there is one (a change also needs the page's CSRF token)."""
+    from flask_login import current_user
+
+    from ..extensions import SAFE_METHODS, csrf
+    if not current_user.is_authenticated:
+        return False
+    if request.method not in SAFE_METHODS:
+        csrf.protect()
+    g.api_user = current_user._get_current_object()
+    return True
 
 
 @bp.after_request

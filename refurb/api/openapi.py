@@ -34,6 +34,7 @@ ERROR_TEXT = {
     "403": "Rôle ou site non autorisé",
     "404": "Introuvable",
     "409": "Incompatible avec l'état actuel",
+    "413": "Trop d'éléments en un envoi",
     "422": "Données invalides",
 }
 

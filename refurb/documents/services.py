@@ -50,6 +50,7 @@ from .stocktakes import (
     get_stocktake,
     last_scans,
     list_stocktakes,
+    open_stocktake_for,
     record_scan,
     render_report_pdf,
     resolve,
@@ -72,5 +73,5 @@ __all__ = [
     "retry_job", "start_inventory_job", "start_job",
     # stock-takes
     "OUTCOME_LABELS", "RESOLUTION_LABELS", "close_stocktake", "counts", "get_stocktake", "last_scans",
-    "list_stocktakes", "record_scan", "render_report_pdf", "resolve", "results", "start_stocktake",
+    "list_stocktakes", "open_stocktake_for", "record_scan", "render_report_pdf", "resolve", "results", "start_stocktake",
 ]

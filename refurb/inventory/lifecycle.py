@@ -20,13 +20,14 @@ MAX_NOTE = 2000
 
 
 def record_event(db: Session, device: Device, actor, action: str, *, note: str = "", data: dict | None = None,
-                 from_state: str | None = None, to_state: str | None = None) -> DeviceEvent:
-    """Append one history event; every change to a device goes through here (and bumps its version)."""
-    event = DeviceEvent(device_id=device.id, at=utcnow(), user_id=getattr(actor, "id", None),
+                 from_state: str | None = None, to_state: str | None = None, at=None) -> DeviceEvent:
+    """Append one history event; every change to a device goes through here (and bumps its version).
+    ``at``: when it happened, if earlier than now (an operation made offline on the bus, synced later)."""
+    event = DeviceEvent(device_id=device.id, at=at or utcnow(), user_id=getattr(actor, "id", None),
                         site_id=device.site_id, action=action, from_state=from_state, to_state=to_state,
                         note=(note or "")[:MAX_NOTE], data=data or {})
     db.add(event)
-    device.updated_at = event.at
+    device.updated_at = max(event.at, device.updated_at) if device.updated_at else event.at
     device.version = (device.version or 0) + 1
     return event
 
@@ -44,10 +45,11 @@ def check(actor, device: Device, to_state: str, note: str = "") -> None:
 
 
 def apply(db: Session, actor, device: Device, to_state: str, *, action: str = "transition", note: str = "",
-          data: dict | None = None) -> DeviceEvent:
+          data: dict | None = None, at=None) -> DeviceEvent:
     """Move ``device`` to ``to_state`` with its history event, or raise Conflict saying why the state machine
     refuses. The caller, the owner of the move, has already checked its own rules."""
     check(actor, device, to_state, note)
     from_state = device.state
     device.state = to_state
-    return record_event(db, device, actor, action, note=note, from_state=from_state, to_state=to_state, data=data)
+    return record_event(db, device, actor, action, note=note, from_state=from_state, to_state=to_state, data=data,
+                        at=at)

@@ -10,7 +10,7 @@ index ``uq_loans_open_device``), and a refused insert becomes the same 409 as th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.roles import KIOSK
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
-from ..clock import today
+from ..clock import local, today
 from ..db import lock_rows, use_case, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..formatting import date_fr, money_fr
@@ -83,10 +83,11 @@ def _lock_devices(db: Session, devices: list[Device]) -> None:
         db.refresh(device)
 
 
-def _move(db: Session, actor, device: Device, to_state: str, *, action: str, note: str, data: dict) -> None:
+def _move(db: Session, actor, device: Device, to_state: str, *, action: str, note: str, data: dict,
+          at: datetime | None = None) -> None:
     """A device moved by the loans area (into ``on_loan`` and out of it, ``workflow.OWNER``), with its history
     event: the loans rules are checked before, by the use case that moves it."""
-    lifecycle.apply(db, actor, device, to_state, action=action, note=note, data=data)
+    lifecycle.apply(db, actor, device, to_state, action=action, note=note, data=data, at=at)
 
 
 # --- what may be lent --------------------------------------------------------------------------
@@ -164,7 +165,7 @@ class _Request:
 @use_case
 def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None = None, due_on=None,
               deposits: dict | None = None, deposit_method: str | None = None, rules_accepted: bool | None = None,
-              kit: Kit | None = None) -> list[Loan]:
+              kit: Kit | None = None, at: datetime | None = None) -> list[Loan]:
     """Lend devices to a borrower: all of them, or none with every reason why not.
 
     ``site``: where the desk is (the devices must belong to it); None = each device's own site.
@@ -173,7 +174,9 @@ def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None
     ``rules_accepted``: the borrower accepts the loan rules now; None = as the channel means it (an API
     check-out is made for a borrower who accepted them, a desk or kiosk one says so explicitly).
     ``kit``: the devices are that kit, lent whole; a device of a kit is never lent on its own.
-    The channel (desk, kiosk, API) comes from the actor (``channel_of``)."""
+    The channel (desk, kiosk, API) comes from the actor (``channel_of``).
+    ``at``: when the devices were handed over, if before now (a loan made offline on the bus and synced
+    later): the loan starts then, and its due date follows from that day."""
     channel = channel_of(actor)
     if channel != KIOSK_CHANNEL:
         borrowers_svc.require_desk(actor)
@@ -186,12 +189,13 @@ def check_out(db: Session, actor, borrower: Borrower, tags, *, site: Site | None
     bookings.release_no_shows(db)
     _check_lendable(db, devices, site, borrower, kit)
     lend_site_id = _lending_site(site, devices)
-    due = _due_dates(db, devices, lend_site_id, borrower, asked.due_on)
+    day = local(at).date() if at is not None else today()
+    due = _due_dates(db, devices, lend_site_id, borrower, asked.due_on, day)
     _check_holds(db, devices, site, borrower, due)
     _check_limit(db, devices, lend_site_id, borrower)
-    _check_category_bookings(db, devices, lend_site_id, borrower, due)
+    _check_category_bookings(db, devices, lend_site_id, borrower, due, day)
     loans = _create_loans(db, actor, borrower, devices, asked, lend_site_id=lend_site_id, due=due, kit=kit,
-                          channel=channel)
+                          channel=channel, at=at)
     if rules_accepted:
         borrowers_svc.record_consent(borrower)
     borrowers_svc.touch(borrower)
@@ -294,8 +298,7 @@ def _lending_site(site: Site | None, devices: list[Device]) -> int:
 
 
 def _due_dates(db: Session, devices: list[Device], lend_site_id: int, borrower: Borrower,
-               due_override: date | None) -> dict[int, date]:
-    day = today()
+               due_override: date | None, day: date) -> dict[int, date]:
     due: dict[int, date] = {}
     errors = {}
     for device in devices:
@@ -333,12 +336,11 @@ def _check_limit(db: Session, devices: list[Device], lend_site_id: int, borrower
 
 
 def _check_category_bookings(db: Session, devices: list[Device], lend_site_id: int, borrower: Borrower,
-                             due: dict[int, date]) -> None:
+                             due: dict[int, date], day: date) -> None:
     """Bookings of others for a category (not for a given device) keep enough devices on the shelf."""
     by_category: dict[str, list[Device]] = {}
     for device in devices:
         by_category.setdefault(device.category, []).append(device)
-    day = today()
     for category, group in by_category.items():
         end = max(due[d.id] for d in group)
         left, wanted = bookings.category_shortfall(db, lend_site_id, category, day, end, other_than=borrower.id,
@@ -350,8 +352,10 @@ def _check_category_bookings(db: Session, devices: list[Device], lend_site_id: i
 
 
 def _create_loans(db: Session, actor, borrower: Borrower, devices: list[Device], asked: _Request, *,
-                  lend_site_id: int, due: dict[int, date], kit: Kit | None, channel: str) -> list[Loan]:
-    now, day = utcnow(), today()
+                  lend_site_id: int, due: dict[int, date], kit: Kit | None, channel: str,
+                  at: datetime | None = None) -> list[Loan]:
+    now = at or utcnow()
+    day = local(now).date()
     loans: list[Loan] = []
     try:
         for device in devices:
@@ -368,7 +372,7 @@ def _create_loans(db: Session, actor, borrower: Borrower, devices: list[Device],
                   note=f"Prêt n° {loan.id}, retour prévu le {date_fr(loan.due_on)}"
                        + (f", caution {money_fr(amount)}" if amount else ""),
                   data={"loan_id": loan.id, "borrower_id": borrower.id, "due_on": loan.due_on.isoformat(),
-                        "kit": kit.code if kit else None})
+                        "kit": kit.code if kit else None}, at=at)
             bookings.fulfil_for(db, borrower, device, loan, lend_site_id, loan.due_on)
             loans.append(loan)
         db.flush()
@@ -501,7 +505,7 @@ RETURNED, AT_KIOSK, LOST, CHECKED = "returned", "at_kiosk", "lost", "checked"
 
 
 def _close(db: Session, actor, loan: Loan, how: str, *, condition: str, note: str = "", site: Site | None = None,
-           deposit_outcome: str | None = None, loss_reason: str | None = None) -> Loan:
+           deposit_outcome: str | None = None, loss_reason: str | None = None, at: datetime | None = None) -> Loan:
     """The one way a loan ends, whatever the door: returned (desk, loan page, API, kit: complete → loan
     pool, damaged or incomplete → repairs), returned at the kiosk (``TO_CHECK``: back in the pool, not
     lent again before the desk's check), lost or stolen (the device leaves the pool), or a kiosk return
@@ -521,9 +525,9 @@ def _close(db: Session, actor, loan: Loan, how: str, *, condition: str, note: st
             device.site_id, device.site = here.id, here
             record_event(db, device, actor, "transfer", note=f"Rendu à « {here.name} » (prêt n° {loan.id})",
                          data={"from_site": from_site.code, "to_site": here.code, "via": "loan_return",
-                               "loan_id": loan.id})
-    _move_back(db, actor, loan, how, condition=condition, note=note, loss_reason=loss_reason)
-    now = utcnow()
+                               "loan_id": loan.id}, at=at)
+    _move_back(db, actor, loan, how, condition=condition, note=note, loss_reason=loss_reason, at=at)
+    now = at or utcnow()
     if how == CHECKED:
         loan.checked_at, loan.checked_by_id = now, actor.id
         if note:
@@ -572,7 +576,7 @@ def _already_closed(loan: Loan, how: str) -> Conflict:
 
 
 def _move_back(db: Session, actor, loan: Loan, how: str, *, condition: str, note: str,
-               loss_reason: str | None) -> None:
+               loss_reason: str | None, at: datetime | None = None) -> None:
     """The device's state and history event at the end of its loan."""
     device = loan.device
     data = {"loan_id": loan.id, "condition": condition}
@@ -591,7 +595,7 @@ def _move_back(db: Session, actor, loan: Loan, how: str, *, condition: str, note
         _move(db, actor, device, "repairing" if condition in ("damaged", "incomplete") else "loan_pool",
               action="loan_return",
               note=f"Retour du prêt n° {loan.id} : {END_CONDITIONS[condition].lower()}" + (f" — {note}" if note else ""),
-              data=data)
+              data=data, at=at)
 
 
 def _parse_return(condition, note, deposit_outcome) -> tuple[str, str, str | None]:
@@ -607,12 +611,18 @@ def _parse_return(condition, note, deposit_outcome) -> tuple[str, str, str | Non
 
 @use_case
 def return_loan(db: Session, actor, loan: Loan, *, condition, note: str = "", site: Site | None = None,
-                deposit_outcome: str | None = None) -> Loan:
+                deposit_outcome: str | None = None, at: datetime | None = None) -> Loan:
     """Take a device back at the desk: complete → loan pool; damaged or missing accessory → repairs
-    (with a note). ``site``: where it is brought back (default: the device's site), see ``may_return_here``."""
+    (with a note). ``site``: where it is brought back (default: the device's site), see ``may_return_here``.
+    ``at``: when it was brought back, if before now (a return made offline on the bus): not before the loan
+    started."""
     borrowers_svc.require_desk(actor)
     condition, note, outcome = _parse_return(condition, note, deposit_outcome)
-    return _close(db, actor, loan, RETURNED, condition=condition, note=note, site=site, deposit_outcome=outcome)
+    if at is not None and at < loan.started_at:
+        raise Conflict(f"Ce retour de {loan.device.asset_tag} est daté d'avant le début du prêt n° {loan.id} "
+                       f"({date_fr(loan.started_at)}) : vérifiez l'heure de la tablette.", code="before_loan")
+    return _close(db, actor, loan, RETURNED, condition=condition, note=note, site=site, deposit_outcome=outcome,
+                  at=at)
 
 
 @use_case
