@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from conftest import csrf_token
 from fixtures_certificates import decode_codes, issue, pdf_text
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from refurb.certificates.models import Certificate
 from refurb.clock import today
@@ -205,31 +205,84 @@ def test_api_erasure_certificate(client, db, donation_setup, api_token):
     assert "EN ATTENTE" in _line(text, s["pending"])
 
 
-def test_code_depends_on_the_secret_key(app, db, donation_setup, client, login_as):
+def test_code_is_signed_with_a_key_kept_in_the_database(app, db, donation_setup, client, login_as):
+    """The code is an HMAC with the certificate's own signing key: a change of the session secret key does not
+    touch it; a rotation signs the next certificates with a new key and the old ones stay verifiable."""
     s = donation_setup.make()
     login_as("manager")
     issue(client, f"/certificats/dons/{s['donation']}/effacement")
     db.rollback()
     cert = db.scalar(select(Certificate))
-    from refurb.certificates import issuing
+    from refurb.certificates import issuing, services
+    from refurb.certificates.models import SigningKey
 
+    key = db.get(SigningKey, cert.key_id)
     envelope = (cert.reference, cert.kind, cert.subject, cert.issued_at, cert.content_sha256)
-    # Signed with the application's key, handed over at start: no app context needed to check it.
-    assert issuing.verification_code(*envelope) == cert.code
+    assert issuing.verification_code(key.secret.encode(), *envelope) == cert.code
+    assert issuing.verification_code(b"another-key", *envelope) != cert.code
     try:
-        issuing.use_key("another-key")
-        assert issuing.verification_code(*envelope) != cert.code
+        issuing.use_key("a-new-session-secret")  # the administrator changed REFURB_SECRET_KEY
+        assert services.verify(db, cert.reference, cert.code).ok
     finally:
         issuing.use_key(app.config["SECRET_KEY"])
+    new_key = services.rotate_signing_key(db)
+    assert new_key.id != key.id
+    from refurb.accounts.models import User
+    receipt = services.issue_receipt(db, db.scalar(select(User).where(User.username == "manager")), s["donation"])
+    assert receipt.key_id == new_key.id
+    db.rollback()
+    for c in (cert, receipt):
+        result = services.verify(db, c.reference, c.code)
+        assert result.intact and result.disclosed
     assert cert.issued_at <= utcnow() + timedelta(seconds=1)
 
 
-def test_no_certificate_is_signed_without_a_key(app, monkeypatch):
-    """A script using the services without the web app must hand the key over: never an empty key."""
+def test_a_certificate_whose_key_row_was_altered_shows_as_altered(app, db, donation_setup, client, login_as):
+    s = donation_setup.make()
+    login_as("manager")
+    issue(client, f"/certificats/dons/{s['donation']}/effacement")
+    db.rollback()
+    cert = db.scalar(select(Certificate))
+    from refurb.certificates import services
+    from refurb.certificates.models import SigningKey
+
+    db.execute(update(SigningKey).where(SigningKey.id == cert.key_id).values(secret="forged-" + "0" * 40))
+    db.commit()
+    assert not services.verify(db, cert.reference, cert.code).intact
+
+
+def test_certificates_signed_with_the_secret_key_stay_verifiable(app, db, donation_setup, client, login_as):
+    """Issued before signing keys were in the database: the first key made adopts the secret key, kept in the
+    database, so a later change of REFURB_SECRET_KEY does not make them look altered."""
+    s = donation_setup.make()
+    login_as("manager")
+    issue(client, f"/certificats/dons/{s['donation']}/effacement")
+    db.rollback()
+    from refurb.certificates import issuing, services
+    from refurb.certificates.models import SigningKey
+
+    cert = db.scalar(select(Certificate))
+    legacy_code = issuing.verification_code(app.config["SECRET_KEY"].encode(), cert.reference, cert.kind,
+                                            cert.subject, cert.issued_at, cert.content_sha256)
+    db.execute(update(Certificate).where(Certificate.id == cert.id).values(key_id=None, code=legacy_code))
+    db.execute(delete(SigningKey))
+    db.commit()
+    assert services.verify(db, cert.reference, legacy_code).ok  # the secret key handed over at start
+    services.ensure_signing_key(db)
+    db.rollback()
+    adopted = db.get(Certificate, cert.id).key_id
+    assert adopted is not None and db.get(SigningKey, adopted).retired_at is not None
+    try:
+        issuing.use_key("a-new-session-secret")
+        assert services.verify(db, cert.reference, legacy_code).ok
+    finally:
+        issuing.use_key(app.config["SECRET_KEY"])
+
+
+def test_no_empty_key(app):
     from refurb.certificates import issuing
 
-    monkeypatch.setattr(issuing, "_signing_key", None)
     with pytest.raises(RuntimeError):
-        issuing.verification_code("EFF-2026-0000ABCD", "erasure", "donation:1", utcnow(), "0" * 64)
+        issuing.verification_code(b"", "EFF-2026-0000ABCD", "erasure", "donation:1", utcnow(), "0" * 64)
     with pytest.raises(ValueError):
         issuing.use_key("")

@@ -60,11 +60,11 @@ def upgrade() -> None:
     op.create_table('signing_keys',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('purpose', sa.String(length=30), nullable=False),
-    sa.Column('secret', sa.String(length=128), nullable=False),
+    sa.Column('secret', sa.String(length=512), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('retired_at', sa.DateTime(), nullable=True),
-    sa.CheckConstraint('length(secret) >= 32', name=op.f('ck_signing_keys_secret_length')),
+    sa.CheckConstraint('length(secret) > 0', name=op.f('ck_signing_keys_secret_length')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_signing_keys'))
     )
     with op.batch_alter_table('signing_keys', schema=None) as batch_op:

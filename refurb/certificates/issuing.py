@@ -2,9 +2,13 @@
 
 - The *content* is what the certificate states (a JSON-safe dict built by the builders of this area);
   its canonical form is ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``.
-- The *verification code* is HMAC-SHA256 (key: the application's SECRET_KEY, handed over once with
-  ``use_key``) over the canonical JSON of {reference, kind, subject, issued_at, content_sha256}, cut to 16
-  hex digits and printed as 4 groups.
+- The *verification code* is HMAC-SHA256 over the canonical JSON of {reference, kind, subject, issued_at,
+  content_sha256}, cut to 16 hex digits and printed as 4 groups. Its key is a signing key kept in the
+  database (``signing_keys``), named by the certificate (``key_id``): every server process and every restored
+  backup verifies the same codes, and changing the session SECRET_KEY changes nothing here. ``rotate_key``
+  retires the active key (it still verifies the certificates it signed) and makes a new one.
+  Certificates issued before keys were kept in the database were signed with the SECRET_KEY; the first key
+  made adopts it (``use_key`` hands it over) as a retired key, so they stay verifiable after a change of it.
   A copy whose text was altered no longer matches what /verify shows; a database row altered without
   the key no longer matches its code.
 - Issuing the same content for the same subject again returns the certificate already issued (same
@@ -21,13 +25,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..errors import NotFound
-from .models import Certificate
+from .models import Certificate, SigningKey
 
 PREFIXES = {"erasure": "EFF", "receipt": "ATT", "device": "CRT"}
 # Crockford's base 32: no I, L, O, U (nothing to misread on paper).
@@ -43,29 +47,84 @@ def sha256(data) -> str:
     return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
 
 
-_signing_key: bytes | None = None
+KEY_PURPOSE = "certificates"
+_legacy_key: bytes | None = None  # the SECRET_KEY that signed certificates before keys were in the database
 
 
 def use_key(secret_key: str) -> None:
-    """The key that signs every verification code: the application's secret key (``init_app`` hands it over;
-    a script that issues or verifies certificates without the web app calls this first)."""
-    global _signing_key
+    """The application's secret key, which signed the certificates issued before signing keys were kept in the
+    database (``init_app`` hands it over): adopted as a retired key when the first signing key is made."""
+    global _legacy_key
     if not secret_key:
         raise ValueError("certificates need a non-empty secret key")
-    _signing_key = str(secret_key).encode("utf-8")
+    _legacy_key = str(secret_key).encode("utf-8")
 
 
-def _key() -> bytes:
-    if _signing_key is None:
-        raise RuntimeError("no key to sign certificates: call refurb.certificates.issuing.use_key(SECRET_KEY)")
-    return _signing_key
+def _secret(db: Session, key_id: int | None) -> bytes | None:
+    if key_id is None:
+        return _legacy_key
+    key = db.get(SigningKey, key_id)
+    return key.secret.encode("utf-8") if key is not None else None
 
 
-def verification_code(reference: str, kind: str, subject: str, issued_at: datetime, content_sha256: str) -> str:
+def active_key(db: Session) -> SigningKey:
+    """The key that signs new certificates, made on first use (flushed in the caller's transaction)."""
+    key = db.scalar(select(SigningKey).where(SigningKey.purpose == KEY_PURPOSE, SigningKey.retired_at.is_(None)))
+    if key is not None:
+        return key
+    try:
+        with db.begin_nested():
+            _adopt_legacy_key(db)
+            key = SigningKey(purpose=KEY_PURPOSE, secret=secrets.token_hex(32), note="Clé de signature des certificats",
+                             created_at=utcnow())
+            db.add(key)
+            db.flush()
+    except IntegrityError:  # another process made it at the same moment: use theirs
+        key = db.scalar(select(SigningKey).where(SigningKey.purpose == KEY_PURPOSE,
+                                                 SigningKey.retired_at.is_(None)))
+    return key
+
+
+def _adopt_legacy_key(db: Session) -> None:
+    """Certificates signed with the SECRET_KEY get it as their (retired) key, kept in the database."""
+    if _legacy_key is None or db.scalar(select(Certificate.id).where(Certificate.key_id.is_(None)).limit(1)) is None:
+        return
+    now = utcnow()
+    legacy = SigningKey(purpose=KEY_PURPOSE, secret=_legacy_key.decode("utf-8"), created_at=now, retired_at=now,
+                        note="Clé secrète de l'application, qui signait les certificats émis avant les clés de signature")
+    db.add(legacy)
+    db.flush()
+    db.execute(update(Certificate).where(Certificate.key_id.is_(None)).values(key_id=legacy.id))
+
+
+def rotate_key(db: Session) -> SigningKey:
+    """Retire the active key (it keeps verifying what it signed) and make a new one. Flushes, never commits."""
+    current = active_key(db)
+    current.retired_at = utcnow()
+    db.flush()
+    key = SigningKey(purpose=KEY_PURPOSE, secret=secrets.token_hex(32), note="Clé de signature des certificats",
+                     created_at=utcnow())
+    db.add(key)
+    db.flush()
+    return key
+
+
+def verification_code(key: bytes, reference: str, kind: str, subject: str, issued_at: datetime,
+                      content_sha256: str) -> str:
+    if not key:
+        raise RuntimeError("no key to sign or verify this certificate")
     envelope = {"reference": reference, "kind": kind, "subject": subject,
                 "issued_at": issued_at.replace(microsecond=0).isoformat(), "content_sha256": content_sha256}
-    digest = hmac.new(_key(), canonical(envelope).encode("utf-8"), hashlib.sha256).hexdigest()[:16].upper()
+    digest = hmac.new(key, canonical(envelope).encode("utf-8"), hashlib.sha256).hexdigest()[:16].upper()
     return "-".join(digest[i:i + 4] for i in range(0, 16, 4))
+
+
+def code_of(db: Session, cert: Certificate) -> str | None:
+    """The code this certificate's stored facts should carry under its key (None: the key is unknown here)."""
+    key = _secret(db, cert.key_id)
+    if key is None:
+        return None
+    return verification_code(key, cert.reference, cert.kind, cert.subject, cert.issued_at, cert.content_sha256)
 
 
 def new_reference(kind: str, year: int) -> str:
@@ -95,11 +154,13 @@ def issue(db: Session, actor, kind: str, subject: str, site_id: int | None, cont
     if existing is not None:
         return existing
     now = utcnow().replace(microsecond=0)
+    key = active_key(db)
     for _attempt in range(5):
         reference = new_reference(kind, now.year)
         cert = Certificate(reference=reference, kind=kind, subject=subject, site_id=site_id, content=content,
                            content_sha256=digest, issued_at=now,
-                           code=verification_code(reference, kind, subject, now, digest),
+                           code=verification_code(key.secret.encode("utf-8"), reference, kind, subject, now, digest),
+                           key_id=key.id,
                            issued_by_id=getattr(actor, "id", None),
                            issued_by_name=(getattr(actor, "display_name", "") or "")[:120])
         try:
@@ -154,8 +215,9 @@ def verify(db: Session, reference: str, code: str | None = None, *, rebuild=None
     and whether a newer certificate of the same subject exists. Without the code, a reader learns only
     that the reference exists."""
     cert = find(db, reference)
-    intact = sha256(cert.content) == cert.content_sha256 and hmac.compare_digest(
-        verification_code(cert.reference, cert.kind, cert.subject, cert.issued_at, cert.content_sha256), cert.code)
+    expected = code_of(db, cert)
+    intact = sha256(cert.content) == cert.content_sha256 and expected is not None and hmac.compare_digest(
+        expected, cert.code)
     given = normalise_code(code) if code else ""
     matches = None if not given else hmac.compare_digest(given, cert.code)
     if not matches:

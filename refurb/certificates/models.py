@@ -75,14 +75,14 @@ class SigningKey(Base):
 
     __tablename__ = "signing_keys"
     __table_args__ = (
-        CheckConstraint("length(secret) >= 32", name="secret_length"),
+        CheckConstraint("length(secret) > 0", name="secret_length"),
         Index("uq_signing_keys_one_active", "purpose", unique=True,
               sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     purpose: Mapped[str] = mapped_column(String(30), default="certificates")
-    secret: Mapped[str] = mapped_column(String(128))
+    secret: Mapped[str] = mapped_column(String(512))  # the HMAC key is its UTF-8 bytes
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

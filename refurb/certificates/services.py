@@ -32,6 +32,7 @@ from .pdf import render as render_pdf
 __all__ = [
     "ERASURE_STATUS", "Verification", "erasure_refusal", "receipt_refusal", "device_certificate_refusal",
     "donation_erasure_refusal", "device_erasure_refusal", "issue_erasure_for_donation", "issue_erasure_for_device",
+    "ensure_signing_key", "rotate_signing_key",
     "issue_receipt", "issue_device_certificate", "verify", "get_certificate", "list_certificates",
     "certificates_of_donation", "set_valuations", "get_donation", "DonationDocuments", "donation_documents",
     "device_panel", "donations_received", "render_pdf", "normalise_reference", "day", "device_title", "euros",
@@ -130,6 +131,20 @@ def rebuild(db: Session, cert: Certificate) -> dict | None:
             return None
         return (build.erasure_for_device if cert.kind == "erasure" else build.device_certificate)(db, None, device)
     return None
+
+
+# --- signing keys ---------------------------------------------------------------------------------
+
+@use_case
+def ensure_signing_key(db: Session):
+    """The active signing key of certificates, made (and the secret key's certificates adopted) if needed."""
+    return issuing.active_key(db)
+
+
+@use_case
+def rotate_signing_key(db: Session):
+    """A new signing key for the next certificates; those already issued stay verifiable with theirs."""
+    return issuing.rotate_key(db)
 
 
 def verify(db: Session, reference: str, code: str | None = None) -> Verification:
