@@ -59,6 +59,11 @@ SPEC_FIELDS = {
     "imei": ("IMEI", "text", "15 chiffres"),
     "printer_type": ("Type d'impression", "choice", "Laser|Jet d'encre|Multifonction|Thermique"),
     "accessory_type": ("Type d'accessoire", "text", "ex. webcam, souris, chargeur"),
+    # Filled by the hardware reports (lshw, smartctl, nwipe…); "storage", their list of disks, is shown apart.
+    "manufacturer": ("Fabricant (rapport)", "text", ""),
+    "model": ("Modèle (rapport)", "text", ""),
+    "battery_health_pct": ("Santé de la batterie (%, rapport)", "number", "0 à 100"),
+    "screen_resolution": ("Définition de l'écran (rapport)", "text", "ex. 1920×1080"),
 }
 
 SPECS_BY_CATEGORY = {

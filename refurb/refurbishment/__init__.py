@@ -15,6 +15,8 @@ EVENT_LABELS = {
     "gift": "Don à un bénéficiaire",
     "recycling": "Recyclage (lot DEEE)",
     "media_destroyed": "Destruction des supports de données",
+    "hardware_report": "Rapport matériel reçu",
+    "hardware_choice": "Choix entre la fiche et un rapport",
 }
 
 
@@ -23,11 +25,17 @@ def init_app(app) -> None:
     from ..inventory import services as inventory
     from ..web.layout import add_nav
     from ..web.views import HOME_BY_ROLE
-    from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
+    from . import (
+        api,  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
+        api_reports,  # noqa: F401  (hardware reports: /api/v1/devices/<tag>/reports, /api/v1/reports)
+    )
     from .views import bp, panel_context
+    from .views_reports import hardware_panel
 
     app.register_blueprint(bp)
     inventory.register_panel(inventory.Panel("refurbishment", "refurbishment/_panel.html", panel_context, order=10))
+    inventory.register_panel(inventory.Panel("hardware", "refurbishment/_hardware_panel.html", hardware_panel,
+                                             order=11))
     inventory.add_event_labels(EVENT_LABELS)
     add_nav("refurbishment.queue", "Atelier", WORKSHOP_ROLES)
     add_nav("refurbishment.donations", "Dons", STAFF_ROLES)

@@ -30,6 +30,7 @@ from ..db import Base, UTCDateTime, utcnow
 from ..inventory.models import Device
 from ..sites.models import Site
 from . import catalog
+from .hwreports import KIND_LABELS as HARDWARE_REPORT_KINDS
 
 
 def _in(column: str, values) -> str:
@@ -474,3 +475,40 @@ class EligibilityReason(Base):
     label: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HardwareReport(Base):
+    """A hardware tool's report (lshw, smartctl, nwipe, eReuse Workbench) as it came from the machine, kept
+    as the evidence of what it set on a device: the file itself in ``stored_files`` (never expires), its
+    SHA-256 (one record per file, whoever sends it again), what was read, applied, warned and left for a
+    person to choose."""
+
+    __tablename__ = "hardware_reports"
+    __table_args__ = (
+        CheckConstraint(_in("kind", HARDWARE_REPORT_KINDS), name="kind"),
+        CheckConstraint("length(sha256) = 64", name="sha256_length"),
+        UniqueConstraint("sha256"),
+        Index("ix_hardware_reports_device_created", "device_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(10))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    tool_version: Mapped[str] = mapped_column(String(40), default="")
+    system_serial: Mapped[str] = mapped_column(String(120), default="")
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)  # what the report says (specs, disks, wipes)
+    applied: Mapped[dict] = mapped_column(JSON, default=dict)  # what it set on the device
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    choices: Mapped[list] = mapped_column(JSON, default=list)  # differences left for a person to settle
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def kind_label(self) -> str:
+        return HARDWARE_REPORT_KINDS.get(self.kind, self.kind)

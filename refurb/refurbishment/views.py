@@ -125,6 +125,7 @@ def panel_context(db, user, device, *, form: str | None = None, data: dict | Non
     if form in can:
         primary = form
     defaults = _defaults(device, st, price)
+    defaults["diagnosis"] = refurb.diagnosis_defaults(db, device)  # SMART and battery from the hardware reports
     forms = {key: {"data": dict(defaults.get(key, {})), "errors": {}} for key in can}
     if form in forms:
         forms[form] = {"data": data or {}, "errors": errors or {}}
@@ -364,3 +365,4 @@ def current_site_code() -> str:
 
 
 from . import views_desk  # noqa: E402,F401  (donations, recycling, prices: same blueprint)
+from . import views_reports  # noqa: E402,F401  (hardware reports: a USB stick, a device's files)
