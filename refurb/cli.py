@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 from flask import current_app
@@ -74,18 +73,6 @@ def register_commands(app) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(users_group)
     app.cli.add_command(seed_demo)
-    app.cli.add_command(collector_command)
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
-    app.cli.add_command(keys_group)
-
-
-@click.command("collector")
-def collector_command() -> None:
-    """Affiche refurb-collect, le relevé du matériel à copier sur la clé de démarrage :
-    refurb collector > refurb-collect.py (voir le README)."""
-    from importlib.resources import files
-    click.echo(files("refurb").joinpath("collect.py").read_text(encoding="utf-8"), nl=False)
 
 
 @click.command("serve")
@@ -120,14 +107,6 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     elif not migrate.is_up_to_date(url):
         raise click.ClickException("La base de données n'est pas à jour. Lancez d'abord « refurb db upgrade » "
                                    "(ou « refurb serve --demo » pour un essai).")
-    from .config import unstable_secret
-    problem = unstable_secret(current_app, host)
-    if problem:
-        raise click.ClickException(problem)
-    with _write_session() as db:  # certificates' signing key ready (and the secret key's certificates adopted)
-        from .certificates import services as certificates
-        certificates.ensure_signing_key(db)
-    current_app.extensions["refurb.jobs"].poll()  # background jobs queued here or by another process
     trust_host(current_app, host)  # people reach the server by the address it listens on
     if not current_app.config["PUBLIC_URL"]:
         names = ", ".join(current_app.config["URL_TRUSTED_HOSTS"])
@@ -292,55 +271,3 @@ def seed_demo(devices) -> None:
     click.echo(f"Données de démonstration chargées (mot de passe commun : {DEMO_PASSWORD}).")
     for username, role, sites in logins:
         click.echo(f"  {username:<20} {role:<14} {sites}")
-
-
-@click.command("backup")
-@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@with_appcontext
-def backup_command(path: Path | None) -> None:
-    """Sauvegarde toute la base dans un fichier, même pendant que Refurb sert (par défaut dans le dossier
-    d'instance, backups/refurb-AAAAMMJJ-HHMMSS)."""
-    from . import backup
-    from .clock import utcnow
-    url = _url()
-    if path is None:
-        name = f"refurb-{utcnow().strftime('%Y%m%d-%H%M%S')}{backup.suffix(url)}"
-        path = Path(current_app.instance_path) / "backups" / name
-    try:
-        written = backup.backup(url, path)
-    except backup.BackupError as err:
-        raise click.ClickException(str(err))
-    click.echo(f"Sauvegarde écrite : {written} ({written.stat().st_size // 1024} Ko).")
-
-
-@click.command("restore")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Remplacer le contenu d'une base qui n'est pas vide.")
-@with_appcontext
-def restore_command(path: Path, force: bool) -> None:
-    """Restaure une sauvegarde dans la base configurée (vide, sauf --force) ; arrêtez Refurb avant."""
-    from . import backup
-    url = _url()
-    current_app.extensions["refurb.db"].dispose()
-    try:
-        revision = backup.restore(url, path, force=force)
-    except backup.BackupError as err:
-        raise click.ClickException(str(err))
-    click.echo(f"Sauvegarde restaurée dans {_show_url(url)} (schéma {revision}).")
-    if not migrate.is_up_to_date(url):
-        click.echo("Lancez maintenant « refurb db upgrade » pour l'amener à la version actuelle du schéma.")
-
-
-@click.group("keys")
-def keys_group() -> None:
-    """Clés de signature des certificats."""
-
-
-@keys_group.command("rotate")
-@with_appcontext
-def keys_rotate() -> None:
-    """Crée une nouvelle clé de signature ; les certificats déjà émis restent vérifiables."""
-    from .certificates import services as certificates
-    with _write_session() as db:
-        key = certificates.rotate_signing_key(db)
-        click.echo(f"Nouvelle clé de signature n° {key.id} : les prochains certificats la portent.")

@@ -41,10 +41,30 @@ USERS = {
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    url = os.environ.get("REFURB_TEST_DATABASE_URL") or \
-        f"sqlite:///{tmp_path_factory.mktemp('db') / 'refurb-test.sqlite'}"
+    url = os.environ.get("REFURB_TEST_DATABASE_URL")
+    if url is None:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'refurb-test.sqlite'}"  # one per xdist worker
+    elif os.environ.get("PYTEST_XDIST_WORKER"):
+        url = _worker_database(url, os.environ["PYTEST_XDIST_WORKER"])
     migrate.upgrade(url)
     return url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database beside the one given (made anew)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

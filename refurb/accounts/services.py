@@ -22,7 +22,7 @@ from ..errors import (
 from ..sites.models import Site
 from ..validation import Checker
 from .models import ApiToken, LoginAttempt, User, UserSession
-from .roles import ADMIN, KIOSK, NETWORK_ROLES, ROLES
+from .roles import ADMIN, KIOSK, ROLES
 
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILURES_PER_USER = 5
@@ -328,7 +328,3 @@ def touch_token(db: Session, token_id: int) -> None:
     token = db.get(ApiToken, token_id)
     if token is not None:
         token.last_used_at = utcnow()
-
-
-def is_network_user(user: User) -> bool:
-    return user.role in NETWORK_ROLES

@@ -1,6 +1,6 @@
 """Shared PDF helpers (reportlab): fonts, vector barcodes and QR codes.
 
-Used by label sheets and, later, borrower cards and certificates.
+Used by label sheets, borrower cards and certificates.
 """
 
 from .codes import (

@@ -1,7 +1,7 @@
 """A4 documents drawn straight on the reportlab canvas: header, footer "Page x / y", headings,
 paragraphs, long tables split across pages, signature block.
 
-Shared by inventories, stock-take reports and (later) certificates, receipts and reports::
+Shared by inventories, stock-take reports, certificates, receipts and reports::
 
     doc = Document(network="Réseau numérique du Chinonais", title="Inventaire", subtitle="EPN de Chinon",
                    meta=["Au 31/12/2026", "Imprimé le 02/01/2027 10:15 par Claire Gestion"])
@@ -158,23 +158,35 @@ class _Paragraph(_Block):
 
 @dataclass
 class _KeyValues(_Block):
+    """Label / value pairs; a long value (an address…) wraps onto more lines, it is never cut."""
+
     pairs: list[tuple[str, str]]
     size: float = 9.5
     label_weight: float = 0.32
 
+    def _lines(self, doc):
+        if not hasattr(self, "_cache"):
+            label_w = doc.content_width * self.label_weight
+            self._cache = [(wrap_text(_clean(label, doc.bold), doc.bold, self.size, label_w - 6, 4) or [""],
+                            wrap_text(_clean(value, doc.regular), doc.regular, self.size,
+                                      doc.content_width - label_w, 12) or [""]) for label, value in self.pairs]
+        return self._cache
+
     def height(self, doc):
-        return len(self.pairs) * self.size * 1.45 + 3
+        return sum(max(len(a), len(b)) for a, b in self._lines(doc)) * self.size * 1.45 + 3
 
     def draw(self, doc, c, y_top, part):
         label_w = doc.content_width * self.label_weight
         y = y_top - self.size
-        for label, value in self.pairs:
-            c.setFont(doc.bold, self.size)
-            c.drawString(doc.left, y, fit_text(_clean(label, doc.bold), doc.bold, self.size, label_w - 6))
-            c.setFont(doc.regular, self.size)
-            c.drawString(doc.left + label_w, y, fit_text(_clean(value, doc.regular), doc.regular, self.size,
-                                                         doc.content_width - label_w))
-            y -= self.size * 1.45
+        for labels, values in self._lines(doc):
+            for i in range(max(len(labels), len(values))):
+                if i < len(labels):
+                    c.setFont(doc.bold, self.size)
+                    c.drawString(doc.left, y, labels[i])
+                if i < len(values):
+                    c.setFont(doc.regular, self.size)
+                    c.drawString(doc.left + label_w, y, values[i])
+                y -= self.size * 1.45
 
 
 @dataclass
@@ -188,20 +200,71 @@ class _Table(_Block):
     size: float = 8.0
     zebra: bool = True
 
+    MAX_CELL_LINES = 8
+
     def __post_init__(self):
         self.row_h = self.size * 1.55
+        self.line_h = self.size * 1.2
         self.title_h = (self.size + 2.5) * 1.6 if self.title else 0.0
         self.head_h = self.row_h + 2
         self.totals_h = self.row_h + 3 if self.totals is not None else 0.0
         self.keep_with_next = 0.0
+        self.header_lines = [[col.label] for col in self.columns]
+        self.wrapped: dict[int, list[list[str]]] = {}  # row index -> lines of each cell, for rows that wrap
+        self.tops = None  # tops[i]: offset of row i below the header (None: every row is one line high)
+
+    def prepare(self, doc) -> None:
+        """Fold what does not fit its column onto more lines: header labels, and cells (a row grows)."""
+        xs = self._xs(doc)
+        self.header_lines = [wrap_text(_clean(col.label, doc.bold), doc.bold, self.size, w - 4, 3) or [""]
+                             for col, (_x, w) in zip(self.columns, xs)]
+        self.head_h = self.row_h + 2 + (max(len(lines) for lines in self.header_lines) - 1) * self.line_h
+        limits = [w - 4 for _x, w in xs]
+        advance = _max_advance(doc.regular) * self.size
+        heights, extra = [], False
+        for i, row in enumerate(self.rows):
+            lines = None
+            for j, limit in enumerate(limits):
+                cell = row[j] if j < len(row) else ""
+                if cell is None or len(str(cell)) * advance <= limit:
+                    continue  # cannot be wider than its column
+                text = _clean(cell, doc.regular)
+                if stringWidth(text, doc.regular, self.size) <= limit:
+                    continue
+                if lines is None:
+                    lines = [[_clean(c, doc.regular)] if c not in (None, "") else [] for c in row]
+                lines[j] = wrap_text(text, doc.regular, self.size, limit, self.MAX_CELL_LINES)
+            if lines is not None:
+                self.wrapped[i] = lines
+                extra = True
+                heights.append(self.row_h + (max(len(x) for x in lines) - 1) * self.line_h)
+            else:
+                heights.append(self.row_h)
+        if extra:
+            self.tops = [0.0]
+            for h in heights:
+                self.tops.append(self.tops[-1] + h)
+
+    def rows_height(self, start, end) -> float:
+        return (end - start) * self.row_h if self.tops is None else self.tops[end] - self.tops[start]
+
+    def rows_fitting(self, start, room) -> int:
+        """How many rows from ``start`` fit in ``room`` points."""
+        if self.tops is None:
+            return int(room // self.row_h) if room > 0 else 0
+        n = 0
+        while start + n < len(self.rows) and self.tops[start + n + 1] - self.tops[start] <= room:
+            n += 1
+        return n
 
     def min_height(self):
         """Title + column header + two rows (never a header alone at the foot of a page)."""
-        return self.title_h + self.head_h + self.row_h * min(2, max(1, len(self.rows))) + \
+        return self.title_h + self.head_h + self.rows_height(0, min(2, max(1, len(self.rows)))
+                                                             if self.rows else 0) + \
             (self.totals_h if len(self.rows) <= 2 else 0)
 
     def part_height(self, start, end, with_totals):
-        return self.title_h + self.head_h + (end - start) * self.row_h + (self.totals_h if with_totals else 0) + 4
+        return self.title_h + self.head_h + self.rows_height(start, end) + (self.totals_h if with_totals else 0) + 4
 
     def height(self, doc):
         return self.part_height(0, len(self.rows), self.totals is not None)
@@ -228,18 +291,26 @@ class _Table(_Block):
         c.setFillColor(LIGHT)
         c.rect(doc.left, y - self.head_h, doc.content_width, self.head_h, stroke=0, fill=1)
         c.setFillColor(Color(0, 0, 0))
-        base = y - self.head_h + (self.head_h - self.size) / 2 + 1.2
+        depth = max(len(lines) for lines in self.header_lines)
+        base = y - self.head_h + (self.head_h - self.size - (depth - 1) * self.line_h) / 2 + 1.2 + \
+            (depth - 1) * self.line_h
         t = c.beginText()
         t.setFont(doc.bold, self.size)
-        self._row(t, list(zip(self.columns, xs)), [col.label for col in self.columns], base, doc.bold)
+        for k in range(depth):
+            self._row(t, list(zip(self.columns, xs)), [lines[k] if k < len(lines) else "" for lines in self.header_lines],
+                      base - k * self.line_h, doc.bold)
         c.drawText(t)
         y -= self.head_h
         count = end - start
+
+        def offset(i):  # top of row start + i below the header
+            return i * self.row_h if self.tops is None else self.tops[start + i] - self.tops[start]
+
         if self.zebra and count:
             c.setFillColor(Color(0.965, 0.965, 0.965))
             path = c.beginPath()
             for i in range(1, count, 2):
-                path.rect(doc.left, y - (i + 1) * self.row_h, doc.content_width, self.row_h)
+                path.rect(doc.left, y - offset(i + 1), doc.content_width, offset(i + 1) - offset(i))
             c.drawPath(path, stroke=0, fill=1)
             c.setFillColor(Color(0, 0, 0))
         first_base = y - self.row_h + (self.row_h - self.size) / 2 + 1.2
@@ -249,9 +320,15 @@ class _Table(_Block):
         t.setFont(font, self.size)
         cols = list(zip(self.columns, xs))
         for i, row in enumerate(self.rows[start:end]):
-            self._row(t, cols, row, first_base - i * self.row_h, font)
+            lines = self.wrapped.get(start + i)
+            if lines is None:
+                self._row(t, cols, row, first_base - offset(i), font)
+                continue
+            for k in range(max(len(x) for x in lines)):
+                self._row(t, cols, [x[k] if k < len(x) else "" for x in lines], first_base - offset(i) - k * self.line_h,
+                          font)
         c.drawText(t)
-        y -= count * self.row_h
+        y -= self.rows_height(start, end)
         c.setStrokeColor(RULE)
         c.setLineWidth(0.5)
         c.line(doc.left, y, doc.left + doc.content_width, y)
@@ -259,11 +336,24 @@ class _Table(_Block):
             base = y - self.row_h + (self.row_h - self.size) / 2
             t = c.beginText()
             t.setFont(doc.bold, self.size)
-            self._row(t, list(zip(self.columns, xs)), self.totals, base, doc.bold)
+            self._row(t, self._spanning(list(zip(self.columns, xs)), self.totals), self.totals, base, doc.bold)
             c.drawText(t)
             y -= self.totals_h
             c.line(doc.left, y + 1, doc.left + doc.content_width, y + 1)
         c.setStrokeColor(Color(0, 0, 0))
+
+    @staticmethod
+    def _spanning(cols, row):
+        """A totals line's label runs over the empty cells after it ("Total Ordinateurs portables")."""
+        out = list(cols)
+        for j, (col, (x, w)) in enumerate(cols):
+            if j < len(row) and row[j] and col.align == "left":
+                k = j + 1
+                while k < len(cols) and not (row[k] if k < len(row) else "") and cols[k][0].align == "left":
+                    w += cols[k][1][1]
+                    k += 1
+                out[j] = (col, (x, w))
+        return out
 
     def _row(self, t, cols, row, base, font) -> None:
         code = t._code
@@ -389,7 +479,9 @@ class Document:
 
     def table(self, columns: Sequence[Column], rows: Sequence[Sequence], *, title: str | None = None,
               totals: Sequence | None = None, size: float = 8.0, zebra: bool = True) -> "Document":
-        self.blocks.append(_Table(columns, rows, title, totals, size, zebra))
+        table = _Table(columns, rows, title, totals, size, zebra)
+        table.prepare(self)
+        self.blocks.append(table)
         return self
 
     def spacer(self, height: float = 4 * mm) -> "Document":
@@ -424,11 +516,11 @@ class Document:
             y = get_y()
             _top, bottom = self._frame(len(pages) - 1)
             room = y - bottom - table.title_h - table.head_h - 4
-            fit = int(room // table.row_h) if room > 0 else 0
+            fit = table.rows_fitting(start, room)
             remaining = n - start
             if remaining <= fit:
                 # everything left fits; totals too?
-                if table.totals is None or room - remaining * table.row_h >= table.totals_h:
+                if table.totals is None or room - table.rows_height(start, n) >= table.totals_h:
                     pages[-1].append((table, y, (start, n, continued, True)))
                     set_y(y - table.part_height(start, n, True))
                     return

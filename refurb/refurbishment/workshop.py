@@ -5,7 +5,6 @@ recycling); and the queue of devices by next step."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -216,10 +215,6 @@ def record_repair(db: Session, actor, device: Device, data: dict, *, expected_ve
 
 def repairs_of(db: Session, device: Device) -> list[Repair]:
     return list(db.scalars(select(Repair).where(Repair.device_id == device.id).order_by(Repair.at.desc(), Repair.id.desc())))
-
-
-def parts_cost(repair: Repair) -> Decimal:
-    return sum((p.cost or Decimal("0")) for p in repair.parts) or Decimal("0")
 
 
 # --- grading --------------------------------------------------------------------------------
