@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -12,41 +13,9 @@ from . import create_app, migrate
 from .config import trust_host
 
 
-class FrenchHelpFormatter(click.HelpFormatter):
-    """Click's help in French: its few fixed words (usage, sections, defaults, the help option)."""
-
-    SECTIONS = {"Options": "Options", "Commands": "Commandes", "Arguments": "Arguments"}
-    WORDS = (("Show this message and exit.", "Affiche cette aide et quitte."),
-             ("[default: ", "[par défaut : "), ("[required]", "[obligatoire]"))
-    METAVARS = {"TEXT": "TEXTE", "INTEGER": "ENTIER", "FILE": "FICHIER", "PATH": "CHEMIN", "FLOAT": "NOMBRE"}
-
-    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(prog, args.replace("COMMAND [ARGS]...", "COMMANDE [ARGUMENTS]..."),
-                            prefix="Utilisation : " if prefix is None else prefix)
-
-    def section(self, name: str):
-        return super().section(self.SECTIONS.get(name, name))
-
-    def write_dl(self, rows, *args, **kwargs) -> None:
-        def french(text: str) -> str:
-            for english, translated in self.WORDS:
-                text = text.replace(english, translated)
-            return text
-        def metavar(term: str) -> str:
-            return " ".join(self.METAVARS.get(w, w) for w in term.split(" "))
-        super().write_dl([(metavar(term), french(text)) for term, text in rows], *args, **kwargs)
-
-
 def main() -> None:
-    """The ``refurb`` command: our commands only (Flask's run, routes and shell and its --app, --env-file
-    and --debug options are left out: ``refurb serve`` is the way to run it), with a French help."""
-    click.Context.formatter_class = FrenchHelpFormatter  # this process is the command line
-    cli = FlaskGroup(create_app=create_app, add_default_commands=False, add_version_option=False,
-                     load_dotenv=False, set_debug_flag=False,
+    cli = FlaskGroup(create_app=create_app, add_version_option=True, load_dotenv=False,
                      help="Refurb : reconditionnement et prêt de matériel.")
-    cli.params = [p for p in cli.params if p.name not in ("env_file", "app", "debug")]
-    click.version_option(package_name="refurb", prog_name="Refurb", message="%(prog)s %(version)s",
-                         help="Affiche la version de Refurb et quitte.")(cli)
     cli.main(prog_name="refurb")
 
 
@@ -73,16 +42,16 @@ def register_commands(app) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(users_group)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(keys_group)
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Adresse d'écoute (0.0.0.0 : toutes les interfaces du poste).")
-@click.option("--port", default=5000, show_default=True, type=int,
-              help="Port d'écoute (changez-le si 5000 est déjà pris, ex. --port 8080).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port d'écoute.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Fils de traitement de waitress.")
-@click.option("--demo", is_flag=True, help="Base vide ou absente : la créer et charger les données de démonstration. "
-              "Base existante : ses données sont gardées telles quelles (seul le schéma est mis à jour).")
+@click.option("--demo", is_flag=True, help="Base vide ou absente : la créer et charger les données de démonstration.")
 @with_appcontext
 def serve(host: str, port: int, threads: int, demo: bool) -> None:
     """Sert l'application avec waitress."""
@@ -107,6 +76,14 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     elif not migrate.is_up_to_date(url):
         raise click.ClickException("La base de données n'est pas à jour. Lancez d'abord « refurb db upgrade » "
                                    "(ou « refurb serve --demo » pour un essai).")
+    from .config import unstable_secret
+    problem = unstable_secret(current_app, host)
+    if problem:
+        raise click.ClickException(problem)
+    with _write_session() as db:  # certificates' signing key ready (and the secret key's certificates adopted)
+        from .certificates import services as certificates
+        certificates.ensure_signing_key(db)
+    current_app.extensions["refurb.jobs"].poll()  # background jobs queued here or by another process
     trust_host(current_app, host)  # people reach the server by the address it listens on
     if not current_app.config["PUBLIC_URL"]:
         names = ", ".join(current_app.config["URL_TRUSTED_HOSTS"])
@@ -271,3 +248,55 @@ def seed_demo(devices) -> None:
     click.echo(f"Données de démonstration chargées (mot de passe commun : {DEMO_PASSWORD}).")
     for username, role, sites in logins:
         click.echo(f"  {username:<20} {role:<14} {sites}")
+
+
+@click.command("backup")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path | None) -> None:
+    """Sauvegarde toute la base dans un fichier, même pendant que Refurb sert (par défaut dans le dossier
+    d'instance, backups/refurb-AAAAMMJJ-HHMMSS)."""
+    from . import backup
+    from .clock import utcnow
+    url = _url()
+    if path is None:
+        name = f"refurb-{utcnow().strftime('%Y%m%d-%H%M%S')}{backup.suffix(url)}"
+        path = Path(current_app.instance_path) / "backups" / name
+    try:
+        written = backup.backup(url, path)
+    except backup.BackupError as err:
+        raise click.ClickException(str(err))
+    click.echo(f"Sauvegarde écrite : {written} ({written.stat().st_size // 1024} Ko).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Remplacer le contenu d'une base qui n'est pas vide.")
+@with_appcontext
+def restore_command(path: Path, force: bool) -> None:
+    """Restaure une sauvegarde dans la base configurée (vide, sauf --force) ; arrêtez Refurb avant."""
+    from . import backup
+    url = _url()
+    current_app.extensions["refurb.db"].dispose()
+    try:
+        revision = backup.restore(url, path, force=force)
+    except backup.BackupError as err:
+        raise click.ClickException(str(err))
+    click.echo(f"Sauvegarde restaurée dans {_show_url(url)} (schéma {revision}).")
+    if not migrate.is_up_to_date(url):
+        click.echo("Lancez maintenant « refurb db upgrade » pour l'amener à la version actuelle du schéma.")
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Clés de signature des certificats."""
+
+
+@keys_group.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Crée une nouvelle clé de signature ; les certificats déjà émis restent vérifiables."""
+    from .certificates import services as certificates
+    with _write_session() as db:
+        key = certificates.rotate_signing_key(db)
+        click.echo(f"Nouvelle clé de signature n° {key.id} : les prochains certificats la portent.")
