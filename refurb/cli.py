@@ -13,9 +13,41 @@ from . import create_app, migrate
 from .config import trust_host
 
 
+class FrenchHelpFormatter(click.HelpFormatter):
+    """Click's help in French: its few fixed words (usage, sections, defaults, the help option)."""
+
+    SECTIONS = {"Options": "Options", "Commands": "Commandes", "Arguments": "Arguments"}
+    WORDS = (("Show this message and exit.", "Affiche cette aide et quitte."),
+             ("[default: ", "[par défaut : "), ("[required]", "[obligatoire]"))
+    METAVARS = {"TEXT": "TEXTE", "INTEGER": "ENTIER", "FILE": "FICHIER", "PATH": "CHEMIN", "FLOAT": "NOMBRE"}
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args.replace("COMMAND [ARGS]...", "COMMANDE [ARGUMENTS]..."),
+                            prefix="Utilisation : " if prefix is None else prefix)
+
+    def section(self, name: str):
+        return super().section(self.SECTIONS.get(name, name))
+
+    def write_dl(self, rows, *args, **kwargs) -> None:
+        def french(text: str) -> str:
+            for english, translated in self.WORDS:
+                text = text.replace(english, translated)
+            return text
+        def metavar(term: str) -> str:
+            return " ".join(self.METAVARS.get(w, w) for w in term.split(" "))
+        super().write_dl([(metavar(term), french(text)) for term, text in rows], *args, **kwargs)
+
+
 def main() -> None:
-    cli = FlaskGroup(create_app=create_app, add_version_option=True, load_dotenv=False,
+    """The ``refurb`` command: our commands only (Flask's run, routes and shell and its --app, --env-file
+    and --debug options are left out: ``refurb serve`` is the way to run it), with a French help."""
+    click.Context.formatter_class = FrenchHelpFormatter  # this process is the command line
+    cli = FlaskGroup(create_app=create_app, add_default_commands=False, add_version_option=False,
+                     load_dotenv=False, set_debug_flag=False,
                      help="Refurb : reconditionnement et prêt de matériel.")
+    cli.params = [p for p in cli.params if p.name not in ("env_file", "app", "debug")]
+    click.version_option(package_name="refurb", prog_name="Refurb", message="%(prog)s %(version)s",
+                         help="Affiche la version de Refurb et quitte.")(cli)
     cli.main(prog_name="refurb")
 
 
@@ -48,10 +80,13 @@ def register_commands(app) -> None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port d'écoute.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Adresse d'écoute (0.0.0.0 : toutes les interfaces du poste).")
+@click.option("--port", default=5000, show_default=True, type=int,
+              help="Port d'écoute (changez-le si 5000 est déjà pris, ex. --port 8080).")
 @click.option("--threads", default=8, show_default=True, type=int, help="Fils de traitement de waitress.")
-@click.option("--demo", is_flag=True, help="Base vide ou absente : la créer et charger les données de démonstration.")
+@click.option("--demo", is_flag=True, help="Base vide ou absente : la créer et charger les données de démonstration. "
+              "Base existante : ses données sont gardées telles quelles (seul le schéma est mis à jour).")
 @with_appcontext
 def serve(host: str, port: int, threads: int, demo: bool) -> None:
     """Sert l'application avec waitress."""
