@@ -77,12 +77,15 @@ _FINAL_WEIGHT = 0.08  # chance, at each step, to take a final exit when one is p
 
 
 def _walk(rng: random.Random, length: int) -> list[str]:
-    """States after "received", following the transition table (loans included)."""
+    """States after "received", following the transition table. Loans are not walked here: a device goes
+    "on_loan" only with a loan, which the loans' demo makes (``loans/demo.py`` ``seed_synthetic_loans``)."""
     state, path = "received", []
     forward = {"received": "diagnosing", "diagnosing": "ready", "repairing": "ready", "ready": "loan_pool",
-               "loan_pool": "on_loan", "on_loan": "loan_pool", "lost": "received"}
+               "lost": "received"}
     while len(path) < length:
-        options = sorted(workflow.TRANSITIONS[state])
+        if state == "loan_pool" and rng.random() < 0.3:
+            break  # in the loan pool it stays, lent and returned (the loans' demo)
+        options = sorted(set(workflow.TRANSITIONS[state]) - {"on_loan"})
         if not options:
             break
         finals = [s for s in options if s in workflow.FINAL_STATES or s == "lost"]
@@ -127,7 +130,7 @@ def seed_synthetic(db: Session, ctx: dict, count: int) -> None:
             state = "received"
             for step in _walk(rng, rng.randint(7, 11)):
                 at += timedelta(hours=rng.uniform(1, 60))
-                if rng.random() < 0.1 and state not in workflow.FINAL_STATES and state != "on_loan":
+                if rng.random() < 0.1 and state not in workflow.FINAL_STATES:
                     to_site = rng.choice(sites).id
                     if to_site != site_id:
                         history.append({"device_id": device_id, "at": at, "user_id": rng.choice(user_ids),
@@ -150,6 +153,7 @@ def seed_synthetic(db: Session, ctx: dict, count: int) -> None:
         db.execute(insert(DeviceEvent), events)
         done += size
         echo(f"  {done} / {count} appareils synthétiques…")
+    ctx["synthetic_device_ids"] = (next_id, next_id + count - 1)  # the loans' demo lends some of them
     last = first_number + count - 1
     if counter is None:
         db.add(Counter(name="asset_tag", value=last))

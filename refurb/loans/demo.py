@@ -8,9 +8,10 @@ workflow; a refused transition (a guard of another area) just means fewer demo l
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ..clock import today
@@ -22,6 +23,7 @@ from ..inventory.categories import WITH_STORAGE
 from ..inventory.models import Device, DeviceEvent
 from ..refurbishment import services as refurbishment
 from . import services as loans
+from .borrowers import name_key
 from .models import Borrower, Loan
 
 DEMO_PIN = "1234"
@@ -142,9 +144,14 @@ def _lend(db, actor, borrower, device, **kw) -> Loan | None:
 
 @use_case
 def seed_loans(db: Session, ctx: dict) -> None:
+    if not db.scalar(select(func.count(Borrower.id)).where(Borrower.referring_partner != SYNTHETIC)):
+        _seed_people_and_loans(db, ctx)  # once
+    if ctx.get("synthetic_device_ids"):
+        seed_synthetic_loans(db, ctx, *ctx["synthetic_device_ids"])
+
+
+def _seed_people_and_loans(db: Session, ctx: dict) -> None:
     echo = ctx.get("echo") or (lambda *_: None)
-    if db.scalar(select(func.count()).select_from(Borrower)):
-        return  # already seeded
     sites, users = ctx["sites"], ctx["users"]
     admin = users.get("admin")
     desk = users.get("accueil") or admin
@@ -228,3 +235,98 @@ def seed_loans(db: Session, ctx: dict) -> None:
                 made += 1
     db.flush()
     echo(f"Prêts de démonstration : {len(people)} usagers (code PIN de borne : {DEMO_PIN}), {made} prêts en cours.")
+
+
+# --- synthetic loans (performance) --------------------------------------------------------------
+
+SYNTHETIC = "Usager synthétique (mesures)"  # marks the synthetic borrowers (their referring partner)
+_LENT_NOW = 0.45  # share of the synthetic loan-pool devices out on loan at the end
+_PAST_LOANS = (0, 0, 1, 1, 2, 3)  # loans each has already made, returned
+
+
+def _synthetic_borrowers(db: Session, rng: random.Random, sites: list, count: int) -> list[tuple[int, str]]:
+    """``count`` synthetic borrowers inserted in bulk: (id, kind)."""
+    taken = set(db.scalars(select(Borrower.card_number).where(Borrower.card_number.is_not(None))))
+    rows, now = [], utcnow()
+    for n in range(count):
+        card = None
+        while card is None or card in taken:
+            card = "U" + "".join(rng.choice("0123456789") for _ in range(8))
+        taken.add(card)
+        first, last = f"Usager{n:05d}", "Synthétique"
+        rows.append({"card_number": card, "kind": "resident", "first_name": first, "last_name": last,
+                     "organisation": "", "phone": f"06{n:08d}", "email": None, "name_key": name_key(last, first),
+                     "home_site_id": rng.choice(sites).id, "referring_partner": SYNTHETIC, "pin_failures": 0,
+                     "consent_at": now, "blocked": False, "block_reason": "", "created_at": now, "updated_at": now,
+                     "last_activity_at": now})
+    db.execute(insert(Borrower), rows)
+    return [(b.id, b.kind) for b in db.execute(select(Borrower.id, Borrower.kind)
+                                                 .where(Borrower.referring_partner == SYNTHETIC))]
+
+
+def seed_synthetic_loans(db: Session, ctx: dict, first_id: int, last_id: int) -> None:
+    """Lend the synthetic loan-pool devices as the desks would: past loans returned, and ~45 % out now, each
+    a loan row with its "loan" (and "loan_return") history events, in bulk. A device is "on_loan" only with
+    its open loan: the invariants (``refurb/invariants.py``) hold on the synthetic data too."""
+    echo = ctx.get("echo") or (lambda *_: None)
+    rng = random.Random(last_id)
+    pool = db.execute(select(Device.id, Device.site_id, Device.category, Device.updated_at, Device.version)
+                      .where(Device.id.between(first_id, last_id), Device.state == "loan_pool")
+                      .order_by(Device.id)).all()
+    if not pool:
+        return
+    sites = [s for s in ctx["sites"].values() if s.active]
+    desks = [u.id for u in ctx["users"].values() if u.role in ("accueil", "gestionnaire", "admin")]
+    borrowers = _synthetic_borrowers(db, rng, sites, max(10, len(pool) // 3))
+    next_loan = (db.scalar(select(func.max(Loan.id))) or 0) + 1
+    now = utcnow()
+    loans_rows, events, devices = [], [], []
+    for device_id, site_id, category, last_at, version in pool:
+        at = last_at + timedelta(hours=rng.uniform(2, 48))
+        lent_now = rng.random() < _LENT_NOW
+        planned = rng.choice(_PAST_LOANS) + (1 if lent_now else 0)
+        for k in range(planned):
+            days = rng.choice((7, 14, 21, 30))
+            is_open = lent_now and k == planned - 1
+            back = at + timedelta(days=rng.uniform(3, days + 5))
+            if at >= now - timedelta(hours=1) or (not is_open and back >= now - timedelta(hours=1)):
+                break  # no loan in the future: this device's story stops here
+            borrower_id, kind = rng.choice(borrowers)
+            desk = rng.choice(desks)
+            start_on = local(at).date()
+            loans_rows.append({"id": next_loan, "device_id": device_id, "borrower_id": borrower_id, "site_id": site_id,
+                               "category": category, "borrower_kind": kind, "channel": "desk", "started_at": at,
+                               "start_on": start_on, "due_on": start_on + timedelta(days=days), "renewals": 0,
+                               "rules_accepted_at": at, "lent_by_id": desk, "return_note": "",
+                               "returned_at": None if is_open else back,
+                               "return_site_id": None if is_open else site_id,
+                               "return_condition": None if is_open else "complete",
+                               "returned_by_id": None if is_open else desk})
+            events.append({"device_id": device_id, "at": at, "user_id": desk, "site_id": site_id, "action": "loan",
+                           "from_state": "loan_pool", "to_state": "on_loan", "note": f"Prêt n° {next_loan}",
+                           "data": {"loan_id": next_loan, "borrower_id": borrower_id}})
+            version += 1
+            last_state, last_at = "on_loan", at
+            if not is_open:
+                events.append({"device_id": device_id, "at": back, "user_id": desk, "site_id": site_id,
+                               "action": "loan_return", "from_state": "on_loan", "to_state": "loan_pool",
+                               "note": f"Retour du prêt n° {next_loan} : complet", "data": {"loan_id": next_loan}})
+                version += 1
+                last_state, last_at = "loan_pool", back
+            devices.append({"b_id": device_id, "b_state": last_state, "b_at": last_at, "b_version": version})
+            next_loan += 1
+            at = back + timedelta(days=rng.uniform(1, 20))
+    if loans_rows:
+        db.execute(insert(Loan), loans_rows)
+        db.execute(insert(DeviceEvent), events)
+        last = {}
+        for row in devices:  # the last change of each device wins
+            last[row["b_id"]] = row
+        db.execute(update(Device.__table__).where(Device.__table__.c.id == bindparam("b_id"))
+                   .values(state=bindparam("b_state"), updated_at=bindparam("b_at"), version=bindparam("b_version")),
+                   list(last.values()))
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT setval(pg_get_serial_sequence('loans', 'id'), (SELECT max(id) FROM loans))"))
+    db.flush()
+    out = sum(1 for row in loans_rows if row["returned_at"] is None)
+    echo(f"  {len(loans_rows)} prêts synthétiques ({out} en cours), {len(borrowers)} usagers synthétiques.")
