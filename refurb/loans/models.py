@@ -362,6 +362,8 @@ class LoanSiteRules(Base):
     # Optional: kiosks may be opened only from these networks (comma separated CIDR).
     kiosk_ip_ranges: Mapped[str] = mapped_column(Text, default="")
     kiosk_idle_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    # Where the kiosk tells a resident to put a returned device ("" : at the reception).
+    kiosk_return_place: Mapped[str] = mapped_column(String(200), default="")
 
 
 class LoanKindRules(Base):

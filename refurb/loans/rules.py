@@ -38,7 +38,9 @@ CATEGORY_DEFAULTS = {
     "staff": {"*": (60, "0")},
 }
 SITE_DEFAULTS = {"accept_other_site_returns": True, "no_show_days": 2, "kiosk_ip_ranges": "",
-                 "kiosk_idle_seconds": 60}
+                 "kiosk_idle_seconds": 60, "kiosk_return_place": ""}
+# What the kiosk says after a return when the site has not said where returned devices go.
+KIOSK_RETURN_PLACE_DEFAULT = "à l'accueil"
 
 RETENTION_SETTING = "borrower_retention_days"
 
@@ -64,6 +66,12 @@ class SiteRules:
     no_show_days: int
     kiosk_ip_ranges: str
     kiosk_idle_seconds: int
+    kiosk_return_place: str
+
+    @property
+    def return_place(self) -> str:
+        """Where the kiosk tells a resident to put a returned device."""
+        return self.kiosk_return_place or KIOSK_RETURN_PLACE_DEFAULT
 
     def ip_allowed(self, ip: str) -> bool:
         networks = parse_ip_ranges(self.kiosk_ip_ranges)
@@ -111,7 +119,8 @@ def site_rules(db: Session, site_id: int) -> SiteRules:
     if row is None:
         return SiteRules(**SITE_DEFAULTS)
     return SiteRules(accept_other_site_returns=row.accept_other_site_returns, no_show_days=row.no_show_days,
-                     kiosk_ip_ranges=row.kiosk_ip_ranges, kiosk_idle_seconds=row.kiosk_idle_seconds)
+                     kiosk_ip_ranges=row.kiosk_ip_ranges, kiosk_idle_seconds=row.kiosk_idle_seconds,
+                     kiosk_return_place=row.kiosk_return_place or "")
 
 
 def retention_days(db: Session) -> int:
@@ -150,6 +159,7 @@ def update_rules(db: Session, actor, site: Site, data: dict) -> None:
     idle = c.integer("kiosk_idle_seconds", "Délai d'inactivité de la borne", min_value=15, max_value=600,
                      required=True)
     ranges = c.text("kiosk_ip_ranges", "Plages d'adresses IP des bornes", max_len=1000) or ""
+    return_place = c.text("kiosk_return_place", "Où poser un appareil rendu à la borne", max_len=200) or ""
     try:
         parse_ip_ranges(ranges)
     except ValueError:
@@ -179,6 +189,7 @@ def update_rules(db: Session, actor, site: Site, data: dict) -> None:
     row.no_show_days = no_show
     row.kiosk_idle_seconds = idle
     row.kiosk_ip_ranges = ranges
+    row.kiosk_return_place = return_place
     db.add(row)
     for kind, (max_devices, max_renewals, max_days, cats) in values.items():
         krow = db.get(LoanKindRules, (site.id, kind)) or LoanKindRules(site_id=site.id, borrower_kind=kind)

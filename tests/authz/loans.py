@@ -120,6 +120,7 @@ CASES = {
     "loans.desk_check": Case("POST", "/prets/comptoir/verifier", DESK, data={"loan_id": "0", "condition": "complete"}),
     "loans.desk_lost": Case("POST", "/prets/comptoir/perdu", DESK, data={"loan_id": "0", "reason": "lost"}),
     "loans.desk_return_kit": Case("POST", "/prets/comptoir/retour-kit", DESK),
+    "loans.desk_renew": Case("POST", "/prets/comptoir/prolonger", DESK, data={"loan_id": "0"}),
     "loans.desk_open_borrower": Case("POST", "/prets/comptoir/usager/{o[card]}", DESK, site_bound=True),
     # --- borrowers ---
     "loans.borrower_list": Case("GET", "/usagers/", DESK),
@@ -200,6 +201,8 @@ VARIANTS = {
         refusal=_NO_ACCESS),
     "desk lost by id": Variant(
         "POST", "/prets/comptoir/perdu", NET, data={"loan_id": "{other[loan]}", "reason": "lost"}, refusal=_NO_ACCESS),
+    "desk renewal by id of another site's loan": Variant(
+        "POST", "/prets/comptoir/prolonger", NET, data={"loan_id": "{other[loan]}"}, refusal=_NO_ACCESS),
     "desk check by id": Variant(
         "POST", "/prets/comptoir/verifier", NET, data={"loan_id": "{other[loan]}", "condition": "complete"},
         refusal=_NO_ACCESS),

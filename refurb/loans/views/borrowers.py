@@ -93,22 +93,23 @@ def new_borrower():
         if request.form.get("action") == "desk":
             from .desk import desk_for_borrower
 
-            desk_for_borrower(borrower.id)
+            desk_for_borrower(borrower.id, registered=True)
             return see_other(url_for(".desk"), message)
-        return see_other(url_for(".borrower_page", card=borrower.card_number), message)
+        return see_other(url_for(".borrower_page", card=borrower.card_number, inscrit=1), message)
 
     return submit(lambda: loans.create_borrower(get_db(), current_user, data), done=registered,
                   failed=lambda err: _refused_registration(data, err))
 
 
-def _borrower_page(borrower, refusal=None):
+def _borrower_page(borrower, refusal=None, *, registered: bool = False):
     """The borrower's page; after a refused action, with its reason (the kit adds the refusal's status)."""
     db = get_db()
     if refusal is not None:
         flash(refusal.message, "error")
     return render_template("loans/borrower.html", borrower=borrower, barcode=barcode_svg(borrower.card_number),
                            loans=loans.borrower_loans(db, borrower),
-                           bookings=loans.borrower_reservations(db, borrower), today=today())
+                           bookings=loans.borrower_reservations(db, borrower), today=today(),
+                           just_registered=registered)
 
 
 def _to_borrower_page(borrower, message: str):
@@ -118,7 +119,8 @@ def _to_borrower_page(borrower, message: str):
 @bp.get("/usagers/<card>")
 @roles_required(*LOAN_DESK_ROLES)
 def borrower_page(card: str):
-    return _borrower_page(loans.get_borrower(get_db(), current_user, card))
+    return _borrower_page(loans.get_borrower(get_db(), current_user, card),
+                          registered=request.args.get("inscrit") == "1")
 
 
 @bp.route("/usagers/<card>/modifier", methods=["GET", "POST"])

@@ -26,7 +26,8 @@ from .. import services as loans
 from ..models import DEPOSIT_METHODS, LOSS_REASONS, RETURN_CONDITIONS
 from . import bp
 
-EMPTY = {"borrower": None, "basket": [], "kits": [], "return": None, "kit_return": None, "check": None, "done": []}
+EMPTY = {"borrower": None, "basket": [], "kits": [], "return": None, "kit_return": None, "check": None, "done": [],
+         "registered": None}
 
 
 def _state() -> dict:
@@ -52,8 +53,9 @@ def desk_context(db, state: dict, *, matches=None, kit_missing=None) -> dict:
                                   basket=state.get("basket", []), kit_codes=state.get("kits", []),
                                   return_id=state.get("return"), check_id=state.get("check"),
                                   kit_code=state.get("kit_return"), done_ids=state.get("done", []))
-    return context | {"matches": matches, "kit_missing": kit_missing or [], "conditions": RETURN_CONDITIONS,
-                      "loss_reasons": LOSS_REASONS, "deposit_methods": DEPOSIT_METHODS}
+    registered = context["borrower"] is not None and state.get("registered") == context["borrower"].id
+    return context | {"just_registered": registered, "matches": matches, "kit_missing": kit_missing or [],
+                      "conditions": RETURN_CONDITIONS, "loss_reasons": LOSS_REASONS, "deposit_methods": DEPOSIT_METHODS}
 
 
 def _desk(state: dict, message: str, kind: str, **extra):
@@ -249,6 +251,24 @@ def _deposit_said(loan) -> str:
     return ""
 
 
+@bp.post("/prets/comptoir/prolonger")
+@roles_required(*LOAN_DESK_ROLES)
+def desk_renew():
+    """One of the presented borrower's loans renewed from their panel (the renewal rules: ``loans.renew``)."""
+    db = get_db()
+    state = _state()
+    _site()
+    loan_id = as_id(request.form.get("loan_id"))
+    if loan_id is None:
+        return _refuse(state, "Prêt non reconnu : scannez à nouveau la carte de l'usager.")
+
+    def renewed(loan):
+        return _answer(state, f"Prêt prolongé : {loan.device.asset_tag} est à rendre le {date_fr(loan.due_on)}.")
+
+    return submit(lambda: loans.renew(db, current_user, loans.get_loan(db, current_user, loan_id)),
+                  done=renewed, failed=lambda err: _refused_body(state, err))
+
+
 @bp.post("/prets/comptoir/retour")
 @roles_required(*LOAN_DESK_ROLES)
 def desk_return():
@@ -372,11 +392,12 @@ def desk_borrower(db):
     return loans.presented_borrower(db, current_user, _state().get("borrower"))
 
 
-def desk_for_borrower(borrower_id: int) -> None:
-    """Open a borrower's panel at the desk (from their page)."""
+def desk_for_borrower(borrower_id: int, *, registered: bool = False) -> None:
+    """Open a borrower's panel at the desk (from their page; ``registered``: just now, their card to print)."""
     state = _state()
     if state.get("borrower") != borrower_id:
         state.update(borrower=borrower_id, **{"return": None, "kit_return": None, "done": []})
+    state["registered"] = borrower_id if registered else None
     _save(state)
 
 

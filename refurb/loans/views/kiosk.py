@@ -68,7 +68,7 @@ def _page(db, ks, message=None):
     step = "device" if borrower else "pin" if pending else "card"
     open_loans = loans.borrower_loans(db, borrower, open_only=True) if borrower else []
     return render_template("loans/kiosk.html", ks=ks, step=step, borrower=borrower, loans=open_loans,
-                           message=message, idle=loans.site_rules(db, ks.site_id).kiosk_idle_seconds)
+                           message=message, rules=loans.site_rules(db, ks.site_id))
 
 
 def _refused(db, ks, text: str):
@@ -189,8 +189,9 @@ def kiosk_device():
     def done(outcome):
         what, loan = outcome
         if what == loans.RETURNED:
-            _say("success", f"Merci ! {device.asset_tag} ({device.category_label}) est rendu. Posez-le à l'endroit "
-                            "indiqué : l'équipe vérifiera son état.")
+            place = loans.site_rules(db, ks.site_id).return_place
+            _say("success", f"Merci ! {device.asset_tag} ({device.category_label}) est rendu. Posez-le {place} : "
+                            "l'équipe vérifiera son état.")
         else:
             _say("success", f"C'est noté : {device.asset_tag} ({device.category_label}) est prêté jusqu'au "
                             f"{date_fr(loan.due_on)}. Rendez-le à « {ks.site.name} » ou à la borne.")
