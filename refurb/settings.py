@@ -24,8 +24,18 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+def _stored(db: Session) -> dict[str, str]:
+    """Every stored setting, read once per transaction (a page asks for several: one query, not one each)."""
+    memo = db.info.get("refurb.settings")
+    transaction = db.get_transaction()
+    if memo is None or transaction is None or memo[0] is not transaction:
+        values = dict(db.execute(select(Setting.key, Setting.value)).all())
+        memo = db.info["refurb.settings"] = (db.get_transaction(), values)
+    return memo[1]
+
+
 def get_setting(db: Session, key: str) -> str:
-    value = db.scalar(select(Setting.value).where(Setting.key == key))
+    value = _stored(db).get(key)
     return value if value is not None else DEFAULTS[key]
 
 
@@ -37,3 +47,4 @@ def set_setting(db: Session, key: str, value: str) -> None:
         db.add(Setting(key=key, value=value))
     else:
         row.value = value
+    _stored(db)[key] = value

@@ -25,6 +25,7 @@ from ..inventory.models import Device
 from ..refurbishment import catalog
 from ..refurbishment import services as refurbishment
 from ..refurbishment.models import (
+    DeviceOrigin,
     Diagnosis,
     Donation,
     Erasure,
@@ -177,8 +178,10 @@ def erasure_for_donation(db: Session, actor, donation: Donation) -> dict:
             "devices": rows, "summary": _summary(rows)}
 
 
-def erasure_for_device(db: Session, actor, device: Device) -> dict:
-    origin = refurbishment.origin_of(db, device)
+def erasure_for_device(db: Session, actor, device: Device, origin: DeviceOrigin | None | bool = False) -> dict:
+    """``origin``: the device's origin when the caller has read it already (None: it has none)."""
+    if origin is False:
+        origin = refurbishment.origin_of(db, device)
     row = _erasure_device(device, _erasures_by_device(db, [device.id]).get(device.id, []),
                           _destructions_by_device(db, [device.id]).get(device.id, []))
     customer = None

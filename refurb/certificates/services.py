@@ -80,8 +80,8 @@ def donation_erasure_refusal(db: Session, actor, donation: Donation) -> str | No
     return erasure_refusal(build.erasure_for_donation(db, actor, donation))
 
 
-def device_erasure_refusal(db: Session, actor, device) -> str | None:
-    return erasure_refusal(build.erasure_for_device(db, actor, device))
+def device_erasure_refusal(db: Session, actor, device, origin=False) -> str | None:
+    return erasure_refusal(build.erasure_for_device(db, actor, device, origin))
 
 
 @use_case
@@ -250,10 +250,11 @@ def device_panel(db: Session, user, device) -> dict | None:
     (the workshop done; an erasure or a destruction recorded)."""
     if user.role not in STAFF_ROLES:
         return None
-    return {"cert_origin": refurbishment.origin_of(db, device),
+    origin = refurbishment.origin_of(db, device)
+    return {"cert_origin": origin,
             "cert_issued": list_certificates(db, user, subject=f"device:{device.asset_tag}", limit=5),
             "cert_device_ok": device_certificate_refusal(device) is None,
-            "cert_erasure_ok": device_erasure_refusal(db, user, device) is None}
+            "cert_erasure_ok": device_erasure_refusal(db, user, device, origin) is None}
 
 
 def donations_received(db: Session, actor, *, site, start, end, limit: int = 12) -> list[Donation]:

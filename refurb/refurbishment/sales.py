@@ -78,11 +78,14 @@ class Pricing:
     suggested: Decimal | None
 
 
-def pricing(db: Session, device: Device) -> Pricing:
-    origin = db.get(DeviceOrigin, device.id)
+def pricing(db: Session, device: Device, origin: DeviceOrigin | None | bool = False) -> Pricing:
+    """The device's suggested price and cap; ``origin`` when the caller has read it already (None: it has none)."""
+    if origin is False:
+        origin = db.get(DeviceOrigin, device.id)
     capped = bool(origin and origin.price_capped)
     key = catalog.cap_key(device)
-    cap_label, cap = caps(db).get(key, ("", None)) if key else ("", None)
+    cap_label = catalog.CAPS[key][0] if key else ""
+    cap = caps(db)[key][1] if key and capped else None  # the network's amount is read only when it applies
     suggested = price_list(db).get(device.category, {}).get(device.grade) if device.grade else None
     if capped and cap is not None and suggested is not None:
         suggested = min(suggested, cap)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from ..inventory.models import Device, DeviceEvent
@@ -85,6 +85,8 @@ class WorkshopStatus:
     erasure: ErasureStatus
     grading: Grading | None
     step: str
+    all_repairs: list[Repair] = field(default_factory=list)  # every record, newest first (the panel's lists)
+    all_erasures: list[Erasure] = field(default_factory=list)
 
     @property
     def step_label(self) -> str:
@@ -117,6 +119,8 @@ class WorkshopStatus:
 def _cutoffs(db: Session, ids: list[int]) -> dict[int, datetime]:
     """Per device, the last time it came back from a loan or was found again: earlier erasures
     do not count (a borrower's data may be on it)."""
+    if not ids:
+        return {}
     rows = db.execute(select(DeviceEvent.device_id, func.max(DeviceEvent.at))
                       .where(DeviceEvent.device_id.in_(ids), DeviceEvent.from_state.in_(("on_loan", "lost")))
                       .group_by(DeviceEvent.device_id))
@@ -160,29 +164,51 @@ def _step(device: Device, diagnosis, repairs, unresolved, erasure: ErasureStatus
     return "declare_ready"
 
 
+_RECORDS = (Diagnosis, Repair, Erasure, Grading, DeviceOrigin, MediaDestruction)
+
+
+def _kept(db: Session, ids: list[int]) -> set[type]:
+    """Which kinds of workshop record exist for one device, asked in one query: the device page then reads
+    only those (most devices have few). Many devices (the queue) have some of each: every kind is read."""
+    if len(ids) != 1:
+        return set(_RECORDS)
+    row = db.execute(select(*[exists().where(model.device_id == ids[0]).label(model.__tablename__)
+                              for model in _RECORDS])).one()
+    return {model for model, present in zip(_RECORDS, row) if present}
+
+
 def statuses(db: Session, devices: list[Device]) -> dict[int, WorkshopStatus]:
     """The workshop status of many devices in a handful of queries (the queue page)."""
     ids = [d.id for d in devices]
     if not ids:
         return {}
+    kept = _kept(db, ids)
     diagnoses: dict[int, Diagnosis] = {}
-    for d in db.scalars(select(Diagnosis).where(Diagnosis.device_id.in_(ids)).order_by(Diagnosis.at, Diagnosis.id)):
-        diagnoses[d.device_id] = d
     repairs: dict[int, list[Repair]] = {}
-    for r in db.scalars(select(Repair).where(Repair.device_id.in_(ids)).order_by(Repair.at, Repair.id)):
-        repairs.setdefault(r.device_id, []).append(r)
     erasures: dict[int, list[Erasure]] = {}
-    for e in db.scalars(select(Erasure).where(Erasure.device_id.in_(ids))):
-        erasures.setdefault(e.device_id, []).append(e)
     gradings: dict[int, Grading] = {}
-    for g in db.scalars(select(Grading).where(Grading.device_id.in_(ids)).order_by(Grading.at, Grading.id)):
-        gradings[g.device_id] = g
-    origins = {o.device_id: o for o in db.scalars(select(DeviceOrigin).where(DeviceOrigin.device_id.in_(ids)))}
+    origins: dict[int, DeviceOrigin] = {}
     destructions: dict[int, list[MediaDestruction]] = {}
-    for m in db.scalars(select(MediaDestruction).where(MediaDestruction.device_id.in_(ids))
-                        .order_by(MediaDestruction.created_at, MediaDestruction.id)):
-        destructions.setdefault(m.device_id, []).append(m)
-    cutoffs = _cutoffs(db, ids)
+    if Diagnosis in kept:
+        for d in db.scalars(select(Diagnosis).where(Diagnosis.device_id.in_(ids))
+                            .order_by(Diagnosis.at, Diagnosis.id)):
+            diagnoses[d.device_id] = d
+    if Repair in kept:
+        for r in db.scalars(select(Repair).where(Repair.device_id.in_(ids)).order_by(Repair.at, Repair.id)):
+            repairs.setdefault(r.device_id, []).append(r)
+    if Erasure in kept:
+        for e in db.scalars(select(Erasure).where(Erasure.device_id.in_(ids))):
+            erasures.setdefault(e.device_id, []).append(e)
+    if Grading in kept:
+        for g in db.scalars(select(Grading).where(Grading.device_id.in_(ids)).order_by(Grading.at, Grading.id)):
+            gradings[g.device_id] = g
+    if DeviceOrigin in kept:
+        origins = {o.device_id: o for o in db.scalars(select(DeviceOrigin).where(DeviceOrigin.device_id.in_(ids)))}
+    if MediaDestruction in kept:
+        for m in db.scalars(select(MediaDestruction).where(MediaDestruction.device_id.in_(ids))
+                            .order_by(MediaDestruction.created_at, MediaDestruction.id)):
+            destructions.setdefault(m.device_id, []).append(m)
+    cutoffs = _cutoffs(db, [i for i in ids if i in erasures or i in destructions])  # they alone need one
     result = {}
     for device in devices:
         diagnosis = diagnoses.get(device.id)
@@ -195,7 +221,9 @@ def statuses(db: Session, devices: list[Device]) -> dict[int, WorkshopStatus]:
         result[device.id] = WorkshopStatus(
             device=device, origin=origins.get(device.id), diagnosis=diagnosis, repairs=since,
             unresolved=unresolved, erasure=erasure, grading=gradings.get(device.id),
-            step=_step(device, diagnosis, since, unresolved, erasure))
+            step=_step(device, diagnosis, since, unresolved, erasure),
+            all_repairs=sorted(repairs.get(device.id, []), key=lambda r: (r.at, r.id), reverse=True),
+            all_erasures=sorted(erasures.get(device.id, []), key=lambda e: (e.ended_at, e.id), reverse=True))
     return result
 
 

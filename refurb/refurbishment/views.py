@@ -119,13 +119,14 @@ def panel_context(db, user, device, *, form: str | None = None, data: dict | Non
         return None
     st = refurb.status(db, device)
     actions = refurb.available_actions(db, user, device, st)
-    price = refurb.pricing(db, device)
+    price = refurb.pricing(db, device, st.origin)
     can = {a.key: True for a in actions if not a.move}
     primary = next((a.key for a in actions if a.primary and not a.move), None)
     if form in can:
         primary = form
     defaults = _defaults(device, st, price)
-    defaults["diagnosis"] = refurb.diagnosis_defaults(db, device)  # SMART and battery from the hardware reports
+    if "diagnosis" in can:
+        defaults["diagnosis"] = refurb.diagnosis_defaults(db, device)  # SMART and battery from the hardware reports
     forms = {key: {"data": dict(defaults.get(key, {})), "errors": {}} for key in can}
     if form in forms:
         forms[form] = {"data": data or {}, "errors": errors or {}}
@@ -135,10 +136,12 @@ def panel_context(db, user, device, *, form: str | None = None, data: dict | Non
         "primary": primary, "next_title": NEXT_TITLES.get(primary, ""), "forms": forms,
         "moves": [a for a in actions if a.move], "others": [a for a in actions if not a.move and a.key != primary],
         "checks": [(k, catalog.CHECKS[k]) for k in refurb.category_checks(device.category)],
-        "battery": device.category in WITH_BATTERY, "erasures": refurb.erasures_of(db, device),
-        "repairs": refurb.repairs_of(db, device), "sale": refurb.sale_of(db, device),
-        "gift": refurb.gift_of(db, device), "reasons": refurb.eligibility_reasons(db),
-        "warranty_months": refurb.warranty_months(db), "catalog": catalog,
+        "battery": device.category in WITH_BATTERY, "erasures": st.all_erasures, "repairs": st.all_repairs,
+        # a sale or a gift is recorded with the move that makes the device leave the stock
+        "sale": refurb.sale_of(db, device) if device.state == "sold" else None,
+        "gift": refurb.gift_of(db, device) if device.state == "donated" else None,
+        "reasons": refurb.eligibility_reasons(db) if ("sale" in can or "gift" in can) else [],
+        "warranty_months": refurb.warranty_months(db) if "sale" in can else None, "catalog": catalog,
         "max_report_mb": report_store().max_bytes // 1048576, "workshop": user.role in WORKSHOP_ROLES,
         "error": general_error,
     }}

@@ -76,7 +76,7 @@ def current_site():
         return g.current_site
     site = None
     if current_user.is_authenticated and not g.get("db_unavailable"):
-        sites = sites_for(get_db(), current_user)
+        sites = user_sites()
         wanted = session.get("site_id")
         site = next((s for s in sites if s.id == wanted), None)
         if site is None:
@@ -87,9 +87,12 @@ def current_site():
 
 
 def user_sites():
+    """The user's sites, read once per request (the header's site switch and ``current_site`` both ask)."""
     if not current_user.is_authenticated or g.get("db_unavailable"):
         return []
-    return sites_for(get_db(), current_user)
+    if "user_sites" not in g:
+        g.user_sites = sites_for(get_db(), current_user)
+    return g.user_sites
 
 
 def init_app(app) -> None:
