@@ -74,9 +74,18 @@ def register_commands(app) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(users_group)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(collector_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(keys_group)
+
+
+@click.command("collector")
+def collector_command() -> None:
+    """Affiche refurb-collect, le relevé du matériel à copier sur la clé de démarrage :
+    refurb collector > refurb-collect.py (voir le README)."""
+    from importlib.resources import files
+    click.echo(files("refurb").joinpath("collect.py").read_text(encoding="utf-8"), nl=False)
 
 
 @click.command("serve")
