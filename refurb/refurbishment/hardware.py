@@ -513,6 +513,9 @@ def settle_choice(db: Session, actor, device: Device, report_id: int, index, tak
         note = f"{label} : valeur du rapport n° {report.id} retenue ({choice['reported']})"
     else:
         note = f"{label} : valeur de la fiche gardée ({choice.get('current')}) plutôt que celle du rapport n° {report.id}"
+    for other in reports_of(db, device):  # the same difference from another report is settled with it
+        if other.id != report.id and any(_same_choice(choice, c) for c in other.choices or []):
+            other.choices = [c for c in other.choices if not _same_choice(choice, c)]
     inventory.record_event(db, device, actor, "hardware_choice", note=note[:500],
                            data={"report_id": report.id, "key": choice["key"], "taken": bool(take)})
     db.flush()
@@ -549,9 +552,20 @@ def workshop_hints(db: Session, device: Device) -> dict:
     return hints
 
 
+def _same_choice(a: dict, b: dict) -> bool:
+    return (a.get("key"), _norm(a.get("serial")), _norm(a.get("reported"))) == \
+        (b.get("key"), _norm(b.get("serial")), _norm(b.get("reported")))
+
+
 def open_choices(db: Session, device: Device) -> list[tuple[HardwareReport, int, dict, str]]:
-    """Every difference still to settle on this device: (report, index, choice, French sentence)."""
-    return [(r, i, c, _choice_text(c)) for r in reports_of(db, device) for i, c in enumerate(r.choices or [])]
+    """Every difference still to settle on this device, newest report first, each once (two reports saying
+    the same thing make one choice): (report, index, choice, French sentence)."""
+    shown: list[tuple[HardwareReport, int, dict, str]] = []
+    for report in reports_of(db, device):
+        for i, choice in enumerate(report.choices or []):
+            if not any(_same_choice(choice, c) for _r, _i, c, _t in shown):
+                shown.append((report, i, choice, _choice_text(choice)))
+    return shown
 
 
 def diagnosis_defaults(db: Session, device: Device) -> dict:
