@@ -14,6 +14,7 @@ DEFAULTS = {
     "producer_siret": "",  # the network's SIRET, printed as the producer in the DEEE register
     "borrower_retention_days": str(3 * 365),  # a borrower's record kept this long after their last loan
     "sync_window_days": "30",  # an operation queued offline on the bus is accepted this long after it was made
+    "undo_minutes": "10",  # how long the author of a plain move may take it back (device page)
 }
 
 

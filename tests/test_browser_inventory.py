@@ -16,7 +16,9 @@ def test_create_print_scan_and_move_to_the_bus(browser_login, live_server):
     page = browser_login("tech")
 
     # create a device, "save and print label"
-    page.get_by_role("link", name="Nouvel appareil").click()
+    menu = page.get_by_role("navigation", name="Menu principal")
+    menu.get_by_text("Atelier", exact=True).click()  # the header's menus open on click (or Enter)
+    menu.get_by_role("link", name="Nouvel appareil").click()
     page.get_by_label("Catégorie").select_option(label="Ordinateur portable")
     page.get_by_label("Marque").fill("Lenovo")
     page.get_by_label("Modèle").fill("ThinkPad T480")
@@ -36,7 +38,7 @@ def test_create_print_scan_and_move_to_the_bus(browser_login, live_server):
     assert "start=4" in answer.value.url
 
     # scan the tag with a USB scanner (keyboard + Enter) and land on its page
-    page.goto(f"{live_server}/")
+    page.goto(f"{live_server}/devices")  # the header's box (the workshop's home has its own scan field)
     box = page.get_by_label(SCAN_BOX)
     box.fill(tag)
     box.press("Enter")
@@ -45,7 +47,10 @@ def test_create_print_scan_and_move_to_the_bus(browser_login, live_server):
     assert page.locator(".badge").first.inner_text() == "Reçu"
 
     # an action updates the page in place (HTMX), with its history line
-    page.locator("form.device__actions").get_by_role("button", name="Commencer le diagnostic").click()
+    panel = page.locator("#refurb-panel")
+    panel.get_by_role("button", name="Tout OK").click()
+    panel.get_by_label("Conclusion").select_option("ready")
+    panel.get_by_role("button", name="Enregistrer le diagnostic").click()
     page.locator(".badge--diagnosing").first.wait_for()
     assert page.url == f"{live_server}/d/{tag}"
     assert "Reçu → En diagnostic" in page.locator(".timeline").inner_text()

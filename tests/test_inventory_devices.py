@@ -56,9 +56,11 @@ def test_staff_page_shows_tag_state_sheet_timeline_and_actions(client, login_as,
     assert "EPN A" in html and "Dell" in html and "Latitude 5490" in html and "ABC123" in html
     assert "Processeur" in html and "Intel Core i5" in html and "Mémoire vive (Go)" in html
     assert "Enregistré" in html  # the creation event in the timeline
-    # the inventory's own move (a loss), and the workshop's in its panel
+    # one action area: the workshop's panel, with the inventory's own move (a loss) in its dangerous group;
+    # recording the diagnosis starts it, so no separate "Commencer le diagnostic" button
     assert 'value="lost"' in html and "Déclarer perdu ou volé" in html
-    assert 'id="refurb-panel"' in html and 'value="diagnosing"' in html and "Commencer le diagnostic" in html
+    assert 'id="refurb-panel"' in html and "Enregistrer le diagnostic" in html
+    assert 'value="diagnosing"' not in html and "Commencer le diagnostic" not in html
     assert 'name="expected_version" value="1"' in html
     assert "Imprimer l&#39;étiquette" in html or "Imprimer l'étiquette" in html
 

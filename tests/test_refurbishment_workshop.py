@@ -191,7 +191,7 @@ def test_panel_shows_the_next_step_and_posts_in_place(client, db, login_as, work
     assert "HX-Push-Url" not in done.headers  # posted from the device page itself
     page = done.get_data(as_text=True)
     assert page.lstrip().startswith('<div id="device-main"') and 'badge--diagnosing">En diagnostic' in page
-    assert "Enregistré — Diagnostic enregistré : bon pour la suite (prêt tel quel)." in page
+    assert "Enregistré — Diagnostic enregistré : bon pour la suite (sans réparation)." in page
     assert "À faire maintenant : effacement des données" in page
     assert "Enregistré — Diagnostic" not in client.get(f"/d/{tag}").get_data(as_text=True)  # said once
     # the same form posted again from the old page: refused, nothing recorded twice

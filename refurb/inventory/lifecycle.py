@@ -44,6 +44,20 @@ def check(actor, device: Device, to_state: str, note: str = "") -> None:
         raise Conflict(reason, code="transition_refused")
 
 
+def revert(db: Session, actor, device: Device, event: DeviceEvent, *, note: str = "") -> DeviceEvent:
+    """Take back the move ``event`` (the device's last one): the device returns to the state it left, and
+    the history gains an "undo" event (nothing is deleted). The caller checked that it may
+    (``services.undo_refusal``); the state machine is not asked, a move taken back being the reverse of one
+    it allowed."""
+    require_site(actor, device.site_id, f"l'appareil {device.asset_tag}")
+    if device.state != event.to_state:
+        raise Conflict(f"{device.asset_tag} n'est plus « {workflow.STATES[event.to_state]} » : rien à annuler.",
+                       code="stale")
+    device.state = event.from_state
+    return record_event(db, device, actor, "undo", note=note, from_state=event.to_state,
+                        to_state=event.from_state, data={"undoes": event.id})
+
+
 def apply(db: Session, actor, device: Device, to_state: str, *, action: str = "transition", note: str = "",
           data: dict | None = None, at=None) -> DeviceEvent:
     """Move ``device`` to ``to_state`` with its history event, or raise Conflict saying why the state machine

@@ -17,6 +17,7 @@ class Panel:
     template: str
     context: Callable[..., "dict | None"]  # (db, user, device) -> dict or None to hide
     order: int = 100
+    actions: bool = False  # the page's one action area: shown right under the device's head
 
 
 DEVICE_PANELS: list[Panel] = []
@@ -27,6 +28,7 @@ EVENT_LABELS: dict[str, str] = {
     "transition": "Changement d'état",
     "transfer": "Transfert",
     "edit": "Fiche modifiée",
+    "undo": "Étape annulée",
 }
 
 

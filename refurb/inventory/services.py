@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import and_, func, or_, select, update
@@ -297,6 +298,55 @@ def transition(db: Session, actor, device: Device, to_state: str, *, note: str =
     if owner != workflow.INVENTORY and not (owner == workflow.LOANS and via == "loans"):
         raise Conflict(workflow.done_elsewhere(device.state, to_state), code="transition_refused")
     return lifecycle.apply(db, actor, device, to_state, action=action, note=note, data=data)
+
+
+# Moves that may be taken back: the plain moves of the workshop and of the inventory (a record, a loan or a
+# sale has its own paper trail and is corrected by its own form).
+UNDOABLE_ACTIONS = frozenset({"transition"})
+
+
+def last_event(db: Session, device: Device) -> DeviceEvent | None:
+    return db.scalar(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+                     .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc()).limit(1))
+
+
+def undo_deadline(db: Session, event: DeviceEvent):
+    """Until when the author of ``event`` may take it back (setting ``undo_minutes``)."""
+    return event.at + timedelta(minutes=int(get_setting(db, "undo_minutes")))
+
+
+def undo_refusal(db: Session, actor, device: Device, event: DeviceEvent | None) -> str | None:
+    """Why ``actor`` may not take back ``event`` now (French), or None: it must be the device's last event,
+    a plain move, made by the same person, less than ``undo_minutes`` ago."""
+    if event is None or event.action not in UNDOABLE_ACTIONS or not event.from_state or not event.to_state:
+        return "La dernière étape de cet appareil n'est pas un changement d'état qui s'annule ici."
+    if event.user_id != getattr(actor, "id", None):
+        return "Seule la personne qui a fait cette étape peut l'annuler."
+    if utcnow() > undo_deadline(db, event):
+        return (f"Le délai d'annulation ({get_setting(db, 'undo_minutes')} minutes) est passé : "
+                "faites l'étape inverse, avec une note pour l'historique.")
+    if device.state != event.to_state:
+        return f"{device.asset_tag} a changé depuis : rien à annuler."
+    return None
+
+
+def undo_offer(db: Session, actor, device: Device) -> DeviceEvent | None:
+    """The move ``actor`` may take back on ``device`` now (shown with its deadline), or None."""
+    event = last_event(db, device)
+    return event if undo_refusal(db, actor, device, event) is None else None
+
+
+@use_case
+def undo_last_move(db: Session, actor, device: Device, *, expected_version=None) -> DeviceEvent:
+    """Take back the device's last move, by its author, within ``undo_minutes`` and if nothing happened to
+    the device since; the history keeps the move and gains the "undo" event."""
+    lock_device(db, actor, device, expected_version)
+    event = last_event(db, device)
+    reason = undo_refusal(db, actor, device, event)
+    if reason:
+        raise Conflict(reason, code="undo_refused")
+    return lifecycle.revert(db, actor, device, event, note=f"Annulation : {workflow.STATES[event.from_state]} "
+                                                            f"→ {workflow.STATES[event.to_state]}")
 
 
 def inventory_moves(device: Device) -> list[str]:

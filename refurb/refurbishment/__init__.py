@@ -33,7 +33,8 @@ def init_app(app) -> None:
     from .views_reports import hardware_panel
 
     app.register_blueprint(bp)
-    inventory.register_panel(inventory.Panel("refurbishment", "refurbishment/_panel.html", panel_context, order=10))
+    inventory.register_panel(inventory.Panel("refurbishment", "refurbishment/_panel.html", panel_context, order=10,
+                                             actions=True))
     inventory.register_panel(inventory.Panel("hardware", "refurbishment/_hardware_panel.html", hardware_panel,
                                              order=11))
     inventory.add_event_labels(EVENT_LABELS)

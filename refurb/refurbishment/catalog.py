@@ -62,7 +62,7 @@ CHECKLISTS = {
 CHECK_RESULTS = {"pass": "OK", "fail": "En panne", "na": "Sans objet"}
 
 VERDICTS = {
-    "ready": "Bon pour la suite (prêt tel quel)",
+    "ready": "Bon pour la suite (sans réparation)",
     "repair": "À réparer",
     "parts": "Pour pièces détachées",
     "recycle": "À recycler (DEEE)",

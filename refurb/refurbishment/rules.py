@@ -70,6 +70,17 @@ MOVE_LABELS = {
 # Moves whose wording depends on where the device comes from.
 MOVE_LABELS_FROM = {("diagnosing", "repairing"): "Envoyer en réparation",
                     ("loan_pool", "ready"): "Retirer du parc de prêt (reconditionné, à vendre ou donner)"}
+# Moves that take a device out of the stock for good, or out of sight: the panel keeps them apart, each
+# behind a confirmation that says what happens.
+DANGER_MOVES = frozenset({"parts", "recycled"})
+DANGER_CONSEQUENCES = {
+    "parts": "quittera le stock pour de bon : il sera compté en pièces détachées, et ses pièces pourront servir "
+             "à réparer d'autres appareils. Il ne pourra plus être vendu, donné ni prêté.",
+    "recycled": "quittera le stock pour de bon : il sera compté recyclé (DEEE). Pour le registre DEEE (poids, "
+                "transporteur, bordereau), ajoutez-le plutôt à un lot de recyclage.",
+    "lost": "sera déclaré perdu ou volé : il sort du stock compté. S'il est retrouvé, « Déclarer retrouvé » le "
+            "renvoie à l'atelier, où ses données seront à effacer de nouveau.",
+}
 # The form to fill first at each step of the queue.
 STEP_FORMS = {"diagnose": "diagnosis", "repair": "repair", "erase": "erasure", "erase_failed": "erasure",
               "clear_media": "erasure", "grade": "grading", "out": "sale"}
@@ -158,6 +169,7 @@ class Action:
     move: bool = False
     refusal: str | None = None  # why the move is refused now (French); forms are offered only when possible
     primary: bool = False  # what the device waits for: the form of its step, or "ready" when it is due
+    danger: bool = False  # the device leaves the stock for good (``DANGER_MOVES``): confirmed apart
 
 
 def available_actions(db: Session, actor, device: Device, st: WorkshopStatus | None = None) -> list[Action]:
@@ -179,8 +191,11 @@ def available_actions(db: Session, actor, device: Device, st: WorkshopStatus | N
         for to_state in workflow.STATES:
             if workflow.OWNER.get((device.state, to_state)) != workflow.REFURBISHMENT or to_state in ("sold", "donated"):
                 continue
+            if to_state == "diagnosing" and any(a.key == "diagnosis" for a in actions):
+                continue  # recording the diagnosis starts it: one way to do it, not two buttons
             label = MOVE_LABELS_FROM.get((device.state, to_state), MOVE_LABELS[to_state])
             actions.append(Action(to_state, label, move=True,
                                   refusal=why_not(ensure_move_allowed, db, device, to_state, st),
-                                  primary=to_state == "ready" and st.step == "declare_ready"))
+                                  primary=to_state == "ready" and st.step == "declare_ready",
+                                  danger=to_state in DANGER_MOVES))
     return actions

@@ -55,6 +55,7 @@ from .recycling import (
     register,
 )
 from .rules import (
+    DANGER_CONSEQUENCES,
     Action,
     available_actions,
     ensure_diagnosis_allows_release,
@@ -89,6 +90,7 @@ from .status import (
 )
 from .workshop import (
     QueueItem,
+    grade_and_declare_ready,
     latest_diagnosis,
     move,
     queue,
@@ -108,12 +110,14 @@ __all__ = [
     "add_report", "add_unassigned_report", "assign_pending_report", "diagnosis_defaults", "get_report",
     "open_choices", "report_content", "reports_of", "require_report_sender", "settle_choice", "workshop_hints",
     "candidates", "create_batch", "destructions_of_batch", "get_batch", "register",
-    "Action", "available_actions", "ensure_diagnosis_allows_release", "ensure_erased_before_release",
+    "Action", "DANGER_CONSEQUENCES", "available_actions", "ensure_diagnosis_allows_release",
+    "ensure_erased_before_release",
     "ensure_media_cleared", "still_holding_data",
     "caps", "eligibility_reasons", "gift_of", "give", "list_gifts", "list_sales", "price_list", "pricing", "sale_of",
     "sell", "update_prices", "update_reasons", "warranty_months",
     "STEP_LABELS", "STEP_ORDER", "category_checks", "erasure_status", "is_refurbished", "refurbished_gaps", "status",
     "statuses",
-    "QueueItem", "latest_diagnosis", "move", "queue", "record_diagnosis", "record_grading", "record_repair",
+    "QueueItem", "grade_and_declare_ready", "latest_diagnosis", "move", "queue", "record_diagnosis", "record_grading",
+    "record_repair",
     "repairs_of",
 ]

@@ -96,6 +96,20 @@ class WorkshopStatus:
         return STEP_LABELS.get(self.step, "")
 
     @property
+    def battery_replaced_at(self):
+        """When a repair since the last diagnosis last fixed the battery (None if none did)."""
+        return max((r.at for r in self.repairs if "battery" in (r.checks_fixed or [])), default=None)
+
+    @property
+    def measured_battery(self) -> int | None:
+        """The latest battery health measured (diagnosis or grade) on the battery the device has now: a
+        reading made before a battery replacement says nothing about the new one."""
+        replaced = self.battery_replaced_at
+        readings = [(r.at, r.battery_health) for r in (self.diagnosis, self.grading)
+                    if r is not None and r.battery_health is not None and (replaced is None or r.at > replaced)]
+        return max(readings, key=lambda reading: reading[0])[1] if readings else None
+
+    @property
     def refurbished(self) -> bool:
         return not self.refurbished_gaps()
 

@@ -26,6 +26,7 @@ from ..extensions import get_db
 from ..formatting import local
 from ..inventory import services as inventory
 from ..inventory.categories import WITH_BATTERY
+from ..inventory.workflow import STATES
 from ..sites.services import get_site
 from ..web.access import roles_required
 from ..web.kit import is_htmx, see_other, submit
@@ -97,8 +98,9 @@ def _local_input(dt) -> str:
 
 def _defaults(device, st, price) -> dict:
     """What the panel's forms start with."""
-    battery = st.diagnosis.battery_health if st.diagnosis and st.diagnosis.battery_health is not None \
-        else (device.specs or {}).get("battery_health", "")
+    # never a reading made before a battery replacement: the new battery is measured again
+    battery = st.measured_battery if st.measured_battery is not None \
+        else "" if st.battery_replaced_at else (device.specs or {}).get("battery_health", "")
     return {
         "erasure": {"method": "overwrite", "nist_category": "clear", "tool": "nwipe", "passes": "1",
                     "verified": "1", "result": "passed", "ended_at": _local_input(utcnow()),
@@ -109,6 +111,15 @@ def _defaults(device, st, price) -> dict:
         "gift": {"delivered_on": today().isoformat(), "eligible": "1" if price.capped else ""},
         "destruction": {"destroyed_on": today().isoformat()},
     }
+
+
+def _undo(db, user, device) -> dict | None:
+    """The last move the user may still take back here, with its deadline."""
+    event = inventory.undo_offer(db, user, device)
+    if event is None:
+        return None
+    return {"event": event, "until": inventory.undo_deadline(db, event),
+            "label": f"{STATES[event.from_state]} → {STATES[event.to_state]}"}
 
 
 def panel_context(db, user, device, *, form: str | None = None, data: dict | None = None,
@@ -134,7 +145,13 @@ def panel_context(db, user, device, *, form: str | None = None, data: dict | Non
     return {"rp": {
         "st": st, "donation": st.origin.donation if st.origin else None, "price": price, "can": can,
         "primary": primary, "next_title": NEXT_TITLES.get(primary, ""), "forms": forms,
-        "moves": [a for a in actions if a.move], "others": [a for a in actions if not a.move and a.key != primary],
+        "moves": [a for a in actions if a.move and not a.danger],
+        "others": [a for a in actions if not a.move and a.key != primary],
+        # the one action area's dangerous group (leaving the stock), with the inventory's own moves (lost, found)
+        "danger": [a for a in actions if a.move and a.danger], "consequences": refurb.DANGER_CONSEQUENCES,
+        "inventory_moves": inventory.inventory_moves(device), "undo": _undo(db, user, device),
+        "finish": next((a for a in actions if a.move and a.key == "ready" and not a.refusal), None)
+        if "grading" in can else None,
         "checks": [(k, catalog.CHECKS[k]) for k in refurb.category_checks(device.category)],
         "battery": device.category in WITH_BATTERY, "erasures": st.all_erasures, "repairs": st.all_repairs,
         # a sale or a gift is recorded with the move that makes the device leave the stock
@@ -294,6 +311,11 @@ def record_repair(asset_tag: str):
 @bp.post("/appareils/<asset_tag>/grade")
 @roles_required(*WORKSHOP)
 def record_grading(asset_tag: str):
+    if request.form.get("then") == "ready":  # "Enregistrer et déclarer reconditionné"
+        return _posted("grading", _form,
+                       lambda db, d, data: refurb.grade_and_declare_ready(
+                           db, current_user, d, data, expected_version=data.get("expected_version")),
+                       lambda g: f"Grade {g.grade} enregistré, appareil déclaré reconditionné.")
     return _posted("grading", _form,
                    lambda db, d, data: refurb.record_grading(db, current_user, d, data,
                                                              expected_version=data.get("expected_version")),

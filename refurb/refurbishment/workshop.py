@@ -234,8 +234,7 @@ def record_grading(db: Session, actor, device: Device, data: dict, *, expected_v
     battery = c.integer("battery_health", "La santé de la batterie (%)", min_value=0, max_value=100)
     if device.category in WITH_BATTERY:
         if battery is None and "battery_health" not in c.errors:
-            st = status(db, device)
-            battery = st.diagnosis.battery_health if st.diagnosis else None
+            battery = status(db, device).measured_battery  # none after a battery replacement: measure again
             if battery is None:
                 c.add("battery_health", "La santé de la batterie (%) est obligatoire pour cette catégorie "
                                         "(relevée par l'outil de diagnostic, ex. 87).")
@@ -257,6 +256,15 @@ def record_grading(db: Session, actor, device: Device, data: dict, *, expected_v
         note += f" — réserves : {notes}"
     inventory.record_event(db, device, actor, "grading", note=note,
                            data={"grading_id": grading.id, "grade": grade, "battery_health": battery})
+    return grading
+
+
+@use_case
+def grade_and_declare_ready(db: Session, actor, device: Device, data: dict, *, expected_version=None) -> Grading:
+    """The grade, then the move to "ready" in the same transaction: both services with their own rules (the
+    grade form's "Enregistrer et déclarer reconditionné"); a refusal of either leaves nothing recorded."""
+    grading = record_grading(db, actor, device, data, expected_version=expected_version)
+    move(db, actor, device, "ready")
     return grading
 
 

@@ -25,6 +25,7 @@ CASES = {
     "inventory.device_page": Case("GET", "/d/{o[public_tag]}", PUBLIC),
     "inventory.device_transition": Case("POST", "/d/{o[tag]}/transition", STAFF, site_bound=True,
                                         data={"to": "diagnosing"}),
+    "inventory.device_undo": Case("POST", "/d/{o[tag]}/annuler", STAFF, site_bound=True),
     "inventory.new_device": Case("GET", "/devices/new", STAFF),
     "inventory.device_specs": Case("GET", "/devices/new/specs?category=tablet", STAFF),
     "inventory.new_batch": Case("GET", "/devices/batch", STAFF),

@@ -39,7 +39,7 @@ def device_sections(device) -> dict:
     shared: dict = {}
     current_app.update_template_context(shared)  # the context processors, once for all the panels
     env = current_app.jinja_env
-    panels = [Markup(env.get_template(panel.template).render(shared | {"device": device} | ctx))
+    panels = [(panel.actions, Markup(env.get_template(panel.template).render(shared | {"device": device} | ctx)))
               for panel, ctx in services.panels_for(db, current_user, device)]
     return {"moves": services.inventory_moves(device), "events": services.history(db, device),
             "panels": panels, "event_labels": services.EVENT_LABELS, "states": STATES,
@@ -72,6 +72,20 @@ def device_transition(asset_tag: str):
     message = f"{device.asset_tag} : {STATES[to_state]}."
     if is_htmx():
         # the page in place, and an error message left in #flash by a refused attempt cleared
+        return render_template("inventory/_device_main.html", device=device, message=message,
+                               clear_flash=True), 200, tone()
+    return see_other(url_for(".device_page", asset_tag=device.asset_tag), message)
+
+
+@bp.post("/d/<asset_tag>/annuler")
+@roles_required(*STAFF)
+def device_undo(asset_tag: str):
+    """Take back one's own last move, within minutes (``services.undo_last_move``)."""
+    db = get_db()
+    device = services.get_device(db, current_user, asset_tag)
+    event = services.undo_last_move(db, current_user, device, expected_version=request.form.get("expected_version"))
+    message = f"{device.asset_tag} : étape annulée, de nouveau « {STATES[event.to_state]} »."
+    if is_htmx():
         return render_template("inventory/_device_main.html", device=device, message=message,
                                clear_flash=True), 200, tone()
     return see_other(url_for(".device_page", asset_tag=device.asset_tag), message)

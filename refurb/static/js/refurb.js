@@ -10,7 +10,7 @@
  *  - kiosk idle countdown ([data-idle-seconds][data-idle-url])
  *  - small page behaviours that templates must not write inline (the Content-Security-Policy
  *    allows no inline script, no on*= attribute and no hx-on): [data-autosubmit],
- *    [data-print], form[data-confirm], [data-reset-on-success]
+ *    [data-print], form[data-confirm], [data-reset-on-success], [data-all-pass]
  *  - kiosk keep-alive (<body data-keepalive-url>)
  */
 (function () {
@@ -416,6 +416,22 @@
     submitForm(el.form);
   });
 
+  // <button data-all-pass="<value>">: every check of its form not answered yet set to that value ("Tout
+  // OK" on the diagnosis; a check pre-filled from a hardware report keeps its answer), then the focus
+  // on the first check, so that only the failures remain to change.
+  document.addEventListener('click', function (evt) {
+    var btn = evt.target.closest && evt.target.closest('[data-all-pass]');
+    if (!btn || !btn.form) return;
+    evt.preventDefault();
+    var value = btn.getAttribute('data-all-pass');
+    var selects = btn.form.querySelectorAll('.refurb-checks select');
+    var filled = 0;
+    selects.forEach(function (select) { if (!select.value) { select.value = value; filled += 1; } });
+    var status = btn.form.querySelector('[data-all-pass-status]');
+    if (status) status.textContent = filled + ' contrôle(s) mis à « OK » : changez ceux qui sont en panne.';
+    if (selects.length) selects[0].focus();
+  });
+
   // <button data-print>: print the page.
   document.addEventListener('click', function (evt) {
     var btn = evt.target.closest && evt.target.closest('[data-print]');
@@ -455,6 +471,7 @@
 
   function init(root) {
     if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll('[data-all-pass][hidden]').forEach(function (btn) { btn.hidden = false; });
     if (root.matches && root.matches('[data-idle-seconds]')) startIdle(root);
     root.querySelectorAll('[data-idle-seconds]').forEach(startIdle);
     playSwappedTones(root);
