@@ -381,3 +381,22 @@ def test_the_report_file_is_downloaded_as_received(client, login_as, api_token, 
     download = client.get(f"/atelier/rapports/{response.json['reports'][0]['id']}/fichier")
     assert download.status_code == 200 and download.data == asset("lshw_laptop_list.json")
     assert download.headers["Content-Security-Policy"] == "sandbox"
+
+
+def test_hostile_text_from_reports_is_printed_as_text_in_pdfs(client, login_as, api_token, laptop):
+    from fixtures_certificates import issue, pdf_text
+
+    hostile_model = '<font color="red">Disque</font> & <b>co'
+    log = asset("sata_laptop.log").decode().replace("WDC WD5000LPVX-08V0TT5", hostile_model)
+    log = log.replace("PF1KX2Y7", "HOSTILE-1")  # the same machine as the lshw report
+    url = f"/api/v1/devices/{laptop}/reports"
+    assert post(client, url, api_token("tech"), ("pwn.json", hostile_lshw())).status_code == 201
+    answer = post(client, url, api_token("tech"), ("nwipe.log", log.encode()))
+    assert answer.json["reports"][0]["applied"]["erasures"][0]["result"] == "passed"
+    login_as("manager")
+    certificate = issue(client, f"/certificats/appareils/{laptop}/effacement")
+    assert certificate.status_code == 200 and certificate.mimetype == "application/pdf"
+    text = pdf_text(certificate.data)
+    assert '<script>alert("x")</script>' in text.replace("\n", "") and "<b>co" in text.replace("\n", "")
+    labels = client.get(f"/labels.pdf?tag={laptop}")
+    assert labels.status_code == 200 and '<script>alert("x")</script>' in pdf_text(labels.data)  # cut to fit
