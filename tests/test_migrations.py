@@ -33,9 +33,15 @@ def test_models_match_migrations(database_url):
     from alembic.runtime.migration import MigrationContext
 
     engine = create_engine(database_url)
+
+    def for_this_database(obj, name, type_, reflected, compare_to):
+        # an index the models declare for one database only (info["only_on"]) is not expected elsewhere
+        return obj.info.get("only_on", engine.dialect.name) == engine.dialect.name if type_ == "index" else True
+
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": for_this_database})
+            diff = compare_metadata(context, metadata)
     finally:
         engine.dispose()
     assert diff == []

@@ -41,6 +41,11 @@ class Device(Base):
         CheckConstraint("grade IS NULL OR grade IN ('A','B','C')", name="grade"),
         Index("ix_devices_site_state_category", "site_id", "state", "category"),
         Index("ix_devices_state_updated", "state", "updated_at"),
+        # PostgreSQL only: prefix searches under a linguistic collation (migration 0013_performance)
+        Index("ix_devices_asset_tag_pattern", "asset_tag", postgresql_ops={"asset_tag": "text_pattern_ops"},
+              info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),
+        Index("ix_devices_serial_pattern", "serial_number", postgresql_ops={"serial_number": "text_pattern_ops"},
+              info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

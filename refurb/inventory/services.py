@@ -421,23 +421,28 @@ _CODE_POINT_ORDER: dict[str, bool] = {}
 
 
 def _code_point_order(db: Session) -> bool:
-    """Does the database sort text by code point (SQLite; PostgreSQL with a C collation)? Then a
-    prefix is a range of the column's index."""
+    """Does the database sort text by code point (SQLite; PostgreSQL under the "C" collation)? Then a
+    prefix is a range of the column's ordinary index. Asked of the database itself, by sorting a few
+    characters: a cluster made with ``--locale-provider=icu --icu-locale=fr-FR`` reports ``C.UTF-8`` as
+    its libc collation yet sorts "É" beside "E", where a range would drop rows."""
     bind = db.get_bind()
     key = str(bind.url)
     if key not in _CODE_POINT_ORDER:
         if bind.dialect.name == "postgresql":
-            collation = db.scalar(sql_text("SELECT datcollate FROM pg_database WHERE datname = current_database()"))
-            _CODE_POINT_ORDER[key] = (collation or "").lower() in ("c", "posix", "c.utf-8", "c.utf8")
+            sample = ["a", "B", "e", "E", "É", "-", "0", "Z", "_"]
+            ordered = db.scalar(sql_text("SELECT array_agg(x ORDER BY x) FROM unnest(CAST(:sample AS text[])) AS x"),
+                                {"sample": sample})
+            _CODE_POINT_ORDER[key] = list(ordered or []) == sorted(sample)
         else:
             _CODE_POINT_ORDER[key] = bind.dialect.name == "sqlite"
     return _CODE_POINT_ORDER[key]
 
 
 def _starts_with(db: Session, column, prefix: str):
-    """``column`` starts with ``prefix``, through the column's index: SQLite's LIKE never uses an
-    index, nor does PostgreSQL's outside the "C" collation, so a range is added where the order
-    allows it (tags and serials are stored upper-case)."""
+    """``column`` starts with ``prefix``, through an index: SQLite's LIKE never uses one, so a range of
+    the column's index is added where the order is by code point (tags and serials are stored
+    upper-case). Under a linguistic collation (a French PostgreSQL) the LIKE alone is indexed, by the
+    ``text_pattern_ops`` indexes of migration 0013_performance."""
     condition = column.like(_escape_like(prefix) + "%", escape="\\")
     if prefix and _code_point_order(db):
         condition = and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1), condition)

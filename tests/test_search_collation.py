@@ -1,0 +1,92 @@
+"""Prefix searches on asset tags and serial numbers return exactly the right devices whatever the database's
+collation (hyphens, case, accents), and on PostgreSQL they go through an index even under a French
+collation (the CI's PostgreSQL is made with ``--locale-provider=icu --icu-locale=fr-FR``)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+from refurb.accounts.services import get_user
+from refurb.inventory import services
+from refurb.inventory.models import Device
+
+SERIALS = ["SN-ÉA1", "SN-EA2", "sn-éb3", "SN-É", "SN-ÉZ9", "SN-F1", "SNÉ4", "SN_É5", "SN-E-6", "SN-ÊA7"]
+
+
+def _found(db, q: str) -> set[str]:
+    db.rollback()
+    admin = get_user(db, "admin")
+    items, _ = services.list_devices(db, admin, services.parse_filter({"q": q, "per_page": "200"}))
+    return {d.serial_number for d in items}
+
+
+@pytest.fixture
+def serials(make_device):
+    return {make_device(serial_number=s): s.upper() for s in SERIALS}
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("SN-É", {"SN-ÉA1", "SN-ÉB3", "SN-É", "SN-ÉZ9"}),  # accents: É only, not E nor Ê
+    ("sn-é", {"SN-ÉA1", "SN-ÉB3", "SN-É", "SN-ÉZ9"}),  # typed in lower case: serials are stored upper-case
+    ("SN-E", {"SN-EA2", "SN-E-6"}),  # no É: a French collation sorts them together, a prefix does not
+    ("SN-E-", {"SN-E-6"}),  # hyphens count
+    ("SN_", {"SN_É5"}),  # "_" is a character here, not LIKE's wildcard
+    ("SNÉ", {"SNÉ4"}),
+    ("SN-ÊA", {"SN-ÊA7"}),
+])
+def test_serial_prefix_returns_exactly_the_devices_starting_with_it(db, serials, q, expected):
+    assert _found(db, q) == expected
+
+
+def test_tag_prefix_returns_exactly_the_tags_starting_with_it(db, make_device):
+    tags = [make_device() for _ in range(12)]
+    prefix = tags[-1][:-1]  # e.g. RF-00001: the tags RF-000010 … RF-000019
+    assert {d for d in _tags(db, prefix)} == {t for t in tags if t.startswith(prefix)}
+    assert _tags(db, prefix.lower()) == _tags(db, prefix)
+
+
+def _tags(db, q: str) -> set[str]:
+    db.rollback()
+    admin = get_user(db, "admin")
+    items, _ = services.list_devices(db, admin, services.parse_filter({"q": q, "per_page": "200"}))
+    return {d.asset_tag for d in items}
+
+
+def _postgresql(db) -> None:
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("EXPLAIN of PostgreSQL plans: SQLite compares text by code point, its ordinary indexes "
+                    "already serve a prefix (run with REFURB_TEST_DATABASE_URL=postgresql+psycopg://…)")
+
+
+def _plan(db, q: str) -> str:
+    admin = get_user(db, "admin")
+    stmt = services.device_query(db, admin, services.parse_filter({"q": q})).order_by(Device.id.desc()).limit(50)
+    compiled = stmt.compile(dialect=db.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    db.execute(text("SET LOCAL enable_seqscan = off"))  # a handful of rows: make the planner show what it can use
+    return "\n".join(db.scalars(text(f"EXPLAIN {compiled}")))
+
+
+@pytest.mark.parametrize(("q", "index"), [("RF-0001", "ix_devices_asset_tag_pattern"),
+                                          ("SN-ÉA1", "ix_devices_serial_pattern")])
+def test_postgresql_prefix_searches_use_an_index_under_the_database_collation(db, serials, q, index):
+    _postgresql(db)
+    collation = db.scalar(text("SELECT coalesce(daticulocale, datcollate) FROM pg_database "
+                               "WHERE datname = current_database()"))
+    plan = _plan(db, q)
+    assert index in plan, f"collation {collation}:\n{plan}"
+    assert "Seq Scan on devices" not in plan
+
+
+def test_postgresql_prefix_search_takes_no_range_under_a_linguistic_collation(db):
+    """Under a French collation the prefix is found by the pattern index, never by a range of the
+    ordinary index (a range sorted linguistically drops "SN-ÉA1" from "SN-É")."""
+    _postgresql(db)
+    ordered = list(db.scalars(select(text("x")).select_from(
+        text("unnest(CAST(ARRAY['É', 'F', 'a', 'B'] AS text[])) AS x")).order_by(text("x"))))
+    condition = services.search_condition(db, get_user(db, "admin"), "SN-É")
+    sql = str(condition.compile(dialect=db.get_bind().dialect))
+    if ordered == sorted(ordered):  # a "C" cluster: the range of the ordinary index is right there
+        assert ">=" in sql
+    else:
+        assert ">=" not in sql and "LIKE" in sql.upper()
