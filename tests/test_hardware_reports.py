@@ -400,3 +400,13 @@ def test_hostile_text_from_reports_is_printed_as_text_in_pdfs(client, login_as, 
     assert '<script>alert("x")</script>' in text.replace("\n", "") and "<b>co" in text.replace("\n", "")
     labels = client.get(f"/labels.pdf?tag={laptop}")
     assert labels.status_code == 200 and '<script>alert("x")</script>' in pdf_text(labels.data)  # cut to fit
+
+
+def test_nwipe_without_summary_tables_reads_the_disk_line_and_the_failure():
+    """nwipe 0.2x: no "has serial number" line, no Drive Status table: the Found line and the error lines say it."""
+    text = asset("failed_readonly.log").decode()
+    text = text.split("******************************** Error Summary")[0]
+    text = text.replace("Found /dev/loop0, VIRT, Loopback device,  67 MB, S/N=",
+                        "Found /dev/sdb, ATA, ST500LM021-1KJ152, 500 GB, S/N=W62ABCDE").replace("/dev/loop0", "/dev/sdb")
+    [wipe] = hwreports.read(text.encode()).wipes
+    assert (wipe.serial, wipe.model, wipe.result) == ("W62ABCDE", "ST500LM021-1KJ152", "failed")
