@@ -46,8 +46,24 @@ def money_fr(value: Decimal | float | None) -> str:
     return format_currency(value, "EUR", locale=LOCALE)
 
 
+def plural_word(n, one: str, many: str | None = None) -> str:
+    """The word (or words) for ``n`` things, by the French rule: singular for 0 and 1, plural from 2.
+    ``many`` defaults to each word of ``one`` with an "s" (words ending in s, x or z unchanged); pass it for
+    anything else ("lot de recyclage" → "lots de recyclage")."""
+    if abs(n) < 2:
+        return one
+    if many is not None:
+        return many
+    return " ".join(w if w[-1:] in ("s", "x", "z") or not w[-1:].isalpha() else w + "s" for w in one.split(" "))
+
+
+def plural(n, one: str, many: str | None = None) -> str:
+    """"1 lot", "6 dons", "2 emprunteurs différents": the number in French and the right form."""
+    return f"{number_fr(n)} {plural_word(n, one, many)}"
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(
         datetime_fr=datetime_fr, date_fr=date_fr, date_long_fr=date_long_fr,
-        number_fr=number_fr, money_fr=money_fr,
+        number_fr=number_fr, money_fr=money_fr, plural=plural,
     )

@@ -13,6 +13,11 @@ DEFAULTS = {
     "warranty_months": "24",  # guarantee of a refurbished device sold (2 years at least: the legal guarantee)
     "producer_siret": "",  # the network's SIRET, printed as the producer in the DEEE register
     "borrower_retention_days": str(3 * 365),  # a borrower's record kept this long after their last loan
+    # The organisation behind the documents (donation receipt, loan agreement's data-protection notice).
+    "organisation_identifier": "",  # SIREN (9 digits) or RNA (W + 9 digits)
+    "organisation_address": "",  # registered office
+    "organisation_status": "",  # what makes gifts deductible, e.g. "association d'intérêt général (art. 238 bis CGI)"
+    "privacy_contact": "",  # where a borrower exercises their data-protection rights (address or e-mail)
     "sync_window_days": "30",  # an operation queued offline on the bus is accepted this long after it was made
     "undo_minutes": "10",  # how long the author of a plain move may take it back (device page)
 }

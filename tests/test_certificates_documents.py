@@ -51,12 +51,13 @@ def test_receipt_for_a_company_with_values_at_cost(client, db, login_as, worksho
     login_as("desk")
     assert f"/certificats/dons/{donation_id}" in client.get(f"/atelier/dons/{donation_id}").get_data(as_text=True)
     page = client.get(f"/certificats/dons/{donation_id}")
-    assert page.status_code == 200 and "Valeur des appareils au coût de revient" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Valeur des appareils" in page.get_data(as_text=True)
+    assert "valeur nette comptable" in page.get_data(as_text=True)
     token = csrf_token(client, f"/certificats/dons/{donation_id}")
     form = {"csrf_token": token}
     for tag in tags[:3]:
         form[f"value_{ids[tag]}"] = "100,00"
-        form[f"basis_{ids[tag]}"] = "valeur nette comptable"
+        form[f"basis_{ids[tag]}"] = "net_book_value"
     bad = {**form, f"value_{ids[tags[3]]}": "douze"}
     r = client.post(f"/certificats/dons/{donation_id}/valeurs", data=bad)
     assert r.status_code == 422
@@ -80,6 +81,8 @@ def test_receipt_for_a_company_with_values_at_cost(client, db, login_as, worksho
         line = next(line for line in text.splitlines() if line.startswith(tag))
         assert serial in line
     assert "n'est pas un reçu fiscal" in text and "Cerfa n° 16216" in text
+    assert "Valeur nette comptable" in next(line for line in text.splitlines() if line.startswith(tags[0]))
+    assert "valeur d'origine" not in text.lower() and "art. 238 bis du CGI" in " ".join(text.split())
     assert "Don en nature" in text and "Le donateur" in text and "Signature" in text
     db.rollback()
     cert = db.scalar(select(Certificate).where(Certificate.kind == "receipt"))
@@ -138,7 +141,10 @@ def test_sale_certificate_with_checks_erasure_grade_price_and_guarantee(client, 
     assert r.status_code == 200
     text = pdf_text(r.data)
     flat = " ".join(text.split())
-    assert "Certificat de vente" in text and "Appareil reconditionné" in text
+    # A reservation on a function ("Touche F5 dure") is not "reconditionné" (R. 122-4): sold as used, the
+    # defect stated plainly.
+    assert "Certificat de vente" in text and "Appareil d'occasion" in text and "Appareil reconditionné" not in text
+    assert "fonctionnel avec réserves" in " ".join(text.split()) and "Défaut signalé" in text
     assert tag in text and "PF-1ABCDE" in text and "ThinkPad T480" in text
     assert "Karim Benali" in text and "VTE-00001" in text
     assert "A — très bon état" in text and "Fonctionnel avec réserves" in text and "Touche F5 dure" in text

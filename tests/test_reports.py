@@ -121,7 +121,7 @@ def test_page_with_charts_pdf_and_csv(client, activity_history, login_as):
     flat = " ".join(text.split())
     for expected in ("Rapport d'activité et d'impact", "Tout le réseau", "Période du 01/03/2026 au 31/03/2026",
                      "Facteurs d'impact eReuse 2026 (ADEME Base Carbone)", "7 (3 dons)", "4 — 360,00 €",
-                     "4 prêts, 3 emprunteurs, 28 jours-prêt", "3 appareils, 15,7 kg (2 lots)", "16,2 kg",
+                     "4 prêts, 3 emprunteurs différents, 28 jours-prêt", "3 appareils, 15,7 kg (2 lots)", "16,2 kg",
                      "793,8 kg CO2e", "Ordinateurs portables 4 1,83 7,3 156,2 624,8"):
         assert expected in flat, expected
 

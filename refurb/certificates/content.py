@@ -49,6 +49,7 @@ ERASURE_STATUS = {
     "destroyed": "SUPPORT DÉTRUIT",
     "pending": "EN ATTENTE — pas encore effacé",
     "failed": "ÉCHEC — non effacé, à refaire",
+    "unverified": "NON VÉRIFIÉ — effacement sans relecture, pas une preuve",
     "no_storage": "Sans support de données",
 }
 
@@ -70,9 +71,14 @@ def _iso(value) -> str | None:
 
 
 def organisation(db: Session, site: Site | None) -> dict:
-    return {"name": get_setting(db, "network_name"), "siret": get_setting(db, "producer_siret") or "",
-            "site": site.name if site else "", "address": site.full_address if site else "",
-            "phone": site.phone if site else "", "email": site.email if site else ""}
+    org = {"name": get_setting(db, "network_name"), "siret": get_setting(db, "producer_siret") or "",
+           "site": site.name if site else "", "address": site.full_address if site else "",
+           "phone": site.phone if site else "", "email": site.email if site else ""}
+    # The identity the admin filled in; written only when filled, so older certificates keep their hash.
+    identity = {"identifier": get_setting(db, "organisation_identifier"),
+                "head_office": get_setting(db, "organisation_address"),
+                "status": get_setting(db, "organisation_status")}
+    return org | {k: v for k, v in identity.items() if v}
 
 
 def device_facts(device: Device) -> dict:
@@ -107,14 +113,22 @@ def _erasure_device(device: Device, erasures: list[Erasure], destructions: list[
                 "started_at": _iso(erasure.started_at), "ended_at": _iso(erasure.ended_at),
                 "operator": erasure.operator_name or "", "report_sha256": erasure.report_sha256 or "",
             })
+            # Fields added later are written only when filled, so that certificates issued before keep
+            # their hash on the verification page.
+            extra = {"manufacturer": medium.manufacturer, "operator_title": erasure.operator_title,
+                     "verification_method": erasure.verification_method,
+                     "destination": erasure.destination if erasure.destination != "reuse" else ""}
+            media[-1].update({k: v for k, v in extra.items() if v})
     if not device.has_storage and not media and not destructions:
         status = "no_storage"
     elif destructions:
         status = "destroyed"
     elif not latest:
         status = "pending"
-    elif any(not e.passed for e in latest.values()):
+    elif any(e.result != "passed" for e in latest.values()):
         status = "failed"
+    elif any(e.unverified for e in latest.values()):
+        status = "unverified"
     elif all(e.method == "destruction" for e in latest.values()):
         status = "destroyed"
     else:
@@ -143,9 +157,9 @@ def _destructions_by_device(db: Session, ids: list[int]) -> dict[int, list[Media
 
 
 def _summary(devices: list[dict]) -> dict:
-    counts = {key: 0 for key in ERASURE_STATUS}
+    counts = {key: 0 for key in ERASURE_STATUS if key != "unverified"}
     for d in devices:
-        counts[d["status"]] += 1
+        counts[d["status"]] = counts.get(d["status"], 0) + 1  # "unverified" only when there is one (older hashes)
     return {"total": len(devices), **counts}
 
 
@@ -218,6 +232,8 @@ def receipt_for_donation(db: Session, actor, donation: Donation) -> dict:
         v = values.get(d.id)
         amount = v.amount if v is not None else None
         rows.append({**device_facts(d), "value": _money(amount), "basis": v.basis if v is not None else ""})
+        if v is not None and v.basis in catalog.VALUATION_BASES:
+            rows[-1]["basis_label"] = catalog.VALUATION_BASES[v.basis]
         key = (describe(d), _money(amount))
         line = lines.setdefault(key, {"description": key[0], "quantity": 0, "unit_value": key[1],
                                       "total_value": None, "tags": []})
@@ -316,6 +332,8 @@ def device_certificate(db: Session, actor, device: Device) -> dict:
             "functional_label": catalog.FUNCTIONAL_RESULTS.get(grading.functional, grading.functional),
             "battery_health": grading.battery_health,
             "reservations": lawful(grading.notes) if grading.functional == "limited" else ""},
+        **({"gaps": [lawful(gap) for gap in st.refurbished_gaps()]} if not refurbished and st.refurbished_gaps()
+           else {}),
         "outcome": "sale" if sale else ("gift" if gift else "stock"),
         "sale": None, "gift": None,
     }

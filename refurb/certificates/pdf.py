@@ -9,7 +9,7 @@ from decimal import Decimal
 from reportlab.lib.colors import Color
 from reportlab.lib.units import mm
 
-from ..formatting import date_fr, datetime_fr, money_fr
+from ..formatting import date_fr, datetime_fr, money_fr, plural
 from ..pdf import draw_qr
 from ..pdf.fonts import fit_text, printable, wrap_text
 from ..pdf.layout import RULE, Column, Document, _Block
@@ -21,6 +21,7 @@ RESULTS = {"passed": "Réussi", "failed": "Échoué"}
 METHOD_SHORT = {"overwrite": "Réécriture", "ata_secure_erase": "ATA Secure Erase", "nvme_sanitize": "NVMe Sanitize",
                 "crypto_erase": "Effacement crypto.", "factory_reset": "Réinit. d'usine (chiffré)",
                 "destruction": "Destruction physique"}
+DESTINATIONS = {"reuse": "Réemploi", "recycling": "Recyclage", "destruction": "Destruction"}
 CHECK_RESULTS = {"pass": "OK", "fail": "En panne", "na": "Sans objet", "repaired": "Réparé (OK)"}
 
 
@@ -82,18 +83,27 @@ class VerificationBlock(_Block):
 
 def fitted_widths(doc, labels, rows, size: float, flexible=()) -> list[float]:
     """Column widths (points) that hold every cell whole; when the page is too narrow, only the
-    ``flexible`` columns (free text) give way, so that serials and dates are never cut."""
+    ``flexible`` columns (free text) give way, down to their longest word: their cells and headers then
+    wrap onto more lines, so that nothing is cut (serials and dates stay on one line)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    def longest_word(text, font):
+        return max((stringWidth(w, font, size) for w in printable(str(text), font).split()), default=0) + 6
+
     widths = [stringWidth(label, doc.bold, size) + 6 for label in labels]
+    floors = [longest_word(label, doc.bold) for label in labels]
     for row in rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], stringWidth(printable(str(cell), doc.regular), doc.regular, size) + 6)
+            floors[i] = max(floors[i], longest_word(cell, doc.regular))
+    for i in range(len(labels)):
+        if i not in flexible:
+            floors[i] = widths[i]
     excess = sum(widths) - doc.content_width
     if excess > 0:
-        flex_total = sum(widths[i] for i in flexible) or 1
+        room = sum(widths[i] - floors[i] for i in flexible) or 1
         for i in flexible:
-            widths[i] = max(stringWidth(labels[i], doc.bold, size) + 6, widths[i] - excess * widths[i] / flex_total)
+            widths[i] = max(floors[i], widths[i] - excess * (widths[i] - floors[i]) / room)
     return widths
 
 
@@ -104,18 +114,20 @@ def _meta(cert: Certificate) -> list[str]:
 
 def _org_pairs(org: dict) -> list[tuple[str, str]]:
     pairs = [("Organisation", org["name"])]
+    if org.get("identifier"):
+        pairs.append(("RNA" if org["identifier"].startswith("W") else "SIREN", org["identifier"]))
     if org.get("siret"):
         pairs.append(("SIRET", org["siret"]))
+    if org.get("head_office"):
+        pairs.append(("Siège", org["head_office"]))
     if org.get("site"):
-        pairs.append(("Site", " — ".join(p for p in (org["site"], org.get("address", "")) if p)))
+        pairs.append(("Site", org["site"]))
+    if org.get("address"):
+        pairs.append(("Adresse du site", org["address"]))
     contact = " · ".join(p for p in (org.get("phone"), org.get("email")) if p)
     if contact:
         pairs.append(("Contact", contact))
     return pairs
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n > 1 else ''}"
 
 
 # --- erasure certificate --------------------------------------------------------------------------
@@ -144,18 +156,25 @@ def erasure_pdf(cert: Certificate, url: str) -> bytes:
         doc.paragraph("Appareil entré au réseau sans don enregistré.", muted=True)
 
     doc.heading("Synthèse")
-    doc.paragraph(f"{_plural(s['total'], 'appareil')} : {s['erased']} effacé(s), {s['destroyed']} dont le support "
-                  f"a été détruit, {s['pending']} en attente, {s['failed']} en échec, {s['no_storage']} sans "
-                  "support de données.", bold=True)
-    if s["pending"] or s["failed"]:
-        doc.paragraph("Les appareils EN ATTENTE ou en ÉCHEC ne sont PAS effacés à la date de ce certificat. "
+    parts = [f"{plural(s['erased'], 'effacé', 'effacés')}",
+             f"{s['destroyed']} dont le support a été détruit",
+             f"{s['pending']} en attente", f"{s['failed']} en échec"]
+    if s.get("unverified"):
+        parts.append(f"{plural(s['unverified'], 'effacé sans vérification', 'effacés sans vérification')}, donc non "
+                     "prouvé" + ("s" if s["unverified"] > 1 else ""))
+    parts.append(f"{s['no_storage']} sans support de données")
+    doc.paragraph(f"{plural(s['total'], 'appareil')} : " + ", ".join(parts) + ".", bold=True)
+    if s["pending"] or s["failed"] or s.get("unverified"):
+        doc.paragraph("Les appareils EN ATTENTE, en ÉCHEC ou NON VÉRIFIÉS ne sont PAS effacés au sens de ce "
+                      "certificat à sa date (un effacement sans relecture du support n'est pas une preuve). "
                       "Un nouveau certificat, avec une nouvelle référence, sera émis après leur effacement.")
     labels = ["Étiquette", "Catégorie", "Marque et modèle", "N° de série de l'appareil", "Statut"]
     rows = [(d["asset_tag"], d["category_label"], " ".join(p for p in (d["make"], d["model"]) if p) or "—",
              d["serial"] or "—", ERASURE_STATUS[d["status"]]) for d in devices]
     doc.table([Column(label, w) for label, w in zip(labels, fitted_widths(doc, labels, rows, 8.5, flexible=(1, 2)))],
               rows, size=8.5,
-              totals=("Total", _plural(s["total"], "appareil"), "", "", f"{s['erased'] + s['destroyed']} effacé(s)"))
+              totals=("Total", plural(s["total"], "appareil"), "", "",
+                      plural(s["erased"] + s["destroyed"], "effacé", "effacés")))
 
     doc.heading("Détail par support de stockage")
     rows = []
@@ -166,7 +185,7 @@ def erasure_pdf(cert: Certificate, url: str) -> bytes:
                 operators.append(x["operator"])
             rows.append((d["asset_tag"], "tous les supports", "—", "",
                          "Destruction (recycleur)" if x["by"] == "recycler" else "Destruction (nos soins)", "Destroy",
-                         "voir ci-dessous", "", "", "Détruit", day(x["destroyed_on"]), day(x["destroyed_on"]),
+                         "voir ci-dessous", "s.o.", "—", "Détruit", "Destruction", day(x["destroyed_on"]),
                          x["operator"]))
         if not d["media"] and d.get("destructions"):
             continue
@@ -176,18 +195,24 @@ def erasure_pdf(cert: Certificate, url: str) -> bytes:
                          "", "", ""))
             continue
         for m in d["media"]:
-            if m["operator"] and m["operator"] not in operators:
-                operators.append(m["operator"])
-            rows.append((d["asset_tag"], " ".join(p for p in (m["kind_label"].split(" (")[0], m["model"]) if p),
-                         m["serial"], f"{m['size_gb']} Go" if m["size_gb"] else "—",
+            who = ", ".join(p for p in (m["operator"], m.get("operator_title", "")) if p)
+            if who and who not in operators:
+                operators.append(who)
+            medium = " ".join(p for p in (m["kind_label"], m.get("manufacturer", ""), m["model"]) if p)
+            result = RESULTS.get(m["result"], m["result"])
+            if m["result"] == "passed" and not m["verified"]:
+                result = "NON VÉRIFIÉ"
+            rows.append((d["asset_tag"], medium, m["serial"], f"{m['size_gb']} Go" if m["size_gb"] else "—",
                          METHOD_SHORT.get(m["method"], m["method_label"]), NIST.get(m["category"], m["category"]),
-                         " ".join(p for p in (m["tool"], m["tool_version"]) if p), str(m["passes"]),
-                         "oui" if m["verified"] else "non", RESULTS.get(m["result"], m["result"]),
-                         moment(m["started_at"]), moment(m["ended_at"]), m["operator"]))
-    labels = ["Étiquette", "Support", "N° de série du support", "Taille", "Méthode", "Catégorie", "Outil et version",
-              "Passes", "Vérifié", "Résultat", "Début", "Fin", "Opérateur"]
-    aligns = {3: "right", 7: "right", 8: "center"}
-    weights = fitted_widths(doc, labels, rows, 7, flexible=(1, 4, 6, 12))
+                         " ".join(p for p in (m["tool"], m["tool_version"]) if p),
+                         str(m["passes"]) if m["method"] == "overwrite" else "s.o.",
+                         (m.get("verification_method") or "Relecture du support") if m["verified"] else "aucune",
+                         result, DESTINATIONS.get(m.get("destination") or "reuse", ""), moment(m["ended_at"]), who))
+    labels = ["Étiquette", "Support (type, fabricant, modèle)", "N° de série du support", "Taille",
+              "Méthode (technique)", "Catégorie NIST", "Outil et version", "Passes", "Vérification", "Résultat",
+              "Destination", "Fin", "Opérateur (fonction)"]
+    aligns = {3: "right", 7: "right"}
+    weights = fitted_widths(doc, labels, rows, 7, flexible=(1, 4, 8, 9, 10, 12))
     doc.table([Column(label, w, aligns.get(i, "left")) for i, (label, w) in enumerate(zip(labels, weights))], rows,
               size=7)
     destroyed = [(d["asset_tag"], x) for d in devices for x in d.get("destructions", [])]
@@ -197,8 +222,10 @@ def erasure_pdf(cert: Certificate, url: str) -> bytes:
             doc.paragraph(f"{tag} : {x['label']}, le {day(x['destroyed_on'])}.", size=9)
     doc.paragraph("Catégories selon NIST SP 800-88 : Clear (réécriture par les commandes normales du support), Purge "
                   "(effacement par les commandes du contrôleur : ATA Secure Erase, NVMe Sanitize, effacement "
-                  "cryptographique), Destroy (destruction physique du support). Vérif. : relecture du support "
-                  "après effacement. Heures de Paris.", size=8, muted=True)
+                  "cryptographique), Destroy (destruction physique du support). Passes : pour une réécriture "
+                  "seulement (s.o. : sans objet). Classification après assainissement : support sans donnée "
+                  "récupérable par les moyens de la catégorie indiquée, s'il est vérifié ; un effacement NON "
+                  "VÉRIFIÉ n'en est pas la preuve. Heures de Paris.", size=8, muted=True)
     doc.spacer(3 * mm)
     doc.blocks.append(VerificationBlock(cert, url))
     doc.signature_block([f"L'opérateur : {', '.join(operators) or '—'}", f"Pour {org['name']}"],
@@ -241,19 +268,29 @@ def receipt_pdf(cert: Certificate, url: str) -> bytes:
               totals=("Total", str(content["total_quantity"]), "",
                       (euros(total_value) + (" (partiel)" if content["valued_quantity"] < content["total_quantity"]
                                              else "")) if total_value else "non connue"))
-    labels = ["Étiquette", "Catégorie", "Marque et modèle", "N° de série", "Valeur"]
+    labels = ["Étiquette", "Catégorie", "Marque et modèle", "N° de série", "Valeur", "Base de la valeur"]
     rows = [(d["asset_tag"], d["category_label"], " ".join(p for p in (d["make"], d["model"]) if p) or "—",
-             d["serial"] or "—", euros(d["value"]) or "—") for d in content["devices"]]
+             d["serial"] or "—", euros(d["value"]) or "—", d.get("basis_label") or ("—" if d["value"] is None
+                                                                                  else "non précisée"))
+            for d in content["devices"]]
     widths = fitted_widths(doc, labels, rows, 8, flexible=(1, 2))
     doc.table([Column(label, w, "right" if i == 4 else "left") for i, (label, w) in enumerate(zip(labels, widths))],
               rows, title="Détail des appareils", size=8)
-    doc.paragraph("Valeurs au coût de revient (valeur d'origine ou valeur en stock indiquée par le donateur), quand "
-                  "elle est connue ; « non connue » : non communiquée.", size=8, muted=True)
+    doc.paragraph("Valeurs telles que les comptes du donateur les donnent : coût de revient du bien, ou sa valeur "
+                  "nette comptable s'il figurait à l'actif (art. 238 bis du CGI) ; jamais son prix d'achat "
+                  "d'origine. « non connue » : non communiquée par le donateur.", size=8, muted=True)
+    if org.get("status"):
+        doc.paragraph(f"Organisme bénéficiaire : {org['status']}.", size=9)
+    else:
+        doc.paragraph("Le statut de l'organisme bénéficiaire au regard de l'art. 238 bis du CGI n'est pas renseigné "
+                      "dans l'application : cette attestation ne dit pas que le don ouvre droit à réduction d'impôt.",
+                      size=9)
     if donor["kind"] == "company":
         doc.heading("Pour la déclaration de l'entreprise", level=2)
         doc.paragraph("Ce document n'est pas un reçu fiscal : ce n'est pas le formulaire Cerfa n° 16216. Il "
-                      "rassemble les informations utiles pour l'établir : date du don, nature (don en nature), "
-                      "description et quantité des biens, valorisation au coût de revient indiquée ci-dessus.")
+                      "rassemble les informations utiles pour l'établir : identité et adresse de l'organisme "
+                      "bénéficiaire, date du don, nature (don en nature), description et quantité des biens, "
+                      "valorisation indiquée ci-dessus.")
     elif donor["kind"] == "individual":
         doc.paragraph("Ce document n'est pas un reçu fiscal (formulaire Cerfa n° 11580).", size=9)
     if public:
@@ -297,7 +334,7 @@ def device_pdf(cert: Certificate, url: str) -> bytes:
     if sale:
         doc.key_values([("Acheteur", sale["buyer"]), ("Vente", sale["reference"])])
     elif gift:
-        doc.key_values([("Bénéficiaire", f"{gift['recipient']} ({gift['recipient_kind']})")])
+        doc.key_values([("Bénéficiaire", gift["recipient"]), ("Type de bénéficiaire", gift["recipient_kind"])])
     doc.heading("Appareil")
     pairs = [("Catégorie", device["category_label"]),
              ("Marque et modèle", " ".join(p for p in (device["make"], device["model"]) if p) or "—"),
@@ -306,9 +343,12 @@ def device_pdf(cert: Certificate, url: str) -> bytes:
         pairs.append(("Grade esthétique", device["grade_label"] or device["grade"]))
     grading = content.get("grading")
     if grading:
-        pairs.append(("Fonctionnement", grading["functional_label"]))
+        if content.get("diagnosis"):
+            pairs.append(("Fonctionnement", grading["functional_label"]))
+        else:
+            pairs.append(("Fonctionnement", "non diagnostiqué : aucun contrôle enregistré"))
         if grading.get("reservations"):
-            pairs.append(("Réserves", grading["reservations"]))
+            pairs.append(("Défaut signalé", grading["reservations"]))
         if grading.get("battery_health") is not None:
             pairs.append(("Santé de la batterie", f"{grading['battery_health']} %"))
     doc.key_values(pairs)
@@ -317,7 +357,9 @@ def device_pdf(cert: Certificate, url: str) -> bytes:
                       "état, et les données du précédent utilisateur ont été effacées (Code de la consommation, "
                       "art. R. 122-4 ; décret n° 2022-190).", bold=True)
     else:
-        doc.paragraph("Appareil d'occasion, cédé dans l'état décrit par ce document.", bold=True)
+        doc.paragraph("Appareil d'occasion, cédé dans l'état décrit par ce document"
+                      + (f" : les conditions de l'art. R. 122-4 du Code de la consommation ne sont pas réunies "
+                         f"({'; '.join(content['gaps'])})" if content.get("gaps") else "") + ".", bold=True)
     diagnosis = content.get("diagnosis")
     doc.heading("Contrôles effectués")
     if diagnosis:

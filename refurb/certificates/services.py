@@ -16,6 +16,7 @@ from ..db import use_case, utcnow
 from ..errors import Conflict, Invalid
 from ..inventory.models import Device
 from ..loans import services as loans
+from ..refurbishment import catalog
 from ..refurbishment import services as refurbishment
 from ..refurbishment.models import Donation
 from ..settings import get_setting
@@ -183,19 +184,25 @@ def certificates_of_donation(db: Session, donation: Donation) -> list[Certificat
 # --- valuations -----------------------------------------------------------------------------------
 
 MAX_VALUE = Decimal("1000000")
+VALUATION_BASES = catalog.VALUATION_BASES
 
 
 @use_case
 def set_valuations(db: Session, actor, donation_id, data) -> int:
-    """Values at cost of the devices of a donation: ``value_<device id>`` (empty: unknown) and
-    ``basis_<device id>`` (how it was valued). All or nothing; returns how many are known."""
+    """Values of the devices of a donation as the donor's accounts show them: ``value_<device id>`` (empty:
+    unknown) and ``basis_<device id>`` (cost price or net book value, ``catalog.VALUATION_BASES``; never the
+    purchase price). All or nothing; returns how many are known."""
     donation = build.get_donation(db, actor, donation_id)
     devices = donation.devices
     c = Checker(data)
     wanted = {}
     for device in devices:
         amount = c.money(f"value_{device.id}", f"Valeur de {device.asset_tag}", max_value=MAX_VALUE)
-        basis = c.text(f"basis_{device.id}", f"Base de la valeur de {device.asset_tag}", max_len=200) or ""
+        basis = c.choice(f"basis_{device.id}", f"Base de la valeur de {device.asset_tag}", catalog.VALUATION_BASES,
+                         required=False) or ""
+        if amount is not None and not basis and f"basis_{device.id}" not in c.errors:
+            c.add(f"basis_{device.id}", f"{device.asset_tag} : dites si la valeur est le coût de revient ou la valeur "
+                                        "nette comptable, comme dans les comptes du donateur (art. 238 bis du CGI).")
         wanted[device.id] = (amount, basis)
     if c.errors:
         raise Invalid(fields=c.errors)

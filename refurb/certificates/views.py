@@ -38,7 +38,8 @@ def _donation_page(db, donation, errors=None, form=None):
     return render_template("certificates/donation.html", donation=donation, devices=docs.devices,
                            values=docs.values, erasure=docs.erasure, issued=docs.issued, errors=errors or {},
                            form=form or {}, statuses=docs.statuses, status_labels=services.ERASURE_STATUS,
-                           erasure_refusal=docs.erasure_refusal, receipt_refusal=docs.receipt_refusal)
+                           erasure_refusal=docs.erasure_refusal, receipt_refusal=docs.receipt_refusal,
+                           valuation_bases=services.VALUATION_BASES)
 
 
 @bp.get("/certificats/dons/<int:donation_id>")

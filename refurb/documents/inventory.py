@@ -229,7 +229,7 @@ def inventory_table(inv: Inventory) -> tuple[list[tuple[str, str]], list[list]]:
 
 
 def render_inventory_pdf(inv: Inventory, progress=None) -> bytes:
-    from ..formatting import datetime_fr, number_fr
+    from ..formatting import datetime_fr, number_fr, plural
     from ..pdf.layout import Column, Document
 
     doc = Document(network=inv.network, title="Inventaire", subtitle=inv.scope_label,
@@ -239,7 +239,7 @@ def render_inventory_pdf(inv: Inventory, progress=None) -> bytes:
     summary = [(CATEGORIES_PLURAL.get(g.category, g.category), workflow.STATES.get(g.state, g.state),
                 number_fr(len(g.lines))) for g in groups]
     doc.table([Column("Catégorie", 3), Column("État", 3), Column("Nombre", 1.2, "right")], summary,
-              totals=("Total général", "", f"{number_fr(inv.total)} appareil{'s' if inv.total > 1 else ''}"),
+              totals=("Total général", "", plural(inv.total, "appareil")),
               size=9)
     if not groups:
         doc.paragraph("Aucun appareil à inventorier à cette date.", muted=True)
@@ -253,9 +253,9 @@ def render_inventory_pdf(inv: Inventory, progress=None) -> bytes:
         rows = [(line.asset_tag, line.title, line.serial_number, line.grade)
                 + ((line.site_code,) if network else ()) for line in g.lines]
         totals = (f"Total {g.label}", "", "", f"{number_fr(n)}") + (("",) if network else ())
-        doc.table(columns, rows, title=f"{g.label} — {number_fr(n)} appareil{'s' if n > 1 else ''}", totals=totals)
+        doc.table(columns, rows, title=f"{g.label} — {plural(n, 'appareil')}", totals=totals)
     doc.spacer()
-    doc.paragraph(f"Total général : {number_fr(inv.total)} appareil{'s' if inv.total > 1 else ''} "
+    doc.paragraph(f"Total général : {plural(inv.total, 'appareil')} "
                   f"({inv.scope_label}, {inv.date_label[0].lower() + inv.date_label[1:]}).", bold=True)
     doc.spacer()
     doc.signature_block(["Le responsable du site" if inv.site else "Le responsable du réseau", "Le gestionnaire"],

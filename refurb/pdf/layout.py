@@ -626,8 +626,10 @@ class Document:
             rule_y = top - self.first_header_h + 4 * mm
         else:
             c.setFont(self.bold, 8.5)
-            text = " — ".join(p for p in (self.title, self.subtitle) if p)
-            c.drawString(left, top - 9, fit_text(_clean(text, self.bold), self.bold, 8.5, self.content_width * 0.7))
+            text = _clean(" — ".join(p for p in (self.title, self.subtitle) if p), self.bold)
+            if stringWidth(text, self.bold, 8.5) > self.content_width * 0.7:
+                text = _clean(self.title, self.bold)  # a running head: the title alone rather than a cut subtitle
+            c.drawString(left, top - 9, fit_text(text, self.bold, 8.5, self.content_width * 0.7))
             c.setFont(self.regular, 8)
             c.setFillColor(GREY)
             c.drawRightString(right, top - 9, fit_text(_clean(self.network, self.regular), self.regular, 8,

@@ -50,11 +50,14 @@ def erasure_json(erasure) -> dict:
             "tool": erasure.tool, "tool_version": erasure.tool_version, "passes": erasure.passes,
             "verified": erasure.verified, "result": erasure.result, "started_at": _moment(erasure.started_at),
             "ended_at": _moment(erasure.ended_at), "operator": erasure.operator_name,
-            "media": [{"serial": m.serial, "model": m.model, "size_gb": m.size_gb, "kind": m.kind}
+            "operator_title": erasure.operator_title, "verification_method": erasure.verification_method,
+            "destination": erasure.destination, "erased": erasure.passed,
+            "media": [{"serial": m.serial, "manufacturer": m.manufacturer, "model": m.model, "size_gb": m.size_gb,
+                       "kind": m.kind}
                       for m in erasure.media],
             "report": ({"filename": erasure.report_filename, "sha256": erasure.report_sha256,
                         "size": erasure.report_size, "kind": erasure.report_kind}
-                       if erasure.report_path else None)}
+                       if erasure.report_sha256 else None)}
 
 
 def status_json(db, device) -> dict:
@@ -284,7 +287,9 @@ SCHEMAS["Erasure"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "method": _STR, "nist_category": _STR, "tool": _STR, "tool_version": _STR,
     "passes": {"type": "integer"}, "verified": {"type": "boolean"}, "result": _STR,
     "started_at": {"type": "string", "format": "date-time"}, "ended_at": {"type": "string", "format": "date-time"},
-    "operator": _STR, "media": {"type": "array", "items": {"type": "object"}},
+    "operator": _STR, "operator_title": _STR, "verification_method": _STR, "destination": _STR,
+    "erased": {"type": "boolean", "description": "Réussi et vérifié : seul un effacement vérifié prouve l'effacement."},
+    "media": {"type": "array", "items": {"type": "object"}},
     "report": {"type": "object", "nullable": True}}}
 SCHEMAS["Sale"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "reference": _STR, "asset_tag": _STR, "price": _STR,
@@ -332,11 +337,16 @@ operation("/devices/{asset_tag}/erasures", "post", "Enregistrer un effacement de
               "type": "object", "required": ["media", "method", "nist_category", "tool", "result", "started_at",
                                              "ended_at"], "properties": {
                   "media": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["serial"],
-                            "properties": {"serial": _STR, "model": _STR, "size_gb": {"type": "integer"},
-                                           "kind": _enum(catalog.MEDIA_KINDS)}}},
+                            "properties": {"serial": _STR, "manufacturer": _STR, "model": _STR,
+                                           "size_gb": {"type": "integer"}, "kind": _enum(catalog.MEDIA_KINDS)}}},
                   "method": _enum(catalog.ERASURE_METHODS), "nist_category": _enum(catalog.NIST_CATEGORIES),
-                  "tool": _STR, "tool_version": _STR, "passes": {"type": "integer", "minimum": 0, "maximum": 99},
-                  "verified": {"type": "boolean"}, "result": _enum(catalog.ERASURE_RESULTS),
+                  "tool": _STR, "tool_version": {"type": "string", "description": "Obligatoire, sauf destruction "
+                                                 "physique."},
+                  "passes": {"type": "integer", "minimum": 0, "maximum": 99},
+                  "verified": {"type": "boolean", "description": "Relecture du support : sans elle, l'effacement "
+                               "n'est pas une preuve et l'appareil n'est pas compté effacé."},
+                  "verification_method": _STR, "destination": _enum(catalog.ERASURE_DESTINATIONS),
+                  "operator_title": _STR, "result": _enum(catalog.ERASURE_RESULTS),
                   "started_at": {"type": "string", "format": "date-time",
                                  "description": "ISO 8601 ; sans fuseau : heure de Paris. Pas dans le futur."},
                   "ended_at": {"type": "string", "format": "date-time", "description": "Après le début."},

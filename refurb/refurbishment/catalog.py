@@ -34,6 +34,7 @@ CHECKS = {
     "audio": "Son (haut-parleurs, micro)",
     "battery": "Batterie (santé)",
     "storage": "Stockage (santé SMART)",
+    "optical_drive": "Lecteur optique (CD/DVD), s'il y en a un",
     "ram": "Mémoire vive (test)",
     "charger": "Chargeur",
     "display": "Affichage (pixels, rétroéclairage)",
@@ -46,8 +47,8 @@ CHECKS = {
 
 CHECKLISTS = {
     "laptop": ["power", "screen", "keyboard", "touchpad", "ports", "wifi", "bluetooth", "webcam", "audio",
-               "battery", "storage", "ram", "charger"],
-    "desktop": ["power", "ports", "network", "wifi", "audio", "storage", "ram"],
+               "battery", "storage", "ram", "optical_drive", "charger"],
+    "desktop": ["power", "ports", "network", "wifi", "audio", "storage", "ram", "optical_drive"],
     "tablet": ["power", "touchscreen", "buttons", "ports", "wifi", "cameras", "audio", "battery", "storage",
                "charger"],
     "smartphone": ["power", "touchscreen", "buttons", "ports", "wifi", "cellular", "cameras", "audio", "battery",
@@ -82,6 +83,29 @@ NIST_CATEGORIES = {"clear": "Clear (effacement)", "purge": "Purge", "destroy": "
 MEDIA_KINDS = {"hdd": "Disque dur (HDD)", "ssd": "SSD SATA", "nvme": "SSD NVMe", "emmc": "eMMC",
                "flash": "Mémoire flash (téléphone, tablette, clé)", "other": "Autre"}
 ERASURE_RESULTS = {"passed": "Réussi", "failed": "Échoué"}
+# Where a medium goes after sanitisation (the NIST SP 800-88 sample certificate's "destination").
+ERASURE_DESTINATIONS = {"reuse": "Réemploi", "recycling": "Recyclage", "destruction": "Destruction"}
+# Which methods fit which medium, and the NIST SP 800-88 Rev. 1 (Table A) categories each one can reach:
+# an overwrite is Clear (on any medium the tool can write); Purge needs the medium's own command (ATA Secure Erase on an ATA disk, NVMe
+# Sanitize/Format on an NVMe SSD) or a cryptographic erase; a factory reset belongs to phones and tablets
+# (encrypted flash); Destroy is physical.
+ERASURE_FIT = {
+    "overwrite": (set(MEDIA_KINDS), {"clear"}),
+    "ata_secure_erase": ({"hdd", "ssd"}, {"clear", "purge"}),
+    "nvme_sanitize": ({"nvme"}, {"clear", "purge"}),
+    "crypto_erase": ({"hdd", "ssd", "nvme", "emmc", "flash"}, {"purge"}),
+    "factory_reset": ({"emmc", "flash"}, {"clear", "purge"}),
+    "destruction": (set(MEDIA_KINDS), {"destroy"}),
+}
+# The method to suggest for a medium, per category asked (named in refusals).
+ERASURE_SUGGESTED = {
+    "hdd": {"clear": "overwrite", "purge": "ata_secure_erase"},
+    "ssd": {"clear": "ata_secure_erase", "purge": "ata_secure_erase"},
+    "nvme": {"clear": "nvme_sanitize", "purge": "nvme_sanitize"},
+    "emmc": {"clear": "factory_reset", "purge": "crypto_erase"},
+    "flash": {"clear": "factory_reset", "purge": "crypto_erase"},
+    "other": {"clear": "overwrite", "purge": "crypto_erase"},
+}
 # Who destroyed the storage media of a device recorded without an erasure session.
 DESTROYERS = {"us": "Par nos soins", "recycler": "Par le recycleur (certificat de destruction)"}
 
@@ -159,3 +183,6 @@ TREATMENT_CODES = {
     "R13": "R13 — entreposage en vue d'une valorisation",
     "D15": "D15 — entreposage en vue d'une élimination",
 }
+# Values a donor's accounts can give a gift in kind (art. 238 bis CGI: cost price, or net book value for
+# an asset of the company); never the purchase price ("valeur d'origine").
+VALUATION_BASES = {"cost_price": "Coût de revient", "net_book_value": "Valeur nette comptable"}

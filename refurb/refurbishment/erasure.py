@@ -110,6 +110,47 @@ def _store_report(erasure: Erasure, report: ReportFile, kind: str, store: Report
     return target
 
 
+def check_sanitization(method: str | None, nist_category: str | None, media_kinds, *, tool: str | None = None,
+                       tool_version: str | None = None) -> dict[str, str]:
+    """What NIST SP 800-88 (Rev. 1 Table A; Rev. 2) says is wrong with an erasure record: the method must
+    fit each medium and reach the category claimed (an overwrite is Clear, never Purge; NVMe Sanitize only
+    on an NVMe SSD; a factory reset only on a phone's or tablet's flash), and the tool must be named with
+    its version (except for a physical destruction). Returns {field: French message} (empty: it holds).
+    The one check of every erasure record, whatever it comes from (form, API, a tool's log)."""
+    errors: dict[str, str] = {}
+    label = catalog.ERASURE_METHODS
+    if method in catalog.ERASURE_FIT:
+        fits, categories = catalog.ERASURE_FIT[method]
+        for kind in dict.fromkeys(media_kinds):
+            if kind not in fits:
+                wanted = nist_category if nist_category in ("clear", "purge") else "purge"
+                right = catalog.ERASURE_SUGGESTED.get(kind, {}).get(wanted)
+                errors["method"] = (f"« {label[method]} » ne s'applique pas à un support « "
+                                    f"{catalog.MEDIA_KINDS.get(kind, kind)} » : pour ce support, choisissez "
+                                    f"« {label[right]} » ({catalog.NIST_CATEGORIES[wanted].split(' ')[0]}), "
+                                    "ou la destruction physique (Destroy).")
+                break
+        if "method" not in errors and nist_category in catalog.NIST_CATEGORIES and nist_category not in categories:
+            if method == "overwrite" and nist_category == "purge":
+                errors["nist_category"] = ("Une réécriture est un effacement « Clear » (NIST SP 800-88), jamais "
+                                           "« Purge » : choisissez Clear, ou pour Purge la commande du support "
+                                           "(ATA Secure Erase, NVMe Sanitize) ou l'effacement cryptographique.")
+            elif nist_category == "destroy":
+                errors["nist_category"] = "La catégorie « Destroy » va avec la destruction physique, et seulement avec elle."
+            elif method == "destruction":
+                errors["nist_category"] = "Une destruction physique est de catégorie « Destroy »."
+            else:
+                allowed = " ou ".join(catalog.NIST_CATEGORIES[x].split(" ")[0] for x in sorted(categories))
+                errors["nist_category"] = f"« {label[method]} » est un effacement de catégorie {allowed}."
+    if tool is not None:
+        if len(tool.strip()) < 2 or not re.search(r"[A-Za-zÀ-ÿ]{2}", tool):
+            errors["tool"] = "Donnez le nom de l'outil d'effacement (ex. nwipe, ShredOS, hdparm)."
+        elif method != "destruction" and not re.search(r"\d", tool_version or ""):
+            errors["tool_version"] = ("Donnez la version de l'outil (ex. 0.36) : un certificat d'effacement "
+                                      "dit quel outil, dans quelle version, a effacé le support.")
+    return errors
+
+
 def _parse_media(raw, c: Checker, device: Device) -> list[dict]:
     if isinstance(raw, dict):
         raw = [raw]
@@ -129,6 +170,7 @@ def _parse_media(raw, c: Checker, device: Device) -> list[dict]:
         mc = Checker(item)
         serial = mc.text("serial", "Le numéro de série du support", max_len=120, required=True)
         model = mc.text("model", "Le modèle du support", max_len=120) or ""
+        manufacturer = mc.text("manufacturer", "Le fabricant du support", max_len=80) or ""
         size = mc.integer("size_gb", "La taille (Go)", min_value=1, max_value=1_000_000)
         kind = mc.choice("kind", "Le type de support", catalog.MEDIA_KINDS, required=False) or default_kind
         if serial:
@@ -139,7 +181,8 @@ def _parse_media(raw, c: Checker, device: Device) -> list[dict]:
         for key, message in mc.errors.items():
             c.add(f"media.{i}.{key}", f"Support {i + 1} : {message}")
         if not mc.errors:
-            media.append({"serial": serial, "model": model, "size_gb": size, "kind": kind})
+            media.append({"serial": serial, "manufacturer": manufacturer, "model": model, "size_gb": size,
+                          "kind": kind})
     return media
 
 
@@ -160,10 +203,16 @@ def record_erasure(db: Session, actor, device: Device, data: dict, *, report: Re
     media = _parse_media(data.get("media"), c, device)
     method = c.choice("method", "La méthode", catalog.ERASURE_METHODS)
     nist = c.choice("nist_category", "La catégorie NIST", catalog.NIST_CATEGORIES)
-    if method and nist and (method == "destruction") != (nist == "destroy"):
-        c.add("nist_category", "La catégorie « Destroy » va avec la destruction physique, et seulement avec elle.")
     tool = c.text("tool", "L'outil", max_len=80, required=True)
     tool_version = c.text("tool_version", "La version de l'outil", max_len=40) or ""
+    for key, message in check_sanitization(method, nist, [m["kind"] for m in media], tool=tool,
+                                           tool_version=tool_version).items():
+        if key not in c.errors:
+            c.add(key, message)
+    verification = c.text("verification_method", "La méthode de vérification", max_len=160) or ""
+    destination = c.choice("destination", "La destination du support", catalog.ERASURE_DESTINATIONS,
+                           required=False) or ("destruction" if method == "destruction" else "reuse")
+    title = c.text("operator_title", "La fonction de l'opérateur", max_len=80) or ""
     passes = c.integer("passes", "Le nombre de passes", min_value=0, max_value=99,
                        default=0 if method == "destruction" else 1)
     verified = c.boolean("verified", "Vérification faite", default=False)
@@ -177,14 +226,17 @@ def record_erasure(db: Session, actor, device: Device, data: dict, *, report: Re
     c.done()
     erasure = Erasure(device_id=device.id, method=method, nist_category=nist, tool=tool, tool_version=tool_version,
                       passes=passes, verified=bool(verified), result=result, started_at=started, ended_at=ended,
-                      operator_id=actor.id, operator_name=actor.display_name, notes=notes)
+                      operator_id=actor.id, operator_name=actor.display_name, operator_title=title,
+                      verification_method=(verification or "Relecture du support après effacement") if verified else "",
+                      destination=destination, notes=notes)
     erasure.media = [ErasureMedium(device_id=device.id, **m) for m in media]
     db.add(erasure)
     db.flush()
     stored = _store_report(erasure, report, kind, store) if report is not None else None
     try:
         label = "Destruction du support" if method == "destruction" else "Effacement"
-        note = (f"{label} {catalog.ERASURE_RESULTS[result].lower()} — {tool} {tool_version}".strip()
+        outcome = catalog.ERASURE_RESULTS[result].lower() + (" (non vérifié)" if erasure.unverified else "")
+        note = (f"{label} {outcome} — {tool} {tool_version}".strip()
                 + f" — support(s) {', '.join(m['serial'] for m in media)}")
         inventory.record_event(db, device, actor, "erasure", note=note,
                                data={"erasure_id": erasure.id, "result": result, "method": method,

@@ -153,6 +153,7 @@ class Erasure(Base):
                         "(method <> 'destruction' AND nist_category <> 'destroy')", name="destroy_method"),
         CheckConstraint("passes >= 0 AND passes <= 99", name="passes"),
         CheckConstraint("ended_at >= started_at", name="end_after_start"),
+        CheckConstraint(_in("destination", catalog.ERASURE_DESTINATIONS), name="destination"),
         # A report is kept in the database (report_file_id) or, joined by an older version, as a file
         # (report_path); either way with its SHA-256.
         CheckConstraint("(report_path IS NULL AND report_file_id IS NULL AND report_sha256 IS NULL) OR "
@@ -175,6 +176,9 @@ class Erasure(Base):
     ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     operator_name: Mapped[str] = mapped_column(String(120), default="")
+    operator_title: Mapped[str] = mapped_column(String(80), default="")  # the operator's job title
+    verification_method: Mapped[str] = mapped_column(String(160), default="")
+    destination: Mapped[str] = mapped_column(String(12), default="reuse")
     notes: Mapped[str] = mapped_column(Text, default="")
     report_filename: Mapped[str | None] = mapped_column(String(200))
     report_path: Mapped[str | None] = mapped_column(String(300))
@@ -193,7 +197,12 @@ class Erasure(Base):
 
     @property
     def passed(self) -> bool:
-        return self.result == "passed"
+        """Erased for the certificate's purpose: the tool said so and the medium was read back."""
+        return self.result == "passed" and bool(self.verified)
+
+    @property
+    def unverified(self) -> bool:
+        return self.result == "passed" and not self.verified
 
 
 class ErasureMedium(Base):
@@ -210,6 +219,7 @@ class ErasureMedium(Base):
     erasure_id: Mapped[int] = mapped_column(ForeignKey("erasures.id", ondelete="CASCADE"))
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
     kind: Mapped[str] = mapped_column(String(10), default="other")
+    manufacturer: Mapped[str] = mapped_column(String(80), default="")
     model: Mapped[str] = mapped_column(String(120), default="")
     serial: Mapped[str] = mapped_column(String(120))
     size_gb: Mapped[int | None] = mapped_column(Integer)
@@ -413,11 +423,16 @@ class RecyclingBatch(Base):
     waste_code: Mapped[str] = mapped_column(String(12))
     weight_kg: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     producer_siret: Mapped[str] = mapped_column(String(14), default="")
+    eco_organisme: Mapped[str] = mapped_column(String(160), default="")
     carrier_name: Mapped[str] = mapped_column(String(160))
+    carrier_address: Mapped[str] = mapped_column(String(300), default="")
     carrier_siret: Mapped[str] = mapped_column(String(14), default="")
+    carrier_receipt: Mapped[str] = mapped_column(String(60), default="")  # récépissé de déclaration (transport)
     facility_name: Mapped[str] = mapped_column(String(160))
+    facility_address: Mapped[str] = mapped_column(String(300), default="")
     facility_siret: Mapped[str] = mapped_column(String(14), default="")
     treatment_code: Mapped[str] = mapped_column(String(5), default="")
+    contains_pop: Mapped[bool] = mapped_column(Boolean, default=False)  # persistent organic pollutants
     tracking_number: Mapped[str] = mapped_column(String(60))
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -430,6 +445,11 @@ class RecyclingBatch(Base):
     @property
     def reference(self) -> str:
         return f"DEEE-{self.id:05d}"
+
+    @property
+    def weight_tonnes(self) -> Decimal:
+        """The register's unit (arrêté of 31 May 2021): tonnes, to the kilogram."""
+        return (Decimal(self.weight_kg) / 1000).quantize(Decimal("0.001"))
 
 
 class RecyclingItem(Base):

@@ -4,6 +4,8 @@ list, caps, eligibility reasons and guarantee length."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -111,6 +113,7 @@ def update_prices(db: Session, actor, data: dict) -> None:
         c.add("warranty_months", "La garantie légale de conformité dure 2 ans à compter de la remise, biens "
                                  "d'occasion compris : 24 mois au minimum (davantage si le réseau le souhaite).")
     siret = check_siret(data.get("producer_siret"), "producer_siret", "Le SIRET du réseau (registre DEEE)", c.errors)
+    identity = organisation_identity(data, c)
     c.done()
     db.execute(delete(PriceCap))
     db.execute(delete(PriceListEntry))
@@ -120,7 +123,24 @@ def update_prices(db: Session, actor, data: dict) -> None:
         db.add(PriceListEntry(category=category, grade=grade, price=price))
     set_setting(db, "warranty_months", str(months))
     set_setting(db, "producer_siret", siret or "")
+    for key, value in identity.items():
+        set_setting(db, key, value)
     db.flush()
+
+
+ORGANISATION_SETTINGS = ("organisation_identifier", "organisation_address", "organisation_status", "privacy_contact")
+
+
+def organisation_identity(data: dict, c: Checker) -> dict:
+    """The organisation's identity printed on donation receipts and loan agreements (settings)."""
+    ident = re.sub(r"\s", "", str(data.get("organisation_identifier") or "")).upper()
+    if ident and not re.fullmatch(r"\d{9}|W\d{9}", ident):
+        c.add("organisation_identifier", "Le SIREN a 9 chiffres ; le RNA d'une association, W suivi de 9 chiffres.")
+    return {"organisation_identifier": ident,
+            "organisation_address": c.text("organisation_address", "L'adresse du siège", max_len=300) or "",
+            "organisation_status": c.text("organisation_status", "Le statut de l'organisation", max_len=300) or "",
+            "privacy_contact": c.text("privacy_contact", "Le contact pour les données personnelles",
+                                      max_len=200) or ""}
 
 
 @use_case

@@ -20,6 +20,7 @@ from .erasure import (
     DEFAULT_MAX_REPORT_MB,
     ReportFile,
     ReportStore,
+    check_sanitization,
     destructions_of,
     erasures_of,
     get_erasure,
@@ -64,6 +65,7 @@ from .rules import (
     still_holding_data,
 )
 from .sales import (
+    ORGANISATION_SETTINGS,
     caps,
     eligibility_reasons,
     gift_of,

@@ -2,8 +2,8 @@
 its erasures (those made since it last came back from a loan or was found again), its grade, and the
 next step. The rules that follow from it are in ``rules.py``.
 
-A device is "reconditionné" only if every check of its last diagnosis passed (or was repaired since)
-and its data were erased.
+A device is "reconditionné" only if every check of its last diagnosis passed (or was repaired since),
+its grading states no reservation on a function, and its data were erased (a verified erasure).
 """
 
 from __future__ import annotations
@@ -125,6 +125,11 @@ class WorkshopStatus:
             gaps.append("contrôles en échec non réparés : " + ", ".join(catalog.CHECKS.get(k, k) for k in self.unresolved))
         elif d.verdict == "repair" and not self.repairs:
             gaps.append("réparation demandée par le diagnostic non enregistrée")
+        g = self.grading
+        if g is not None and g.functional == "limited" and not any(r.at > g.at for r in self.repairs):
+            # R. 122-4: every function tested and, where needed, restored; a function left with a
+            # reservation was not restored (a repair recorded since lifts it; grade again after it).
+            gaps.append("fonctionnel avec réserves" + (f" ({g.notes.strip()})" if (g.notes or "").strip() else ""))
         if not self.erasure.ok:
             gaps.append("effacement des données non validé")
         return gaps

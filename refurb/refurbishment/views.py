@@ -253,13 +253,14 @@ def _rows(*names: str) -> list[dict]:
 def _parse_erasure(_device) -> dict:
     form = request.form
     media = []
-    for i, row in enumerate(_rows("media_serial", "media_model", "media_size", "media_kind")):
+    for i, row in enumerate(_rows("media_serial", "media_manufacturer", "media_model", "media_size", "media_kind")):
         if i > 0 and not any(v.strip() for k, v in row.items() if k != "media_kind"):
             continue
-        media.append({"serial": row["media_serial"], "model": row["media_model"], "size_gb": row["media_size"],
-                      "kind": row["media_kind"]})
+        media.append({"serial": row["media_serial"], "manufacturer": row["media_manufacturer"],
+                      "model": row["media_model"], "size_gb": row["media_size"], "kind": row["media_kind"]})
     data = {k: form.get(k, "") for k in ("method", "nist_category", "tool", "tool_version", "passes", "result",
-                                         "started_at", "ended_at", "notes")}
+                                         "started_at", "ended_at", "notes", "verification_method", "destination",
+                                         "operator_title")}
     data["verified"] = flag("verified")
     data["media"] = media
     data["expected_version"] = form.get("expected_version", "")
@@ -271,6 +272,9 @@ def _parse_erasure(_device) -> dict:
 
 
 def _erasure_message(erasure) -> str:
+    if erasure.unverified:
+        return ("Effacement enregistré sans vérification : ce n'est pas une preuve, l'appareil n'est pas compté "
+                "effacé. Relisez le support puis enregistrez un effacement vérifié.")
     if erasure.result == "passed":
         return ("Destruction du support enregistrée." if erasure.method == "destruction"
                 else "Effacement réussi enregistré.")

@@ -316,6 +316,8 @@ def _prices_page(data: dict | None = None, errors: dict | None = None, reason_er
                 data[f"price_{category}_{grade}"] = f"{price:.2f}".replace(".", ",")
         data["warranty_months"] = str(refurb.warranty_months(db))
         data["producer_siret"] = get_setting(db, "producer_siret")
+        for key in refurb.ORGANISATION_SETTINGS:
+            data[key] = get_setting(db, key)
     return render_template("refurbishment/prices.html", data=data, errors=errors or {},
                            reason_errors=reason_errors or {}, caps=caps, categories=CATEGORIES,
                            grades=list(catalog.GRADES), price_categories=list(catalog.PRICE_LIST),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..formatting import date_fr, datetime_fr, money_fr, number_fr
+from ..formatting import date_fr, datetime_fr, money_fr, number_fr, plural
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
 from ..pdf.layout import Column, Document
 from ..tabular import to_csv
@@ -72,15 +72,15 @@ def render_pdf(r: ActivityReport) -> bytes:
     doc.heading("Chiffres clés")
     doc.key_values([
         ("Facteurs d'impact", r.factors.label),
-        ("Appareils collectés", f"{number_fr(r.collected)} ({number_fr(r.donations)} dons)"),
+        ("Appareils collectés", f"{number_fr(r.collected)} ({plural(r.donations, 'don')})"),
         ("Reconditionnés", number_fr(sum(r.refurbished.values()))),
         ("Vendus", f"{number_fr(sum(r.sold.values()))} — {money_fr(r.sales_amount)}"),
         ("Donnés", number_fr(sum(r.donated.values()))),
         ("Mis au parc de prêt", number_fr(sum(r.loan_pool.values()))),
-        ("Prêts", f"{number_fr(r.loans)} prêts, {number_fr(r.borrowers)} emprunteurs, "
-                  f"{number_fr(r.loan_days)} jours-prêt"),
-        ("Recyclés (DEEE)", f"{number_fr(r.recycled_devices)} appareils, {kg(r.recycled_kg)} kg "
-                            f"({number_fr(r.recycled_batches)} lots)"),
+        ("Prêts", f"{plural(r.loans, 'prêt')}, {plural(r.borrowers, 'emprunteur différent')}, "
+                  f"{plural(r.loan_days, 'jour-prêt', 'jours-prêt')}"),
+        ("Recyclés (DEEE)", f"{plural(r.recycled_devices, 'appareil')}, {kg(r.recycled_kg)} kg "
+                            f"({plural(r.recycled_batches, 'lot')})"),
         ("Déchets électroniques évités", f"{kg(r.waste_avoided_kg)} kg"),
         ("CO2e évité", f"{kg(r.co2_avoided_kg)} kg CO2e"),
     ])
