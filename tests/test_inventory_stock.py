@@ -197,7 +197,7 @@ def test_manager_sets_a_minimum_inline_and_sees_the_shortage(db, login_as):
     cls, cells = row(tables(html)["Stock de EPN A par catégorie et par état"], "Ordinateurs portables")
     assert cls == "shortage"
     assert cells[0] == "Ordinateurs portables"
-    assert cells[-1] == "Parc de prêt ≥ 3 · manque 1 (2 disponibles)"  # words, not colour alone
+    assert cells[-2] == "Parc de prêt ≥ 3 · manque 1 (2 disponibles)"  # words, not colour alone
     db.rollback()
     assert db.get(StockMinimum, (site(db, "EPN-A").id, "laptop", "loan_pool")).minimum == 3
 

@@ -9,6 +9,7 @@ from ..db import use_case, utcnow
 from ..errors import Conflict, NotFound
 from ..settings import get_setting
 from ..validation import Checker
+from .hours import hours_problem
 from .models import SITE_KINDS, Site
 from .opendata import (  # noqa: F401 (the door)
     SCHEMA_VERSION,
@@ -61,6 +62,10 @@ def _apply(site: Site, data: dict) -> None:
     site.opening_hours = c.text("opening_hours", "Les horaires", max_len=500) or ""
     active = c.boolean("active", "Site actif", default=True)
     apply_open_data(site, data, c)
+    problem = hours_problem(site.opening_hours)
+    tour = site.itinerant or site.kind == "unite_mobile"  # no fixed hours: a sentence ("voir les arrêts")
+    if problem and not tour:
+        c.add("opening_hours", f"Horaires : {problem}")
     c.done()
     site.active = bool(active)
     site.updated_at = utcnow()

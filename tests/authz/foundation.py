@@ -18,6 +18,7 @@ CASES = {
     "sites.list_sites": Case("GET", "/sites/", NETWORK),
     "sites.new_site": Case("GET", "/sites/new", {"admin"}),
     "sites.edit_site": Case("GET", "/sites/{o[site]}/edit", {"admin"}),
+    "sites.hours_reading": Case("GET", "/sites/horaires?opening_hours=Mo-Fr%2009:00-12:00", {"admin"}),
     "api.openapi": Case("GET", "/api/v1/openapi.json", PUBLIC),
     "api.me": Case("GET", "/api/v1/me", STAFF),
     "api.sites": Case("GET", "/api/v1/sites", STAFF),

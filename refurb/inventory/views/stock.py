@@ -92,7 +92,8 @@ class SiteStock(services.SiteLevels):
             for s, n in zip(STOCK_STATES, values):
                 totals[s] += n
             rows.append(TableRow(CATEGORIES_PLURAL[category], [_cell(n) for n in values], _cell(sum(values)),
-                                 self.minimum_text(category), any(s[0] == category for s in self.shortages)))
+                                 self.minimum_text(category), any(s[0] == category for s in self.shortages),
+                                 category))
         if not rows:
             return rows, None
         values = [totals[s] for s in STOCK_STATES]
@@ -106,6 +107,7 @@ class TableRow:
     total: tuple
     minimum: str
     short: bool
+    category: str | None = None  # None: the total row
 
 
 def count_fr(n: int) -> str:

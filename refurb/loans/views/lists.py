@@ -142,8 +142,12 @@ def _reservations(data: dict, errors: dict | None = None, refusal=None):
         flash(refusal.message, "error")
     show = request.args.get("show", "active")
     items = loans.list_reservations(db, current_user, status="past" if show == "past" else "active")
+    # No card in hand: the borrower found by name, among those this desk reaches (``loans.search``).
+    who = (request.args.get("usager") or "").strip()[:80]
+    found = loans.search(db, current_user, who) if who else None
     return render_template("loans/reservations.html", items=items, errors=errors or {}, data=data, show=show,
-                           categories=CATEGORIES, sites=sites_for(db, current_user), today=today())
+                           categories=CATEGORIES, sites=sites_for(db, current_user), today=today(),
+                           who=who, found=found)
 
 
 def _empty_reservation() -> dict:
