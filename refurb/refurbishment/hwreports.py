@@ -463,9 +463,9 @@ def read_nwipe(text: str) -> Reading:
         elif message.startswith("Verified pass"):
             if m := _VERIFIED.match(message):
                 wipe(m.group(1)).verified_ok = True
-        elif "Unable to write" in message or "exited with errors" in message or "[FAILURE]" in message:
-            if m := _FAILURE.search(message):
-                wipe(m.group(1)).result = "failed"
+        elif ("Unable to write" in message or "exited with errors" in message or "[FAILURE]" in message) and (
+                m := _FAILURE.search(message)):
+            wipe(m.group(1)).result = "failed"
     _summary_table(lines, wipes)
     reading.tool_version = _nwipe_version(options.get("banner", ""), text)
     verify = options.get("verify", "")
