@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ..clock import today
-from ..inventory.services import find_by_code
+from ..inventory.services import devices_by_tag
 from ..sites.models import Site
 from . import borrowers, kits
 from . import loans as lending
@@ -46,16 +46,19 @@ def basket_lines(db: Session, actor, site: Site, borrower: Borrower | None, tags
     site's rules, its kit when it is lent with one, and why it cannot be lent now (or None)."""
     kind = borrower.kind if borrower else "resident"
     day = today()
+    devices = devices_by_tag(db, tags)  # the basket keeps asset tags: one query for all of them
+    kits = lending.active_kits_of(db, devices)
+    problems = lending.lendabilities(db, devices, site, borrower)
+    rules_of: dict[str, object] = {}
     lines = []
-    for tag in tags:
-        device = find_by_code(db, actor, tag)
-        if device is None:
-            continue
-        rules = rules_for(db, site.id, kind, device.category)
-        kit = lending.active_kit_of(db, device)
+    for device in devices:
+        if device.category not in rules_of:
+            rules_of[device.category] = rules_for(db, site.id, kind, device.category)
+        rules = rules_of[device.category]
+        kit = kits.get(device.id)
         lines.append({"device": device, "due": rules.due_on(day), "deposit": rules.deposit,
                       "kit": kit if kit is not None and kit.code in kit_codes else None,
-                      "problem": lending.lendability(db, device, site, borrower)})
+                      "problem": problems[device.id]})
     return lines
 
 

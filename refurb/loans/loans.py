@@ -94,8 +94,13 @@ def _move(db: Session, actor, device: Device, to_state: str, *, action: str, not
 
 def active_kit_of(db: Session, device: Device) -> Kit | None:
     """The kit this device is lent with (an active kit it belongs to), or None."""
-    item = db.scalar(select(KitDevice).where(KitDevice.device_id == device.id))
-    return item.kit if item is not None and item.kit.active else None
+    return active_kits_of(db, [device]).get(device.id)
+
+
+def active_kits_of(db: Session, devices: list[Device]) -> dict[int, Kit]:
+    """``active_kit_of`` for several devices in one query: device id → its active kit."""
+    items = db.scalars(select(KitDevice).where(KitDevice.device_id.in_([d.id for d in devices]))) if devices else []
+    return {item.device_id: item.kit for item in items if item.kit.active}
 
 
 def _kit_refusal(device: Device, kit: Kit) -> str:
@@ -106,28 +111,56 @@ def _kit_refusal(device: Device, kit: Kit) -> str:
 def lendability(db: Session, device: Device, site: Site | None, borrower: Borrower | None, *,
                 until: date | None = None) -> str | None:
     """Why this device cannot be lent here and now (French), or None. Used to fill the basket."""
-    loan = open_loan_for(db, device)
-    if loan is not None or device.state == "on_loan":
-        return already_on_loan(device, loan).message
-    if device.state != "loan_pool":
-        return (f"{device.asset_tag} n'est pas dans le parc de prêt (état : {device.state_label}) : "
-                "un technicien doit d'abord l'y mettre.")
-    unchecked = kiosk_return_to_check(db, device)
-    if unchecked is not None:
-        return (f"{device.asset_tag} a été rendu à la borne le {date_fr(unchecked.returned_at)} et son état n'a pas "
-                "encore été vérifié : scannez-le au comptoir pour confirmer son état avant de le prêter.")
-    if site is not None and device.site_id != site.id:
-        return (f"{device.asset_tag} est rattaché au site « {device.site.name} », pas à « {site.name} » : "
-                "il se prête là-bas (ou faites d'abord un transfert).")
-    if borrower is not None:
+    return lendabilities(db, [device], site, borrower, until=until)[device.id]
+
+
+def lendabilities(db: Session, devices: list[Device], site: Site | None, borrower: Borrower | None, *,
+                  until: date | None = None) -> dict[int, str | None]:
+    """``lendability`` of several devices (the desk's basket) in a few queries, not a few per device:
+    device id → why it cannot be lent here and now (French), or None."""
+    reasons: dict[int, str | None] = {d.id: None for d in devices}
+    ids = [d.id for d in devices]
+    open_loans = {loan.device_id: loan for loan in db.scalars(
+        select(Loan).where(Loan.device_id.in_(ids), Loan.returned_at.is_(None)))} if ids else {}
+    pool = []
+    for device in devices:
+        loan = open_loans.get(device.id)
+        if loan is not None or device.state == "on_loan":
+            reasons[device.id] = already_on_loan(device, loan).message
+        elif device.state != "loan_pool":
+            reasons[device.id] = (f"{device.asset_tag} n'est pas dans le parc de prêt (état : {device.state_label}) : "
+                                  "un technicien doit d'abord l'y mettre.")
+        else:
+            pool.append(device)
+    unchecked = kiosk_returns_to_check(db, pool)
+    lendable = []
+    for device in pool:
+        if device.id in unchecked:
+            reasons[device.id] = (
+                f"{device.asset_tag} a été rendu à la borne le {date_fr(unchecked[device.id].returned_at)} et son "
+                "état n'a pas encore été vérifié : scannez-le au comptoir pour confirmer son état avant de le prêter.")
+        elif site is not None and device.site_id != site.id:
+            reasons[device.id] = (f"{device.asset_tag} est rattaché au site « {device.site.name} », pas à "
+                                  f"« {site.name} » : il se prête là-bas (ou faites d'abord un transfert).")
+        else:
+            lendable.append(device)
+    if borrower is not None and lendable:
         day = today()
-        until = until or rules_for(db, device.site_id, borrower.kind, device.category).due_on(day)
-        holds = bookings.device_holds(db, device, day, until, other_than=borrower.id)
-        if holds:
-            h = holds[0]
-            return (f"{device.asset_tag} est réservé pour un autre usager du {date_fr(h.start_on)} au "
-                    f"{date_fr(h.end_on)} : prêtez un autre appareil.")
-    return None
+        by_end: dict[date, list[Device]] = {}  # one query per due date (one per category, at most)
+        rules: dict[tuple[int, str], date] = {}
+        for device in lendable:
+            key = (device.site_id, device.category)
+            if until is None and key not in rules:
+                rules[key] = rules_for(db, device.site_id, borrower.kind, device.category).due_on(day)
+            by_end.setdefault(until or rules[key], []).append(device)
+        for end, group in by_end.items():
+            holds = bookings.devices_holds(db, [d.id for d in group], day, end, other_than=borrower.id)
+            for device in group:
+                if holds.get(device.id):
+                    h = holds[device.id][0]
+                    reasons[device.id] = (f"{device.asset_tag} est réservé pour un autre usager du "
+                                          f"{date_fr(h.start_on)} au {date_fr(h.end_on)} : prêtez un autre appareil.")
+    return reasons
 
 
 def basket_refusal(db: Session, device: Device, site: Site, borrower: Borrower | None) -> str | None:
@@ -638,8 +671,19 @@ def return_to_check(db: Session, kiosk_user, loan: Loan, site: Site) -> Loan:
 
 def kiosk_return_to_check(db: Session, device: Device) -> Loan | None:
     """The device's last loan if it came back at the kiosk and waits for the staff's check."""
-    return db.scalar(select(Loan).where(Loan.device_id == device.id, Loan.return_condition == TO_CHECK)
-                     .order_by(Loan.returned_at.desc()).limit(1))
+    return kiosk_returns_to_check(db, [device]).get(device.id)
+
+
+def kiosk_returns_to_check(db: Session, devices: list[Device]) -> dict[int, Loan]:
+    """``kiosk_return_to_check`` of several devices in one query: device id → its last such loan."""
+    if not devices:
+        return {}
+    found: dict[int, Loan] = {}
+    for loan in db.scalars(select(Loan).where(Loan.device_id.in_([d.id for d in devices]),
+                                              Loan.return_condition == TO_CHECK)
+                           .order_by(Loan.returned_at, Loan.id)):
+        found[loan.device_id] = loan  # the last one wins
+    return found
 
 
 @use_case

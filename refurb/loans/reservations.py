@@ -40,10 +40,19 @@ def overlapping(start: date, end: date):
 
 def device_holds(db: Session, device: Device, start: date, end: date, *, other_than: int | None) -> list[Reservation]:
     """Live reservations of this very device overlapping [start, end], by someone else."""
-    stmt = select(Reservation).where(Reservation.device_id == device.id, live(today()), overlapping(start, end))
+    return devices_holds(db, [device.id], start, end, other_than=other_than).get(device.id, [])
+
+
+def devices_holds(db: Session, device_ids: list[int], start: date, end: date, *,
+                  other_than: int | None) -> dict[int, list[Reservation]]:
+    """``device_holds`` of several devices in one query: device id → its holds, earliest first."""
+    stmt = select(Reservation).where(Reservation.device_id.in_(device_ids), live(today()), overlapping(start, end))
     if other_than is not None:
         stmt = stmt.where(Reservation.borrower_id != other_than)
-    return list(db.scalars(stmt.order_by(Reservation.start_on)))
+    found: dict[int, list[Reservation]] = {}
+    for reservation in db.scalars(stmt.order_by(Reservation.start_on)):
+        found.setdefault(reservation.device_id, []).append(reservation)
+    return found
 
 
 def category_shortfall(db: Session, site_id: int, category: str, start: date, end: date, *,
