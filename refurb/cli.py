@@ -78,6 +78,7 @@ def register_commands(app) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(keys_group)
+    app.cli.add_command(import_report_files)
 
 
 @click.command("collector")
@@ -344,3 +345,21 @@ def keys_rotate() -> None:
     with _write_session() as db:
         key = certificates.rotate_signing_key(db)
         click.echo(f"Nouvelle clé de signature n° {key.id} : les prochains certificats la portent.")
+
+
+
+@click.command("import-report-files")
+@with_appcontext
+def import_report_files() -> None:
+    """Range dans la base les rapports d'effacement qu'une version antérieure gardait en fichiers (dossier
+    reports/ du dossier d'instance ou REFURB_REPORTS_DIR) ; les fichiers restent en place."""
+    from pathlib import Path as _Path
+
+    from .refurbishment import services as refurbishment
+    directory = current_app.config.get("REFURB_REPORTS_DIR") or _Path(current_app.instance_path) / "reports"
+    store = refurbishment.ReportStore(_Path(directory))
+    with _write_session() as db:
+        moved, problems = refurbishment.import_report_files(db, store)
+    click.echo(f"{moved} rapport(s) rangé(s) dans la base.")
+    for problem in problems:
+        click.echo(f"  non rangé : {problem}")

@@ -1,5 +1,5 @@
-"""Files the application keeps for a while (a pending import today; erasure and hardware reports, the
-results of background jobs next), stored in the database.
+"""Files the application keeps, stored in the database: pending imports, the results of background jobs
+(a day), erasure tools' reports (kept until discarded).
 
 Why the database and not the instance folder: the age of a file on disk is its modification time, which
 a restored backup, a corrected server clock or a shifted test clock do not move, and a second server
@@ -99,6 +99,15 @@ def get(db: Session, token: str, *, owner_id: int | None, purpose: str, message:
                                                 or_(StoredFile.expires_at.is_(None),
                                                     StoredFile.expires_at > utcnow())))
     if stored is None or stored.owner_id != owner_id:
+        raise NotFound(message)
+    return stored
+
+
+def load(db: Session, file_id: int, *, purpose: str, message: str = GONE) -> StoredFile:
+    """A stored file named by its id in another row (an erasure's report): for code that already decided who
+    may see it. Not found, or kept for another purpose, or expired: ``NotFound`` with ``message``."""
+    stored = db.get(StoredFile, file_id)
+    if stored is None or stored.purpose != purpose or stored.is_expired:
         raise NotFound(message)
     return stored
 

@@ -98,15 +98,50 @@ def test_pdf_report_kept_with_its_hash_and_served(client, app, db, api_token, lo
     assert report == {"filename": "nwipe_report_sda.pdf", "sha256": hashlib.sha256(PDF).hexdigest(),
                       "size": len(PDF), "kind": "pdf"}
     erasure = db.scalars(select(Erasure)).one()
-    stored = Path(app.config["REFURB_REPORTS_DIR"]) / erasure.report_path
-    assert stored.read_bytes() == PDF
+    # kept in the database (any server process serves it, a backup holds it), not in a folder
+    assert erasure.report_path is None and erasure.report_file_id is not None
+    reports = Path(app.config["REFURB_REPORTS_DIR"])
+    assert not reports.exists() or not any(p.is_file() for p in reports.rglob("*"))
     login_as("tech")
     download = client.get(f"/atelier/effacements/{erasure.id}/rapport")
     assert download.status_code == 200 and download.data == PDF and download.mimetype == "application/pdf"
-    stored.write_bytes(PDF + b"altered")
+    from sqlalchemy import update
+
+    from refurb.storage import StoredFile
+    db.rollback()
+    db.execute(update(StoredFile).where(StoredFile.id == erasure.report_file_id).values(content=PDF + b"altered"))
+    db.commit()
     tampered = client.get(f"/atelier/effacements/{erasure.id}/rapport")
     assert tampered.status_code == 409
     assert "empreinte SHA-256 différente" in tampered.get_data(as_text=True)
+
+
+def test_reports_left_as_files_by_an_older_version_are_served_and_taken_in(client, app, db, api_token, login_as,
+                                                                          laptop):
+    from sqlalchemy import update
+
+    response = client.post(f"/api/v1/devices/{laptop}/erasures", json=erasure_payload(report=_report("old.log", LOG)),
+                           headers=api_token("tech"))
+    assert response.status_code == 201
+    erasure = db.scalars(select(Erasure)).one()
+    # as an older version left it: a file of the reports folder named by report_path
+    folder = Path(app.config["REFURB_REPORTS_DIR"])
+    (folder / "erasures" / "2025").mkdir(parents=True)
+    (folder / "erasures" / "2025" / f"{erasure.id}-old.log").write_bytes(LOG)
+    db.rollback()
+    db.execute(update(Erasure).where(Erasure.id == erasure.id).values(
+        report_path=f"erasures/2025/{erasure.id}-old.log", report_file_id=None))
+    db.commit()
+    login_as("tech")
+    assert client.get(f"/atelier/effacements/{erasure.id}/rapport").data == LOG
+    result = app.test_cli_runner().invoke(args=["import-report-files"])
+    assert result.exit_code == 0 and "1 rapport" in result.output, result.output
+    db.rollback()
+    db.expire_all()
+    moved = db.get(Erasure, erasure.id)
+    assert moved.report_path is None and moved.report_file_id is not None
+    (folder / "erasures" / "2025" / f"{erasure.id}-old.log").unlink()
+    assert client.get(f"/atelier/effacements/{erasure.id}/rapport").data == LOG  # from the database now
 
 
 def test_log_report_accepted(client, api_token, laptop):

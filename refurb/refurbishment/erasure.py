@@ -1,18 +1,20 @@
 """Data erasure records: one session per device, one row per storage medium, the tool's own
-report (PDF or log, checked by its content) kept in the instance folder with its SHA-256."""
+report (PDF or log, checked by its content) kept in the database (``stored_files``) with its SHA-256.
+Reports joined by older versions were files of the reports folder (``report_path``): they are still
+served, and ``import_report_files`` takes them into the database."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from .. import storage
 from ..accounts.roles import STAFF_ROLES, WORKSHOP_ROLES
 from ..accounts.scope import require_site
 from ..clock import today
@@ -92,22 +94,20 @@ def check_report(report: ReportFile | None, store: ReportStore | None, errors: d
     return None
 
 
-def _store_report(erasure: Erasure, report: ReportFile, kind: str, store: ReportStore) -> Path:
-    digest = hashlib.sha256(report.content).hexdigest()
-    relative = Path("erasures") / str(erasure.started_at.year) / f"{erasure.id}-{digest[:16]}.{kind if kind == 'pdf' else 'log'}"
-    target = store.directory / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(report.content)
-    os.replace(tmp, target)
+REPORT_PURPOSE = "erasure_report"
+
+
+def _store_report(erasure: Erasure, report: ReportFile, kind: str, store: ReportStore) -> None:
+    """Keep the report in the database, in the erasure's transaction (evidence: never expires). Every server
+    process serves it, and a backup of the database holds it."""
     safe_name = re.sub(r"[^\w.()+ -]", "_", os.path.basename(report.filename or f"rapport.{kind}"))[:200]
+    stored = storage.put(object_session(erasure), purpose=REPORT_PURPOSE, owner_id=None, content=report.content,
+                         filename=safe_name, meta={"erasure_id": erasure.id, "kind": kind}, keep=None)
     erasure.report_filename = safe_name
-    erasure.report_path = relative.as_posix()
-    erasure.report_sha256 = digest
-    erasure.report_size = len(report.content)
+    erasure.report_file_id = stored.id
+    erasure.report_sha256 = stored.sha256
+    erasure.report_size = stored.size
     erasure.report_kind = kind
-    return target
 
 
 def check_sanitization(method: str | None, nist_category: str | None, media_kinds, *, tool: str | None = None,
@@ -319,15 +319,50 @@ def get_erasure(db: Session, actor, erasure_id: int) -> Erasure:
     return erasure
 
 
-def report_file(erasure: Erasure, store: ReportStore) -> Path:
-    """The tool's report of an erasure, checked against the SHA-256 recorded when it was joined."""
-    if not erasure.report_path:
+def report_file(db: Session, erasure: Erasure, store: ReportStore) -> bytes:
+    """The tool's report of an erasure (from the database, or the reports folder for an older one), checked
+    against the SHA-256 recorded when it was joined."""
+    if erasure.report_file_id is not None:
+        content = storage.load(db, erasure.report_file_id, purpose=REPORT_PURPOSE,
+                               message="Le rapport est introuvable dans la base : prévenez l'administrateur.").content
+    elif erasure.report_path:
+        content = _legacy_report(erasure, store)
+    else:
         raise NotFound("Aucun rapport d'outil n'est joint à cet effacement.")
+    if hashlib.sha256(content).hexdigest() != erasure.report_sha256:
+        raise Conflict("Le fichier du rapport a été modifié depuis son dépôt (empreinte SHA-256 différente) : "
+                       "il n'est plus fiable. Prévenez l'administrateur.", code="report_tampered")
+    return content
+
+
+def _legacy_report(erasure: Erasure, store: ReportStore) -> bytes:
     path = (store.directory / erasure.report_path).resolve()
     if store.directory.resolve() not in path.parents or not path.is_file():
         raise NotFound("Le fichier du rapport est introuvable sur le serveur : prévenez l'administrateur.")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != erasure.report_sha256:
-        raise Conflict("Le fichier du rapport a été modifié depuis son dépôt (empreinte SHA-256 différente) : "
-                       "il n'est plus fiable. Prévenez l'administrateur.", code="report_tampered")
-    return path
+    return path.read_bytes()
+
+
+@use_case
+def import_report_files(db: Session, store: ReportStore) -> tuple[int, list[str]]:
+    """Take the reports older versions kept as files into the database (checked against their SHA-256);
+    returns how many moved and what could not be (the files themselves are left where they are)."""
+    moved, problems = 0, []
+    for erasure in db.scalars(select(Erasure).where(Erasure.report_path.is_not(None),
+                                                    Erasure.report_file_id.is_(None)).order_by(Erasure.id)):
+        try:
+            content = _legacy_report(erasure, store)
+        except NotFound:
+            problems.append(f"effacement n° {erasure.id} : fichier {erasure.report_path} introuvable")
+            continue
+        if hashlib.sha256(content).hexdigest() != erasure.report_sha256:
+            problems.append(f"effacement n° {erasure.id} : {erasure.report_path} modifié depuis son dépôt "
+                            "(empreinte SHA-256 différente), laissé tel quel")
+            continue
+        stored = storage.put(db, purpose=REPORT_PURPOSE, owner_id=None, content=content,
+                             filename=erasure.report_filename or "", meta={"erasure_id": erasure.id,
+                                                                            "kind": erasure.report_kind}, keep=None)
+        erasure.report_file_id = stored.id
+        erasure.report_path = None
+        moved += 1
+    db.flush()
+    return moved, problems

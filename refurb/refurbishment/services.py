@@ -26,6 +26,7 @@ from .erasure import (
     get_erasure,
     record_erasure,
     record_media_destruction,
+    import_report_files,
     report_file,
 )
 from .hardware import (
@@ -107,7 +108,7 @@ __all__ = [
     "create_donation", "create_donor", "donation_counts", "donor_choices", "get_donation", "get_donor", "list_donations",
     "list_donors", "origin_of", "update_donor",
     "DEFAULT_MAX_REPORT_MB", "ReportFile", "ReportStore", "destructions_of", "erasures_of", "get_erasure",
-    "record_erasure", "record_media_destruction", "report_file",
+    "record_erasure", "record_media_destruction", "report_file", "import_report_files",
     "DEFAULT_MAX_HARDWARE_REPORT_MB", "PINNED_SPECS", "SPEC_LABELS", "Outcome", "TooLarge", "Unmatched", "Upload",
     "add_report", "add_unassigned_report", "assign_pending_report", "diagnosis_defaults", "get_report",
     "open_choices", "report_content", "reports_of", "require_report_sender", "settle_choice", "workshop_hints",

@@ -12,7 +12,6 @@ from flask import (
     flash,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -29,6 +28,7 @@ from ..inventory.categories import WITH_BATTERY
 from ..inventory.workflow import STATES
 from ..sites.services import get_site
 from ..web.access import roles_required
+from ..web.files import send_bytes
 from ..web.kit import is_htmx, see_other, submit
 from ..web.layout import current_site
 from . import catalog
@@ -378,10 +378,9 @@ def record_destruction(asset_tag: str):
 @roles_required(*WORKSHOP)
 def erasure_report(erasure_id: int):
     erasure = refurb.get_erasure(get_db(), current_user, erasure_id)
-    path = refurb.report_file(erasure, report_store())
-    response = send_file(path, mimetype="application/pdf" if erasure.report_kind == "pdf" else "text/plain",
-                         as_attachment=erasure.report_kind != "pdf", download_name=erasure.report_filename,
-                         max_age=0)
+    content = refurb.report_file(get_db(), erasure, report_store())
+    response = send_bytes(content, erasure.report_filename or "rapport", "application/pdf"
+                          if erasure.report_kind == "pdf" else "text/plain", inline=erasure.report_kind == "pdf")
     # A file that came from outside: never run anything from it in our origin.
     response.headers["Content-Security-Policy"] = "sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
