@@ -59,3 +59,21 @@ def test_a_usb_stick_folder_fills_the_devices(browser_login, live_server, worksh
     page.wait_for_url(re.compile(rf"/d/{laptop}"))
     expect(page.locator("#hardware-reports")).to_contain_text("Intel(R) Core(TM) i5-8250U")
     expect(page.locator("#hardware-reports .hardware-choices li", has_text="Processeur")).to_have_count(0)
+
+
+def test_files_dropped_on_the_zone_are_sent(browser_login, live_server, workshop):
+    [laptop] = workshop.donation(devices=[{"category": "laptop", "serial_number": "PF1KX2Y7"}])
+    page = browser_login("tech")
+    page.goto(f"{live_server}/atelier/rapports")
+    lshw = (ASSETS / "lshw_laptop_list.json").read_text()
+    page.wait_for_function("() => typeof DataTransfer !== 'undefined'")
+    with page.expect_navigation():
+        page.evaluate("""(lshw) => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([lshw], "lshw.json", {type: "application/json"}));
+            dt.items.add(new File(["pas un rapport"], "note.txt", {type: "text/plain"}));
+            const zone = document.querySelector("[data-hw-drop]");
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+        }""", lshw)
+    expect(page.locator("tr", has_text="lshw.json")).to_contain_text(f"{laptop} — appliqué")
+    expect(page.locator("tr", has_text="note.txt")).to_contain_text("Refusé")
