@@ -210,6 +210,12 @@ def use_case(fn: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
+def reading_session(db: Session) -> Session:
+    """A session on ``db``'s database that reads without taking SQLite's write lock: a long check made before
+    short writes (an import) does not keep the desks from writing meanwhile."""
+    return Session(db.get_bind().execution_options(**{WRITE_OPTION: False}), expire_on_commit=False)
+
+
 def lock_rows(db: Session, model, ids) -> None:
     """Take the row locks of these rows (ids in a fixed order: two use cases never wait on each other in a
     cycle). PostgreSQL locks the rows; SQLite already holds the database's write lock (BEGIN IMMEDIATE)."""

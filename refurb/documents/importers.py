@@ -7,13 +7,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import LOAN_DESK_ROLES, WORKSHOP_ROLES
 from ..errors import Forbidden, Invalid, NotFound
 from ..inventory import services as inventory
-from ..inventory.models import Device
+from ..inventory.models import Device, DeviceEvent
 from ..loans import imports as borrowers
 from .imports import ImportContext, ImportField, Importer
 
@@ -166,16 +166,26 @@ def _device_check_batch(db: Session, user, items: list[tuple[int, DeviceRow]],
     return errors
 
 
-def _device_commit_row(db: Session, user, row: DeviceRow, ctx: ImportContext) -> None:
-    inventory.create_device(db, user, row.spec, note=f"Importé du fichier « {ctx.filename[:80]} »",
-                            origin={"import": ctx.filename[:120]})
+def _device_commit_row(db: Session, user, row: DeviceRow, ctx: ImportContext) -> int:
+    if row.spec.site not in db:  # checked by a reading session (a long import): the writing session's own site
+        row.spec.site = db.merge(row.spec.site, load=False)
+    return inventory.create_device(db, user, row.spec, note=f"Importé du fichier « {ctx.filename[:80]} »",
+                                   origin={"import": ctx.filename[:120]}).id
+
+
+def _device_withdraw(db: Session, user, device_ids: list[int]) -> None:
+    """Devices created by the earlier batches of an import that failed further on: removed with their one
+    "created" event, so that the import leaves nothing (their asset tags stay used: a tag is never reused)."""
+    db.execute(delete(DeviceEvent).where(DeviceEvent.device_id.in_(device_ids)))
+    db.execute(delete(Device).where(Device.id.in_(device_ids)))
 
 
 # --- the list ------------------------------------------------------------------------------------
 
 IMPORTERS: dict[str, Importer] = {i.key: i for i in (
     Importer(key="devices", label="Appareils", roles=WORKSHOP_ROLES, fields=DEVICE_FIELDS,
-             check_row=_device_check_row, check_batch=_device_check_batch, commit_row=_device_commit_row),
+             check_row=_device_check_row, check_batch=_device_check_batch, commit_row=_device_commit_row,
+             withdraw=_device_withdraw),
     Importer(key="borrowers", label="Usagers", roles=LOAN_DESK_ROLES,
              fields=[ImportField(*column) for column in borrowers.BORROWER_COLUMNS],
              check_row=borrowers.check_borrower_line, check_batch=borrowers.check_borrower_batch,

@@ -12,6 +12,12 @@ What each kind of line becomes is said by its importer (refurb.documents.importe
 ``RefurbError`` whose message is shown with the line number; ``check_batch(db, user, items, ctx)`` that
 returns {line: message} for problems between lines (duplicates) or with the database (already known);
 ``commit_row(db, user, obj, ctx)`` that creates it, inside the one transaction of the import.
+
+A long import (more than ``STAGE_ROWS`` lines, for an importer that can ``withdraw`` what it created) does not
+hold SQLite's write lock for its whole run, which stopped every desk for as long: its lines are checked with a
+reading session, then written ``STAGE_ROWS`` at a time, each batch its own short transaction, and if a line is
+refused on the way (a serial number recorded meanwhile) or anything fails, what the earlier batches created is
+withdrawn: every line or none, as the user sees it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import re
 import unicodedata
 import zipfile
 import hashlib
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Sequence
@@ -31,7 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import storage
-from ..db import use_case
+from ..db import reading_session, use_case
 from ..errors import Invalid, NotFound, RefurbError
 from ..sites.models import Site
 
@@ -350,6 +357,9 @@ class Importer:
     check_row: Callable[..., Any]
     commit_row: Callable[..., Any]
     check_batch: Callable[..., dict[int, str]] | None = None
+    # ``withdraw(db, user, created)``: remove what ``commit_row`` returned for the lines written before a
+    # failure. An importer that has it is written in short batches (see the module's note).
+    withdraw: Callable[..., None] | None = None
 
     def field(self, key: str) -> ImportField | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -457,12 +467,14 @@ def check_table(db: Session, user, importer: Importer, table: Table, mapping: di
     return Checked(len(table.rows), [(line, obj) for line, obj in items if line not in errors], errors, [])
 
 
-@use_case
-def import_table(db: Session, user, importer: Importer, table: Table, mapping: dict[int, str],
-                 options: dict | None = None, *, pending: str | None = None, progress=None) -> int:
-    """Check every line again, then create them all: every line or none. The pending upload ``pending`` is
-    discarded in the same transaction."""
-    checked = check_table(db, user, importer, table, mapping, options)
+# A long import writes at most this many lines, or for at most this long, per transaction: SQLite's write lock
+# is held a fraction of a second at a time, well within a desk's 5-second busy timeout.
+STAGE_ROWS = 250
+STAGE_SECONDS = 0.5
+STAGE_PAUSE = 0.15  # between two batches, for the desks' writes
+
+
+def _refuse_unless_ok(checked: Checked) -> None:
     if checked.missing_columns:
         raise ImportRefused("Colonne(s) obligatoire(s) non choisie(s) : " + ", ".join(checked.missing_columns)
                             + ". Rien n'a été importé.")
@@ -471,17 +483,67 @@ def import_table(db: Session, user, importer: Importer, table: Table, mapping: d
         shown = " ; ".join(f"ligne {line} : {msg}" for line, msg in first)
         more = f" (et {len(checked.errors) - 5} autre(s))" if len(checked.errors) > 5 else ""
         raise ImportRefused(f"{len(checked.errors)} ligne(s) à corriger, rien n'a été importé : {shown}{more}.")
+
+
+def _write_line(db: Session, user, importer: Importer, line: int, obj, ctx: ImportContext):
+    try:
+        return importer.commit_row(db, user, obj, ctx)
+    except RefurbError as err:
+        raise ImportRefused(f"Ligne {line} : {err.message} Rien n'a été importé.")
+
+
+@use_case
+def import_table(db: Session, user, importer: Importer, table: Table, mapping: dict[int, str],
+                 options: dict | None = None, *, pending: str | None = None, progress=None) -> int:
+    """Check every line again, then create them all: every line or none. The pending upload ``pending`` is
+    discarded with the last lines."""
+    if importer.withdraw is not None and len(table.rows) > STAGE_ROWS:
+        return _import_in_batches(db, user, importer, table, mapping, options or {}, pending, progress)
+    checked = check_table(db, user, importer, table, mapping, options)
+    _refuse_unless_ok(checked)
     ctx = ImportContext(db, options or {})
     total = len(checked.items)
     for done, (line, obj) in enumerate(checked.items, start=1):
-        try:
-            importer.commit_row(db, user, obj, ctx)
-        except RefurbError as err:
-            raise ImportRefused(f"Ligne {line} : {err.message} Rien n'a été importé.")
+        _write_line(db, user, importer, line, obj, ctx)
         if progress is not None and (done % 25 == 0 or done == total):
             progress(done, total, f"{done} / {total} lignes enregistrées…")
     if pending:
         storage.discard(db, pending)
+    return total
+
+
+def _import_in_batches(db: Session, user, importer: Importer, table: Table, mapping: dict[int, str], options: dict,
+                       pending: str | None, progress) -> int:
+    """A long import: checked without the write lock, written in short transactions, withdrawn on failure."""
+    db.commit()  # what the caller read in a writing session (the pending upload) holds the lock: let it go
+    with reading_session(db) as reader:
+        checked = check_table(reader, user, importer, table, mapping, options)
+        ctx = ImportContext(reader, options)
+    # The checked objects and the sites now belong to no session: the writing session takes them as it goes.
+    _refuse_unless_ok(checked)
+    total, created = len(checked.items), []
+    try:
+        batch_started = time.monotonic()
+        for done, (line, obj) in enumerate(checked.items, start=1):
+            created.append(_write_line(db, user, importer, line, obj, ctx))
+            if done == total or done % STAGE_ROWS == 0 or time.monotonic() - batch_started > STAGE_SECONDS:
+                if done == total and pending:
+                    storage.discard(db, pending)  # with the last lines
+                db.commit()
+                if done < total:
+                    # A desk waiting for the lock polls it (SQLite's busy handler sleeps up to 100 ms between
+                    # tries): without a pause the next batch would take the lock again before any desk wakes.
+                    time.sleep(STAGE_PAUSE)
+                batch_started = time.monotonic()
+                if progress is not None:
+                    progress(done, total, f"{done} / {total} lignes enregistrées…")
+    except BaseException:
+        db.rollback()
+        if created:
+            for start in range(0, len(created), STAGE_ROWS):
+                importer.withdraw(db, user, created[start:start + STAGE_ROWS])
+                db.commit()
+        raise
     return total
 
 
