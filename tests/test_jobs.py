@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -141,3 +142,26 @@ def test_job_threshold_must_be_a_number(monkeypatch, tmp_path):
     monkeypatch.setenv("REFURB_JOB_THRESHOLD", "2500")
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "SECRET_KEY": "k" * 32})
     assert app.config["REFURB_JOB_THRESHOLD"] == 2500
+
+
+def test_the_poller_of_another_process_takes_a_queued_job_and_marks_dead_ones(app, db):
+    """`refurb serve` polls: a job queued by a process that died before running it is done by this one."""
+    manager = _user(db, "manager")
+    make_many(db, 12, "EPN-A")
+    db.add(Job(id="dead-one", kind="inventory", label="Inventaire", user_id=manager.id, params={},
+               state="running", worker="gone", heartbeat_at=utcnow() - timedelta(hours=1)))
+    db.commit()
+    queued = jobs.start_job(db, manager, "inventory", {"site": "EPN-A", "at": None}, label="Inventaire")
+    runner = jobs.Runner(app.extensions["refurb.db"], context=app.app_context)
+    runner.poll(interval=0.1)
+    try:
+        done = jobs.wait(app.extensions["refurb.db"], queued.id, timeout=60)
+        assert done.state == "done", done.message
+        for _ in range(100):
+            db.rollback()
+            if db.get(Job, "dead-one").state == "interrupted":
+                break
+            threading.Event().wait(0.05)
+        assert db.get(Job, "dead-one").state == "interrupted"
+    finally:
+        runner.stop()

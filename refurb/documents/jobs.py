@@ -291,6 +291,16 @@ def _fail(database, job_id: str, worker: str, message: str) -> None:
         db.commit()
 
 
+def _pending(database) -> tuple[bool, bool]:
+    """Whether some running job has gone stale, and whether some job waits (one read)."""
+    cutoff = utcnow() - STALE_AFTER
+    with database.session() as db:
+        stale = db.scalar(select(Job.id).where(Job.state == "running", or_(Job.heartbeat_at.is_(None),
+                                                                            Job.heartbeat_at < cutoff)).limit(1))
+        queued = db.scalar(select(Job.id).where(Job.state == "queued").limit(1))
+    return stale is not None, queued is not None
+
+
 class Runner:
     """The workers of one server process: ``kick()`` after queueing a job starts up to ``threads`` threads
     that take queued jobs until none is left; ``poll(interval)`` (``refurb serve``) also takes jobs queued
@@ -303,6 +313,7 @@ class Runner:
         self._lock = threading.Lock()
         self._active = 0
         self._poller: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def kick(self) -> None:
         with self._lock:
@@ -329,17 +340,26 @@ class Runner:
             return
 
         def loop() -> None:
-            while True:
+            while not self._stopped.is_set():
                 try:
-                    with self.database.session(write=True) as db:
-                        mark_interrupted(db)
-                    self.kick()
+                    stale, queued = _pending(self.database)
+                    if stale:  # a write only when there is something to write (SQLite's lock is shared)
+                        with self.database.session(write=True) as db:
+                            mark_interrupted(db)
+                    if queued:
+                        self.kick()
                 except Exception:  # noqa: BLE001 - an outage: try again at the next tick
                     log.warning("Background jobs: poll failed", exc_info=True)
-                threading.Event().wait(interval)
+                self._stopped.wait(interval)
 
         self._poller = threading.Thread(target=loop, name="refurb-jobs-poll", daemon=True)
         self._poller.start()
+
+    def stop(self) -> None:
+        """Stop polling (the workers finish the job in hand)."""
+        self._stopped.set()
+        if self._poller is not None:
+            self._poller.join(timeout=10)
 
 
 def wait(database, job_id: str, timeout: float = 30.0) -> Job:
