@@ -377,6 +377,9 @@ def test_the_usb_stick_page_sorts_a_folder(client, db, login_as, workshop):
 def test_the_report_file_is_downloaded_as_received(client, login_as, api_token, laptop):
     response = post(client, f"/api/v1/devices/{laptop}/reports", api_token("tech"),
                     ("lshw.json", asset("lshw_laptop_list.json")))
+    report = response.json["reports"][0]
+    by_api = client.get(f"/api/v1/reports/{report['id']}/file", headers=api_token("desk"))
+    assert by_api.data == asset("lshw_laptop_list.json") and by_api.headers["X-Content-SHA256"] == report["sha256"]
     login_as("desk")
     download = client.get(f"/atelier/rapports/{response.json['reports'][0]['id']}/fichier")
     assert download.status_code == 200 and download.data == asset("lshw_laptop_list.json")

@@ -11,6 +11,7 @@ from ..api.serializers import device_json
 from ..errors import Invalid, RefurbError
 from ..extensions import get_db
 from ..inventory import services as inventory
+from ..web.files import send_bytes
 from . import services as refurb
 from .views import report_store
 
@@ -115,6 +116,17 @@ def list_device_reports(asset_tag: str):
                            "choices": r.choices} for r in refurb.reports_of(db, device)])
 
 
+@bp.get("/reports/<int:report_id>/file")
+def download_report(report_id: int):
+    """The file as it was received (checked against its SHA-256)."""
+    report, content = refurb.report_content(get_db(), api_user(), report_id)
+    mimetype = "text/plain" if report.kind == "nwipe" else "application/json"
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in report.filename)[:120] or "rapport"
+    response = send_bytes(content, safe, mimetype)
+    response.headers["X-Content-SHA256"] = report.sha256
+    return response
+
+
 # --- OpenAPI --------------------------------------------------------------------------------------
 
 _MULTIPART = {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -145,6 +157,9 @@ operation("/devices/{asset_tag}/reports", "post", "Joindre des rapports matérie
 PATHS["/devices/{asset_tag}/reports"]["post"]["requestBody"] = _MULTIPART
 operation("/devices/{asset_tag}/reports", "get", "Les rapports matériels d'un appareil",
           response={"type": "object"}, errors=("401", "403", "404"))
+operation("/reports/{report_id}/file", "get", "Le fichier d'un rapport matériel, tel que reçu (en-tête "
+          "X-Content-SHA256 : son empreinte)", errors=("401", "403", "404", "409"),
+          parameters=[{"name": "report_id", "in": "path", "required": True, "schema": {"type": "integer"}}])
 operation("/reports", "post", "Déposer les fichiers d'une clé USB : chacun va à l'appareil qu'il désigne",
           errors=("401", "403", "413", "422"), response={"type": "object", "properties": {"files": {
               "type": "array", "items": {"type": "object", "properties": {

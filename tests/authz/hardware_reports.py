@@ -38,5 +38,6 @@ CASES = {
     "api.add_device_reports": Case("POST", "/api/v1/devices/{o[hw_tag]}/reports", WORKSHOP, site_bound=True),
     "api.list_device_reports": Case("GET", "/api/v1/devices/{o[hw_tag]}/reports", STAFF, site_bound=True),
     "api.add_stick_reports": Case("POST", "/api/v1/reports", WORKSHOP),
+    "api.download_report": Case("GET", "/api/v1/reports/{o[hw_report]}/file", STAFF, site_bound=True),
     "api.assign_pending": Case("POST", "/api/v1/reports/pending/jeton-inconnu-0123456789", WORKSHOP, json={}),
 }
