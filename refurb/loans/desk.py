@@ -17,7 +17,7 @@ from . import borrowers, kits
 from . import loans as lending
 from . import reservations as bookings
 from .models import Borrower, Loan
-from .rules import rules_for
+from .rules import rules_by_category
 
 
 def presented_borrower(db: Session, actor, borrower_id: int | None) -> Borrower | None:
@@ -49,12 +49,10 @@ def basket_lines(db: Session, actor, site: Site, borrower: Borrower | None, tags
     devices = devices_by_tag(db, tags)  # the basket keeps asset tags: one query for all of them
     kits = lending.active_kits_of(db, devices)
     problems = lending.lendabilities(db, devices, site, borrower)
-    rules_of: dict[str, object] = {}
+    rules_of = rules_by_category(db, site.id, kind)
     lines = []
     for device in devices:
-        if device.category not in rules_of:
-            rules_of[device.category] = rules_for(db, site.id, kind, device.category)
-        rules = rules_of[device.category]
+        rules = rules_of(device.category)
         kit = kits.get(device.id)
         lines.append({"device": device, "due": rules.due_on(day), "deposit": rules.deposit,
                       "kit": kit if kit is not None and kit.code in kit_codes else None,

@@ -44,7 +44,7 @@ from .models import (
     KitDevice,
     Loan,
 )
-from .rules import rules_for, site_rules
+from .rules import rules_by_category, rules_for, site_rules
 
 MAX_BASKET = 60
 LOAN_STATES = {"open": "En cours", "overdue": "En retard", "closed": "Rendus",
@@ -147,12 +147,12 @@ def lendabilities(db: Session, devices: list[Device], site: Site | None, borrowe
     if borrower is not None and lendable:
         day = today()
         by_end: dict[date, list[Device]] = {}  # one query per due date (one per category, at most)
-        rules: dict[tuple[int, str], date] = {}
+        tables: dict[int, object] = {}
         for device in lendable:
-            key = (device.site_id, device.category)
-            if until is None and key not in rules:
-                rules[key] = rules_for(db, device.site_id, borrower.kind, device.category).due_on(day)
-            by_end.setdefault(until or rules[key], []).append(device)
+            if until is None and device.site_id not in tables:
+                tables[device.site_id] = rules_by_category(db, device.site_id, borrower.kind)
+            end = until or tables[device.site_id](device.category).due_on(day)
+            by_end.setdefault(end, []).append(device)
         for end, group in by_end.items():
             holds = bookings.devices_holds(db, [d.id for d in group], day, end, other_than=borrower.id)
             for device in group:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES
@@ -100,13 +101,24 @@ def _category_default(kind: str, category: str) -> tuple[int, Decimal]:
 
 
 def rules_for(db: Session, site_id: int, kind: str, category: str) -> Rules:
+    return rules_by_category(db, site_id, kind)(category)
+
+
+def rules_by_category(db: Session, site_id: int, kind: str):
+    """The rules of a site for a kind of borrower, every category read at once (the desk's basket holds
+    several): a function category → ``Rules``."""
     kind_row = db.get(LoanKindRules, (site_id, kind))
-    cat_row = db.get(LoanCategoryRules, (site_id, kind, category))
+    rows = {row.category: row for row in db.scalars(select(LoanCategoryRules).where(
+        LoanCategoryRules.site_id == site_id, LoanCategoryRules.borrower_kind == kind))}
     max_devices, max_renewals, max_days = (
         (kind_row.max_devices, kind_row.max_renewals, kind_row.max_days) if kind_row else KIND_DEFAULTS[kind])
-    loan_days, deposit = (cat_row.loan_days, cat_row.deposit) if cat_row else _category_default(kind, category)
-    return Rules(loan_days=min(loan_days, max_days), deposit=Decimal(deposit), max_devices=max_devices,
-                 max_renewals=max_renewals, max_days=max_days)
+
+    def rules(category: str) -> Rules:
+        cat_row = rows.get(category)
+        loan_days, deposit = (cat_row.loan_days, cat_row.deposit) if cat_row else _category_default(kind, category)
+        return Rules(loan_days=min(loan_days, max_days), deposit=Decimal(deposit), max_devices=max_devices,
+                     max_renewals=max_renewals, max_days=max_days)
+    return rules
 
 
 def kind_limits(db: Session, site_id: int, kind: str) -> tuple[int, int, int]:
