@@ -72,12 +72,25 @@ def warranty_months(db: Session) -> int:
         return catalog.DEFAULT_WARRANTY_MONTHS
 
 
+# A price more than this many times the suggested one is asked again before it is recorded (450 typed
+# for 45,00, or a price that would not be a social one).
+PRICE_CONFIRM_RATIO = Decimal(2)
+
+
 @dataclass
 class Pricing:
     capped: bool  # from a public body: "prix solidaires" apply
     cap: Decimal | None
     cap_label: str
     suggested: Decimal | None
+
+    @property
+    def confirm_above(self) -> Decimal | None:
+        """Above this price a sale asks for a confirmation. None: no suggested price to compare with, or a
+        "prix solidaire" cap already bounds the price (a multifunction printer may sell at its cap)."""
+        if not self.suggested or (self.capped and self.cap is not None):
+            return None
+        return self.suggested * PRICE_CONFIRM_RATIO
 
 
 def pricing(db: Session, device: Device, origin: DeviceOrigin | None | bool = False) -> Pricing:
@@ -256,6 +269,12 @@ def sell(db: Session, actor, device: Device, data: dict, *, expected_version=Non
     if price is not None and price_info.cap is not None and price > price_info.cap:
         c.add("price", f"Prix au-dessus du plafond « prix solidaire » : {money_fr(price_info.cap)} au plus pour "
                        f"« {price_info.cap_label} » donné par un organisme public.")
+    confirmed = c.boolean("price_confirmed", "La confirmation du prix", default=False)
+    limit = price_info.confirm_above
+    if price is not None and "price" not in c.errors and limit is not None and price > limit and not confirmed:
+        c.add("price_confirmed", f"{money_fr(price)}, c'est plus du double du prix conseillé "
+                                 f"({money_fr(price_info.suggested)}) : vérifiez le montant, puis cochez "
+                                 "« Je confirme ce prix » pour l'enregistrer.")
     c.done()
     months = warranty_months(db)
     sale = Sale(device_id=device.id, site_id=device.site_id, user_id=actor.id, delivered_on=delivered, price=price,

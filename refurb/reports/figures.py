@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
@@ -141,6 +141,28 @@ def parse_period(raw_from, raw_to) -> tuple[date, date]:
     if errors:
         raise Invalid(fields=errors)
     return start, end
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    label: str
+    start: date
+    end: date
+
+
+def period_presets(day: date | None = None) -> list[Preset]:
+    """The periods a report is usually asked for, from ``day`` (today, Europe/Paris): this month and this
+    year up to today, last month and last year whole."""
+    day = day or today()
+    month_start = day.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    year_start = day.replace(month=1, day=1)
+    return [Preset("month", "Ce mois-ci", month_start, day),
+            Preset("last_month", "Le mois dernier", last_month_end.replace(day=1), last_month_end),
+            Preset("year", "Cette année", year_start, day),
+            Preset("last_year", "L'année dernière", year_start.replace(year=day.year - 1),
+                   year_start - timedelta(days=1))]
 
 
 def resolve_scope(db: Session, actor, site_code: str | None) -> Site | None:

@@ -11,11 +11,13 @@ from .figures import (
     build_report,
     figure_rows,
     parse_period,
+    period_presets,
     to_json,
 )
 from .output import charts_for, filename, fmt, kg, kg2, outcome_items, render_csv, render_pdf
 
 __all__ = [
     "DEFAULT_FACTORS", "FACTOR_SETS", "KIND_LABELS", "ActivityReport", "build_report", "figure_rows", "parse_period",
-    "to_json", "charts_for", "filename", "fmt", "kg", "kg2", "outcome_items", "render_csv", "render_pdf",
+    "period_presets", "to_json",
+    "charts_for", "filename", "fmt", "kg", "kg2", "outcome_items", "render_csv", "render_pdf",
 ]

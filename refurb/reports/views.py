@@ -49,7 +49,7 @@ def activity():
             "kg2": services.kg2, "fmt": services.fmt, "categories": CATEGORIES_PLURAL, "category_names": CATEGORIES}
         return render_template("reports/activity.html", report=report, errors=errors, args=args,
                                sites=sites_for(db, current_user), sees_network=current_user.role in NETWORK_ROLES,
-                               factor_sets=services.FACTOR_SETS, **extra)
+                               factor_sets=services.FACTOR_SETS, presets=services.period_presets(), **extra)
 
     def shown(report):
         args["from"], args["to"] = report.start.isoformat(), report.end.isoformat()
