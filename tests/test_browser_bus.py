@@ -55,7 +55,7 @@ def _open_desk_online(page, live_server):
     _until(page, "!!document.querySelector('[data-bus-offline]').dataset.busCopy")  # the local copy is kept
 
 
-def _wait_for(check, timeout=15.0):
+def _wait_for(check, timeout=40.0):
     end = time.monotonic() + timeout
     while True:
         value = check()
@@ -112,7 +112,7 @@ def test_the_desk_works_offline_and_the_loan_and_return_reach_the_server_with_th
     synced_from = utcnow()
     context.set_offline(False)
     page.wait_for_url(f"{live_server}/prets/comptoir", wait_until="load")
-    expect(page.locator("#desk-body")).to_be_visible(timeout=15000)
+    expect(page.locator("#desk-body")).to_be_visible(timeout=40000)
 
     def loans_now():
         db.rollback()
@@ -153,7 +153,7 @@ def test_a_device_lent_at_another_desk_meanwhile_ends_on_the_page_to_settle(
     loans.check_out(db, lk.user("admin"), jean, [laptop_tag], site=lk.site("BUS"))
 
     context.set_offline(False)
-    expect(page.locator("[data-bus-results]")).to_contain_text("À régulariser", timeout=15000)
+    expect(page.locator("[data-bus-results]")).to_contain_text("À régulariser", timeout=40000)
     expect(page.locator("[data-bus-results]")).to_contain_text("déjà en prêt")
     page.get_by_role("link", name="Voir les opérations à régulariser").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("À régulariser")
@@ -167,3 +167,70 @@ def test_a_device_lent_at_another_desk_meanwhile_ends_on_the_page_to_settle(
     assert db.scalar(select(SyncConflict)).state == "resolved"
     open_loan = db.scalar(select(Loan).where(Loan.device_id == laptop.id, Loan.returned_at.is_(None)))
     assert open_loan.borrower_id == marie.id
+
+
+def _stored_copy(page) -> str:
+    """Whether this browser still holds a local copy (IndexedDB), read from the page."""
+    return page.evaluate("""new Promise(done => {
+        const open = indexedDB.open('refurb-bus');
+        open.onsuccess = () => {
+            const get = open.result.transaction('meta').objectStore('meta').get('copy');
+            get.onsuccess = () => done(get.result ? get.result.value.user : 'none');
+        };
+    })""")
+
+
+def test_a_queue_waits_for_its_user_to_log_in_again_and_never_leaves_with_someone_else(
+        db, lk, password_hash, browser_login, live_server):
+    from sqlalchemy import update
+
+    from refurb.accounts.models import UserSession
+
+    _bus_user(db, lk, password_hash)
+    laptop = lk.device("BUS", "laptop")
+    marie = lk.borrower("BUS", first_name="Marie", last_name="Durand")
+    page = browser_login("chauffeur")
+    context = page.context
+    _open_desk_online(page, live_server)
+    context.set_offline(True)
+    page.reload()
+    _scan(page, marie.card_number)
+    _scan(page, laptop.asset_tag)
+    page.get_by_role("button", name="Prêter").click()
+    expect(page.locator("[data-bus-banner]")).to_contain_text("1 opération en attente")
+
+    # The session lapses while the bus is out of reach.
+    db.execute(update(UserSession).where(UserSession.user_id == lk.user("chauffeur").id,
+                                         UserSession.ended_at.is_(None)).values(ended_at=utcnow(), end_reason="idle"))
+    db.commit()
+    context.set_offline(False)
+    banner = page.locator("[data-bus-banner]")
+    expect(banner).to_contain_text("reconnectez-vous pour envoyer 1 opération en attente", timeout=40000)
+    expect(banner.get_by_role("link", name="Se reconnecter")).to_be_visible()
+    db.rollback()
+    assert db.scalar(select(Loan).where(Loan.device_id == laptop.id)) is None
+
+    # Someone else logs in on the tablet: the queue is not theirs, it is not sent.
+    browser_login("desk")
+    page.goto(f"{live_server}/prets/comptoir")
+    expect(page.locator("[data-bus-banner]")).to_contain_text("d'un autre utilisateur attendent sur cette tablette",
+                                                             timeout=40000)
+    time.sleep(1)
+    db.rollback()
+    assert db.scalar(select(Loan).where(Loan.device_id == laptop.id)) is None
+    assert _wait_for(lambda: _stored_copy(page) == "desk")
+    page.locator('form[action$="/logout"]').evaluate("form => form.requestSubmit()")
+    page.wait_for_url("**/login**")
+    assert _stored_copy(page) == "none"  # logout cleared the local copy (cards and names)
+
+    # Its user logs in again: the queue leaves, under their name.
+    browser_login("chauffeur")
+    page.goto(f"{live_server}/prets/comptoir")
+
+    def lent():
+        db.rollback()
+        db.expire_all()
+        return db.scalar(select(Loan).where(Loan.device_id == laptop.id))
+
+    loan = _wait_for(lent)
+    assert loan is not None and loan.lent_by.username == "chauffeur" and loan.borrower_id == marie.id

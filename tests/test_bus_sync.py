@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import csrf_token
+from conftest import csrf_token, login
 from sqlalchemy import func, select
 
 from refurb.bus.models import SyncConflict, SyncOperation
@@ -262,10 +262,16 @@ def test_an_operation_at_an_impossible_time_is_rejected(client, db, lk, api_head
     assert db.scalar(select(func.count()).select_from(Loan)) == 0
 
 
-def test_the_sync_window_is_a_setting(client, db, lk, api_headers):
-    from refurb.settings import set_setting
-    set_setting(db, "sync_window_days", "60")
-    db.commit()
+def test_the_sync_window_is_a_setting_of_the_network(app, client, db, lk, api_headers, login_as):
+    login_as("desk")
+    token = csrf_token(client, "/a-regulariser")
+    assert client.post("/a-regulariser/fenetre", data={"days": "60", "csrf_token": token}).status_code == 403
+    manager = app.test_client()
+    assert login(manager, "manager").status_code == 302
+    token = csrf_token(manager, "/a-regulariser")
+    bad = manager.post("/a-regulariser/fenetre", data={"days": "0", "csrf_token": token})
+    assert bad.status_code == 422 and "fenêtre de synchronisation" in bad.get_data(as_text=True).lower()
+    assert manager.post("/a-regulariser/fenetre", data={"days": "60", "csrf_token": token}).status_code == 303
     device, borrower = lk.device("BUS"), lk.borrower("BUS")
     result = _sync(client, api_headers("desk"), [_lend(device.asset_tag, borrower.card_number,
                                                        utcnow() - timedelta(days=45))]).json["results"][0]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from .conflicts import ACTIONS, EVENT_LABELS, actions_for, get_conflict, list_conflicts, resolve
 from .local_copy import local_copy
-from .sync import MAX_OPERATIONS, QUEUE_FORMAT, BatchTooLarge, apply_batch, sync_window
+from .sync import MAX_OPERATIONS, QUEUE_FORMAT, BatchTooLarge, apply_batch, set_sync_window, sync_window
 
 __all__ = [
     "ACTIONS", "EVENT_LABELS", "actions_for", "get_conflict", "list_conflicts", "resolve",
     "local_copy",
-    "MAX_OPERATIONS", "QUEUE_FORMAT", "BatchTooLarge", "apply_batch", "sync_window",
+    "MAX_OPERATIONS", "QUEUE_FORMAT", "BatchTooLarge", "apply_batch", "set_sync_window", "sync_window",
 ]

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts.roles import STAFF_ROLES
+from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
 from ..clock import local, utcnow
 from ..db import use_case
 from ..documents import services as documents
@@ -28,9 +28,10 @@ from ..inventory.models import Device
 from ..loans import services as loans
 from ..loans.models import Borrower
 from ..refurbishment import services as refurbishment
-from ..settings import get_setting
+from ..settings import get_setting, set_setting
 from ..sites.models import Site
 from ..sites.services import get_site
+from ..validation import Checker
 from .models import KINDS, SyncConflict, SyncConflictEvent, SyncOperation
 
 QUEUE_FORMAT = 1  # the version of the queue's format the tablet sends; a change of format gets a new number
@@ -176,7 +177,24 @@ _COMMON = {"op_id", "at", "kind", "seen_offline"}
 
 
 def sync_window(db: Session) -> timedelta:
+    """How long after it was made an offline operation is still applied (setting ``sync_window_days``)."""
     return timedelta(days=int(get_setting(db, "sync_window_days")))
+
+
+MAX_WINDOW_DAYS = 365
+
+
+@use_case
+def set_sync_window(db: Session, actor, days) -> int:
+    """A manager sets the sync window: beyond it, an operation waited too long on a tablet to be trusted."""
+    if actor.role not in NETWORK_ROLES:
+        raise Forbidden("La fenêtre de synchronisation se règle par un gestionnaire du réseau.")
+    c = Checker({"days": days})
+    value = c.integer("days", "La fenêtre de synchronisation (en jours)", min_value=1, max_value=MAX_WINDOW_DAYS,
+                      required=True)
+    c.done()
+    set_setting(db, "sync_window_days", str(value))
+    return value
 
 
 def _parse(db: Session, raw: dict) -> tuple[str, datetime, dict]:

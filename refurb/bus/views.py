@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from ..accounts.roles import LOAN_DESK_ROLES, STAFF_ROLES
+from ..accounts.roles import LOAN_DESK_ROLES, NETWORK_ROLES, STAFF_ROLES
 from ..accounts.scope import sites_for
 from ..errors import Forbidden
 from ..extensions import get_db
@@ -37,7 +37,8 @@ def _page(error=None, failed_id=None, status=200):
     return render_template("bus/conflicts.html", items=items, site_code=site_code or "", state=state or "",
                            sites=sites_for(db, current_user), states=CONFLICT_STATES, kinds=KINDS,
                            actions_for=bus.actions_for, event_labels=bus.EVENT_LABELS, error=error,
-                           failed_id=failed_id), status
+                           failed_id=failed_id, window_days=bus.sync_window(db).days,
+                           sets_window=current_user.role in NETWORK_ROLES), status
 
 
 @bp.post("/a-regulariser/<int:conflict_id>")
@@ -51,6 +52,16 @@ def resolve(conflict_id: int):
                   done=lambda c: see_other(url_for(".conflicts", **_filters()),
                                            f"Opération n° {c.id} : {c.state_label.lower()}."),
                   failed=lambda err: _page(error=err, failed_id=conflict_id)[0])
+
+
+@bp.post("/a-regulariser/fenetre")
+@roles_required(*NETWORK_ROLES)
+def sync_window():
+    db = get_db()
+    return submit(lambda: bus.set_sync_window(db, current_user, request.form.get("days")),
+                  done=lambda days: see_other(url_for(".conflicts"),
+                                              f"Fenêtre de synchronisation : {days} jour(s)."),
+                  failed=lambda err: _page(error=err)[0])
 
 
 def _filters() -> dict:

@@ -8,7 +8,7 @@ from refurb.bus.models import SyncConflict, SyncConflictEvent, SyncOperation
 from refurb.db import utcnow
 from refurb.sites.models import Site
 
-from . import PUBLIC, STAFF, Case
+from . import NETWORK, PUBLIC, STAFF, Case
 
 DESK = frozenset({"admin", "gestionnaire", "accueil"})
 
@@ -36,6 +36,7 @@ CASES = {
     "offline.conflicts": Case("GET", "/a-regulariser?site={o[site]}", STAFF, site_bound=True),
     "offline.resolve": Case("POST", "/a-regulariser/{o[sync_conflict]}", STAFF, site_bound=True,
                             data={"action": "cancel"}),
+    "offline.sync_window": Case("POST", "/a-regulariser/fenetre", NETWORK, data={"days": "30"}),
     "offline.offline_desk": Case("GET", "/prets/comptoir/hors-ligne", DESK),
     "offline.service_worker": Case("GET", "/comptoir-sw.js", PUBLIC),
     "api.sync": Case("POST", "/api/v1/sync", STAFF, json={"format": 1, "client": "matrix-client-1", "operations": []}),
