@@ -413,3 +413,14 @@ def test_nwipe_without_summary_tables_reads_the_disk_line_and_the_failure():
                         "Found /dev/sdb, ATA, ST500LM021-1KJ152, 500 GB, S/N=W62ABCDE").replace("/dev/loop0", "/dev/sdb")
     [wipe] = hwreports.read(text.encode()).wipes
     assert (wipe.serial, wipe.model, wipe.result) == ("W62ABCDE", "ST500LM021-1KJ152", "failed")
+
+
+def test_a_disk_listed_twice_in_one_report_is_added_once(client, api_token, laptop):
+    data = json.loads(asset("lshw_laptop_list.json"))
+    pci = next(n for n in data[0]["children"][0]["children"] if n["id"] == "pci")
+    sata = next(n for n in pci["children"] if n["id"] == "sata")
+    sata["children"].append(dict(sata["children"][0], logicalname="/dev/sdz"))
+    response = post(client, f"/api/v1/devices/{laptop}/reports", api_token("tech"),
+                    ("lshw.json", json.dumps(data).encode()))
+    serials = [d["serial"] for d in response.json["device"]["specs"]["storage"]]
+    assert serials == ["S41GNX0M123456", "WD-WX41A1234567"]

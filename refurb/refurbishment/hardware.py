@@ -131,6 +131,7 @@ def _merge_storage(current: list[dict], reported: list[dict], applied: dict, cho
                                 "current": None})
                 continue
             disks.append(dict(disk))
+            known[_norm(disk["serial"])] = disks[-1]  # listed twice in one report: once on the device
             applied.setdefault("storage_added", []).append(disk["serial"])
             continue
         for key in ("model", "size_gb", "type"):
