@@ -90,12 +90,12 @@ def own_postgres():
 class Server:
     """One `refurb serve` process (waitress) on a free port; its output goes to a log file."""
 
-    def __init__(self, database_url: str, secret: str, workdir: Path, name: str):
+    def __init__(self, database_url: str, secret: str, workdir: Path, name: str, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
         self.env = {**os.environ, "REFURB_DATABASE_URL": database_url, "REFURB_SECRET_KEY": secret,
-                    "FLASK_APP": "refurb"}
+                    "FLASK_APP": "refurb", **(env or {})}
         self.workdir = workdir
         self.process: subprocess.Popen | None = None
 
@@ -130,11 +130,12 @@ class Server:
 
 @pytest.fixture
 def serve_processes(tmp_path):
-    """Start `refurb serve` processes: ``start(database_url, secret, name)``; all stopped after the test."""
+    """Start `refurb serve` processes: ``start(database_url, secret, name, **environment)``; all stopped after
+    the test."""
     started: list[Server] = []
 
-    def start(database_url: str, secret: str, name: str) -> Server:
-        server = Server(database_url, secret, tmp_path, name).start()
+    def start(database_url: str, secret: str, name: str, **env: str) -> Server:
+        server = Server(database_url, secret, tmp_path, name, env).start()
         started.append(server)
         return server
 
