@@ -36,7 +36,7 @@ IMPOSSIBLE = [(method, kind) for method, (fits, _cats) in catalog.ERASURE_FIT.it
 
 
 def _category(method: str) -> str:
-    return "destroy" if method == "destruction" else sorted(catalog.ERASURE_FIT[method][1])[-1]
+    return "destroy" if method == "destruction" else max(catalog.ERASURE_FIT[method][1])
 
 
 @pytest.mark.parametrize("method, kind", IMPOSSIBLE)
@@ -53,8 +53,10 @@ def test_an_impossible_method_for_the_medium_is_refused_naming_the_right_one(cli
 
 
 def test_the_three_cases_the_review_found(client, api_token, laptop):
-    post = lambda **kw: client.post(f"/api/v1/devices/{laptop}/erasures", json=erasure_payload(**kw),  # noqa: E731
-                                    headers=api_token("tech"))
+    def post(**kw):
+        return client.post(f"/api/v1/devices/{laptop}/erasures", json=erasure_payload(**kw),
+                           headers=api_token("tech"))
+
     r = post(method="overwrite", nist_category="purge", media=[{"serial": "HDD-1", "kind": "hdd"}])
     assert r.status_code == 422
     assert "jamais « Purge »" in r.json["error"]["fields"]["nist_category"]
@@ -127,10 +129,10 @@ def _organisation(db, address=LONG_ADDRESS):
 def test_donation_receipt_names_the_beneficiary_and_wraps_its_address(client, db, login_as, workshop):
     _organisation(db)
     tags = workshop.donation(kind="company")
-    from refurb.refurbishment.models import DeviceOrigin
     from sqlalchemy import select
 
     from refurb.inventory.models import Device
+    from refurb.refurbishment.models import DeviceOrigin
     device = db.scalar(select(Device).where(Device.asset_tag == tags[0]))
     donation_id = db.get(DeviceOrigin, device.id).donation_id
     login_as("manager")
@@ -169,3 +171,43 @@ def test_french_plurals():
     assert plural(2, "emprunteur différent") == "2 emprunteurs différents"
     assert plural(1200, "appareil") == "1\u202f200 appareils"
     assert plural_word(3, "jour-prêt", "jours-prêt") == "jours-prêt" and plural_word(2, "prix") == "prix"
+
+
+# --- DEEE register (arrêté of 31 May 2021) ---------------------------------------------------------
+
+def test_deee_register_line_has_the_arretes_columns_in_csv_and_xlsx(client, api_token, login_as, workshop):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    [tag] = workshop.donation(kind="company", devices=[{"category": "laptop"}])
+    workshop.erase(tag)
+    batch = {"asset_tags": [tag], "weight_kg": 1250, "waste_code": "20 01 35*", "contains_pop": True,
+             "eco_organisme": "ecosystem", "carrier": "Transports Martin", "carrier_address": "3 rue du Port, 37000 Tours",
+             "carrier_siret": "73282932000074", "carrier_receipt": "37-2026-0042", "facility": "Envie 2E Touraine",
+             "facility_address": "ZI des Gués, 37700 Saint-Pierre-des-Corps", "treatment_code": "R4",
+             "tracking_number": "BSD-LEGAL-1"}
+    r = client.post("/api/v1/recycling-batches", json=batch, headers=api_token("tech"))
+    assert r.status_code == 201, r.json
+    assert r.json["weight_t"] == "1.250" and r.json["contains_pop"] is True and r.json["carrier_receipt"] == "37-2026-0042"
+    login_as("tech")
+    rows = list(csv.reader(io.StringIO(client.get("/atelier/registre-deee.csv").get_data(as_text=True)), delimiter=";"))
+    line = dict(zip(rows[0], rows[1]))
+    expected = {"Dénomination du déchet": "Déchets d'équipements électriques et électroniques (matériel informatique)",
+                "Code du déchet": "20 01 35*", "Contient des POP": "oui", "Quantité (t)": "1,250",
+                "Éco-organisme": "ecosystem", "Transporteur": "Transports Martin",
+                "Adresse du transporteur": "3 rue du Port, 37000 Tours", "N° de récépissé du transporteur": "37-2026-0042",
+                "Installation de destination": "Envie 2E Touraine",
+                "Adresse de l'installation": "ZI des Gués, 37700 Saint-Pierre-des-Corps", "Code du traitement": "R4",
+                "N° du bordereau de suivi": "BSD-LEGAL-1"}
+    for column, value in expected.items():
+        assert line[column] == value, column
+    xlsx = client.get("/atelier/registre-deee.xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    titles = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    values = dict(zip(titles, [c.value for c in next(sheet.iter_rows(min_row=2, max_row=2))]))
+    assert values["Quantité (t)"] == 1.25 and values["N° de récépissé du transporteur"] == "37-2026-0042"
+    page = client.get(f"/atelier/recyclage/{r.json['id']}").get_data(as_text=True)
+    assert "1,250 t" in page and "récépissé n° 37-2026-0042" in page and "ecosystem" in page

@@ -129,16 +129,19 @@ def test_donations_export_xlsx_formula_neutralised(client, login_as, data):
 def test_recycling_register_export(client, login_as, data):
     login_as("tech")
     rows = _csv(client.get("/exports/recycling.csv"))
-    assert rows[0][:4] == ["Date", "Référence", "Code déchet", "Quantité (kg)"]
+    # the arrêté of 31 May 2021's columns first, in its order
+    assert rows[0][:5] == ["Date d'expédition", "Dénomination du déchet", "Code du déchet", "Contient des POP",
+                           "Quantité (t)"]
     assert len(rows) == 2
     line = dict(zip(rows[0], rows[1]))
-    assert line["Date"] == f"{HANDED_OVER:%d/%m/%Y}" and line["Référence"] == data["EPN-A"]["batch"]
-    assert line["Code déchet"] == "20 01 35*" and line["Quantité (kg)"] == "42,50"
+    assert line["Date d'expédition"] == f"{HANDED_OVER:%d/%m/%Y}" and line["Référence du lot"] == data["EPN-A"]["batch"]
+    assert line["Code du déchet"] == "20 01 35*" and line["Quantité (kg)"] == "42,50"
+    assert line["Quantité (t)"] == "0,043" and line["Contient des POP"] == "non"
     assert line["Transporteur"] == "'+33 Transports"  # neutralised
-    assert line["SIRET transporteur"] == "98765432100022" and line["N° de bordereau"] == "BSD-EPN-A-0001"
+    assert line["SIRET du transporteur"] == "98765432100022" and line["N° du bordereau de suivi"] == "BSD-EPN-A-0001"
     assert line["Étiquettes"] == data["EPN-A"]["scrap"] and line["Nombre d'appareils"] == "1"
     rows, ws = _xlsx(client.get(f"/exports/recycling.xlsx?annee={HANDED_OVER.year}"))
-    assert rows[1][3] == 42.5 and rows[1][6] == "+33 Transports"
+    assert rows[1][5] == 42.5 and rows[1][8] == "+33 Transports"
     assert all(cell.data_type != "f" for row in ws.iter_rows() for cell in row)
     assert len(_csv(client.get(f"/exports/recycling.csv?annee={HANDED_OVER.year - 1}"))) == 1  # titles only
 

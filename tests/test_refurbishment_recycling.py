@@ -40,7 +40,7 @@ def test_batch_recycles_devices_and_fills_the_register(client, db, api_token, lo
     assert "BSD-2026-0042" in page and "12,50" in page
     csv = client.get("/atelier/registre-deee.csv")
     assert csv.status_code == 200 and "BSD-2026-0042" in csv.get_data(as_text=True)
-    assert "Envie 2E Touraine;73282932000074" in csv.get_data(as_text=True)
+    assert "Envie 2E Touraine;;73282932000074" in csv.get_data(as_text=True)
 
 
 def test_batch_all_or_nothing(client, db, api_token, workshop):

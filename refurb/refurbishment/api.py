@@ -217,6 +217,9 @@ def batch_json(batch) -> dict:
             "carrier": batch.carrier_name, "carrier_siret": batch.carrier_siret,
             "facility": batch.facility_name, "facility_siret": batch.facility_siret,
             "treatment_code": batch.treatment_code, "tracking_number": batch.tracking_number,
+            "weight_t": format(batch.weight_tonnes, "f"), "eco_organisme": batch.eco_organisme,
+            "carrier_address": batch.carrier_address, "carrier_receipt": batch.carrier_receipt,
+            "facility_address": batch.facility_address, "contains_pop": batch.contains_pop,
             "asset_tags": [i.device.asset_tag for i in batch.items]}
 
 
@@ -301,8 +304,9 @@ SCHEMAS["Sale"] = {"type": "object", "properties": {
 SCHEMAS["RecyclingBatch"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "reference": _STR, "site": _STR, "handed_over_on": _DATE, "waste_code": _STR,
     "weight_kg": _STR, "producer_siret": _STR, "carrier": _STR, "carrier_siret": _STR, "facility": _STR,
-    "facility_siret": _STR, "treatment_code": _STR, "tracking_number": _STR,
-    "asset_tags": {"type": "array", "items": _STR}}}
+    "facility_siret": _STR, "treatment_code": _STR, "tracking_number": _STR, "weight_t": _STR,
+    "eco_organisme": _STR, "carrier_address": _STR, "carrier_receipt": _STR, "facility_address": _STR,
+    "contains_pop": {"type": "boolean"}, "asset_tags": {"type": "array", "items": _STR}}}
 
 _DEVICE_INPUT = {"type": "object", "required": ["category"], "description": "Mêmes champs que POST /devices "
                  "(le site est celui du don).", "properties": {
@@ -415,6 +419,9 @@ operation("/recycling-batches", "post", "Recycler un lot d'appareils (registre D
                   "asset_tags": {"type": "array", "minItems": 1, "items": _STR},
                   "weight_kg": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
                   "carrier": _STR, "carrier_siret": _STR, "facility": _STR, "facility_siret": _STR,
+                  "eco_organisme": _STR, "carrier_address": _STR, "carrier_receipt": {
+                      "type": "string", "description": "N° du récépissé de déclaration du transporteur de déchets."},
+                  "facility_address": _STR, "contains_pop": {"type": "boolean"},
                   "tracking_number": _STR, "waste_code": _enum(catalog.WASTE_CODES),
                   "treatment_code": _enum(catalog.TREATMENT_CODES), "handed_over_on": _DATE, "notes": _STR,
                   "media_destruction_certificate": {

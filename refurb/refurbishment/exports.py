@@ -20,13 +20,19 @@ DONATION_COLUMNS = [
     ("tags", "Étiquettes"),
 ]
 
+# The register of outgoing waste, arrêté of 31 May 2021 (art. 2, II): the columns in its order, then ours.
 REGISTER_COLUMNS = [
-    ("handed_over_on", "Date"), ("reference", "Référence"), ("waste_code", "Code déchet"),
-    ("weight_kg", "Quantité (kg)"), ("count", "Nombre d'appareils"), ("producer_siret", "SIRET producteur"),
-    ("carrier", "Transporteur"), ("carrier_siret", "SIRET transporteur"), ("facility", "Installation"),
-    ("facility_siret", "SIRET installation"), ("treatment_code", "Code de traitement"),
-    ("tracking_number", "N° de bordereau"), ("site", "Site"), ("tags", "Étiquettes"),
+    ("handed_over_on", "Date d'expédition"), ("waste_name", "Dénomination du déchet"),
+    ("waste_code", "Code du déchet"), ("pop", "Contient des POP"), ("weight_t", "Quantité (t)"),
+    ("weight_kg", "Quantité (kg)"), ("producer_siret", "SIRET du producteur"), ("eco_organisme", "Éco-organisme"),
+    ("carrier", "Transporteur"), ("carrier_address", "Adresse du transporteur"),
+    ("carrier_siret", "SIRET du transporteur"), ("carrier_receipt", "N° de récépissé du transporteur"),
+    ("facility", "Installation de destination"), ("facility_address", "Adresse de l'installation"),
+    ("facility_siret", "SIRET de l'installation"), ("treatment_code", "Code du traitement"),
+    ("tracking_number", "N° du bordereau de suivi"), ("reference", "Référence du lot"),
+    ("count", "Nombre d'appareils"), ("site", "Site"), ("tags", "Étiquettes"),
 ]
+WASTE_NAME = "Déchets d'équipements électriques et électroniques (matériel informatique)"
 
 
 def _site_filter(stmt, site_column, args):
@@ -48,9 +54,11 @@ def donation_rows(db, user, args) -> Iterable[list]:
 def register_row(batch: RecyclingBatch) -> list:
     """One line of the DEEE register (typed values: the CSV/XLSX writer formats and neutralises them)."""
     tags = [item.device.asset_tag for item in batch.items]
-    return [batch.handed_over_on, batch.reference, batch.waste_code, batch.weight_kg, len(tags),
-            batch.producer_siret, batch.carrier_name, batch.carrier_siret, batch.facility_name,
-            batch.facility_siret, batch.treatment_code, batch.tracking_number, batch.site.code, " ".join(tags)]
+    return [batch.handed_over_on, WASTE_NAME, batch.waste_code, "oui" if batch.contains_pop else "non",
+            batch.weight_tonnes, batch.weight_kg, batch.producer_siret, batch.eco_organisme, batch.carrier_name,
+            batch.carrier_address, batch.carrier_siret, batch.carrier_receipt, batch.facility_name,
+            batch.facility_address, batch.facility_siret, batch.treatment_code, batch.tracking_number,
+            batch.reference, len(tags), batch.site.code, " ".join(tags)]
 
 
 def recycling_rows(db, user, args) -> Iterable[list]:

@@ -8,7 +8,7 @@ latest one counts. The device's state lives on ``devices`` (inventory); its orig
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import (
     JSON,
@@ -449,7 +449,7 @@ class RecyclingBatch(Base):
     @property
     def weight_tonnes(self) -> Decimal:
         """The register's unit (arrêté of 31 May 2021): tonnes, to the kilogram."""
-        return (Decimal(self.weight_kg) / 1000).quantize(Decimal("0.001"))
+        return (Decimal(self.weight_kg) / 1000).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
 class RecyclingItem(Base):

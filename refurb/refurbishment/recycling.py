@@ -1,5 +1,7 @@
-"""Recycling in batches, each batch a line of the DEEE waste register (date, waste code,
-weight, producer / carrier / facility with their SIRET, treatment, tracking slip)."""
+"""Recycling in batches, each batch a line of the DEEE waste register of outgoing waste (arrêté of
+31 May 2021: date, waste code and name, quantity in tonnes, POP, producer, éco-organisme, carrier with
+its address, SIRET and récépissé, destination facility with its address and SIRET, treatment code,
+tracking slip)."""
 
 from __future__ import annotations
 
@@ -77,9 +79,14 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
     check_day_not_future(handed_over_on, "handed_over_on", "La date d'enlèvement", c.errors)
     waste_code = c.choice("waste_code", "Le code déchet", catalog.WASTE_CODES, default="16 02 14")
     weight = _weight(data.get("weight_kg"), c)
+    eco_organisme = c.text("eco_organisme", "L'éco-organisme", max_len=160) or ""
     carrier = c.text("carrier", "Le transporteur", max_len=160, required=True)
+    carrier_address = c.text("carrier_address", "L'adresse du transporteur", max_len=300) or ""
     carrier_siret = check_siret(data.get("carrier_siret"), "carrier_siret", "Le SIRET du transporteur", c.errors)
+    carrier_receipt = c.text("carrier_receipt", "Le n° de récépissé du transporteur", max_len=60) or ""
     facility = c.text("facility", "L'installation de traitement", max_len=160, required=True)
+    facility_address = c.text("facility_address", "L'adresse de l'installation", max_len=300) or ""
+    contains_pop = c.boolean("contains_pop", "Polluants organiques persistants (POP)", default=False)
     facility_siret = check_siret(data.get("facility_siret"), "facility_siret", "Le SIRET de l'installation",
                                  c.errors)
     treatment = c.choice("treatment_code", "Le code de traitement", catalog.TREATMENT_CODES, required=False) or ""
@@ -124,7 +131,9 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
                            weight_kg=weight, producer_siret=get_setting(db, "producer_siret") or "",
                            carrier_name=carrier, carrier_siret=carrier_siret or "", facility_name=facility,
                            facility_siret=facility_siret or "", treatment_code=treatment, tracking_number=tracking,
-                           notes=notes)
+                           notes=notes, eco_organisme=eco_organisme, carrier_address=carrier_address,
+                           carrier_receipt=carrier_receipt, facility_address=facility_address,
+                           contains_pop=bool(contains_pop))
     db.add(batch)
     db.flush()
     for device in unerased:  # the recycler destroys their media and certifies it

@@ -3,8 +3,6 @@ donations out, recycling batches and the DEEE register, the network's prices."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import render_template, request, url_for
 from flask_login import current_user
 
@@ -15,12 +13,13 @@ from ..errors import Invalid, RefurbError
 from ..extensions import get_db
 from ..inventory.categories import CATEGORIES
 from ..settings import get_setting
-from ..tabular import CSV_MIMETYPE, to_csv
+from ..tabular import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from ..web.access import roles_required
 from ..web.files import send_bytes
 from ..web.kit import is_htmx, see_other, submit
 from . import catalog
 from . import services as refurb
+from .exports import REGISTER_COLUMNS, register_row
 from .views import STAFF, WORKSHOP, bp, current_site_code, flag
 
 NETWORK = tuple(sorted(NETWORK_ROLES))
@@ -251,7 +250,9 @@ def create_recycling_batch():
     tags = form.getlist("asset_tags") + form.get("extra_tags", "").replace(",", " ").split()
     data = {k: form.get(k, "") for k in ("handed_over_on", "waste_code", "weight_kg", "carrier", "carrier_siret",
                                          "facility", "facility_siret", "treatment_code", "tracking_number", "notes",
-                                         "media_destruction_certificate")}
+                                         "media_destruction_certificate", "eco_organisme", "carrier_address",
+                                         "carrier_receipt", "facility_address")}
+    data["contains_pop"] = flag("contains_pop")
     data["asset_tags"] = tags
     shown = dict(data, extra_tags=form.get("extra_tags", ""), asset_tags=form.getlist("asset_tags"))
     return submit(lambda: refurb.create_batch(db, current_user, data),
@@ -292,15 +293,19 @@ def waste_register():
 def waste_register_csv():
     year = _year()
     batches = refurb.register(get_db(), current_user, year=year)
-    columns = [(h, h) for h in ("Date", "Référence", "Code déchet", "Dénomination", "Quantité (kg)",
-                                "Nombre d'appareils", "SIRET producteur", "Transporteur", "SIRET transporteur",
-                                "Installation", "SIRET installation", "Code de traitement", "N° de bordereau", "Site")]
-    rows = ([b.handed_over_on, b.reference, b.waste_code, "Déchets d'équipements électriques et électroniques",
-             b.weight_kg.quantize(Decimal("0.01")), len(b.items), b.producer_siret, b.carrier_name,
-             b.carrier_siret, b.facility_name, b.facility_siret, b.treatment_code, b.tracking_number, b.site.name]
-            for b in batches)
+    columns, rows = REGISTER_COLUMNS, (register_row(b) for b in batches)
     name = f"registre-deee-{year}.csv" if year else "registre-deee.csv"
     return send_bytes(to_csv(columns, rows), name, CSV_MIMETYPE)
+
+
+@bp.get("/registre-deee.xlsx")
+@roles_required(*WORKSHOP)
+def waste_register_xlsx():
+    year = _year()
+    batches = refurb.register(get_db(), current_user, year=year)
+    rows = (register_row(b) for b in batches)
+    name = f"registre-deee-{year}.xlsx" if year else "registre-deee.xlsx"
+    return send_bytes(to_xlsx(REGISTER_COLUMNS, rows, title="Registre DEEE"), name, XLSX_MIMETYPE)
 
 
 # --- prices ---------------------------------------------------------------------------------

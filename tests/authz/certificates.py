@@ -27,7 +27,7 @@ def arrange(db, ctx):
         end = utcnow() - timedelta(hours=1)  # erased: a certificate never certifies nothing
         refurb.record_erasure(db, admin, device, {
             "media": [{"serial": f"CERT-DISK-{code}"}], "method": "overwrite", "nist_category": "clear",
-            "tool": "nwipe", "passes": 1, "verified": True, "result": "passed",
+            "tool": "nwipe", "tool_version": "0.36", "passes": 1, "verified": True, "result": "passed",
             "started_at": (end - timedelta(hours=1)).isoformat(), "ended_at": end.isoformat()})
         cert = services.issue_erasure_for_device(db, admin, device.asset_tag)
         ctx[which]["cert_ref"] = cert.reference

@@ -31,7 +31,8 @@ def arrange(db, ctx):
         end = utcnow() - timedelta(hours=1)
         erasure = refurb.record_erasure(db, admin, other, {
             "media": [{"serial": f"DISK-{code}"}], "method": "overwrite", "nist_category": "clear", "tool": "nwipe",
-            "passes": 1, "verified": True, "result": "passed", "started_at": (end - timedelta(hours=1)).isoformat(),
+            "tool_version": "0.36", "passes": 1, "verified": True, "result": "passed",
+            "started_at": (end - timedelta(hours=1)).isoformat(),
             "ended_at": end.isoformat()})
         refurb.record_diagnosis(db, admin, other, {"checks": {k: "pass" for k in category_checks("laptop")},
                                                    "verdict": "recycle"})
@@ -80,6 +81,7 @@ CASES = {
     "refurbishment.recycling_batch": Case("GET", "/atelier/recyclage/{o[rf_batch]}", WORKSHOP, site_bound=True),
     "refurbishment.waste_register": Case("GET", "/atelier/registre-deee", WORKSHOP),
     "refurbishment.waste_register_csv": Case("GET", "/atelier/registre-deee.csv", WORKSHOP),
+    "refurbishment.waste_register_xlsx": Case("GET", "/atelier/registre-deee.xlsx", WORKSHOP),
     "refurbishment.prices": Case("GET", "/atelier/tarifs", DESK),
     "refurbishment.update_prices": Case("POST", "/atelier/tarifs", NETWORK),
     "refurbishment.update_reasons": Case("POST", "/atelier/tarifs/motifs", NETWORK),
