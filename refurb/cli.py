@@ -312,6 +312,14 @@ def backup_command(path: Path | None) -> None:
     except backup.BackupError as err:
         raise click.ClickException(str(err))
     click.echo(f"Sauvegarde écrite : {written} ({written.stat().st_size // 1024} Ko).")
+    from sqlalchemy import func, select
+
+    from .refurbishment.models import Erasure
+    with _write_session() as db:
+        left = db.scalar(select(func.count()).select_from(Erasure).where(Erasure.report_path.is_not(None)))
+    if left:
+        click.echo(f"Attention : {left} rapport(s) d'effacement sont encore des fichiers hors de la base (version "
+                   "antérieure) : lancez « refurb import-report-files », ou copiez aussi le dossier des rapports.")
 
 
 @click.command("restore")
