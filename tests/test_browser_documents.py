@@ -19,7 +19,8 @@ def test_manager_stocktake_resolve_and_print_inventory(browser_login, live_serve
     db.commit()
 
     page = browser_login("manager")
-    page.get_by_role("link", name="Inventaire physique").click()
+    page.get_by_role("navigation", name="Menu principal").get_by_text("Stock", exact=True).click()  # the header's menu
+    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Inventaire physique").click()
     page.get_by_role("main").get_by_label("Site").select_option("EPN-A")
     page.get_by_role("button", name="Commencer l'inventaire physique").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Inventaire physique n°")

@@ -53,7 +53,8 @@ def test_donation_two_laptops_one_sold_one_recycled(browser_login, live_server, 
     assert labels.get_attribute("href") == f"/labels?tag={sold}&tag={recycled}"
 
     # --- first laptop: scanned in the workshop, diagnosis in place
-    page.get_by_role("link", name="Atelier", exact=True).first.click()
+    page.get_by_role("navigation", name="Menu principal").get_by_text("Atelier", exact=True).click()  # the header's menu
+    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="File de l'atelier").click()
     _scan(page, sold)
     panel = page.locator("#refurb-panel")
     expect(panel.get_by_role("heading", name="À faire maintenant : diagnostic")).to_be_visible()
@@ -110,7 +111,8 @@ def test_donation_two_laptops_one_sold_one_recycled(browser_login, live_server, 
     expect(page.locator("#device-main .badge").first).to_have_text("Vendu")
 
     # --- second laptop: the screen is broken beyond repair, it goes to recycling
-    page.get_by_role("link", name="Atelier", exact=True).first.click()
+    page.get_by_role("navigation", name="Menu principal").get_by_text("Atelier", exact=True).click()  # the header's menu
+    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="File de l'atelier").click()
     _scan(page, recycled)
     panel = page.locator("#refurb-panel")
     for key in category_checks("laptop"):

@@ -18,7 +18,8 @@ def test_technician_scans_two_devices_and_moves_them_to_the_bus(db, browser_logi
     t2 = make_device(db, "EPN-A", "tablet", "loan_pool", brand="Samsung", model="Galaxy Tab A").asset_tag
     db.commit()
     page = browser_login("tech")
-    page.get_by_role("link", name="Stock", exact=True).click()
+    page.get_by_role("navigation", name="Menu principal").get_by_text("Stock", exact=True).click()  # the header's menu
+    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Stock par site").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Stock de vos sites")
     axe_check(page)
     page.get_by_role("button", name="Transférer des appareils").click()  # a link styled as a button
