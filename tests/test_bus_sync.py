@@ -362,3 +362,27 @@ def test_the_local_copy_holds_a_first_name_and_initial_only(client, db, lk, logi
     text = str(copy)
     assert "Leroy" not in text and "anne@example.org" not in text and "0612345678" not in text
     assert client.get("/api/v1/sync/local-copy?site=EPN-B").status_code == 403
+
+
+def test_the_same_queue_sent_twice_at_once_is_applied_once(app, db, lk, api_headers):
+    import threading
+
+    device, borrower = lk.device("BUS"), lk.borrower("BUS")
+    h = api_headers("desk")
+    body = {"format": 1, "client": CLIENT, "operations": [_lend(device.asset_tag, borrower.card_number, utcnow())]}
+    answers, start = [], threading.Barrier(2)
+
+    def send():
+        client = app.test_client()
+        start.wait()
+        answers.append(client.post("/api/v1/sync", json=body, headers=h))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert [a.status_code for a in answers] == [200, 200]
+    assert sorted(a.json["results"][0]["status"] for a in answers) == ["applied", "duplicate"]
+    _fresh(db)
+    assert db.scalar(select(func.count()).select_from(Loan)) == 1

@@ -15,6 +15,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
@@ -89,7 +90,13 @@ def _one(db: Session, actor, client: str, raw, held: set[str]) -> dict:
     first = db.scalar(select(SyncOperation).where(SyncOperation.client == client, SyncOperation.op_id == op_id))
     if first is not None:
         return _replayed(actor, first)
-    return _record(db, actor, client, op_id, raw, held)
+    try:
+        return _record(db, actor, client, op_id, raw, held)
+    except IntegrityError:  # the same queue sent twice at once (two tabs): the other one recorded it first
+        first = db.scalar(select(SyncOperation).where(SyncOperation.client == client, SyncOperation.op_id == op_id))
+        if first is None:
+            raise
+        return _replayed(actor, first)
 
 
 def _answer(op_id, status: str, message: str, **extra) -> dict:
