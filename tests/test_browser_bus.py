@@ -65,7 +65,7 @@ def _wait_for(check, timeout=40.0):
 
 
 def test_the_desk_works_offline_and_the_loan_and_return_reach_the_server_with_their_times(
-        db, lk, password_hash, browser_login, live_server):
+        db, lk, password_hash, browser_login, live_server, axe_check):
     _bus_user(db, lk, password_hash)
     laptop = lk.device("BUS", "laptop", brand="Dell", model="Latitude 5490")
     tablet = lk.device("BUS", "tablet", brand="Samsung", model="Tab A")
@@ -94,6 +94,7 @@ def test_the_desk_works_offline_and_the_loan_and_return_reach_the_server_with_th
     expect(banner).to_contain_text("Hors connexion — 1 opération en attente")
     _scan(page, tablet_tag)  # on loan in the local copy: its return
     expect(page.get_by_role("heading", name=f"Retour de {tablet_tag}")).to_be_visible()
+    axe_check(page)
     page.get_by_label("Complet", exact=True).check()
     page.get_by_role("button", name="Enregistrer le retour").click()
     expect(banner).to_contain_text("Hors connexion — 2 opérations en attente")
@@ -132,7 +133,7 @@ def test_the_desk_works_offline_and_the_loan_and_return_reach_the_server_with_th
 
 
 def test_a_device_lent_at_another_desk_meanwhile_ends_on_the_page_to_settle(
-        db, lk, password_hash, browser_login, live_server):
+        db, lk, password_hash, browser_login, live_server, axe_check):
     _bus_user(db, lk, password_hash)
     laptop = lk.device("BUS", "laptop", brand="HP", model="EliteBook 840")
     marie = lk.borrower("BUS", first_name="Marie", last_name="Durand")
@@ -160,6 +161,7 @@ def test_a_device_lent_at_another_desk_meanwhile_ends_on_the_page_to_settle(
     article = page.locator("article", has_text=laptop_tag)
     expect(article).to_contain_text("Ce que la tablette voyait")
     expect(article).to_contain_text("Jean M.")
+    axe_check(page)
     article.get_by_role("button", name="Enregistrer ce prêt quand même (et clore l'autre prêt)").click()
     expect(page.locator("#flash")).to_contain_text("régularisé")
     db.rollback()

@@ -23,6 +23,7 @@
   var SHELL = root.hasAttribute('data-shell');
   var FORMAT = 1;
   var COPY_MAX_AGE = 5 * 60 * 1000;
+  var RESULTS_SHOWN = 12 * 3600 * 1000;
   var CARD = /^U\d{8}$/;
   var TAG = /^[A-Z]{1,6}-\d{6,}$/;
 
@@ -310,7 +311,7 @@
             })(outgoing.slice(i, i + size));
           }
           return chain.then(function () {
-            if (results.length) { state.results = results; setMeta('results', results); }
+            if (results.length) { state.results = results; setMeta('results', {at: Date.now(), list: results}); }
             if (sender === USER) {
               state.copy = copy;
               return setMeta('copy', {user: USER, site: SITE, data: copy}).then(function () {
@@ -409,7 +410,8 @@
       root.setAttribute('data-bus-copy', copy.data.generated_at);
     }
     else if (copy) delMeta('copy');  // another user's (or another site's) copy is never shown
-    state.results = found[2] || [];
+    var last = found[2];  // the last sync's answers, shown for the day they were given
+    state.results = last && last.list && Date.now() - last.at < RESULTS_SHOWN ? last.list : [];
     return refresh();
   }).then(function () {
     return registerWorker();
