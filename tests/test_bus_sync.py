@@ -4,6 +4,7 @@ server had, settled on "À régulariser"; bad input refused."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -237,11 +238,14 @@ def test_seen_here_applied_when_a_stocktake_is_open(client, db, lk, api_headers)
     device = lk.device("EPN-A")
     h = api_headers("manager")
     assert client.post("/api/v1/stocktakes", json={"site": "EPN-A"}, headers=h).status_code in (200, 201)
-    result = _sync(client, h, [{"op_id": "vu", "at": _iso(utcnow()), "kind": "seen", "asset_tag": device.asset_tag,
+    seen_at = utcnow()
+    time.sleep(0.3)
+    result = _sync(client, h, [{"op_id": "vu", "at": _iso(seen_at), "kind": "seen", "asset_tag": device.asset_tag,
                                 "site": "EPN-A"}]).json["results"][0]
     assert result["status"] == "applied" and result["outcome"] == "found"
     _fresh(db)
-    assert db.scalar(select(StockTakeScan)).device_id == device.id
+    scan = db.scalar(select(StockTakeScan))
+    assert scan.device_id == device.id and abs((scan.at - seen_at).total_seconds()) < 0.01
 
 
 @pytest.mark.parametrize("at, code", [

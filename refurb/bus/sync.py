@@ -329,7 +329,7 @@ def _seen(db: Session, actor, payload: dict, at: datetime) -> tuple[str, dict]:
     if stocktake is None:
         raise Conflict(f"Aucun inventaire physique n'est ouvert à « {site.name} » : ouvrez-en un, puis appliquez "
                        "de nouveau cette opération.", code="no_stocktake")
-    scan = documents.record_scan(db, actor, stocktake, payload["asset_tag"])
+    scan = documents.record_scan(db, actor, stocktake, payload["asset_tag"], at=max(at, stocktake.started_at))
     return (f"{scan.code} : {documents.OUTCOME_LABELS.get(scan.outcome, scan.outcome)} "
             f"(inventaire n° {stocktake.id}).", {"stocktake_id": stocktake.id, "outcome": scan.outcome})
 

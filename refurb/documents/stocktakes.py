@@ -142,7 +142,8 @@ def _scanned(code) -> str:
 
 
 @use_case
-def record_scan(db: Session, actor, st: StockTake, code) -> ScanResult:
+def record_scan(db: Session, actor, st: StockTake, code, *, at=None) -> ScanResult:
+    """One scan of a stock-take; ``at``: when it was scanned, if before now (offline on the bus)."""
     _check_role(actor)
     require_site(actor, st.site_id, f"l'inventaire physique n° {st.id}")
     _require_open(st)
@@ -163,7 +164,7 @@ def record_scan(db: Session, actor, st: StockTake, code) -> ScanResult:
         return ScanResult("duplicate", key, device, existing.outcome)
     expected = device is not None and db.get(StockTakeExpected, (st.id, device.id)) is not None
     outcome = "found" if expected else ("unexpected" if device is not None else "unknown")
-    scan = StockTakeScan(stocktake_id=st.id, code=key, device_id=device.id if device else None, at=utcnow(),
+    scan = StockTakeScan(stocktake_id=st.id, code=key, device_id=device.id if device else None, at=at or utcnow(),
                          user_id=actor.id, times=1, outcome=outcome)
     try:
         with db.begin_nested():
