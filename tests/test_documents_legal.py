@@ -211,3 +211,33 @@ def test_deee_register_line_has_the_arretes_columns_in_csv_and_xlsx(client, api_
     assert values["Quantité (t)"] == 1.25 and values["N° de récépissé du transporteur"] == "37-2026-0042"
     page = client.get(f"/atelier/recyclage/{r.json['id']}").get_data(as_text=True)
     assert "1,250 t" in page and "récépissé n° 37-2026-0042" in page and "ecosystem" in page
+
+
+# --- loan agreement: the deposit taken and the data-protection information (RGPD art. 13) ----------
+
+def test_loan_agreement_states_the_deposit_and_the_borrowers_rights(client, db, lk, api_token):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from refurb.clock import today, utcnow
+    from refurb.loans.models import Loan
+
+    set_setting(db, "borrower_retention_days", "730")
+    set_setting(db, "privacy_contact", "rgpd@reseau-chinonais.example.fr")
+    set_setting(db, "organisation_address", LONG_HEAD_OFFICE)
+    device = lk.device(brand="Lenovo", model="ThinkPad T14")
+    b = lk.borrower(last_name="Contrat")
+    now = utcnow()
+    loan = Loan(device_id=device.id, borrower_id=b.id, site_id=lk.site("EPN-A").id, category="laptop",
+                borrower_kind="resident", channel="desk", started_at=now, start_on=today(),
+                due_on=today() + timedelta(days=14), renewals=0, rules_accepted_at=now, return_note="",
+                deposit_amount=Decimal("50.00"), deposit_method="cheque", deposit_status="held")
+    db.add(loan)
+    db.commit()
+    text = _flat(pdf_text(client.get(f"/api/v1/loans/{loan.id}/agreement.pdf", headers=api_token("desk")).data))
+    assert "Caution reçue : 50,00 € (chèque)" in text
+    assert f"Responsable du traitement : Réseau numérique du Chinonais, {LONG_HEAD_OFFICE}" in text
+    assert "exécution du contrat de prêt (RGPD, art. 6, 1, b)" in text
+    assert "Durée de conservation : 730 jours (environ 2 ans) après votre dernier prêt" in text
+    assert "rgpd@reseau-chinonais.example.fr" in text and "réclamation à la CNIL" in text
+    assert "art. 15 à 21" in text

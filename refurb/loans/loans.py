@@ -898,7 +898,17 @@ def agreement_document(db: Session, actor, loan: Loan, network_name: str) -> byt
     same = list(db.scalars(select(Loan).where(Loan.borrower_id == loan.borrower_id, Loan.site_id == loan.site_id,
                                               Loan.started_at == loan.started_at).order_by(Loan.id)))
     return agreement_pdf(same or [loan], network_name, loan.site,
-                         with_contact=borrowers_svc.sees_record(actor, loan.borrower))
+                         with_contact=borrowers_svc.sees_record(actor, loan.borrower), privacy=privacy_notice(db))
+
+
+def privacy_notice(db: Session) -> dict:
+    """What the loan agreement tells a borrower about their data (RGPD art. 13): who keeps it, where to write,
+    how long it is kept (the purge setting)."""
+    from ..settings import get_setting
+    from .rules import retention_days
+
+    return {"controller": get_setting(db, "network_name"), "address": get_setting(db, "organisation_address"),
+            "contact": get_setting(db, "privacy_contact"), "retention_days": retention_days(db)}
 
 
 def site_for_code(db: Session, code: str) -> Site:

@@ -8,7 +8,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from ..formatting import date_fr, datetime_fr, money_fr
+from ..formatting import date_fr, datetime_fr, money_fr, plural
 from ..pdf import draw_code128, fit_text, printable, register_fonts, wrap_text
 
 CARD_W, CARD_H = 85.6 * mm, 54.0 * mm  # ISO/IEC 7810 ID-1, a bank card
@@ -20,9 +20,29 @@ RULES_TEXT = [
     "La caution éventuelle est rendue au retour ; elle peut être conservée si le matériel n'est pas rendu "
     "ou est rendu abîmé.",
     "Les données personnelles enregistrées sur l'appareil sont effacées à son retour.",
-    "Données de l'emprunteur : nom, un contact, le site et la carte ; elles sont anonymisées après une "
-    "période d'inactivité. Vous pouvez les consulter ou en demander l'effacement à l'accueil.",
 ]
+
+
+def privacy_lines(privacy: dict) -> list[str]:
+    """The information a borrower must be given about their data (RGPD art. 13), in plain French."""
+    days = privacy["retention_days"]
+    years = days / 365
+    span = plural(days, "jour") + (f" (environ {plural(round(years), 'an')})" if days >= 365 else "")
+    where = privacy.get("contact") or "l'accueil de votre site"
+    controller = privacy["controller"] + (f", {privacy['address']}" if privacy.get("address") else "")
+    return [
+        f"Responsable du traitement : {controller}.",
+        "Finalité et base légale : gérer vos prêts de matériel (carte, prêts, retours, caution, rappels) ; "
+        "le traitement est nécessaire à l'exécution du contrat de prêt (RGPD, art. 6, 1, b).",
+        "Données : nom, un contact, le site et le numéro de carte, les prêts ; aucune pièce d'identité n'est "
+        "copiée. Seuls les agents du réseau qui gèrent les prêts y ont accès.",
+        f"Durée de conservation : {span} après votre dernier prêt ; ensuite vos données sont anonymisées "
+        "(l'historique ne garde que des nombres de prêts).",
+        "Vos droits : accès, rectification, effacement, limitation, opposition et portabilité (RGPD, art. 15 à "
+        f"21). Pour les exercer : {where}.",
+        "Vous pouvez adresser une réclamation à la CNIL (www.cnil.fr, 3 place de Fontenoy, TSA 80715, "
+        "75334 Paris Cedex 07).",
+    ]
 
 
 def _text(c: Canvas, font: str, size: float, x: float, y: float, text: str, width: float) -> None:
@@ -85,9 +105,11 @@ def borrower_card_pdf(borrower, network_name: str) -> bytes:
     return buffer.getvalue()
 
 
-def agreement_pdf(loans: list, network_name: str, site, *, with_contact: bool = False) -> bytes:
+def agreement_pdf(loans: list, network_name: str, site, *, with_contact: bool = False,
+                  privacy: dict | None = None) -> bytes:
     """One A4 agreement for the devices lent to one borrower at one check-out (the borrower's contact
-    only ``with_contact``: see ``loans.agreement_document``)."""
+    only ``with_contact``: see ``loans.agreement_document``), with the deposit actually taken and the
+    data-protection information (``privacy``: ``loans.privacy_notice``)."""
     regular, bold = register_fonts()
     borrower = loans[0].borrower
     buffer = io.BytesIO()
@@ -123,10 +145,23 @@ def agreement_pdf(loans: list, network_name: str, site, *, with_contact: bool = 
                    if loan.deposit_amount else "")
         kit = f" — kit « {loan.kit.name} »" if loan.kit_id else ""
         line(f"• {d.asset_tag} : {d.category_label} {d.title}{kit} — à rendre le {date_fr(loan.due_on)}{deposit}")
+    deposits = [loan for loan in loans if loan.deposit_amount]
+    if deposits:
+        total = sum(loan.deposit_amount for loan in deposits)
+        methods = sorted({loan.deposit_method_label.lower() for loan in deposits})
+        line(f"Caution reçue : {money_fr(total)} ({', '.join(methods)}), rendue au retour du matériel.", font=bold,
+             size=10)
+    else:
+        line("Aucune caution n'a été demandée.", size=10)
     y -= 3 * mm
     line("Règlement de prêt", font=bold, size=12, gap=6 * mm)
     for rule in RULES_TEXT:
         line(f"• {rule}", size=9, gap=4.6 * mm)
+    if privacy is not None:
+        y -= 2 * mm
+        line("Vos données personnelles", font=bold, size=12, gap=6 * mm)
+        for text in privacy_lines(privacy):
+            line(f"• {text}", size=9, gap=4.6 * mm)
     y -= 6 * mm
     line("Règlement lu et accepté.", size=10)
     y -= 4 * mm

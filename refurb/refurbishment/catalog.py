@@ -91,9 +91,9 @@ ERASURE_DESTINATIONS = {"reuse": "Réemploi", "recycling": "Recyclage", "destruc
 # (encrypted flash); Destroy is physical.
 ERASURE_FIT = {
     "overwrite": (set(MEDIA_KINDS), {"clear"}),
-    "ata_secure_erase": ({"hdd", "ssd"}, {"clear", "purge"}),
-    "nvme_sanitize": ({"nvme"}, {"clear", "purge"}),
-    "crypto_erase": ({"hdd", "ssd", "nvme", "emmc", "flash"}, {"purge"}),
+    "ata_secure_erase": ({"hdd", "ssd", "other"}, {"clear", "purge"}),  # "other": a medium not described
+    "nvme_sanitize": ({"nvme", "other"}, {"clear", "purge"}),
+    "crypto_erase": ({"hdd", "ssd", "nvme", "emmc", "flash", "other"}, {"purge"}),
     "factory_reset": ({"emmc", "flash"}, {"clear", "purge"}),
     "destruction": (set(MEDIA_KINDS), {"destroy"}),
 }

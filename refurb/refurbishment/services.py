@@ -49,6 +49,7 @@ from .hardware import (
     settle_choice,
     workshop_hints,
 )
+from .exports import REGISTER_COLUMNS, register_row
 from .recycling import (
     candidates,
     create_batch,
@@ -113,6 +114,7 @@ __all__ = [
     "add_report", "add_unassigned_report", "assign_pending_report", "diagnosis_defaults", "get_report",
     "open_choices", "report_content", "reports_of", "require_report_sender", "settle_choice", "workshop_hints",
     "candidates", "create_batch", "destructions_of_batch", "get_batch", "register",
+    "REGISTER_COLUMNS", "register_row", "check_sanitization", "ORGANISATION_SETTINGS",
     "Action", "DANGER_CONSEQUENCES", "available_actions", "ensure_diagnosis_allows_release",
     "ensure_erased_before_release",
     "ensure_media_cleared", "still_holding_data",

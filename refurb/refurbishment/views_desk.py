@@ -19,7 +19,6 @@ from ..web.files import send_bytes
 from ..web.kit import is_htmx, see_other, submit
 from . import catalog
 from . import services as refurb
-from .exports import REGISTER_COLUMNS, register_row
 from .views import STAFF, WORKSHOP, bp, current_site_code, flag
 
 NETWORK = tuple(sorted(NETWORK_ROLES))
@@ -293,7 +292,7 @@ def waste_register():
 def waste_register_csv():
     year = _year()
     batches = refurb.register(get_db(), current_user, year=year)
-    columns, rows = REGISTER_COLUMNS, (register_row(b) for b in batches)
+    columns, rows = refurb.REGISTER_COLUMNS, (refurb.register_row(b) for b in batches)
     name = f"registre-deee-{year}.csv" if year else "registre-deee.csv"
     return send_bytes(to_csv(columns, rows), name, CSV_MIMETYPE)
 
@@ -303,9 +302,9 @@ def waste_register_csv():
 def waste_register_xlsx():
     year = _year()
     batches = refurb.register(get_db(), current_user, year=year)
-    rows = (register_row(b) for b in batches)
+    rows = (refurb.register_row(b) for b in batches)
     name = f"registre-deee-{year}.xlsx" if year else "registre-deee.xlsx"
-    return send_bytes(to_xlsx(REGISTER_COLUMNS, rows, title="Registre DEEE"), name, XLSX_MIMETYPE)
+    return send_bytes(to_xlsx(refurb.REGISTER_COLUMNS, rows, title="Registre DEEE"), name, XLSX_MIMETYPE)
 
 
 # --- prices ---------------------------------------------------------------------------------
