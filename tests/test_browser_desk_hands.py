@@ -149,6 +149,8 @@ def test_kiosk_on_a_portrait_tablet(db, lk, browser_login, live_server, axe_chec
     _scan(page, tag)
     expect(page.get_by_role("status")).to_contain_text(f"{tag} (Tablette) est prêté jusqu'au")
     page.get_by_role("button", name="Terminer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Scannez votre carte")
+    expect(page.locator("#kiosk-code")).to_be_focused()
 
     # The keyboard works too, and a return says where the device goes.
     _scan(page, card)
