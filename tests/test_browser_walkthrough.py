@@ -109,3 +109,29 @@ def test_header_menus_open_with_the_keyboard(browser_login, live_server):
     link.focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/stock**")
+
+
+@pytest.mark.parametrize("user", ["tech", "admin"])
+def test_every_menu_page_fits_both_sizes(browser_login, live_server, workshop, axe_check, user):
+    """Every page the header's menus lead to, for a technician and for an administrator (every menu)."""
+    workshop.ready(workshop.device())
+    page = browser_login(user)
+    paths = page.evaluate("""() => [...document.querySelectorAll('nav[aria-label="Menu principal"] a')]
+        .map(a => a.getAttribute('href'))""")
+    assert paths
+    problems = []
+    for size in (PC, TABLET):
+        page.set_viewport_size(size)
+        for path in paths:
+            page.goto(live_server + path)
+            page.wait_for_load_state()
+            got = _layout(page)
+            if got["scroll"] > got["width"]:
+                problems.append(f"{path} at {size['width']} px scrolls sideways ({got['scroll']} px)")
+            if size is PC and not (got["rows"] == 1 and got["h1"] is not None and got["h1"] < 200):
+                problems.append(f"{path} at 1366 px: header {got['rows']} row(s), heading at {got['h1']} px")
+            try:
+                axe_check(page)
+            except AssertionError as err:
+                problems.append(f"{path} at {size['width']} px: {err}")
+    assert not problems, "\n".join(problems)
