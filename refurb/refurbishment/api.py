@@ -399,6 +399,8 @@ operation("/devices/{asset_tag}/sale", "post", "Vendre un appareil prêt (plafon
                   "eligible": {"type": "boolean", "description": "Obligatoire (vrai) pour un appareil donné par "
                                                                  "un organisme public."},
                   "eligibility_reason": {"type": "string", "description": "Code d'un motif de la liste du réseau."},
+                  "price_confirmed": {"type": "boolean", "description": "Vrai pour enregistrer un prix de plus du "
+                                                                         "double du prix conseillé (hors plafond)."},
                   "payment_method": _enum(catalog.PAYMENT_METHODS), "delivered_on": _DATE, "notes": _STR,
                   "expected_version": _VERSION}})
 operation("/devices/{asset_tag}/gift", "post", "Donner un appareil prêt à un bénéficiaire ou une association",
