@@ -241,3 +241,19 @@ def test_loan_agreement_states_the_deposit_and_the_borrowers_rights(client, db, 
     assert "Durée de conservation : 730 jours (environ 2 ans) après votre dernier prêt" in text
     assert "rgpd@reseau-chinonais.example.fr" in text and "réclamation à la CNIL" in text
     assert "art. 15 à 21" in text
+
+
+# --- inventory and activity report: labels and headers whole ----------------------------------------
+
+def test_inventory_subtotal_labels_and_report_headers_are_not_cut(client, db, login_as, workshop):
+    from fixtures_documents import make_many
+
+    make_many(db, 3, "EPN-A", state="loan_pool", category="laptop", start=1)
+    db.commit()
+    login_as("manager")
+    text = pdf_text(client.get("/documents/inventory.pdf?site=EPN-A").data)
+    assert "Total Ordinateurs portables · Parc de prêt" in text and "…" not in text
+    report = pdf_text(client.get("/rapports/activite.pdf?site=*").data)
+    assert "…" not in report
+    flat = _flat(report)
+    assert "Réemployés" in flat and "Poids unitaire" in flat and "appareil" in flat and " 1 emprunteurs" not in flat

@@ -89,7 +89,7 @@ def render_pdf(r: ActivityReport) -> bytes:
               title="Collecte par type de donateur", totals=("Total", number_fr(r.collected)), size=9)
     doc.table([Column("Devenir", 3), Column("Appareils", 1.4, "right")],
               [(label, number_fr(n)) for label, n in outcome_items(r)], title="Devenir des appareils", size=9)
-    doc.table([Column("Catégorie", 2.2), Column("Réemployés", 1, "right"), Column("Poids unitaire (kg)", 1.3, "right"),
+    doc.table([Column("Catégorie", 2), Column("Réemployés", 1.2, "right"), Column("Poids unitaire (kg)", 1.3, "right"),
                Column("Déchets évités (kg)", 1.3, "right"), Column("CO2e évité / appareil", 1.4, "right"),
                Column("CO2e évité (kg)", 1.3, "right")],
               [(CATEGORIES_PLURAL[line.category], number_fr(line.devices), kg2(line.weight_kg), kg(line.waste_kg),
