@@ -8,7 +8,9 @@ under concurrent read-then-write transactions). PostgreSQL goes through psycopg 
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
+import threading
 from contextvars import ContextVar
 from datetime import timezone
 from functools import wraps
@@ -56,6 +58,8 @@ class UTCDateTime(TypeDecorator):
 
 
 WRITE_OPTION = "refurb_write"
+WRITER_QUEUE_SECONDS = 20  # how long a writing request waits for its turn among this process's writers
+_HOLDS_WRITERS = "refurb_holds_writers"
 
 
 def _setup_sqlite(engine: Engine) -> None:
@@ -77,12 +81,42 @@ def _setup_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    # The writers of this process queue here, in turn, before asking SQLite for its write lock: SQLite's busy
+    # handler polls (sleeping up to 100 ms between tries), so under load a writer that just released the
+    # lock takes it again before the sleepers wake, and one of them gives up after the busy timeout
+    # ("database is locked") although each transaction is short. Other processes still meet busy_timeout.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if conn.get_execution_options().get(WRITE_OPTION):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        if not conn.get_execution_options().get(WRITE_OPTION):
             conn.exec_driver_sql("BEGIN")
+            return
+        if not writers.acquire(timeout=WRITER_QUEUE_SECONDS):
+            raise exc.OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        conn.info[_HOLDS_WRITERS] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn.info)
+            raise
+
+    def _release(info) -> None:
+        if info.pop(_HOLDS_WRITERS, False):
+            writers.release()
+
+    # Every end of a transaction lets the next writer in: commit, rollback, and the pool's own reset of a
+    # connection given back without either.
+    event.listen(engine, "commit", lambda conn: _release(conn.info))
+    event.listen(engine, "rollback", lambda conn: _release(conn.info))
+
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(_dbapi_connection, connection_record, _reset_state):
+        _release(connection_record.info)
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(_dbapi_connection, connection_record, _exception):
+        _release(connection_record.info)
 
 
 # --- outages ----------------------------------------------------------------------------------------
