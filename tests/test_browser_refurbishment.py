@@ -93,7 +93,7 @@ def test_donation_two_laptops_one_sold_one_recycled(browser_login, live_server, 
     expect(page.locator("#refurb-panel")).to_contain_text("Enregistré — Grade B enregistré.")
     page.locator("#refurb-panel").get_by_role("button", name="Déclarer reconditionné").click()
     expect(page.locator("#refurb-panel")).to_contain_text("Appareil déclaré reconditionné.")
-    expect(page.locator("#device-main .badge").first).to_have_text("Reconditionné")
+    expect(page.locator("#device-main .badge").first).to_have_text("Prêt à la vente")
 
     # --- sale: the suggested price is there; the buyer and the payment are typed
     expect(page.get_by_role("heading", name="À faire maintenant : vente")).to_be_visible()

@@ -69,8 +69,8 @@ def test_tout_ok_then_grade_and_declare_then_undo(browser_login, live_server, wo
     # the grade form declares it reconditionné in the same step
     panel = page.locator("#refurb-panel")
     panel.get_by_label("A — très bon état").check()
-    panel.get_by_role("button", name="Enregistrer et déclarer reconditionné").click()
-    expect(page.locator("#device-main .badge").first).to_have_text("Reconditionné")
+    panel.get_by_role("button", name="Enregistrer et déclarer prêt à la vente").click()
+    expect(page.locator("#device-main .badge").first).to_have_text("Prêt à la vente")
     assert workshop.state(tag) == "ready"
     axe_check(page)
 

@@ -62,7 +62,7 @@ def test_site_inventory_today_pdf(app, client, db, login_as, days_ago):
     assert re.search(r"Page 1 / 1", text)
     assert "Signature" in text and "Le responsable du site" in text
     # groups by category and state, with totals
-    assert "Ordinateurs portables · Reconditionné — 1 appareil" in text
+    assert "Ordinateurs portables · Prêt à la vente — 1 appareil" in text
     assert "Ordinateurs portables · Reçu — 1 appareil" in text
     assert "Total général" in text and "2 appareils" in text
     # rows read as rows: tag, model, serial, grade
@@ -96,7 +96,7 @@ def test_inventory_at_past_date_matches_history(app, client, db, login_as, days_
     day = days_ago(15).date().isoformat()
     text = pdf_text(client.get(f"/documents/inventory.pdf?site=EPN-A&at={day}").data)
     assert "Tablettes · Parc de prêt — 1 appareil" in text
-    assert "Ordinateurs portables · Reconditionné — 2 appareils" in text
+    assert "Ordinateurs portables · Prêt à la vente — 2 appareils" in text
     assert f"Au {days_ago(15).strftime('%d/%m/%Y')}" in text
 
 
@@ -190,7 +190,7 @@ def test_inventory_csv_and_xlsx(app, client, db, login_as, days_ago):
     text = response.data.decode("utf-8-sig")
     lines = text.strip().splitlines()
     assert lines[0] == "Site;Catégorie;État;Étiquette;Marque;Modèle;N° de série;Grade"
-    assert any(line.startswith("EPN-A;Ordinateur portable;Reconditionné;RF-000001;Lenovo") for line in lines)
+    assert any(line.startswith("EPN-A;Ordinateur portable;Prêt à la vente;RF-000001;Lenovo") for line in lines)
     # formula injection neutralised
     assert "'=HYPERLINK" in text and ";'@SUM(1);" in text
     response = client.get("/documents/inventory.xlsx?site=EPN-A")

@@ -98,7 +98,7 @@ def test_htmx_partial_sorting_and_pagination(client, login_as, make_device):
 def test_filter_chips_remove_one_filter(client, login_as, stock):
     login_as("tech")
     html = client.get("/devices?state=ready&category=laptop").get_data(as_text=True)
-    assert "État : Reconditionné ✕" in html
+    assert "État : Prêt à la vente ✕" in html
     assert 'href="/devices?category=laptop"' in html  # the chip's link drops "state"
 
 
@@ -110,7 +110,7 @@ def test_csv_export_of_the_filtered_list(client, login_as, stock):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:4] == ["Étiquette", "Catégorie", "Marque", "Modèle"]
     assert {r[0] for r in rows[1:]} == {stock["thinkpad"], stock["latitude"]}
-    assert any(r[2] == "Dell" and r[6] == "Reconditionné" and r[5] == "EPN A" for r in rows[1:])
+    assert any(r[2] == "Dell" and r[6] == "Prêt à la vente" and r[5] == "EPN A" for r in rows[1:])
 
 
 def test_csv_neutralises_formulas_and_keeps_text(client, login_as, make_device):

@@ -168,7 +168,7 @@ def test_manager_home_is_the_stock_and_staff_have_the_menu(client, login_as):
     manager.post("/logout", data={"csrf_token": csrf_token(manager, "/stock")})
     tech = login_as("tech")
     assert not tech.get("/").headers.get("Location", "").endswith("/stock")
-    assert '>Stock</a>' in tech.get("/stock").get_data(as_text=True)
+    assert '>Stock par site</a>' in tech.get("/stock").get_data(as_text=True)  # in the header's Stock menu
 
 
 def test_kiosk_has_no_stock(client, login_as):

@@ -240,7 +240,7 @@ def test_desk_declares_the_scanned_loan_lost(login_as, db, lk):
     assert f"{tag} déclaré volé" in body and "Caution de 25.00 € conservée" in body
     assert f"Retour de {tag}" not in body
     # no longer overdue beside the desk
-    assert "En retard (0)" in body
+    assert "En retard à « EPN A » (0)" in body
     _fresh(db)
     assert db.get(Loan, loan.id).loss_reason == "stolen" and db.get(Loan, loan.id).device.state == "lost"
 

@@ -48,7 +48,7 @@ def test_sale_refused_when_not_ready(client, db, api_token, workshop):
     workshop.diagnose(tag)
     response = client.post(f"/api/v1/devices/{tag}/sale", json=_sale(), headers=api_token("desk"))
     assert response.status_code == 409
-    assert "seul un appareil « Reconditionné » peut être vendu" in response.json["error"]["message"]
+    assert "seul un appareil « Prêt à la vente » peut être vendu" in response.json["error"]["message"]
     db.rollback()
     assert db.scalars(select(Sale)).all() == []
 

@@ -109,6 +109,7 @@ def test_serve_trusts_the_host_it_listens_on(app, monkeypatch):
 
     served = {}
     monkeypatch.setattr(waitress, "serve", lambda wsgi, **kw: served.update(kw))
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-stable-secret-of-the-network-0123456789")  # served on the network
     app.config["PUBLIC_URL"] = ""
     runner = app.test_cli_runner()
     result = runner.invoke(args=["serve", "--host", "refurb-atelier", "--port", "8123"])

@@ -185,7 +185,7 @@ def test_grade_and_declare_reconditionne_in_one_step_when_every_condition_holds(
     workshop.diagnose(tag, battery=81)
     workshop.erase(tag)
     html = login_as("tech").get(f"/d/{tag}").get_data(as_text=True)
-    assert 'name="then" value="ready"' in html and "Enregistrer et déclarer reconditionné" in html
+    assert 'name="then" value="ready"' in html and "Enregistrer et déclarer prêt à la vente" in html
     assert 'id="gr-battery-health" name="battery_health" type="number" value="81"' in html
     done = client.post(f"/atelier/appareils/{tag}/grade", data={
         "csrf_token": _csrf(html), "grade": "A", "functional": "full", "battery_health": "81", "then": "ready"})

@@ -9,7 +9,7 @@ STATES = {
     "received": "Reçu",
     "diagnosing": "En diagnostic",
     "repairing": "En réparation",
-    "ready": "Reconditionné",
+    "ready": "Prêt à la vente",  # not "reconditionné": a device sold stating a defect is not (décret 2022-190)
     "loan_pool": "Parc de prêt",
     "on_loan": "En prêt",
     "sold": "Vendu",

@@ -67,9 +67,10 @@ MOVE_LABELS = {
     "parts": "Démonter pour pièces",
     "recycled": "Recycler (DEEE)",
 }
+NOT_REFURBISHED_READY = "Déclarer prêt à la vente (d'occasion, non reconditionné)"
 # Moves whose wording depends on where the device comes from.
 MOVE_LABELS_FROM = {("diagnosing", "repairing"): "Envoyer en réparation",
-                    ("loan_pool", "ready"): "Retirer du parc de prêt (reconditionné, à vendre ou donner)"}
+                    ("loan_pool", "ready"): "Retirer du parc de prêt (à vendre ou donner)"}
 # Moves that take a device out of the stock for good, or out of sight: the panel keeps them apart, each
 # behind a confirmation that says what happens.
 DANGER_MOVES = frozenset({"parts", "recycled"})
@@ -194,8 +195,10 @@ def available_actions(db: Session, actor, device: Device, st: WorkshopStatus | N
             if to_state == "diagnosing" and any(a.key == "diagnosis" for a in actions):
                 continue  # recording the diagnosis starts it: one way to do it, not two buttons
             label = MOVE_LABELS_FROM.get((device.state, to_state), MOVE_LABELS[to_state])
-            actions.append(Action(to_state, label, move=True,
-                                  refusal=why_not(ensure_move_allowed, db, device, to_state, st),
+            refusal = why_not(ensure_move_allowed, db, device, to_state, st)
+            if to_state == "ready" and label == MOVE_LABELS["ready"] and refusal is None and not st.refurbished:
+                label = NOT_REFURBISHED_READY  # a reservation or no diagnosis: never called "reconditionné"
+            actions.append(Action(to_state, label, move=True, refusal=refusal,
                                   primary=to_state == "ready" and st.step == "declare_ready",
                                   danger=to_state in DANGER_MOVES))
     return actions

@@ -244,7 +244,7 @@ def _buyer(data: dict, c: Checker) -> tuple[str | None, str]:
 
 def _require_ready(device: Device, what: str) -> None:
     if device.state not in RECORD_STATES["sale"]:
-        raise Conflict(f"{device.asset_tag} est « {device.state_label} » : seul un appareil « Reconditionné » "
+        raise Conflict(f"{device.asset_tag} est « {device.state_label} » : seul un appareil « Prêt à la vente » "
                        f"peut être {what}. Terminez d'abord son passage à l'atelier.", code="not_ready")
 
 

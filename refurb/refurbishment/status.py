@@ -25,7 +25,7 @@ STEP_LABELS = {
     "erase_failed": "Effacement échoué : à refaire, ou support à détruire",
     "grade": "À grader",
     "declare_ready": "À déclarer reconditionné",
-    "out": "Reconditionné : à vendre, donner ou mettre au parc de prêt",
+    "out": "Prêt à sortir : à vendre, donner ou mettre au parc de prêt",
     "recycle": "À recycler (lot DEEE)",
     "clear_media": "Pièces ou recyclage : effacer les données ou enregistrer la destruction des supports d'abord",
     "done": "",

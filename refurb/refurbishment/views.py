@@ -315,7 +315,7 @@ def record_repair(asset_tag: str):
 @bp.post("/appareils/<asset_tag>/grade")
 @roles_required(*WORKSHOP)
 def record_grading(asset_tag: str):
-    if request.form.get("then") == "ready":  # "Enregistrer et déclarer reconditionné"
+    if request.form.get("then") == "ready":  # "Enregistrer et déclarer prêt à la vente"
         return _posted("grading", _form,
                        lambda db, d, data: refurb.grade_and_declare_ready(
                            db, current_user, d, data, expected_version=data.get("expected_version")),

@@ -262,7 +262,7 @@ def record_grading(db: Session, actor, device: Device, data: dict, *, expected_v
 @use_case
 def grade_and_declare_ready(db: Session, actor, device: Device, data: dict, *, expected_version=None) -> Grading:
     """The grade, then the move to "ready" in the same transaction: both services with their own rules (the
-    grade form's "Enregistrer et déclarer reconditionné"); a refusal of either leaves nothing recorded."""
+    grade form's "Enregistrer et déclarer prêt à la vente"); a refusal of either leaves nothing recorded."""
     grading = record_grading(db, actor, device, data, expected_version=expected_version)
     move(db, actor, device, "ready")
     return grading
