@@ -19,13 +19,11 @@ PC = {"width": 1366, "height": 768}
 TABLET = {"width": 800, "height": 1280}
 
 
-def _focused(page) -> str:
-    return page.evaluate("document.activeElement && document.activeElement.id")
-
-
 def _scan(page, code: str) -> None:
     """As a USB scanner does: the focused field receives the code, then Enter."""
-    assert _focused(page) in ("desk-code", "kiosk-code", "kiosk-device"), _focused(page)
+    # the page puts the focus back in its scan field once the answer is in place (wait for it, as a person does)
+    page.wait_for_function("['desk-code', 'kiosk-code', 'kiosk-device'].includes("
+                           "document.activeElement && document.activeElement.id)", timeout=5000)
     page.keyboard.type(code)
     page.keyboard.press("Enter")
 
