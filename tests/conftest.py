@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -269,3 +270,16 @@ def axe_check():
         }""")
         assert result == [], "\n".join(result)
     return _check
+
+
+def pytest_configure(config):
+    """REFURB_TEST_CLOCK_DAYS=N moves the clock N days ahead for the whole run (CI runs it at +400 days):
+    the suite must pass on any day. time-machine moves Python's clocks in every thread (dates, datetimes,
+    time.time) and leaves the monotonic clock and sleeps real, so timed waits behave."""
+    days = os.environ.get("REFURB_TEST_CLOCK_DAYS")
+    if days:
+        import time_machine
+
+        start = datetime.now(timezone.utc) + timedelta(days=int(days))
+        config._refurb_clock = time_machine.travel(start, tick=True)
+        config._refurb_clock.start()
