@@ -333,13 +333,21 @@ def add_report(db: Session, actor, device: Device, upload: Upload, *, store: Rep
     recorded twice."""
     require_report_sender(actor)
     inventory.lock_device(db, actor, device)
+    read = _read_new(db, actor, upload, max_bytes)
+    if isinstance(read, Outcome):
+        return read
+    digest, reading = read
+    return _record(db, actor, device, upload, digest, reading, store)
+
+
+def _read_new(db: Session, actor, upload: Upload, max_bytes: int) -> tuple[str, hwreports.Reading] | Outcome:
+    """The file's digest and reading, or the outcome of the same file sent before (not recorded twice)."""
     _check_size(upload, max_bytes)
     digest = hashlib.sha256(upload.content).hexdigest()
     known = _existing(db, digest)
     if known is not None:
         return _already(db, actor, known)
-    reading = read_upload(upload)
-    return _record(db, actor, device, upload, digest, reading, store)
+    return digest, read_upload(upload)
 
 
 def _already(db: Session, actor, known: HardwareReport) -> Outcome:
@@ -411,12 +419,10 @@ def add_unassigned_report(db: Session, actor, upload: Upload, *, store: ReportSt
     """One file of a USB stick: applied to the device it names (system serial, else a known disk serial),
     or kept a day for a person to pick the device when none (or several) match."""
     require_report_sender(actor)
-    _check_size(upload, max_bytes)
-    digest = hashlib.sha256(upload.content).hexdigest()
-    known = _existing(db, digest)
-    if known is not None:
-        return _already(db, actor, known)
-    reading = read_upload(upload)
+    read = _read_new(db, actor, upload, max_bytes)
+    if isinstance(read, Outcome):
+        return read
+    digest, reading = read
     devices, by = _candidates(db, reading)
     visible = [d for d in devices if _may_see(actor, d)]
     if len(visible) == 1:
