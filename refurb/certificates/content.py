@@ -25,7 +25,6 @@ from ..inventory.models import Device
 from ..refurbishment import catalog
 from ..refurbishment import services as refurbishment
 from ..refurbishment.models import (
-    DeviceOrigin,
     Diagnosis,
     Donation,
     Erasure,
@@ -192,12 +191,17 @@ def erasure_for_donation(db: Session, actor, donation: Donation) -> dict:
             "devices": rows, "summary": _summary(rows)}
 
 
-def erasure_for_device(db: Session, actor, device: Device, origin: DeviceOrigin | None | bool = False) -> dict:
-    """``origin``: the device's origin when the caller has read it already (None: it has none)."""
-    if origin is False:
-        origin = refurbishment.origin_of(db, device)
+def erasure_of_device(db: Session, device: Device) -> dict:
+    """The erasure facts of one device alone (its row and summary): enough to say whether its certificate
+    would certify something (``erasure_refusal``), without the organisation and the donor."""
     row = _erasure_device(device, _erasures_by_device(db, [device.id]).get(device.id, []),
                           _destructions_by_device(db, [device.id]).get(device.id, []))
+    return {"scope": "device", "devices": [row], "summary": _summary([row])}
+
+
+def erasure_for_device(db: Session, actor, device: Device) -> dict:
+    origin = refurbishment.origin_of(db, device)
+    facts = erasure_of_device(db, device)
     customer = None
     if origin is not None:
         donation = origin.donation
@@ -207,8 +211,7 @@ def erasure_for_device(db: Session, actor, device: Device, origin: DeviceOrigin 
             # donor's name or address; the donation's own certificate, at the donation's site, does.
             donor = {**donor, "name": "Donateur particulier", "address": "", "contact": "", "siret": ""}
         customer = {**donor, "donation": donation.reference, "received_on": donation.received_on.isoformat()}
-    return {"scope": "device", "organisation": organisation(db, device.site), "customer": customer,
-            "devices": [row], "summary": _summary([row])}
+    return {"scope": "device", "organisation": organisation(db, device.site), "customer": customer, **facts}
 
 
 # --- donation receipt -----------------------------------------------------------------------------

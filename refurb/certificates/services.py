@@ -81,8 +81,8 @@ def donation_erasure_refusal(db: Session, actor, donation: Donation) -> str | No
     return erasure_refusal(build.erasure_for_donation(db, actor, donation))
 
 
-def device_erasure_refusal(db: Session, actor, device, origin=False) -> str | None:
-    return erasure_refusal(build.erasure_for_device(db, actor, device, origin))
+def device_erasure_refusal(db: Session, device) -> str | None:
+    return erasure_refusal(build.erasure_of_device(db, device))
 
 
 @use_case
@@ -261,7 +261,7 @@ def device_panel(db: Session, user, device) -> dict | None:
     return {"cert_origin": origin,
             "cert_issued": list_certificates(db, user, subject=f"device:{device.asset_tag}", limit=5),
             "cert_device_ok": device_certificate_refusal(device) is None,
-            "cert_erasure_ok": device_erasure_refusal(db, user, device, origin) is None}
+            "cert_erasure_ok": device_erasure_refusal(db, device) is None}
 
 
 def donations_received(db: Session, actor, *, site, start, end, limit: int = 12) -> list[Donation]:

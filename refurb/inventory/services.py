@@ -314,7 +314,10 @@ UNDOABLE_ACTIONS = frozenset({"transition"})
 
 
 def last_event(db: Session, device: Device) -> DeviceEvent | None:
+    """The device's newest event alone (its author and site are loaded only if asked: the undo offer that
+    every device page makes needs their ids, not the rows)."""
     return db.scalar(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+                     .options(lazyload(DeviceEvent.user), lazyload(DeviceEvent.site))
                      .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc()).limit(1))
 
 

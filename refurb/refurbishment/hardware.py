@@ -543,11 +543,11 @@ def _take(device: Device, choice: dict) -> None:
     device.specs = specs
 
 
-def workshop_hints(db: Session, device: Device) -> dict:
+def workshop_hints(db: Session, device: Device, reports: list[HardwareReport] | None = None) -> dict:
     """What the reports say that the diagnosis form starts with: the SMART result as the ``storage`` check
-    and the battery health, with the report each comes from."""
+    and the battery health, with the report each comes from (``reports``: the device's, when read already)."""
     hints: dict = {}
-    for report in reports_of(db, device):
+    for report in reports if reports is not None else reports_of(db, device):
         smart = (report.applied or {}).get("checks", {}).get("storage")
         if smart and "storage" not in hints:
             hints["storage"] = {"value": smart, "report_id": report.id, "filename": report.filename}
@@ -564,11 +564,12 @@ def _same_choice(a: dict, b: dict) -> bool:
         (b.get("key"), _norm(b.get("serial")), _norm(b.get("reported")))
 
 
-def open_choices(db: Session, device: Device) -> list[tuple[HardwareReport, int, dict, str]]:
+def open_choices(db: Session, device: Device,
+                 reports: list[HardwareReport] | None = None) -> list[tuple[HardwareReport, int, dict, str]]:
     """Every difference still to settle on this device, newest report first, each once (two reports saying
     the same thing make one choice): (report, index, choice, French sentence)."""
     shown: list[tuple[HardwareReport, int, dict, str]] = []
-    for report in reports_of(db, device):
+    for report in reports if reports is not None else reports_of(db, device):
         for i, choice in enumerate(report.choices or []):
             if not any(_same_choice(choice, c) for _r, _i, c, _t in shown):
                 shown.append((report, i, choice, _choice_text(choice)))

@@ -158,7 +158,7 @@ def hardware_panel(db, user, device) -> dict | None:
     workshop = user.role in WORKSHOP_ROLES
     if not reports and not (workshop and device.has_storage):
         return None
-    return {"hw": {"reports": reports, "choices": refurb.open_choices(db, device),
-                   "hints": refurb.workshop_hints(db, device), "workshop": workshop,
+    return {"hw": {"reports": reports, "choices": refurb.open_choices(db, device, reports),
+                   "hints": refurb.workshop_hints(db, device, reports), "workshop": workshop,
                    "labels": refurb.SPEC_LABELS, "pinned": refurb.PINNED_SPECS,
                    "upload_url": url_for("refurbishment.device_reports_upload", asset_tag=device.asset_tag)}}
