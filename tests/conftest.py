@@ -283,3 +283,23 @@ def pytest_configure(config):
         start = datetime.now(timezone.utc) + timedelta(days=int(days))
         config._refurb_clock = time_machine.travel(start, tick=True)
         config._refurb_clock.start()
+
+
+def pytest_collection_modifyitems(config, items):
+    """CI's later passes run only what they can change, so that nothing is run twice for nothing:
+    - REFURB_TEST_DATABASE_ONLY=1 (the PostgreSQL pass): only the tests that use the test database (the
+      ``database_url`` fixture, through ``app``, ``db``, ``client``…); the others ran in the SQLite pass.
+    - REFURB_TEST_CLOCK_DAYS (the shifted-clock pass): not the tests marked ``not_dated`` (the package
+      build, the command line's help), which read no date."""
+    reasons = []
+    if os.environ.get("REFURB_TEST_DATABASE_ONLY"):
+        reasons.append((lambda item: "database_url" not in getattr(item, "fixturenames", ()),
+                        "n'utilise pas la base de test : lancé dans la passe SQLite"))
+    if os.environ.get("REFURB_TEST_CLOCK_DAYS"):
+        reasons.append((lambda item: item.get_closest_marker("not_dated") is not None,
+                        "ne lit aucune date : lancé dans la passe à l'heure réelle"))
+    for item in items:
+        for applies, reason in reasons:
+            if applies(item):
+                item.add_marker(pytest.mark.skip(reason=reason))
+                break

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.not_dated  # builds and installs the package: no date is read
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
