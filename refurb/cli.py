@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from . import create_app, migrate
 from .config import trust_host
+from .formatting import plural
 
 
 class FrenchHelpFormatter(click.HelpFormatter):
@@ -318,8 +319,9 @@ def backup_command(path: Path | None) -> None:
     with _write_session() as db:
         left = db.scalar(select(func.count()).select_from(Erasure).where(Erasure.report_path.is_not(None)))
     if left:
-        click.echo(f"Attention : {left} rapport(s) d'effacement sont encore des fichiers hors de la base (version "
-                   "antérieure) : lancez « refurb import-report-files », ou copiez aussi le dossier des rapports.")
+        reports = plural(left, "rapport d'effacement")
+        click.echo(f"Attention : {reports} encore en fichier hors de la base (version antérieure) : lancez "
+                   "« refurb import-report-files », ou copiez aussi le dossier des rapports.")
 
 
 @click.command("restore")
@@ -368,6 +370,6 @@ def import_report_files() -> None:
     store = refurbishment.ReportStore(_Path(directory))
     with _write_session() as db:
         moved, problems = refurbishment.import_report_files(db, store)
-    click.echo(f"{moved} rapport(s) rangé(s) dans la base.")
+    click.echo(f"{plural(moved, 'rapport rangé')} dans la base.")
     for problem in problems:
         click.echo(f"  non rangé : {problem}")

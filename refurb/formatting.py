@@ -46,15 +46,30 @@ def money_fr(value: Decimal | float | None) -> str:
     return format_currency(value, "EUR", locale=LOCALE)
 
 
+# The words of a noun phrase that never take the plural's "s": a complement starts at a preposition
+# ("ligne à corriger", "jour de retard"); "non", "et", "ou" stay ("minimum non atteint").
+_STOPS = frozenset({"à", "au", "aux", "de", "du", "des", "en", "pour", "par", "sur", "sans", "avec", "dans", "chez"})
+_INVARIABLE = frozenset({"non", "et", "ou"})
+
+
+def _plural_of(phrase: str) -> str:
+    words = phrase.split(" ")
+    for i, word in enumerate(words):
+        if word in _STOPS or word[:2] in ("d'", "l'", "d’", "l’"):
+            break
+        if word not in _INVARIABLE and word[-1:].isalpha() and word[-1:] not in ("s", "x", "z"):
+            words[i] = word + "s"
+    return " ".join(words)
+
+
 def plural_word(n, one: str, many: str | None = None) -> str:
-    """The word (or words) for ``n`` things, by the French rule: singular for 0 and 1, plural from 2.
-    ``many`` defaults to each word of ``one`` with an "s" (words ending in s, x or z unchanged); pass it for
-    anything else ("lot de recyclage" → "lots de recyclage")."""
-    if abs(n) < 2:
+    """The word (or words) for ``n`` things, by the French rule: singular below 2 (0, 1, 1,5), plural from 2.
+    ``many`` defaults to each word of ``one`` with an "s", up to a preposition ("ligne à corriger" →
+    "lignes à corriger", "minimum non atteint" → "minimums non atteints"; words ending in s, x or z
+    unchanged); pass it for anything else ("jour-prêt" → "jours-prêt", "travail" → "travaux")."""
+    if n is None or abs(n) < 2:
         return one
-    if many is not None:
-        return many
-    return " ".join(w if w[-1:] in ("s", "x", "z") or not w[-1:].isalpha() else w + "s" for w in one.split(" "))
+    return many if many is not None else _plural_of(one)
 
 
 def plural(n, one: str, many: str | None = None) -> str:
@@ -65,5 +80,5 @@ def plural(n, one: str, many: str | None = None) -> str:
 def register(app) -> None:
     app.jinja_env.filters.update(
         datetime_fr=datetime_fr, date_fr=date_fr, date_long_fr=date_long_fr,
-        number_fr=number_fr, money_fr=money_fr, plural=plural,
+        number_fr=number_fr, money_fr=money_fr, plural=plural, plural_word=plural_word,
     )

@@ -14,6 +14,7 @@ import sys
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .formatting import plural
 from .inventory.models import Device, DeviceEvent, Transfer, TransferItem
 from .loans.models import Loan
 from .refurbishment.models import DeviceOrigin, Donation
@@ -30,7 +31,7 @@ def _some(values) -> str:
 def one_open_loan_per_device(db: Session) -> list[str]:
     twice = db.scalars(select(Loan.device_id).where(Loan.returned_at.is_(None)).group_by(Loan.device_id)
                        .having(func.count() > 1)).all()
-    return [f"{len(twice)} appareil(s) dans deux prêts ouverts : {_some(twice)}"] if twice else []
+    return [f"{plural(len(twice), 'appareil')} dans deux prêts ouverts : {_some(twice)}"] if twice else []
 
 
 def on_loan_means_an_open_loan(db: Session) -> list[str]:
@@ -39,9 +40,10 @@ def on_loan_means_an_open_loan(db: Session) -> list[str]:
     stray = db.scalars(select(Device.asset_tag).where(Device.id.in_(open_loans), Device.state != "on_loan")).all()
     problems = []
     if lost:
-        problems.append(f"{len(lost)} appareil(s) « en prêt » sans prêt ouvert : {_some(lost)}")
+        problems.append(f"{plural(len(lost), 'appareil')} « en prêt » sans prêt ouvert : {_some(lost)}")
     if stray:
-        problems.append(f"{len(stray)} prêt(s) ouvert(s) d'un appareil qui n'est pas « en prêt » : {_some(stray)}")
+        problems.append(f"{plural(len(stray), 'prêt ouvert')} d'un appareil qui n'est pas « en prêt » : "
+                        f"{_some(stray)}")
     return problems
 
 
@@ -58,7 +60,7 @@ def state_is_the_last_events(db: Session) -> list[str]:
     if not wrong:
         return []
     shown = [f"{tag} ({state} ≠ {to_state or 'aucun événement'})" for tag, state, to_state in wrong]
-    return [f"{len(wrong)} appareil(s) dont l'état n'est pas celui du dernier événement : {_some(shown)}"]
+    return [f"{plural(len(wrong), 'appareil')} dont l'état n'est pas celui du dernier événement : {_some(shown)}"]
 
 
 def transfers_are_whole(db: Session) -> list[str]:
@@ -74,18 +76,18 @@ def transfers_are_whole(db: Session) -> list[str]:
     problems = []
     empty = set(destination) - {t for t, _ in items}
     if empty:
-        problems.append(f"{len(empty)} transfert(s) sans appareil : {_some(empty)}")
+        problems.append(f"{plural(len(empty), 'transfert')} sans appareil : {_some(empty)}")
     missing = items - set(events)
     if missing:
-        problems.append(f"{len(missing)} appareil(s) d'un transfert sans l'événement du transfert : "
+        problems.append(f"{plural(len(missing), 'appareil')} d'un transfert sans l'événement du transfert : "
                         f"{_some(f'n° {t} / appareil {d}' for t, d in missing)}")
     orphan = set(events) - items
     if orphan:
-        problems.append(f"{len(orphan)} événement(s) de transfert sans la ligne du transfert : "
+        problems.append(f"{plural(len(orphan), 'événement de transfert')} sans la ligne du transfert : "
                         f"{_some(f'n° {t} / appareil {d}' for t, d in orphan)}")
     elsewhere = {k for k, site in events.items() if k in items and destination.get(k[0]) != site}
     if elsewhere:
-        problems.append(f"{len(elsewhere)} événement(s) de transfert ailleurs qu'à la destination : "
+        problems.append(f"{plural(len(elsewhere), 'événement de transfert')} ailleurs qu'à la destination : "
                         f"{_some(f'n° {t} / appareil {d}' for t, d in elsewhere)}")
     return problems
 
@@ -97,9 +99,10 @@ def donations_are_whole(db: Session) -> list[str]:
     unborn = db.scalars(select(DeviceOrigin.device_id).where(DeviceOrigin.device_id.not_in(created))).all()
     problems = []
     if empty:
-        problems.append(f"{len(empty)} don(s) sans appareil : {_some(empty)}")
+        problems.append(f"{plural(len(empty), 'don')} sans appareil : {_some(empty)}")
     if unborn:
-        problems.append(f"{len(unborn)} appareil(s) d'un don sans l'événement de leur création : {_some(unborn)}")
+        problems.append(f"{plural(len(unborn), 'appareil')} d'un don sans l'événement de leur création : "
+                        f"{_some(unborn)}")
     return problems
 
 
@@ -130,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         database.dispose()
     for line in found:
         print(line)
-    print(f"{devices} appareils, {open_loans} prêts ouverts : "
-          + ("invariants respectés." if not found else f"{len(found)} problème(s)."))
+    print(f"{plural(devices, 'appareil')}, {plural(open_loans, 'prêt ouvert')} : "
+          + ("invariants respectés." if not found else f"{plural(len(found), 'problème')}."))
     return 1 if found else 0
 
 

@@ -128,6 +128,6 @@ def test_backup_command_writes_a_file(app, tmp_path):
     result = runner.invoke(args=["backup", str(target)])
     assert result.exit_code == 0, result.output
     assert "Sauvegarde écrite" in result.output and Path(target).stat().st_size > 0
-    assert "rapport(s) d'effacement" not in result.output  # every report is in the database
+    assert "d'effacement encore en fichier" not in result.output  # every report is in the database
     refused = runner.invoke(args=["restore", str(target)])
     assert refused.exit_code != 0 and "n'est pas vide" in refused.output

@@ -44,7 +44,7 @@ def test_donation_two_laptops_one_sold_one_recycled(browser_login, live_server, 
         page.get_by_label(f"Numéro de série (ligne {line})").fill(serial)
     page.get_by_role("button", name="Enregistrer le don et créer les appareils").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Don DON-")
-    expect(page.locator(".flash--success")).to_contain_text("2 appareil(s) créé(s)")
+    expect(page.locator(".flash--success")).to_contain_text("2 appareils créés")
     tags = page.locator("table tbody tr td:first-child").all_inner_texts()
     assert len(tags) == 2
     sold, recycled = [t.strip() for t in tags]

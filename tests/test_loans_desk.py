@@ -174,16 +174,16 @@ def test_kit_lent_and_returned_as_one(login_as, db, lk):
     present = [tablets[0].asset_tag, tablets[1].asset_tag]
     body = T(_post(client, "/prets/comptoir/retour-kit", {"kit": kit.code, "present": present,
                                                         "condition": "complete"}))
-    assert f"Il manque 1 appareil(s) du kit « 3 tablettes pour atelier » : {tablets[2].asset_tag}" in body
+    assert f"Il manque 1 appareil du kit « 3 tablettes pour atelier » : {tablets[2].asset_tag}" in body
     assert "Valider un retour partiel" in body
     _fresh(db)
     assert db.scalar(select(func.count()).select_from(Loan).where(Loan.returned_at.is_(None))) == 3
     body = T(_post(client, "/prets/comptoir/retour-kit", {"kit": kit.code, "present": present, "condition": "complete",
                                                         "partial": "1"}))
-    assert "2 appareil(s) rendu(s)" in body and f"Encore en prêt : {tablets[2].asset_tag}" in body
+    assert "2 appareils rendus" in body and f"Encore en prêt : {tablets[2].asset_tag}" in body
     body = T(_post(client, "/prets/comptoir/retour-kit", {"kit": kit.code, "present": [tablets[2].asset_tag],
                                                         "condition": "complete"}))
-    assert "1 appareil(s) rendu(s)" in body
+    assert "1 appareil rendu" in body
     _fresh(db)
     assert {d.state for d in db.scalars(select(Device))} == {"loan_pool"}
 

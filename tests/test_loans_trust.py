@@ -139,7 +139,7 @@ def test_a_kit_is_taken_back_when_scanned_not_when_named(login_as, db, lk):
     assert "Retour du kit" in T(_desk_post(client, "/prets/comptoir/scan", {"code": tablets[0].asset_tag}))
     body = T(_desk_post(client, "/prets/comptoir/retour-kit", {"kit": kit.code, "present": present,
                                                              "condition": "complete"}))
-    assert "2 appareil(s) rendu(s)" in body
+    assert "2 appareils rendus" in body
     _fresh(db)
     assert {db.get(Device, t.id).site.code for t in tablets} == {"EPN-A"}
 

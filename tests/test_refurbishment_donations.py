@@ -133,7 +133,7 @@ def test_donation_form_creates_devices_and_offers_labels(client, login_as, db):
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     page = client.get(response.headers["Location"])
     html = page.get_data(as_text=True)
-    assert "Don DON-" in html and "3 appareil(s) créé(s)" in html
+    assert "Don DON-" in html and "3 appareils créés" in html
     tags = [d.asset_tag for d in db.scalars(select(Device).order_by(Device.id))]
     assert len(tags) == 3
     assert "/labels?" + "&".join(f"tag={t}" for t in tags) in html.replace("&amp;", "&")

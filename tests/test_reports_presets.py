@@ -36,6 +36,6 @@ def test_report_page_offers_the_presets_from_today_and_big_headline_figures(logi
     shown = T(client.get(f"/rapports/activite?from={last_month.start}&to={last_month.end}&site=*"))
     assert re.search(r'aria-current="true">Le mois dernier<', shown)
     headline = shown[shown.index('class="report-headline"'):shown.index("<h2>Chiffres clés</h2>")]
-    assert "<strong>0</strong> appareil collecté" in headline and "kg CO2e évités" in headline
+    assert "<strong>0</strong> appareil collecté" in headline and "<strong>0,0</strong> kg CO2e évité</li>" in headline
 
 

@@ -10,6 +10,7 @@ from ..accounts.roles import LOAN_DESK_ROLES, NETWORK_ROLES, STAFF_ROLES
 from ..accounts.scope import sites_for
 from ..errors import Forbidden
 from ..extensions import get_db
+from ..formatting import plural
 from ..inventory.categories import CATEGORIES
 from ..loans.models import RETURN_CONDITIONS
 from ..web.access import roles_required
@@ -60,7 +61,7 @@ def sync_window():
     db = get_db()
     return submit(lambda: bus.set_sync_window(db, current_user, request.form.get("days")),
                   done=lambda days: see_other(url_for(".conflicts"),
-                                              f"Fenêtre de synchronisation : {days} jour(s)."),
+                                              f"Fenêtre de synchronisation : {plural(days, 'jour')}."),
                   failed=lambda err: _page(error=err)[0])
 
 

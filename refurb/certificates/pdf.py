@@ -160,8 +160,8 @@ def erasure_pdf(cert: Certificate, url: str) -> bytes:
              f"{s['destroyed']} dont le support a été détruit",
              f"{s['pending']} en attente", f"{s['failed']} en échec"]
     if s.get("unverified"):
-        parts.append(f"{plural(s['unverified'], 'effacé sans vérification', 'effacés sans vérification')}, donc non "
-                     "prouvé" + ("s" if s["unverified"] > 1 else ""))
+        parts.append(plural(s["unverified"], "effacé sans vérification, donc non prouvé",
+                            "effacés sans vérification, donc non prouvés"))
     parts.append(f"{s['no_storage']} sans support de données")
     doc.paragraph(f"{plural(s['total'], 'appareil')} : " + ", ".join(parts) + ".", bold=True)
     if s["pending"] or s["failed"] or s.get("unverified"):

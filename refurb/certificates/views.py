@@ -10,6 +10,7 @@ from ..accounts.roles import LOAN_DESK_ROLES, STAFF_ROLES
 from ..accounts.scope import sites_for
 from ..errors import NotFound, RefurbError
 from ..extensions import get_db
+from ..formatting import plural
 from ..settings import get_setting
 from ..web.access import roles_required
 from ..web.files import send_bytes
@@ -62,7 +63,7 @@ def donation_values(donation_id: int):
 
     return submit(lambda: services.set_valuations(db, current_user, donation_id, request.form),
                   done=lambda known: see_other(url_for(".donation", donation_id=donation_id),
-                                               f"Valeurs enregistrées ({known} appareil(s) valorisé(s)). "
+                                               f"Valeurs enregistrées ({plural(known, 'appareil valorisé')}). "
                                                "L'attestation de don les reprend."),
                   failed=failed)
 

@@ -13,6 +13,7 @@ from ..accounts.scope import sites_for
 from ..clock import today
 from ..errors import Invalid, NotFound, RefurbError
 from ..extensions import get_db
+from ..formatting import plural
 from ..reports import services as reports
 from ..tabular import render
 from ..web.access import roles_required
@@ -201,8 +202,9 @@ def stocktake_close(stocktake_id: int):
     st = services.get_stocktake(db, current_user, stocktake_id)
     n = services.close_stocktake(db, current_user, st).counts
     return see_other(url_for(".stocktake", stocktake_id=st.id),
-                     f"Inventaire physique clos : {n.found} trouvés, {n.missing} manquants, {n.unexpected} "
-                     f"inattendus, {n.unknown} codes inconnus. Réglez les écarts ci-dessous.")
+                     f"Inventaire physique clos : {plural(n.found, 'trouvé')}, {plural(n.missing, 'manquant')}, "
+                     f"{plural(n.unexpected, 'inattendu')}, {plural(n.unknown, 'code inconnu')}. "
+                     "Réglez les écarts ci-dessous.")
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/resolve")

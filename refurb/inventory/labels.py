@@ -23,6 +23,7 @@ from functools import lru_cache
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from refurb.formatting import plural
 from refurb.pdf.codes import (
     CODE128_QUIET_MODULES,
     code128_modules,
@@ -380,7 +381,7 @@ def render_labels(labels: list[Label], layout: str = DEFAULT_LAYOUT, start: int 
     c.setTitle(PDF_TITLE)
     networks = list(dict.fromkeys(lb.network_name for lb in labels if lb.network_name))
     c.setAuthor(", ".join(networks))
-    c.setSubject(f"{len(labels)} étiquette(s) — {spec.display_name}")
+    c.setSubject(f"{plural(len(labels), 'étiquette')} — {spec.display_name}")
     c.setCreator("Refurb")
 
     boxes = [spec.label_box(p) for p in range(1, spec.per_page + 1)]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from ..formatting import plural, plural_word
+
 
 def device_panel(db, user, device):
     """Device page: the current loan and the loan history (names only for staff of the loan's site)."""
@@ -56,10 +58,12 @@ def purge_borrowers(inactive_days, dry_run) -> None:
         days = inactive_days or loans.retention_days(db)
         count = loans.purge_inactive(db, days, dry_run=dry_run)
     if dry_run:
-        click.echo(f"{count} usager(s) inactif(s) depuis plus de {days} jours seraient anonymisé(s) "
+        click.echo(f"{plural(count, 'usager inactif')} depuis plus de {plural(days, 'jour')} : "
+                   f"{plural_word(count, 'serait anonymisé', 'seraient anonymisés')} "
                    "(simulation : rien n'a été modifié).")
     else:
-        click.echo(f"{count} usager(s) inactif(s) depuis plus de {days} jours anonymisé(s).")
+        click.echo(f"{plural(count, 'usager inactif')} depuis plus de {plural(days, 'jour')} : "
+                   f"{plural_word(count, 'anonymisé')}.")
 
 
 def init_app(app) -> None:

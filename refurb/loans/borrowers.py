@@ -17,6 +17,7 @@ from ..accounts.scope import require_site, site_ids
 from ..clock import today
 from ..db import use_case, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..formatting import plural
 from ..sites.services import get_site
 from ..tabular import to_csv
 from ..validation import Checker
@@ -472,7 +473,7 @@ def erase(db: Session, actor, borrower: Borrower, *, confirmed: bool = False) ->
     still_out = open_loans_of(db, borrower)
     if still_out:
         tags = ", ".join(loan.device.asset_tag for loan in still_out)
-        raise Conflict(f"Effacement impossible : {len(still_out)} appareil(s) encore en prêt ({tags}). "
+        raise Conflict(f"Effacement impossible : {plural(len(still_out), 'appareil')} encore en prêt ({tags}). "
                        "Enregistrez d'abord leur retour.", code="on_loan")
     anonymise(db, borrower)
     db.flush()

@@ -28,6 +28,7 @@ from ..errors import (
     TooManyAttempts,
     Unauthorized,
 )
+from ..formatting import plural
 from . import borrowers as borrowers_svc
 from . import loans as loans_svc
 from .models import Borrower, KioskSession, Loan
@@ -197,7 +198,7 @@ def _try_pin(db: Session, session: KioskSession, borrower: Borrower, pin: str) -
         if left <= 0:
             return TooManyAttempts("Code PIN incorrect. Trop d'essais : la carte est bloquée 15 minutes sur la "
                                    "borne. Adressez-vous à l'accueil.")
-        return Invalid(f"Code PIN incorrect. Il reste {left} essai{'s' if left > 1 else ''}.",
+        return Invalid(f"Code PIN incorrect. Il reste {plural(left, 'essai')}.",
                        fields={"pin": "Code PIN incorrect."}, code="wrong_pin")
     borrower.pin_failures = 0
     borrower.pin_failed_at = None

@@ -22,7 +22,7 @@ from ..accounts.scope import limit_to_user_sites, require_site, serves_site, sit
 from ..clock import local, today
 from ..db import lock_rows, use_case, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..formatting import date_fr, money_fr
+from ..formatting import date_fr, money_fr, plural
 from ..inventory import lifecycle
 from ..inventory.categories import CATEGORIES
 from ..inventory.models import Device
@@ -363,7 +363,7 @@ def _check_limit(db: Session, devices: list[Device], lend_site_id: int, borrower
     out_now = db.scalar(select(func.count()).select_from(Loan).where(Loan.borrower_id == borrower.id,
                                                                      Loan.returned_at.is_(None))) or 0
     if out_now + len(devices) > limit:
-        raise Conflict(f"Limite atteinte : {borrower.full_name} peut emprunter {limit} appareil(s) à la fois "
+        raise Conflict(f"Limite atteinte : {borrower.full_name} peut emprunter {plural(limit, 'appareil')} à la fois "
                        f"({borrower.kind_label.lower()}) et en a déjà {out_now} ; ce prêt en ajouterait "
                        f"{len(devices)}.", code="limit")
 
@@ -380,7 +380,7 @@ def _check_category_bookings(db: Session, devices: list[Device], lend_site_id: i
                                                    taking=len(group))
         if left < wanted:
             raise Conflict(f"{CATEGORIES[category]} : les appareils restants sont réservés par d'autres usagers "
-                           f"({wanted} réservation(s) sur la période) ; ce prêt les en priverait.",
+                           f"({plural(wanted, 'réservation')} sur la période) ; ce prêt les en priverait.",
                            code="reserved")
 
 
@@ -739,8 +739,8 @@ def return_kit(db: Session, actor, kit: Kit, present_tags: list[str], *, conditi
     missing = kits.missing_from_return(db, kit, present_tags)
     if missing and not partial:
         names = ", ".join(f"{loan.device.asset_tag} ({loan.device.title})" for loan in missing)
-        raise Conflict(f"Il manque {len(missing)} appareil(s) du kit « {kit.name} » : {names}. Retrouvez-les, "
-                       "ou validez un retour partiel (ils resteront en prêt).", code="kit_incomplete")
+        raise Conflict(f"Il manque {plural(len(missing), 'appareil')} du kit « {kit.name} » : {names}. "
+                       "Retrouvez-les, ou validez un retour partiel (ils resteront en prêt).", code="kit_incomplete")
     returned = []
     for loan in out:
         if loan not in missing:
@@ -869,7 +869,7 @@ def reminder(actor, loan: Loan, network_name: str) -> dict:
         "",
         f"Le {date_fr(loan.start_on)}, vous avez emprunté à « {site.name} » le matériel suivant : "
         f"{d.category_label} {d.title} (n° {d.asset_tag}).",
-        f"Il devait être rendu le {date_fr(loan.due_on)}, soit il y a {late} jour{'s' if late > 1 else ''}.",
+        f"Il devait être rendu le {date_fr(loan.due_on)}, soit il y a {plural(late, 'jour')}.",
         "",
         "Merci de le rapporter dès que possible, aux heures d'ouverture"
         + (f" ({site.opening_hours})" if site.opening_hours else "") + ".",

@@ -20,6 +20,7 @@ from ..accounts.scope import require_site
 from ..clock import today
 from ..db import use_case
 from ..errors import Conflict, Invalid, NotFound
+from ..formatting import plural_word
 from ..inventory import services as inventory
 from ..inventory.models import Device
 from ..validation import Checker
@@ -237,7 +238,7 @@ def record_erasure(db: Session, actor, device: Device, data: dict, *, report: Re
         label = "Destruction du support" if method == "destruction" else "Effacement"
         outcome = catalog.ERASURE_RESULTS[result].lower() + (" (non vérifié)" if erasure.unverified else "")
         note = (f"{label} {outcome} — {tool} {tool_version}".strip()
-                + f" — support(s) {', '.join(m['serial'] for m in media)}")
+                + f" — {plural_word(len(media), 'support')} {', '.join(m['serial'] for m in media)}")
         inventory.record_event(db, device, actor, "erasure", note=note,
                                data={"erasure_id": erasure.id, "result": result, "method": method,
                                      "serials": [m["serial"] for m in media],

@@ -11,6 +11,7 @@ from ..accounts.scope import sites_for
 from ..clock import today
 from ..errors import Invalid, RefurbError
 from ..extensions import get_db
+from ..formatting import plural
 from ..inventory.categories import CATEGORIES
 from ..settings import get_setting
 from ..tabular import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
@@ -142,7 +143,7 @@ def new_donation():
         donation, devices = result
         tags = ", ".join(d.asset_tag for d in devices)
         return see_other(url_for(".donation", donation_id=donation.id),
-                         f"Don {donation.reference} enregistré : {len(devices)} appareil(s) créé(s) ({tags}). "
+                         f"Don {donation.reference} enregistré : {plural(len(devices), 'appareil créé')} ({tags}). "
                          "Imprimez leurs étiquettes ci-dessous.")
     return submit(create, done=created, failed=refused)
 
@@ -257,7 +258,8 @@ def create_recycling_batch():
     return submit(lambda: refurb.create_batch(db, current_user, data),
                   done=lambda batch: see_other(url_for(".recycling_batch", batch_id=batch.id),
                                                f"Lot {batch.reference} enregistré au registre DEEE : "
-                                               f"{len(batch.items)} appareil(s), bordereau {batch.tracking_number}."),
+                                               f"{plural(len(batch.items), 'appareil')}, "
+                                               f"bordereau {batch.tracking_number}."),
                   failed=lambda err: _recycling_page(shown, _errors(err)))
 
 

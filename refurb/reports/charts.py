@@ -5,17 +5,26 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from ..formatting import plural_word
+
 WIDTH = 640
 LABEL_W = 230
 BAR_W = 300
 ROW_H = 30
 
 
-def bar_chart(chart_id: str, title: str, items: list[tuple[str, float, str]], *, unit: str = "") -> Markup:
-    """Horizontal bars: ``items`` = [(label, value, value as displayed)]."""
+def bar_chart(chart_id: str, title: str, items: list[tuple[str, float, str]], *, unit: str = "",
+              noun: str = "") -> Markup:
+    """Horizontal bars: ``items`` = [(label, value, value as displayed)]. The description names each figure
+    with its ``unit`` ("kg CO2e"), or with the ``noun`` counted, singular, put in the plural from 2 ("appareil")."""
     height = max(1, len(items)) * ROW_H + 10
     top = max((v for _l, v, _s in items), default=0) or 1
-    desc = "; ".join(f"{label} : {shown}{(' ' + unit) if unit else ''}" for label, _v, shown in items) or "Aucune donnée."
+
+    def after(value) -> str:
+        word = plural_word(value, noun) if noun else unit
+        return f" {word}" if word else ""
+
+    desc = "; ".join(f"{label} : {shown}{after(value)}" for label, value, shown in items) or "Aucune donnée."
     parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
              f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
              f'style="max-width:{WIDTH}px">',

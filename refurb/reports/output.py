@@ -49,9 +49,9 @@ def charts_for(r: ActivityReport) -> dict:
            for line in r.impact_lines()]
     return {
         "collected": charts.bar_chart("chart-collected", "Appareils collectés par type de donateur", collected,
-                                      unit="appareils"),
+                                      noun="appareil"),
         "outcomes": charts.bar_chart("chart-outcomes", "Devenir des appareils sur la période", outcomes,
-                                     unit="appareils"),
+                                     noun="appareil"),
         "co2": charts.bar_chart("chart-co2", f"CO2e évité par catégorie ({r.factors.label})", co2, unit="kg CO2e"),
     }
 

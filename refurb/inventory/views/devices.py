@@ -11,6 +11,7 @@ from ...accounts.roles import KIOSK, STAFF_ROLES
 from ...accounts.scope import sites_for
 from ...errors import Invalid, NotFound, RefurbError
 from ...extensions import get_db
+from ...formatting import plural
 from ...sites.hours import opening_hours_fr
 from ...tabular import CSV_MIMETYPE, to_csv
 from ...web import urls
@@ -174,7 +175,8 @@ def device_specs():
 
 def _batch_created(devices):
     return see_other(url_for(".labels_page", tag=[d.asset_tag for d in devices]),
-                     f"{len(devices)} appareils enregistrés ({devices[0].asset_tag} à {devices[-1].asset_tag}). "
+                     f"{plural(len(devices), 'appareil enregistré')} "
+                     f"({devices[0].asset_tag} à {devices[-1].asset_tag}). "
                      "Imprimez leurs étiquettes.")
 
 

@@ -16,6 +16,7 @@ from ...accounts.roles import MANAGER, NETWORK_ROLES, STAFF_ROLES
 from ...accounts.scope import sites_for
 from ...errors import NotFound, RefurbError
 from ...extensions import get_db
+from ...formatting import plural
 from ...sites.services import all_sites, get_site
 from ...web.access import roles_required
 from ...web.files import send_bytes
@@ -77,8 +78,8 @@ class SiteStock(services.SiteLevels):
             text = f"{label} ≥ {minimum}"
             short = self.shortages.get((category, state))
             if short is not None:
-                text += (f" · manque {short.minimum - short.available} ({short.available} "
-                         f"disponible{'s' if short.available > 1 else ''})")
+                text += (f" · manque {short.minimum - short.available} "
+                         f"({plural(short.available, 'disponible')})")
             parts.append(text)
         return " ; ".join(parts)
 
@@ -310,7 +311,7 @@ def _transferred(transfer):
     _save_basket([])
     n = len(transfer.items)
     return see_other(url_for(".transfer_detail", transfer_id=transfer.id),
-                     f"Transfert n° {transfer.id} enregistré : {n} appareil{'s' if n > 1 else ''} vers "
+                     f"Transfert n° {transfer.id} enregistré : {plural(n, 'appareil')} vers "
                      f"« {transfer.to_site.name} ». Imprimez le bordereau et joignez-le au matériel.")
 
 

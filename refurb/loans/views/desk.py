@@ -16,7 +16,7 @@ from flask_login import current_user
 from ...accounts.roles import LOAN_DESK_ROLES
 from ...errors import Forbidden, RefurbError
 from ...extensions import get_db
-from ...formatting import date_fr
+from ...formatting import date_fr, plural
 from ...inventory.services import find_by_code
 from ...validation import as_id
 from ...web.access import roles_required
@@ -123,7 +123,7 @@ def desk_scan():
     if found:
         if not is_htmx():
             session["desk_search"] = code
-        return _answer(state, f"{len(found)} usager(s) trouvé(s) pour « {code} » : choisissez.", "info",
+        return _answer(state, f"{plural(len(found), 'usager trouvé')} pour « {code} » : choisissez.", "info",
                        matches=found)
     return _refuse(state, f"Aucune carte, aucun appareil, aucun kit ni aucun usager ne correspond à « {code} ». "
                           "Vérifiez le code, ou inscrivez l'usager.", 404)
@@ -162,7 +162,7 @@ def _scan_kit(db, state: dict, site, code: str):
     state["basket"] = [t for t in state["basket"] if t not in tags] + tags
     state["kits"] = state["kits"] + [kit.code]
     state["return"] = state["kit_return"] = None
-    return _answer(state, f"Kit « {kit.name} » ajouté au panier ({len(tags)} appareils).")
+    return _answer(state, f"Kit « {kit.name} » ajouté au panier ({plural(len(tags), 'appareil')}).")
 
 
 def _scan_device(db, state: dict, site, device):
@@ -373,7 +373,7 @@ def desk_return_kit():
         kit = found["kit"]
         left = loans.open_kit_loans(db, kit)
         state["kit_return"] = kit.code if left else None
-        text = f"Retour du kit « {kit.name} » : {len(made)} appareil(s) rendu(s)."
+        text = f"Retour du kit « {kit.name} » : {plural(len(made), 'appareil rendu')}."
         if left:
             text += " Encore en prêt : " + ", ".join(loan.device.asset_tag for loan in left) + "."
         return _answer(state, text, "success")
