@@ -73,6 +73,7 @@ def status_json(db, device) -> dict:
                        "battery_health": d.battery_health, "unresolved": st.unresolved} if d else None),
         "erasure": {"state": st.erasure.state, "ok": st.erasure.ok,
                     "failed_media": st.erasure.failed_serials, "erased_media": st.erasure.passed_serials,
+                    "unverified_media": st.erasure.unverified_serials,
                     "media_destroyed": bool(st.erasure.destructions)},
         "grade": device.grade,
     }

@@ -236,7 +236,7 @@ def record_erasure(db: Session, actor, device: Device, data: dict, *, report: Re
     stored = _store_report(erasure, report, kind, store) if report is not None else None
     try:
         label = "Destruction du support" if method == "destruction" else "Effacement"
-        outcome = catalog.ERASURE_RESULTS[result].lower() + (" (non vérifié)" if erasure.unverified else "")
+        outcome = "non vérifié" if erasure.unverified else catalog.ERASURE_RESULTS[result].lower()
         note = (f"{label} {outcome} — {tool} {tool_version}".strip()
                 + f" — {plural_word(len(media), 'support')} {', '.join(m['serial'] for m in media)}")
         inventory.record_event(db, device, actor, "erasure", note=note,

@@ -84,6 +84,7 @@ DANGER_CONSEQUENCES = {
 }
 # The form to fill first at each step of the queue.
 STEP_FORMS = {"diagnose": "diagnosis", "repair": "repair", "erase": "erasure", "erase_failed": "erasure",
+              "erase_unverified": "erasure",
               "clear_media": "erasure", "grade": "grading", "out": "sale"}
 
 
@@ -104,8 +105,13 @@ def ensure_media_cleared(db: Session, device: Device, st: WorkshopStatus | None 
     erasure = (st or status(db, device)).erasure
     if not _holds_data(device, erasure):
         return
-    what = (f"l'effacement de ses données a échoué (support {', '.join(erasure.failed_serials)})"
-            if erasure.failed_serials else "ses données n'ont pas été effacées")
+    if erasure.failed_serials:
+        what = f"l'effacement de ses données a échoué (support {', '.join(erasure.failed_serials)})"
+    elif erasure.unverified_serials:
+        what = (f"l'effacement de ses données n'a pas été vérifié (support {', '.join(erasure.unverified_serials)} : "
+                "sans relecture, ce n'est pas une preuve)")
+    else:
+        what = "ses données n'ont pas été effacées"
     raise Conflict(f"{device.asset_tag} contient un support de données et {what} : il ne part au recyclage ou en "
                    "pièces détachées qu'après un effacement réussi, ou la destruction de ses supports. Enregistrez "
                    "l'effacement, ou la destruction des supports (par nos soins, ou par le recycleur avec le n° de "

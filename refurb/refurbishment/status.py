@@ -23,6 +23,7 @@ STEP_LABELS = {
     "repair": "À réparer",
     "erase": "Effacement des données à faire",
     "erase_failed": "Effacement échoué : à refaire, ou support à détruire",
+    "erase_unverified": "Effacement non vérifié : à refaire avec vérification, ou support à détruire",
     "grade": "À grader",
     "declare_ready": "À déclarer reconditionné",
     "out": "Prêt à sortir : à vendre, donner ou mettre au parc de prêt",
@@ -31,22 +32,27 @@ STEP_LABELS = {
     "done": "",
 }
 # Queue order: the workshop's steps in the order work is done.
-STEP_ORDER = ["diagnose", "repair", "erase_failed", "erase", "clear_media", "grade", "declare_ready", "recycle",
-              "out"]
+STEP_ORDER = ["diagnose", "repair", "erase_failed", "erase_unverified", "erase", "clear_media", "grade",
+              "declare_ready", "recycle", "out"]
 WORKSHOP_STATES = ("received", "diagnosing", "repairing", "ready")
 
 
 @dataclass
 class ErasureStatus:
+    """Per medium, its latest erasure: passed (and verified), failed, or unverified: reported passed without
+    the read-back, which is not a failure but no proof either (NIST SP 800-88 §4.7), so not erased."""
+
     needed: bool
     records: list[Erasure] = field(default_factory=list)  # those that count (since the cutoff)
     failed_serials: list[str] = field(default_factory=list)
     passed_serials: list[str] = field(default_factory=list)
     destructions: list[MediaDestruction] = field(default_factory=list)  # media destroyed (since the cutoff)
+    unverified_serials: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.needed or (bool(self.passed_serials) and not self.failed_serials)
+        return not self.needed or (bool(self.passed_serials) and not self.failed_serials
+                                   and not self.unverified_serials)
 
     @property
     def cleared(self) -> bool:
@@ -59,7 +65,14 @@ class ErasureStatus:
             return "not_needed"
         if self.failed_serials:
             return "failed"
+        if self.unverified_serials:
+            return "unverified"
         return "passed" if self.passed_serials else "none"
+
+    @property
+    def step(self) -> str:
+        """The workshop step while the erasure is not ok."""
+        return {"failed": "erase_failed", "unverified": "erase_unverified"}.get(self.state, "erase")
 
     @property
     def destroyed(self) -> bool:
@@ -71,6 +84,10 @@ class ErasureStatus:
         if self.failed_serials:
             return (f"Effacement des données échoué (support {', '.join(self.failed_serials)}) — refaire "
                     "l'effacement, ou enregistrer la destruction physique du support.")
+        if self.unverified_serials:
+            return (f"Effacement des données non vérifié (support {', '.join(self.unverified_serials)}) : un "
+                    "effacement sans relecture du support n'est pas une preuve — refaire l'effacement avec "
+                    "vérification, ou enregistrer la destruction physique du support.")
         return ("Effacement des données non enregistré — enregistrer l'effacement (ou la destruction "
                 "physique du support) dans le panneau Atelier de l'appareil.")
 
@@ -157,7 +174,8 @@ def _erasure_status(device: Device, erasures: list[Erasure], cutoff: datetime | 
         status.records.append(erasure)
         for medium in erasure.media:
             latest[medium.serial] = erasure
-    status.failed_serials = sorted(s for s, e in latest.items() if not e.passed)
+    status.failed_serials = sorted(s for s, e in latest.items() if not e.passed and not e.unverified)
+    status.unverified_serials = sorted(s for s, e in latest.items() if e.unverified)
     status.passed_serials = sorted(s for s, e in latest.items() if e.passed)
     return status
 
@@ -167,7 +185,7 @@ def _step(device: Device, diagnosis, repairs, unresolved, erasure: ErasureStatus
         return "done"
     if device.state == "ready":
         if not erasure.ok:
-            return "erase_failed" if erasure.failed_serials else "erase"
+            return erasure.step
         return "out"
     if diagnosis is None or device.state == "received":
         return "diagnose"
@@ -177,7 +195,7 @@ def _step(device: Device, diagnosis, repairs, unresolved, erasure: ErasureStatus
     if unresolved or (diagnosis.verdict == "repair" and not repairs):
         return "repair"
     if not erasure.ok:
-        return "erase_failed" if erasure.failed_serials else "erase"
+        return erasure.step
     if device.grade is None:
         return "grade"
     return "declare_ready"
