@@ -127,7 +127,11 @@ def test_donation_two_laptops_one_sold_one_recycled(browser_login, live_server, 
     axe_check(page)
     page.get_by_label("Poids du lot (kg)").fill("2,3")
     page.get_by_label(re.compile("^Transporteur")).fill("Envie 2E Touraine")
+    page.get_by_label("Adresse du transporteur").fill("ZI des Gués, 37700 Saint-Pierre-des-Corps")
+    page.get_by_label("N° de récépissé du transporteur").fill("37-2026-0042")
     page.get_by_label("Installation de traitement").fill("Envie 2E — Saint-Pierre-des-Corps")
+    page.get_by_label("Adresse de l'installation").fill("ZI des Gués, 37700 Saint-Pierre-des-Corps")
+    page.get_by_label("Code de traitement").select_option("R4")
     page.get_by_label("N° du bordereau de suivi").fill("BSD-2026-1128")
     # never erased: the recycler destroys its disk and certifies it
     page.get_by_label("N° du certificat de destruction des supports (recycleur)").fill("CD-2026-1128")

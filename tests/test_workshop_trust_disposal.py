@@ -15,11 +15,14 @@ from refurb.clock import today
 from refurb.formatting import date_fr
 from refurb.refurbishment.models import MediaDestruction, RecyclingBatch
 
+# What the register requires besides the names (tests/test_refurbishment_recycling.py).
+REGISTER_FIELDS = {"carrier_address": "ZI des Gués, 37700 Saint-Pierre-des-Corps", "carrier_receipt": "37-2026-0042",
+                   "facility_address": "ZI des Gués, 37700 Saint-Pierre-des-Corps", "treatment_code": "R4"}
 WHAT_TO_RECORD = "Enregistrez l'effacement, ou la destruction des supports"
 
 
 def _batch(tags, **overrides):
-    data = {"asset_tags": tags, "weight_kg": "4.5", "carrier": "Envie 2E Touraine",
+    data = {"asset_tags": tags, "weight_kg": "4.5", "carrier": "Envie 2E Touraine", **REGISTER_FIELDS,
             "facility": "Envie 2E — Saint-Pierre-des-Corps", "tracking_number": "BSD-TRUST-1"}
     data.update(overrides)
     return data

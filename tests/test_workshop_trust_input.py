@@ -14,6 +14,8 @@ HUGE = "99999999999999999999999"
 
 def _batch(tags):
     return {"asset_tags": tags, "weight_kg": "2", "carrier": "Envie", "facility": "Envie 2E",
+            "carrier_address": "1 rue du Port, 37000 Tours", "carrier_receipt": "37-1",
+            "facility_address": "ZI des Gués, 37700 Saint-Pierre-des-Corps", "treatment_code": "R4",
             "tracking_number": "BSD-INPUT-1"}
 
 

@@ -266,6 +266,7 @@ def _enum(values) -> dict:
 
 
 _STR = {"type": "string"}
+_TEXT = {"type": "string", "minLength": 1}  # must be given, not empty
 _DATE = {"type": "string", "format": "date"}
 _MONEY = {"type": "string", "pattern": r"^\d{1,7}(\.\d{1,2})?$", "example": "120.00",
           "description": "Montant en euros, deux décimales au plus (une chaîne, pas un nombre à virgule)."}
@@ -417,16 +418,23 @@ operation("/devices/{asset_tag}/transition", "post", "Changer l'état d'un appar
               "expected_version": {"type": "integer"}}})
 operation("/recycling-batches", "post", "Recycler un lot d'appareils (registre DEEE ; tout ou rien)", status="201",
           response={"$ref": "#/components/schemas/RecyclingBatch"}, errors=_ERR, body={
-              "type": "object", "required": ["asset_tags", "weight_kg", "carrier", "facility", "tracking_number"],
+              "type": "object", "description": "Le registre des déchets (arrêté du 31 mai 2021) exige le nom et "
+              "l'adresse du transporteur et son récépissé, le nom et l'adresse de l'installation et le code de "
+              "traitement : ils sont obligatoires.",
+              "required": ["asset_tags", "weight_kg", "carrier", "carrier_address", "carrier_receipt", "facility",
+                           "facility_address", "treatment_code", "tracking_number"],
               "properties": {
                   "asset_tags": {"type": "array", "minItems": 1, "items": _STR},
                   "weight_kg": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
-                  "carrier": _STR, "carrier_siret": _STR, "facility": _STR, "facility_siret": _STR,
-                  "eco_organisme": _STR, "carrier_address": _STR, "carrier_receipt": {
-                      "type": "string", "description": "N° du récépissé de déclaration du transporteur de déchets."},
-                  "facility_address": _STR, "contains_pop": {"type": "boolean"},
+                  "carrier": _TEXT, "carrier_siret": _STR, "facility": _TEXT, "facility_siret": _STR,
+                  "eco_organisme": _STR, "carrier_address": _TEXT, "carrier_receipt": {
+                      "type": "string", "minLength": 1, "maxLength": 60,
+                      "description": "N° du récépissé de déclaration du transporteur de déchets, tel que le "
+                      "transporteur ou le recycleur le donne (texte libre)."},
+                  "facility_address": _TEXT, "contains_pop": {"type": "boolean"},
                   "tracking_number": _STR, "waste_code": _enum(catalog.WASTE_CODES),
-                  "treatment_code": _enum(catalog.TREATMENT_CODES), "handed_over_on": _DATE, "notes": _STR,
+                  "treatment_code": _enum(code for code in catalog.TREATMENT_CODES if code),
+                  "handed_over_on": _DATE, "notes": _STR,
                   "media_destruction_certificate": {
                       "type": "string", "description": "N° du certificat de destruction des supports délivré par le "
                       "recycleur : obligatoire si un appareil du lot a un support ni effacé ni détruit."}}})

@@ -274,7 +274,10 @@ def seed_refurbishment(db: Session, ctx: dict) -> None:
     _erase(db, tech, c3, method="destruction", nist="destroy", hours_ago=3)
     refurb.create_batch(db, tech, {"asset_tags": [c3.asset_tag, d3.asset_tag], "weight_kg": "4.60",
                                    "carrier": "Envie 2E Touraine", "carrier_siret": siret("4011234560001"),
+                                   "carrier_address": "ZI des Gués, 37700 Saint-Pierre-des-Corps",
+                                   "carrier_receipt": "37-2024-0017",
                                    "facility": "Envie 2E Touraine — Saint-Pierre-des-Corps",
+                                   "facility_address": "ZI des Gués, 37700 Saint-Pierre-des-Corps",
                                    "facility_siret": siret("4011234560002"), "treatment_code": "R4",
                                    "tracking_number": f"BSD-{day:%Y%m%d}-0001",
                                    "media_destruction_certificate": f"CD-{day:%Y%m%d}-17"})

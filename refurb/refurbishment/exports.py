@@ -33,6 +33,9 @@ REGISTER_COLUMNS = [
     ("count", "Nombre d'appareils"), ("site", "Site"), ("tags", "Étiquettes"),
 ]
 WASTE_NAME = "Déchets d'équipements électriques et électroniques (matériel informatique)"
+# What the register requires and a batch recorded before it was required may lack: said plainly, not an
+# empty cell.
+MISSING = "non renseigné"
 
 
 def _site_filter(stmt, site_column, args):
@@ -55,9 +58,10 @@ def register_row(batch: RecyclingBatch) -> list:
     """One line of the DEEE register (typed values: the CSV/XLSX writer formats and neutralises them)."""
     tags = [item.device.asset_tag for item in batch.items]
     return [batch.handed_over_on, WASTE_NAME, batch.waste_code, "oui" if batch.contains_pop else "non",
-            batch.weight_tonnes, batch.weight_kg, batch.producer_siret, batch.eco_organisme, batch.carrier_name,
-            batch.carrier_address, batch.carrier_siret, batch.carrier_receipt, batch.facility_name,
-            batch.facility_address, batch.facility_siret, batch.treatment_code, batch.tracking_number,
+            batch.weight_tonnes, batch.weight_kg, batch.producer_siret, batch.eco_organisme,
+            batch.carrier_name or MISSING, batch.carrier_address or MISSING, batch.carrier_siret,
+            batch.carrier_receipt or MISSING, batch.facility_name or MISSING, batch.facility_address or MISSING,
+            batch.facility_siret, batch.treatment_code or MISSING, batch.tracking_number,
             batch.reference, len(tags), batch.site.code, " ".join(tags)]
 
 

@@ -1,7 +1,8 @@
 """Recycling in batches, each batch a line of the DEEE waste register of outgoing waste (arrêté of
 31 May 2021: date, waste code and name, quantity in tonnes, POP, producer, éco-organisme, carrier with
 its address, SIRET and récépissé, destination facility with its address and SIRET, treatment code,
-tracking slip)."""
+tracking slip). What the register names is required here (``REGISTER_RULE``); batches recorded before
+may lack some of it, and the export says so (``exports.MISSING``)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ from .rules import ensure_media_cleared, why_not
 from .status import WORKSHOP_STATES, statuses
 
 MAX_BATCH = 500
+# The register of outgoing waste (arrêté of 31 May 2021) names the carrier (name, address, récépissé), the
+# destination facility (name, address) and the treatment code: a batch is not recorded without them.
+REGISTER_RULE = "le registre des déchets l'exige (arrêté du 31 mai 2021)"
 # A device goes to recycling from the workshop or the pool; a "parts" carcass too (its state stays).
 RECYCLABLE_STATES = frozenset(WORKSHOP_STATES) | {"loan_pool", "parts"}
 
@@ -50,6 +54,12 @@ def _weight(raw, c: Checker) -> Decimal | None:
         c.add("weight_kg", "Le poids : deux décimales au plus (ex. 12,35).")
         return None
     return value.quantize(Decimal("0.01"))
+
+
+def _required_by_register(c: Checker, name: str, label: str, value: str | None, then: str = "") -> str:
+    if not value and name not in c.errors:
+        c.add(name, f"{label} est obligatoire : {REGISTER_RULE}.{(' ' + then) if then else ''}")
+    return value or ""
 
 
 @use_case
@@ -80,16 +90,27 @@ def create_batch(db: Session, actor, data: dict) -> RecyclingBatch:
     waste_code = c.choice("waste_code", "Le code déchet", catalog.WASTE_CODES, default="16 02 14")
     weight = _weight(data.get("weight_kg"), c)
     eco_organisme = c.text("eco_organisme", "L'éco-organisme", max_len=160) or ""
-    carrier = c.text("carrier", "Le transporteur", max_len=160, required=True)
-    carrier_address = c.text("carrier_address", "L'adresse du transporteur", max_len=300) or ""
+    carrier = _required_by_register(c, "carrier", "Le nom du transporteur",
+                                    c.text("carrier", "Le nom du transporteur", max_len=160))
+    carrier_address = _required_by_register(c, "carrier_address", "L'adresse du transporteur",
+                                            c.text("carrier_address", "L'adresse du transporteur", max_len=300))
     carrier_siret = check_siret(data.get("carrier_siret"), "carrier_siret", "Le SIRET du transporteur", c.errors)
-    carrier_receipt = c.text("carrier_receipt", "Le n° de récépissé du transporteur", max_len=60) or ""
-    facility = c.text("facility", "L'installation de traitement", max_len=160, required=True)
-    facility_address = c.text("facility_address", "L'adresse de l'installation", max_len=300) or ""
+    # Any text the carrier or the recycler gives (a number, or why there is none): the register asks for it.
+    carrier_receipt = _required_by_register(
+        c, "carrier_receipt", "Le n° de récépissé du transporteur",
+        c.text("carrier_receipt", "Le n° de récépissé du transporteur", max_len=60),
+        "Recopiez celui que donne le transporteur ou le recycleur.")
+    facility = _required_by_register(c, "facility", "Le nom de l'installation de traitement",
+                                     c.text("facility", "Le nom de l'installation de traitement", max_len=160))
+    facility_address = _required_by_register(c, "facility_address", "L'adresse de l'installation",
+                                             c.text("facility_address", "L'adresse de l'installation", max_len=300))
     contains_pop = c.boolean("contains_pop", "Polluants organiques persistants (POP)", default=False)
     facility_siret = check_siret(data.get("facility_siret"), "facility_siret", "Le SIRET de l'installation",
                                  c.errors)
-    treatment = c.choice("treatment_code", "Le code de traitement", catalog.TREATMENT_CODES, required=False) or ""
+    treatment = _required_by_register(
+        c, "treatment_code", "Le code de traitement",
+        c.choice("treatment_code", "Le code de traitement", catalog.TREATMENT_CODES, required=False),
+        f"Demandez-le à l'installation ({', '.join(code for code in catalog.TREATMENT_CODES if code)}).")
     tracking = c.text("tracking_number", "Le numéro du bordereau de suivi", max_len=60, required=True)
     notes = c.text("notes", "Les notes", max_len=2000) or ""
     destruction_number = c.text("media_destruction_certificate", "Le n° du certificat de destruction des supports",

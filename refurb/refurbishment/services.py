@@ -51,6 +51,7 @@ from .hardware import (
 )
 from .exports import REGISTER_COLUMNS, register_row
 from .recycling import (
+    REGISTER_RULE,
     candidates,
     create_batch,
     destructions_of_batch,
@@ -113,7 +114,7 @@ __all__ = [
     "DEFAULT_MAX_HARDWARE_REPORT_MB", "PINNED_SPECS", "SPEC_LABELS", "Outcome", "TooLarge", "Unmatched", "Upload",
     "add_report", "add_unassigned_report", "assign_pending_report", "diagnosis_defaults", "get_report",
     "open_choices", "report_content", "reports_of", "require_report_sender", "settle_choice", "workshop_hints",
-    "candidates", "create_batch", "destructions_of_batch", "get_batch", "register",
+    "candidates", "create_batch", "destructions_of_batch", "get_batch", "register", "REGISTER_RULE",
     "REGISTER_COLUMNS", "register_row", "check_sanitization", "ORGANISATION_SETTINGS",
     "Action", "DANGER_CONSEQUENCES", "available_actions", "ensure_diagnosis_allows_release",
     "ensure_erased_before_release",

@@ -231,7 +231,9 @@ def _recycling_page(data: dict, errors: dict) -> str:
     return render_template("refurbishment/recycling.html", data=data, errors=errors, candidates=candidates,
                            holding_data=refurb.still_holding_data(db, candidates),
                            batches=list(reversed(refurb.register(db, current_user)))[:20],
-                           waste_codes=catalog.WASTE_CODES, treatment_codes=catalog.TREATMENT_CODES)
+                           waste_codes=catalog.WASTE_CODES,
+                           treatment_codes={k: v for k, v in catalog.TREATMENT_CODES.items() if k},
+                           register_rule=refurb.REGISTER_RULE)
 
 
 @bp.get("/recyclage")

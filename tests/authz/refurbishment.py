@@ -38,6 +38,9 @@ def arrange(db, ctx):
                                                    "verdict": "recycle"})
         batch = refurb.create_batch(db, admin, {"asset_tags": [other.asset_tag], "weight_kg": "2.5",
                                                 "carrier": "Envie", "facility": "Envie 2E",
+                                                "carrier_address": "ZI des Gués, 37700 Saint-Pierre-des-Corps",
+                                                "carrier_receipt": "37-1", "treatment_code": "R4",
+                                                "facility_address": "ZI des Gués, 37700 Saint-Pierre-des-Corps",
                                                 "tracking_number": f"BSD-{code}"})
         ctx[which].update({"rf_tag": device.asset_tag, "rf_donation": donation.id, "rf_batch": batch.id,
                            "rf_erasure": erasure.id, "rf_donor": donation.donor_id, "rf_site": site.code})
