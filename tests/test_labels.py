@@ -12,7 +12,6 @@ import shutil
 import subprocess
 
 import pytest
-import segno
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
@@ -299,13 +298,36 @@ def test_known_layouts():
 # --------------------------------------------------------------------------
 
 
-def test_qr_matrix_is_segnos_symbol():
+@pytest.mark.parametrize("error", "lmqh")
+def test_qr_matrix_reads_back_at_the_level_asked_or_higher(error):
+    """Each symbol, drawn as an image, reads back as its text; its level is the one asked for or a higher one
+    that costs no size; a label's URL is the 29-module symbol (version 3) at level M."""
+    import zxingcpp
+    from PIL import Image
+
     datas = [f"https://refurb.example.org/d/RF-{i:06d}" for i in range(12)]
     datas += ["x", "0123456789" * 12, "Médiathèque « Les Mots » — prêt n° 42", "A" * 250]
-    for error in "lmqh":
-        for data in datas:
-            expected = tuple(bytes(row) for row in segno.make_qr(data, error=error).matrix)
-            assert qr_matrix(data, error) == expected, (error, data)
+    levels = "lmqh"
+    for data in datas:
+        rows = qr_matrix(data, error)
+        n = len(rows)
+        assert all(len(r) == n for r in rows) and (n - 17) % 4 == 0, (data, n)  # 21, 25, … modules
+        quiet = 4
+        pixels = bytearray(b"\xff" * ((n + 2 * quiet) * 4) ** 2)
+        side = (n + 2 * quiet) * 4
+        for i, row in enumerate(rows):
+            for j, dark in enumerate(row):
+                if dark:
+                    for dy in range(4):
+                        start = ((i + quiet) * 4 + dy) * side + (j + quiet) * 4
+                        pixels[start:start + 4] = b"\x00" * 4
+        (found,) = zxingcpp.read_barcodes(Image.frombytes("L", (side, side), bytes(pixels)))
+        assert found.text == data and found.format == zxingcpp.BarcodeFormat.QRCode
+        assert levels.index(found.ec_level.lower()) >= levels.index(error), (data, found.ec_level)
+        asked = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level=error.upper())
+        assert n == len(memoryview(asked.to_image(scale=1, add_quiet_zones=False))), "not the smallest symbol"
+    if error in "lm":
+        assert len(qr_matrix(datas[0], error)) == 29
 
 
 def test_draw_code128_fits_box_and_refuses_too_narrow():

@@ -325,7 +325,7 @@ def _check(labels: list[Label], layout: LabelLayout) -> None:
             raise LabelError(f"Adresse (URL) manquante pour l'étiquette « {tag} ».")
         try:
             qr_modules = qr_size_modules(label.url)
-        except ValueError:  # segno.DataOverflowError: beyond QR version 40
+        except ValueError:  # beyond QR version 40
             qr_modules = qr_modules_max + 1
         if qr_modules > qr_modules_max:
             raise LabelError(

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from ..accounts.models import User
 from ..accounts.roles import NETWORK_ROLES
@@ -775,7 +775,9 @@ def devices_for_labels(db: Session, actor, asset_tags: list[str]) -> list[Device
     found: dict[str, Device] = {}
     for i in range(0, len(tags), 500):
         chunk = [t for t in tags[i:i + 500] if len(t) <= 20]
-        found |= {d.asset_tag: d for d in db.scalars(select(Device).where(Device.asset_tag.in_(chunk)))}
+        found |= {d.asset_tag: d for d in db.scalars(
+            select(Device).where(Device.asset_tag.in_(chunk))  # what a label says, not the specs
+            .options(load_only(Device.asset_tag, Device.category, Device.brand, Device.model, Device.site_id)))}
     missing = [t for t in tags if t not in found]
     if missing:
         shown = ", ".join(f"« {t[:40]} »" for t in missing[:5]) + (" …" if len(missing) > 5 else "")
