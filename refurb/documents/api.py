@@ -70,10 +70,9 @@ def job_status(job_id: str):
     body = {"state": state, "progress": services.percent(job)}
     if state == "done" and job.result_token:
         body["result_url"] = url_for("api.job_result", job_id=job.id)
-    if job.message and state != "done":
-        body["message"] = job.message
-    elif state == "done" and job.summary:
-        body["message"] = job.summary
+    message = services.state_message(job, state)
+    if message:
+        body["message"] = message
     return jsonify(body)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import LOAN_DESK_ROLES, WORKSHOP_ROLES
@@ -173,11 +174,34 @@ def _device_commit_row(db: Session, user, row: DeviceRow, ctx: ImportContext) ->
                                    origin={"import": ctx.filename[:120]}).id
 
 
-def _device_withdraw(db: Session, user, device_ids: list[int]) -> None:
-    """Devices created by the earlier batches of an import that failed further on: removed with their one
-    "created" event, so that the import leaves nothing (their asset tags stay used: a tag is never reused)."""
-    db.execute(delete(DeviceEvent).where(DeviceEvent.device_id.in_(device_ids)))
-    db.execute(delete(Device).where(Device.id.in_(device_ids)))
+def _device_withdraw(db: Session, device_ids: list[int]) -> list[str]:
+    """Devices written by an import that did not end (failed, or its process killed): removed with their one
+    "created" event, so that the import leaves nothing (their asset tags stay used: a tag is never reused). A
+    device someone changed meanwhile (a move, a scan, a loan: any later event or record) is kept, its tag
+    returned for the user to know."""
+    kept: list[str] = []
+    for start in range(0, len(device_ids), 500):
+        chunk = device_ids[start:start + 500]
+        untouched = list(db.scalars(select(Device.id).where(Device.id.in_(chunk), Device.version == 1)))
+        kept += db.scalars(select(Device.asset_tag).where(Device.id.in_(chunk), Device.version != 1))
+        if not _remove_devices(db, untouched):  # something refers to one of them: one at a time
+            for device_id in untouched:
+                if not _remove_devices(db, [device_id]):
+                    kept.append(db.scalar(select(Device.asset_tag).where(Device.id == device_id)))
+    return sorted(kept)
+
+
+def _remove_devices(db: Session, device_ids: list[int]) -> bool:
+    """Delete these devices and their events, or nothing if a row of another table refers to one of them."""
+    if not device_ids:
+        return True
+    try:
+        with db.begin_nested():
+            db.execute(delete(DeviceEvent).where(DeviceEvent.device_id.in_(device_ids)))
+            db.execute(delete(Device).where(Device.id.in_(device_ids)))
+    except IntegrityError:
+        return False
+    return True
 
 
 # --- the list ------------------------------------------------------------------------------------

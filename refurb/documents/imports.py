@@ -13,11 +13,14 @@ What each kind of line becomes is said by its importer (refurb.documents.importe
 returns {line: message} for problems between lines (duplicates) or with the database (already known);
 ``commit_row(db, user, obj, ctx)`` that creates it, inside the one transaction of the import.
 
-A long import (more than ``STAGE_ROWS`` lines, for an importer that can ``withdraw`` what it created) does not
-hold SQLite's write lock for its whole run, which stopped every desk for as long: its lines are checked with a
-reading session, then written ``STAGE_ROWS`` at a time, each batch its own short transaction, and if a line is
-refused on the way (a serial number recorded meanwhile) or anything fails, what the earlier batches created is
-withdrawn: every line or none, as the user sees it.
+A long import run as a background job (more than ``STAGE_ROWS`` lines, for an importer that can ``withdraw``
+what it created) does not hold SQLite's write lock for its whole run, which stopped every desk for as long: its
+lines are checked with a reading session, then written ``STAGE_ROWS`` at a time, each earlier batch its own short
+transaction whose rows are recorded as staged for the job (``job_staged_rows``, see jobs.py), the last batch in
+the transaction that marks the job done. If a line is refused on the way (a serial number recorded meanwhile),
+anything fails, or the process is killed, whoever writes the job's end withdraws the staged rows: every line or
+none, as the user sees it, whichever process notices. Without a job (an import made within a request) every line
+is written in one transaction.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -357,9 +360,10 @@ class Importer:
     check_row: Callable[..., Any]
     commit_row: Callable[..., Any]
     check_batch: Callable[..., dict[int, str]] | None = None
-    # ``withdraw(db, user, created)``: remove what ``commit_row`` returned for the lines written before a
-    # failure. An importer that has it is written in short batches (see the module's note).
-    withdraw: Callable[..., None] | None = None
+    # ``withdraw(db, created) -> kept``: remove what ``commit_row`` returned for the lines of an import that did
+    # not end; returns what it had to keep (changed by someone meanwhile), named for the user. An importer that
+    # has it is written in short batches when it runs as a job (see the module's note).
+    withdraw: Callable[..., list[str]] | None = None
 
     def field(self, key: str) -> ImportField | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -474,6 +478,14 @@ STAGE_SECONDS = 0.5
 STAGE_PAUSE = 0.15  # between two batches, for the desks' writes
 
 
+class Staging(Protocol):
+    """Where a long import keeps its earlier batches (a background job: ``jobs._Heartbeat``)."""
+
+    def keep(self, db: Session, created: list) -> None:
+        """In the batch's transaction, before its commit: record ``created`` as staged; raise to stop (the
+        import is no longer this worker's)."""
+
+
 def _refuse_unless_ok(checked: Checked) -> None:
     if checked.missing_columns:
         raise ImportRefused("Colonne(s) obligatoire(s) non choisie(s) : " + ", ".join(checked.missing_columns)
@@ -494,11 +506,12 @@ def _write_line(db: Session, user, importer: Importer, line: int, obj, ctx: Impo
 
 @use_case
 def import_table(db: Session, user, importer: Importer, table: Table, mapping: dict[int, str],
-                 options: dict | None = None, *, pending: str | None = None, progress=None) -> int:
+                 options: dict | None = None, *, pending: str | None = None, progress=None,
+                 staging: Staging | None = None) -> int:
     """Check every line again, then create them all: every line or none. The pending upload ``pending`` is
-    discarded with the last lines."""
-    if importer.withdraw is not None and len(table.rows) > STAGE_ROWS:
-        return _import_in_batches(db, user, importer, table, mapping, options or {}, pending, progress)
+    discarded with the last lines. With ``staging`` (a background job) a long import is written in batches."""
+    if staging is not None and importer.withdraw is not None and len(table.rows) > STAGE_ROWS:
+        return _import_in_batches(db, user, importer, table, mapping, options or {}, pending, progress, staging)
     checked = check_table(db, user, importer, table, mapping, options)
     _refuse_unless_ok(checked)
     ctx = ImportContext(db, options or {})
@@ -513,8 +526,9 @@ def import_table(db: Session, user, importer: Importer, table: Table, mapping: d
 
 
 def _import_in_batches(db: Session, user, importer: Importer, table: Table, mapping: dict[int, str], options: dict,
-                       pending: str | None, progress) -> int:
-    """A long import: checked without the write lock, written in short transactions, withdrawn on failure."""
+                       pending: str | None, progress, staging: Staging) -> int:
+    """A long import: checked without the write lock, then written in short transactions, each batch's rows
+    staged; the last batch is left to the caller's transaction, which ends the job (see the module's note)."""
     db.commit()  # what the caller read in a writing session (the pending upload) holds the lock: let it go
     with reading_session(db) as reader:
         checked = check_table(reader, user, importer, table, mapping, options)
@@ -522,28 +536,23 @@ def _import_in_batches(db: Session, user, importer: Importer, table: Table, mapp
     # The checked objects and the sites now belong to no session: the writing session takes them as it goes.
     _refuse_unless_ok(checked)
     total, created = len(checked.items), []
-    try:
-        batch_started = time.monotonic()
-        for done, (line, obj) in enumerate(checked.items, start=1):
-            created.append(_write_line(db, user, importer, line, obj, ctx))
-            if done == total or done % STAGE_ROWS == 0 or time.monotonic() - batch_started > STAGE_SECONDS:
-                if done == total and pending:
-                    storage.discard(db, pending)  # with the last lines
-                db.commit()
-                if done < total:
-                    # A desk waiting for the lock polls it (SQLite's busy handler sleeps up to 100 ms between
-                    # tries): without a pause the next batch would take the lock again before any desk wakes.
-                    time.sleep(STAGE_PAUSE)
-                batch_started = time.monotonic()
-                if progress is not None:
-                    progress(done, total, f"{done} / {total} lignes enregistrées…")
-    except BaseException:
-        db.rollback()
-        if created:
-            for start in range(0, len(created), STAGE_ROWS):
-                importer.withdraw(db, user, created[start:start + STAGE_ROWS])
-                db.commit()
-        raise
+    batch_started = time.monotonic()
+    for done, (line, obj) in enumerate(checked.items, start=1):
+        created.append(_write_line(db, user, importer, line, obj, ctx))
+        if done < total and (done % STAGE_ROWS == 0 or time.monotonic() - batch_started > STAGE_SECONDS):
+            staging.keep(db, created)
+            db.commit()
+            created = []
+            if progress is not None:
+                progress(done, total, f"{done} / {total} lignes enregistrées…")
+            # A desk waiting for the lock polls it (SQLite's busy handler sleeps up to 100 ms between tries):
+            # without a pause the next batch would take the lock again before any desk wakes.
+            time.sleep(STAGE_PAUSE)
+            batch_started = time.monotonic()
+    if pending:
+        storage.discard(db, pending)  # with the last lines
+    if progress is not None:
+        progress(total, total, f"{total} / {total} lignes enregistrées…")
     return total
 
 

@@ -11,8 +11,17 @@ when a job is queued there, and ``refurb serve`` polls for jobs queued elsewhere
 
 While it works, a worker writes a heartbeat with the progress every second or so. A job still "running"
 whose heartbeat is older than ``STALE_AFTER`` belonged to a process that died (``kill -9``, a power cut):
-it reads "interrupted" and its owner may relaunch it; it is never left running forever. The file a job
-makes is kept in ``stored_files`` for ``RESULT_KEEP``, the job row for ``JOB_KEEP``.
+it reads "interrupted" and its owner may relaunch it; it is never left running forever.
+
+A job that writes in several transactions (a long import, see ``imports.py``) records each earlier batch's
+rows in ``job_staged_rows``, in the batch's own transaction, after checking that the job is still its own
+(``hold``: running, same worker; on PostgreSQL the job's row stays locked until the batch commits). Its
+last transaction writes the last rows, clears that list and marks the job done: the import is committed.
+Whoever ends the job otherwise (failed here, or interrupted by any process that finds it dead, or its
+relaunch) withdraws the listed rows in the transaction that writes the end: nothing of an unfinished
+import stays, and a worker judged dead that was not stops at its next batch without writing it.
+
+The file a job makes is kept in ``stored_files`` for ``RESULT_KEEP``, the job row for ``JOB_KEEP``.
 
 A job is seen only by the user who started it, and only while they still serve its site: anyone else gets
 "not found", like an unknown id.
@@ -30,8 +39,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.orm import Session, object_session
 
 from .. import storage
 from ..accounts.models import User
@@ -39,7 +48,7 @@ from ..accounts.scope import serves_site
 from ..clock import today, utcnow
 from ..db import use_case
 from ..errors import Conflict, NotFound, RefurbError
-from .models import Job
+from .models import Job, StagedRow
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +61,27 @@ NOT_FOUND = ("Ce travail n'existe pas ou plus (les travaux sont gardés une sema
              "page Documents.")
 EXPIRED = ("Le document préparé n'est plus disponible : il est gardé un jour après sa préparation. "
            "Relancez-le depuis la page Documents.")
-INTERRUPTED = ("Le travail a été interrompu (le serveur qui le préparait s'est arrêté) : rien n'a été enregistré. "
-               "Relancez-le.")
+INTERRUPTED = ("Interrompu : le serveur qui préparait ce travail s'est arrêté avant la fin ; rien n'a été "
+               "enregistré. Relancez-le.")
+INTERRUPTED_IMPORT = ("Import interrompu : le serveur qui le faisait s'est arrêté avant la fin ; rien n'a été "
+                      "importé. Relancez-le.")
+# Seen before any process has written the interruption (and withdrawn what the import had written).
+INTERRUPTED_IMPORT_PENDING = ("Import interrompu : le serveur qui le faisait s'est arrêté avant la fin. Les lignes "
+                              "qu'il avait déjà enregistrées sont retirées dès qu'un serveur le constate, ou quand "
+                              "vous le relancez : rien n'en restera. Relancez-le.")
 UNEXPECTED = ("Un problème inattendu a interrompu le travail ; rien n'a été enregistré. "
               "Réessayez, et prévenez l'administrateur si cela se reproduit.")
+
+
+class JobLost(RefurbError):
+    """The job is no longer this worker's (judged dead and interrupted, or relaunched elsewhere): what it was
+    writing is rolled back, and it stops."""
+
+    status = 409
+    code = "job_lost"
+
+    def __init__(self):
+        super().__init__(INTERRUPTED)
 
 
 @dataclass
@@ -72,32 +98,65 @@ Progress = Callable[..., None]
 class Kind:
     """What a kind of job does: ``run(db, user, params, progress) -> JobOutput``. A ``writes`` job runs in a
     write session and is marked done in its own transaction (all or nothing); a reading job runs in a read
-    session (on SQLite it does not hold the write lock while it renders) and its result is stored after."""
+    session (on SQLite it does not hold the write lock while it renders) and its result is stored after.
+
+    A writing job may commit earlier batches through ``progress.keep(db, row_ids)``; it then declares
+    ``withdraw(db, job, row_ids) -> list[str]``, which removes those rows when the job does not end done and
+    returns what it had to keep (rows changed by someone meanwhile), named for the user."""
 
     run: Callable[[Session, User, dict, Progress], JobOutput]
     writes: bool = False
+    withdraw: Callable[[Session, Job, list[int]], list[str]] | None = None
+    interrupted: str = INTERRUPTED  # what the user reads once the job has been written interrupted
 
 
 KINDS: dict[str, Kind] = {}
 
 
-def kind(name: str, *, writes: bool = False):
+def kind(name: str, *, writes: bool = False, withdraw=None, interrupted: str = INTERRUPTED):
     """Declare the function that does a kind of job (this area's kinds are at the bottom of this module)."""
 
     def register(fn):
-        KINDS[name] = Kind(fn, writes)
+        KINDS[name] = Kind(fn, writes, withdraw, interrupted)
         return fn
 
     return register
 
 
+# --- is its worker alive? --------------------------------------------------------------------------
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def _on_sqlite(db: Session | None) -> bool:
+    return db is not None and db.get_bind().dialect.name == "sqlite"
+
+
+def is_stale(job: Job, now, *, sqlite: bool) -> bool:
+    """Whether ``job`` is "running" for a worker that is gone (see the module's note)."""
+    if job.state != "running":
+        return False
+    beat = job.heartbeat_at
+    return beat is None or beat < now - STALE_AFTER
+
+
 # --- reading a job ---------------------------------------------------------------------------------
 
 def effective_state(job: Job, now=None) -> str:
-    """The job's state as people should see it: a running job without a recent heartbeat is interrupted."""
-    if job.state == "running" and (job.heartbeat_at is None or job.heartbeat_at < (now or utcnow()) - STALE_AFTER):
+    """The job's state as people should see it: a running job whose worker is gone is interrupted."""
+    if is_stale(job, now or utcnow(), sqlite=_on_sqlite(object_session(job))):
         return "interrupted"
     return job.state
+
+
+def state_message(job: Job, state: str | None = None) -> str:
+    """The sentence that goes with the job's state (``effective_state``) for its owner."""
+    state = state or effective_state(job)
+    if state == "interrupted" and job.state != "interrupted":  # judged dead, not yet written so
+        kind_ = KINDS.get(job.kind)
+        return INTERRUPTED_IMPORT_PENDING if kind_ is not None and kind_.withdraw is not None else INTERRUPTED
+    return job.summary if state == "done" and job.summary else job.message
 
 
 def percent(job: Job) -> int:
@@ -128,7 +187,7 @@ def job_result(db: Session, user, job_id: str) -> tuple[Job, bytes]:
     return job, stored.content
 
 
-# --- starting, relaunching -------------------------------------------------------------------------
+# --- starting, relaunching, ending -----------------------------------------------------------------
 
 @use_case
 def start_job(db: Session, user, kind_name: str, params: dict, *, label: str, site_id: int | None = None,
@@ -149,12 +208,17 @@ def start_job(db: Session, user, kind_name: str, params: dict, *, label: str, si
 
 @use_case
 def retry_job(db: Session, user, job_id: str) -> Job:
-    """Queue again an interrupted job (its owner only); any other state is refused with the reason."""
+    """Queue again an interrupted job (its owner only); any other state is refused with the reason. A job
+    judged dead but not yet written interrupted is written so first (what it had written is withdrawn)."""
     job = get_job(db, user, job_id)
-    if effective_state(job) != "interrupted":
+    db.refresh(job, with_for_update=not _on_sqlite(db))
+    state = effective_state(job)
+    if state != "interrupted":
         raise Conflict("Seul un travail interrompu se relance : celui-ci est "
-                       f"{STATE_LABELS[effective_state(job)].lower()}.", code="job_not_interrupted")
-    db.execute(update(Job).where(Job.id == job.id).values(
+                       f"{STATE_LABELS[state].lower()}.", code="job_not_interrupted")
+    if job.state == "running":
+        _end(db, job, "interrupted", KINDS[job.kind].interrupted if job.kind in KINDS else INTERRUPTED)
+    db.execute(update(Job).where(Job.id == job.id, Job.state == "interrupted").values(
         state="queued", worker=None, progress=0, message="En attente…", heartbeat_at=None, started_at=None,
         finished_at=None))
     db.refresh(job)
@@ -165,21 +229,70 @@ STATE_LABELS = {"queued": "En attente", "running": "En cours", "done": "Terminé
                 "interrupted": "Interrompu"}
 
 
+def _stale_jobs(db: Session, now, *, lock: bool = False) -> list[Job]:
+    """The running jobs whose worker is gone; ``lock``: their rows locked (PostgreSQL) for ending them."""
+    sqlite = _on_sqlite(db)
+    stmt = (select(Job).where(Job.state == "running", or_(Job.heartbeat_at.is_(None),
+                                                           Job.heartbeat_at < now - STALE_AFTER))
+            .order_by(Job.id).execution_options(populate_existing=True))
+    if lock and not sqlite:
+        stmt = stmt.with_for_update()  # a batch of the job in progress commits first; the row is read again
+    return [job for job in db.scalars(stmt) if is_stale(job, now, sqlite=sqlite)]
+
+
 @use_case
 def mark_interrupted(db: Session, now=None) -> int:
-    """Write "interrupted" on every running job whose heartbeat has gone stale; returns how many."""
+    """Write "interrupted" on every running job whose worker is gone, withdrawing what the job had written in
+    earlier batches; returns how many."""
     now = now or utcnow()
-    result = db.execute(update(Job).where(Job.state == "running",
-                                          or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < now - STALE_AFTER))
-                        .values(state="interrupted", message=INTERRUPTED, worker=None))
-    return result.rowcount or 0
+    return sum(_end(db, job, "interrupted", KINDS[job.kind].interrupted if job.kind in KINDS else INTERRUPTED)
+               for job in _stale_jobs(db, now, lock=True))
+
+
+def _end(db: Session, job: Job, state: str, message: str, *, worker: str | None = None) -> bool:
+    """Move a running job to ``state`` ("failed" or "interrupted") with ``message``, and withdraw in the same
+    transaction the rows its earlier batches wrote; only while it is still running (for ``worker`` if given).
+    Returns whether this call ended it."""
+    condition = [Job.id == job.id, Job.state == "running"]
+    if worker is not None:
+        condition.append(Job.worker == worker)
+    values = {"state": state, "message": message[:500], "finished_at": utcnow()}
+    if state == "interrupted":
+        values["worker"] = None
+    if db.execute(update(Job).where(*condition).values(**values)).rowcount != 1:
+        return False
+    kept = _withdraw_staged(db, job)
+    if kept:
+        shown = ", ".join(kept[:20]) + (f" et {len(kept) - 20} autre(s)" if len(kept) > 20 else "")
+        note = (f" Sauf {len(kept)} ligne(s) déjà utilisée(s) entre-temps, gardée(s) : {shown} ; retirez-les du "
+                "fichier avant de le relancer.")
+        db.execute(update(Job).where(Job.id == job.id).values(message=(message + note)[:500]))
+    return True
+
+
+def _withdraw_staged(db: Session, job: Job) -> list[str]:
+    row_ids = list(db.scalars(select(StagedRow.row_id).where(StagedRow.job_id == job.id).order_by(StagedRow.row_id)))
+    if not row_ids:
+        return []
+    kind_ = KINDS.get(job.kind)
+    if kind_ is None or kind_.withdraw is None:
+        raise RuntimeError(f"job {job.id} of kind {job.kind!r} staged rows it cannot withdraw")
+    kept = kind_.withdraw(db, job, row_ids)
+    db.execute(delete(StagedRow).where(StagedRow.job_id == job.id))
+    return kept
+
+
+def hold(db: Session, job_id: str, worker: str) -> None:
+    """In the caller's transaction: check that the job is still this worker's and running, and write its
+    heartbeat (on PostgreSQL its row stays locked until the transaction ends, so that no other process ends
+    the job meanwhile). Raises ``JobLost`` otherwise: the caller rolls back."""
+    held = db.execute(update(Job).where(Job.id == job_id, Job.worker == worker, Job.state == "running")
+                      .values(heartbeat_at=utcnow())).rowcount
+    if held != 1:
+        raise JobLost()
 
 
 # --- workers ---------------------------------------------------------------------------------------
-
-def _worker_name() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident() % 100000}"
-
 
 def claim(database, worker: str) -> str | None:
     """Take the oldest queued job for ``worker``; None when there is none. One winner per job, whatever the
@@ -205,7 +318,10 @@ def claim(database, worker: str) -> str | None:
 class _Heartbeat:
     """Writes the job's progress and heartbeat about every second from its own thread and session. On SQLite
     a write lock held by the job itself (an import) makes a beat wait, then be skipped: the next one tries
-    again."""
+    again. A job no longer running (interrupted meanwhile) is not brought back.
+
+    It is what a job's function gets as ``progress``: called with (done, total, message), and ``keep(db,
+    row_ids)`` for a job that commits earlier batches (see the module's note)."""
 
     def __init__(self, database, job_id: str, worker: str):
         self.database, self.job_id, self.worker = database, job_id, worker
@@ -219,18 +335,26 @@ class _Heartbeat:
         if message:
             self.message = message[:500]
 
+    __call__ = update
+
+    def keep(self, db: Session, row_ids: list[int]) -> None:
+        """In a batch's transaction, before its commit: the job is still ours, and these rows are staged."""
+        hold(db, self.job_id, self.worker)
+        if row_ids:
+            db.execute(insert(StagedRow), [{"job_id": self.job_id, "row_id": row_id} for row_id in row_ids])
+
     def _loop(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
             self.beat()
 
     def beat(self) -> None:
-        values = {"heartbeat_at": utcnow(), "progress": max(0, min(99, self.progress)), "state": "running"}
+        values = {"heartbeat_at": utcnow(), "progress": max(0, min(99, self.progress))}
         if self.message:
             values["message"] = self.message
         try:
             with self.database.session(write=True) as db:
                 db.execute(update(Job).where(Job.id == self.job_id, Job.worker == self.worker,
-                                             Job.state.in_(("running", "interrupted"))).values(**values))
+                                             Job.state == "running").values(**values))
                 db.commit()
         except Exception:  # noqa: BLE001 - a busy or unreachable database: the next beat tries again
             log.debug("heartbeat of job %s skipped", self.job_id, exc_info=True)
@@ -240,23 +364,24 @@ class _Heartbeat:
         self._thread.join(timeout=10)
 
 
-def _finish(db: Session, job_id: str, worker: str, **values) -> None:
-    db.execute(update(Job).where(Job.id == job_id, Job.worker == worker).values(finished_at=utcnow(), **values))
-
-
 @use_case
 def _run_writing(db: Session, job: Job, user: User, kind_: Kind, beat: _Heartbeat, worker: str) -> None:
-    output = kind_.run(db, user, dict(job.params), beat.update)
+    output = kind_.run(db, user, dict(job.params), beat)
     _store_output(db, job, output, worker)
 
 
 def _store_output(db: Session, job: Job, output: JobOutput, worker: str) -> None:
+    """The job's end, in one transaction: its file, "done", and its staged rows committed (the list cleared).
+    ``JobLost`` if the job is no longer this worker's: all of it rolled back."""
+    hold(db, job.id, worker)
     token = None
     if output.data is not None:
         token = storage.put(db, purpose=RESULT_PURPOSE, owner_id=job.user_id, content=output.data,
                             filename=job.filename, keep=RESULT_KEEP).token
-    _finish(db, job.id, worker, state="done", progress=100, message="Terminé.", summary=output.summary[:500],
-            link=output.link, result_token=token)
+    db.execute(delete(StagedRow).where(StagedRow.job_id == job.id))
+    db.execute(update(Job).where(Job.id == job.id, Job.worker == worker).values(
+        finished_at=utcnow(), state="done", progress=100, message="Terminé.", summary=output.summary[:500],
+        link=output.link, result_token=token))
 
 
 def run_job(database, job_id: str, worker: str) -> None:
@@ -272,33 +397,33 @@ def run_job(database, job_id: str, worker: str) -> None:
                     _run_writing(db, job, db.get(User, job.user_id), kind_, beat, worker)
             else:
                 with database.session() as reader:
-                    output = kind_.run(reader, reader.get(User, job.user_id), dict(job.params), beat.update)
+                    output = kind_.run(reader, reader.get(User, job.user_id), dict(job.params), beat)
                 with database.session(write=True) as db:
                     _store_output(db, job, output, worker)
                     db.commit()
+        except JobLost:
+            log.warning("Background job %s was ended by another process; its work here is dropped", job_id)
         except RefurbError as err:
-            _fail(database, job_id, worker, err.message)
+            _fail(database, job, worker, err.message)
         except Exception:  # noqa: BLE001 - reported to the user, logged for the administrator
             log.exception("Background job %s failed", job_id)
-            _fail(database, job_id, worker, UNEXPECTED)
+            _fail(database, job, worker, UNEXPECTED)
     finally:
         beat.stop()
 
 
-def _fail(database, job_id: str, worker: str, message: str) -> None:
+def _fail(database, job: Job, worker: str, message: str) -> None:
     with database.session(write=True) as db:
-        _finish(db, job_id, worker, state="failed", message=message[:500])
+        _end(db, job, "failed", message, worker=worker)
         db.commit()
 
 
 def _pending(database) -> tuple[bool, bool]:
-    """Whether some running job has gone stale, and whether some job waits (one read)."""
-    cutoff = utcnow() - STALE_AFTER
+    """Whether some running job's worker is gone, and whether some job waits (reads only)."""
     with database.session() as db:
-        stale = db.scalar(select(Job.id).where(Job.state == "running", or_(Job.heartbeat_at.is_(None),
-                                                                            Job.heartbeat_at < cutoff)).limit(1))
+        stale = bool(_stale_jobs(db, utcnow()))
         queued = db.scalar(select(Job.id).where(Job.state == "queued").limit(1))
-    return stale is not None, queued is not None
+    return stale, queued is not None
 
 
 class Runner:
@@ -387,8 +512,15 @@ def _inventory(db: Session, user: User, params: dict, progress: Progress) -> Job
     return JobOutput(data=data, summary=f"Inventaire prêt : {inv.total} appareils.")
 
 
-@kind("import", writes=True)
-def _import(db: Session, user: User, params: dict, progress: Progress) -> JobOutput:
+def _withdraw_import(db: Session, job: Job, row_ids: list[int]) -> list[str]:
+    from .importers import IMPORTERS
+
+    return IMPORTERS[job.params["importer"]].withdraw(db, row_ids)
+
+
+@kind("import", writes=True, withdraw=_withdraw_import, interrupted=INTERRUPTED_IMPORT)
+def _import(db: Session, user: User, params: dict, progress: _Heartbeat) -> JobOutput:
+    """An import, written in short batches kept through ``progress`` (see the module's note and imports.py)."""
     from .importers import get_importer
     from .imports import import_table, pending_upload
 
@@ -397,7 +529,7 @@ def _import(db: Session, user: User, params: dict, progress: Progress) -> JobOut
     mapping = {int(k): v for k, v in params["mapping"].items()}
     progress(0, len(table.rows), "Vérification des lignes…")
     count = import_table(db, user, importer, table, mapping, params.get("options") or {}, pending=params["token"],
-                         progress=progress)
+                         progress=progress, staging=progress)
     return JobOutput(summary=f"{count} {importer.label.lower()} importés depuis « {meta['filename']} ».",
                      link=params.get("link"))
 

@@ -137,3 +137,15 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StagedRow(Base):
+    """A row that a job writing in several transactions (a long import) made in an earlier batch: written, but
+    not yet committed from the user's point of view. The job's last transaction, the one that marks it done,
+    deletes these rows; a job that ends otherwise (failed, interrupted) has what they name withdrawn in the
+    same transaction that writes its end, by whichever process writes it."""
+
+    __tablename__ = "job_staged_rows"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # what the kind's importer created (a device)

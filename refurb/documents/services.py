@@ -41,6 +41,7 @@ from .jobs import (
     retry_job,
     start_inventory_job,
     start_job,
+    state_message,
 )
 from .stocktakes import (
     OUTCOME_LABELS,
@@ -70,7 +71,7 @@ __all__ = [
     "render_inventory_pdf",
     # background jobs
     "STATE_LABELS", "Job", "JobOutput", "Runner", "effective_state", "get_job", "job_result", "percent",
-    "retry_job", "start_inventory_job", "start_job",
+    "retry_job", "start_inventory_job", "start_job", "state_message",
     # stock-takes
     "OUTCOME_LABELS", "RESOLUTION_LABELS", "close_stocktake", "counts", "get_stocktake", "last_scans",
     "list_stocktakes", "open_stocktake_for", "record_scan", "render_report_pdf", "resolve", "results", "start_stocktake",

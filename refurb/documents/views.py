@@ -104,8 +104,9 @@ def job_runner() -> services.Runner:
 
 
 def _job_page(item):
+    state = services.effective_state(item)
     return render_template("documents/_job_progress.html" if is_htmx() else "documents/job.html", job=item,
-                           state=services.effective_state(item), percent=services.percent(item),
+                           state=state, notice=services.state_message(item, state), percent=services.percent(item),
                            labels=services.STATE_LABELS)
 
 
