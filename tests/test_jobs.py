@@ -165,3 +165,94 @@ def test_the_poller_of_another_process_takes_a_queued_job_and_marks_dead_ones(ap
         assert db.get(Job, "dead-one").state == "interrupted"
     finally:
         runner.stop()
+
+
+# --- liveness on SQLite: a heartbeat held back by another writer does not make a live job "interrupted" ------
+
+RELEASE = threading.Event()
+
+
+@jobs.kind("test_wait_for_release")
+def _wait_for_release(db, user, params, progress):
+    """A job that works until the test releases it."""
+    assert RELEASE.wait(60)
+    return jobs.JobOutput(summary="Fini.")
+
+
+def _sqlite_only(app):
+    if not app.extensions["refurb.db"].is_sqlite:
+        pytest.skip("PostgreSQL locks rows, not the database: there the heartbeat alone decides")
+
+
+def _reload(db, job_id: str) -> Job:
+    db.rollback()
+    db.expire_all()  # rows this session made are read again, not taken from its identity map
+    return db.get(Job, job_id)
+
+
+def test_a_live_job_whose_heartbeat_another_writer_holds_back_is_not_judged_dead(app, db, database_url):
+    """SQLite has one write lock: while another writer (a migration, a script) holds it past STALE_AFTER, the
+    heartbeat cannot be written; the job's process is alive, so the job still reads "running"."""
+    import sqlite3
+
+    import time_machine
+
+    _sqlite_only(app)
+    database = app.extensions["refurb.db"]
+    RELEASE.clear()
+    job_id = jobs.start_job(db, _user(db, "manager"), "test_wait_for_release", {}, label="Essai").id
+    app.extensions["refurb.jobs"].kick()
+    for _ in range(600):
+        if _reload(db, job_id).state == "running":
+            break
+        threading.Event().wait(0.05)
+    other_writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=5, isolation_level=None)
+    try:
+        other_writer.execute("BEGIN IMMEDIATE")  # held for "three minutes":
+        with time_machine.travel(utcnow() + jobs.STALE_AFTER + timedelta(seconds=60), tick=True):
+            row = _reload(db, job_id)
+            assert row.state == "running" and row.heartbeat_at < utcnow() - jobs.STALE_AFTER  # no heartbeat written
+            assert jobs.effective_state(row) == "running"
+            other_writer.execute("ROLLBACK")
+            with database.session(write=True) as poller:  # what another process's poller does
+                assert jobs.mark_interrupted(poller, now=utcnow() + timedelta(minutes=5)) == 0
+    finally:
+        other_writer.close()
+        RELEASE.set()
+    assert jobs.wait(database, job_id, timeout=60).state == "done"
+    # a row that names this process but that no thread of it runs (its thread died) is interrupted
+    db.rollback()
+    db.add(Job(id="orphan-here", kind="inventory", label="Inventaire", user_id=_user(db, "manager").id, params={},
+               state="running", worker=f"{jobs._worker_name()[:-1]}9", heartbeat_at=utcnow() - timedelta(minutes=5)))
+    db.commit()
+    assert jobs.effective_state(_reload(db, "orphan-here")) == "interrupted"
+
+
+def test_a_silent_worker_of_a_live_process_on_this_machine_stays_running_until_that_process_is_gone(app, db):
+    import subprocess
+    import sys
+
+    _sqlite_only(app)
+    database = app.extensions["refurb.db"]
+    manager = _user(db, "manager")
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        silent = utcnow() - timedelta(minutes=10)
+        for job_id, worker, beat in (("alive-elsewhere", f"{jobs._HOST}:{process.pid}:1", silent),
+                                     ("other-machine", f"machine-b:{process.pid}:1", silent),
+                                     ("silent-too-long", f"{jobs._HOST}:{process.pid}:2",
+                                      utcnow() - jobs.ALIVE_GRACE - timedelta(minutes=1))):
+            db.add(Job(id=job_id, kind="inventory", label="Inventaire", user_id=manager.id, params={},
+                       state="running", worker=worker, heartbeat_at=beat))
+        db.commit()
+        assert jobs.effective_state(_reload(db, "alive-elsewhere")) == "running"
+        with database.session(write=True) as poller:
+            assert jobs.mark_interrupted(poller) == 2
+        assert [_reload(db, i).state for i in ("alive-elsewhere", "other-machine", "silent-too-long")] == \
+            ["running", "interrupted", "interrupted"]
+    finally:
+        process.kill()
+        process.wait()
+    assert jobs.effective_state(_reload(db, "alive-elsewhere")) == "interrupted"
+    with database.session(write=True) as poller:
+        assert jobs.mark_interrupted(poller) == 1

@@ -11,7 +11,13 @@ when a job is queued there, and ``refurb serve`` polls for jobs queued elsewhere
 
 While it works, a worker writes a heartbeat with the progress every second or so. A job still "running"
 whose heartbeat is older than ``STALE_AFTER`` belonged to a process that died (``kill -9``, a power cut):
-it reads "interrupted" and its owner may relaunch it; it is never left running forever.
+it reads "interrupted" and its owner may relaunch it; it is never left running forever. On SQLite a
+heartbeat cannot be written while another writer holds the database's one write lock, which a long write
+(a migration, a demo seeding, a script) may hold for minutes; so there, where every process sharing the
+file runs on the same machine, a silent worker whose process is known to be alive (its host name and pid
+are in its name: this process's running jobs, or another live pid of this machine) is not judged dead for
+its silence alone, up to ``ALIVE_GRACE`` (a pid reused after a reboot cannot keep a job "running" longer).
+PostgreSQL locks rows, not the database: there the heartbeat alone decides.
 
 A job that writes in several transactions (a long import, see ``imports.py``) records each earlier batch's
 rows in ``job_staged_rows``, in the batch's own transaction, after checking that the job is still its own
@@ -53,6 +59,7 @@ from .models import Job, StagedRow
 log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(seconds=120)  # no heartbeat for this long: the worker's process is gone
+ALIVE_GRACE = timedelta(minutes=30)  # SQLite: the longest a worker seen alive on this machine may stay silent
 HEARTBEAT_SECONDS = 1.0
 RESULT_KEEP = timedelta(days=1)
 JOB_KEEP = timedelta(days=7)
@@ -125,8 +132,52 @@ def kind(name: str, *, writes: bool = False, withdraw=None, interrupted: str = I
 
 # --- is its worker alive? --------------------------------------------------------------------------
 
+_HOST = socket.gethostname()[:30]
+_RUNNING_HERE: set[tuple[str, str]] = set()  # (job id, worker) of the jobs this process's threads run now
+
+
 def _worker_name() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident() % 100000}"
+    return f"{_HOST}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (never sends it anything: on Windows ``os.kill`` would
+    end it, so the process is opened and its exit code read instead)."""
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        kernel32.OpenProcess.restype = ctypes.c_void_p
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return ctypes.get_last_error() == 5  # access denied: it exists
+        try:
+            code = ctypes.c_ulong()
+            alive = kernel32.GetExitCodeProcess(ctypes.c_void_p(handle), ctypes.byref(code))
+            return bool(alive) and code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(ctypes.c_void_p(handle))
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _worker_alive(job: Job) -> bool:
+    """Whether the process working on ``job`` is known to be alive: this process, running it now; or another
+    live process of this machine. False when it cannot be known (another machine, a name without a pid)."""
+    host, _, rest = (job.worker or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != _HOST or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return (job.id, job.worker) in _RUNNING_HERE
+    return _process_alive(int(pid))
 
 
 def _on_sqlite(db: Session | None) -> bool:
@@ -138,7 +189,9 @@ def is_stale(job: Job, now, *, sqlite: bool) -> bool:
     if job.state != "running":
         return False
     beat = job.heartbeat_at
-    return beat is None or beat < now - STALE_AFTER
+    if beat is not None and beat >= now - STALE_AFTER:
+        return False
+    return not (sqlite and beat is not None and beat >= now - ALIVE_GRACE and _worker_alive(job))
 
 
 # --- reading a job ---------------------------------------------------------------------------------
@@ -386,6 +439,7 @@ def _store_output(db: Session, job: Job, output: JobOutput, worker: str) -> None
 
 def run_job(database, job_id: str, worker: str) -> None:
     """Do a claimed job and write how it ended (done, or failed with the French reason)."""
+    _RUNNING_HERE.add((job_id, worker))
     beat = _Heartbeat(database, job_id, worker)
     try:
         with database.session() as reader:
@@ -410,6 +464,7 @@ def run_job(database, job_id: str, worker: str) -> None:
             _fail(database, job, worker, UNEXPECTED)
     finally:
         beat.stop()
+        _RUNNING_HERE.discard((job_id, worker))
 
 
 def _fail(database, job: Job, worker: str, message: str) -> None:
