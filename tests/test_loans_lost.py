@@ -57,7 +57,7 @@ def _snapshot(db, loan_id):
 def test_service_closes_the_loan_and_moves_the_device(db, lk):
     loan = _lend(db, lk, deposit="50", days_ago=20)
     desk = lk.user("desk")
-    assert loan in loans_svc.overdue(db, desk)
+    assert loan in loans_svc.overdue(db, desk)[0]
     loans_svc.declare_lost(db, desk, loan, reason="volé", note="Sac volé dans le bus, plainte déposée")
     db.commit()
 
@@ -72,7 +72,7 @@ def test_service_closes_the_loan_and_moves_the_device(db, lk):
     assert (event.action, event.from_state, event.to_state) == ("loan_lost", "on_loan", "lost")
     assert event.data["loan_id"] == loan.id and event.data["reason"] == "stolen" and "plainte" in event.note
     # closed everywhere: overdue lists, open lists, a new loan may not reuse the device
-    assert loan not in loans_svc.overdue(db, desk)
+    assert loan not in loans_svc.overdue(db, desk)[0]
     assert loans_svc.list_loans(db, desk, state="open")[1] == 0
     assert loans_svc.list_loans(db, desk, state="closed")[0] == [loan]
     assert loans_svc.open_loan_for(db, loan.device) is None

@@ -19,6 +19,8 @@ from . import reservations as bookings
 from .models import Borrower, Loan
 from .rules import rules_by_category
 
+DESK_LIST_SIZE = 10  # the overdue loans shown beside the desk (the whole list has its own page)
+
 
 def presented_borrower(db: Session, actor, borrower_id: int | None) -> Borrower | None:
     """The borrower whose card was presented at this desk (kept by the desk between requests), while their
@@ -69,6 +71,7 @@ def desk_overview(db: Session, actor, site: Site, *, borrower_id: int | None = N
     return_loan = loan_in_hand(db, actor, return_id)
     kit_return = kits.find_kit(db, kit_code) if kit_code else None
     day = today()
+    overdue, overdue_total = lending.overdue(db, actor, site, per_page=DESK_LIST_SIZE)
     return {
         "site": site, "borrower": borrower,
         "borrower_record": borrower is not None and borrowers.sees_record(actor, borrower),
@@ -84,7 +87,7 @@ def desk_overview(db: Session, actor, site: Site, *, borrower_id: int | None = N
         "kit_loans": kits.open_kit_loans(db, kit_return) if kit_return else [],
         "done": [loan for loan in (db.get(Loan, i) for i in done_ids) if loan is not None],
         "due_today": lending.due_today(db, actor, site),
-        "overdue": lending.overdue(db, actor, site),
+        "overdue": overdue, "overdue_total": overdue_total,
         "to_prepare": bookings.to_prepare(db, actor, site),
         "today": day,
         "can_lend": borrower is not None and bool(lines) and not any(line["problem"] for line in lines),

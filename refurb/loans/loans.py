@@ -831,9 +831,12 @@ def list_loans(db: Session, actor, *, state: str | None = None, site_code: str |
     return items, total
 
 
-def overdue(db: Session, actor, site: Site | None = None) -> list[Loan]:
-    stmt, _ = loan_query(db, actor, state="overdue", site_code=site.code if site else None)
-    return list(db.scalars(stmt.order_by(Loan.due_on, Loan.id)))
+def overdue(db: Session, actor, site: Site | None = None, *, page: int = 1,
+            per_page: int = 50) -> tuple[list[Loan], int]:
+    """One page of the overdue loans at the user's sites (or at ``site``), the oldest due first, and their
+    number (a network can have thousands: the desk shows the first ten)."""
+    return list_loans(db, actor, state="overdue", site_code=site.code if site else None, page=page,
+                      per_page=per_page)
 
 
 def due_today(db: Session, actor, site: Site) -> list[Loan]:

@@ -50,8 +50,11 @@ def overdue_list():
     code = request.args.get("site") or ""
     if code:
         site = loans.site_for_code(db, code)
-    return render_template("loans/overdue.html", items=loans.overdue(db, current_user, site), today=today(),
-                           site=code, sites=sites_for(db, current_user, active_only=False))
+    page = page_number()
+    items, total = loans.overdue(db, current_user, site, page=page)
+    return render_template("loans/overdue.html", items=items, total=total, page=page,
+                           pages=-(-total // 50) if total else 1, today=today(), site=code,
+                           sites=sites_for(db, current_user, active_only=False))
 
 
 def _loan_page(loan: Loan, refusal=None):
