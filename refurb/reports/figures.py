@@ -269,22 +269,20 @@ def _first_events(db: Session, start: datetime, end: datetime, site: Site | None
                   from_state: str | None = None) -> Counter:
     """Devices (by category) whose first event into ``to_state`` falls in [start, end) at the site.
 
-    Only the devices with such an event in the period are looked at (index on ``at``), then their first one."""
+    Each device's first such event is found by grouping the index ``ix_device_events_first`` (to_state,
+    device_id, at, from_state, site_id) alone, without reading the events; a site's report then looks up
+    where that first event happened."""
     def matching(event):
         return [event.to_state == to_state] + ([event.from_state == from_state] if from_state is not None else [])
 
-    inner = aliased(DeviceEvent)
-    candidates = select(inner.device_id).where(*matching(inner), inner.at >= start, inner.at < end)
     first = (select(DeviceEvent.device_id, func.min(DeviceEvent.at).label("at"))
-             .where(*matching(DeviceEvent), DeviceEvent.device_id.in_(candidates))
-             .group_by(DeviceEvent.device_id).subquery())
+             .where(*matching(DeviceEvent)).group_by(DeviceEvent.device_id).subquery())
     stmt = (select(Device.category, func.count(func.distinct(Device.id)))
-            .join(first, first.c.device_id == Device.id)
-            .join(DeviceEvent, and_(DeviceEvent.device_id == Device.id, DeviceEvent.at == first.c.at,
-                                    *matching(DeviceEvent)))
+            .select_from(first).join(Device, Device.id == first.c.device_id)
             .where(first.c.at >= start, first.c.at < end))
     if site is not None:
-        stmt = stmt.where(DeviceEvent.site_id == site.id)
+        stmt = stmt.join(DeviceEvent, and_(DeviceEvent.device_id == first.c.device_id, DeviceEvent.at == first.c.at,
+                                           *matching(DeviceEvent))).where(DeviceEvent.site_id == site.id)
     return Counter(dict(db.execute(stmt.group_by(Device.category)).all()))
 
 
