@@ -124,7 +124,7 @@ def test_line_numbered_errors_duplicates_and_nothing_imported(client, db, login_
     assert "Ligne 14 : Le téléphone n&#39;a pas le bon format" in html
     assert "11 lignes à corriger" in html
     r = _commit(client, preview)
-    assert r.status_code == 422 and "11 ligne(s) à corriger, rien n&#39;a été importé" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "11 lignes à corriger, rien n&#39;a été importé" in r.get_data(as_text=True)
     assert _count(db) == 1  # only the borrower made before
 
 

@@ -137,7 +137,7 @@ def test_line_numbered_errors_and_nothing_imported(app, client, db, login_as):
     assert "7 lignes à corriger" in html
     assert "Importer 2" not in html  # no import button while errors remain
     r = _commit(client, preview)
-    assert r.status_code == 422 and "7 ligne(s) à corriger, rien n&#39;a été importé" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "7 lignes à corriger, rien n&#39;a été importé" in r.get_data(as_text=True)
     assert _count(db) == 1
 
 

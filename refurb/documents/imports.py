@@ -26,13 +26,13 @@ is written in one transaction.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
+import time
 import unicodedata
 import zipfile
-import hashlib
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Protocol, Sequence
@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from .. import storage
 from ..db import reading_session, use_case
 from ..errors import Invalid, NotFound, RefurbError
+from ..formatting import plural
 from ..sites.models import Site
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -493,8 +494,8 @@ def _refuse_unless_ok(checked: Checked) -> None:
     if checked.errors:
         first = checked.error_lines(5)
         shown = " ; ".join(f"ligne {line} : {msg}" for line, msg in first)
-        more = f" (et {len(checked.errors) - 5} autre(s))" if len(checked.errors) > 5 else ""
-        raise ImportRefused(f"{len(checked.errors)} ligne(s) à corriger, rien n'a été importé : {shown}{more}.")
+        more = f" (et {plural(len(checked.errors) - 5, 'autre')})" if len(checked.errors) > 5 else ""
+        raise ImportRefused(f"{plural(len(checked.errors), 'ligne à corriger')}, rien n'a été importé : {shown}{more}.")
 
 
 def _write_line(db: Session, user, importer: Importer, line: int, obj, ctx: ImportContext):

@@ -54,6 +54,7 @@ from ..accounts.scope import serves_site
 from ..clock import today, utcnow
 from ..db import use_case
 from ..errors import Conflict, NotFound, RefurbError
+from ..formatting import plural
 from .models import Job, StagedRow
 
 log = logging.getLogger(__name__)
@@ -316,8 +317,9 @@ def _end(db: Session, job: Job, state: str, message: str, *, worker: str | None 
         return False
     kept = _withdraw_staged(db, job)
     if kept:
-        shown = ", ".join(kept[:20]) + (f" et {len(kept) - 20} autre(s)" if len(kept) > 20 else "")
-        note = (f" Sauf {len(kept)} ligne(s) déjà utilisée(s) entre-temps, gardée(s) : {shown} ; retirez-les du "
+        shown = ", ".join(kept[:20]) + (f" et {plural(len(kept) - 20, 'autre')}" if len(kept) > 20 else "")
+        used = plural(len(kept), "ligne déjà utilisée entre-temps, gardée", "lignes déjà utilisées entre-temps, gardées")
+        note = (f" Sauf {used} : {shown} ; retirez-les du "
                 "fichier avant de le relancer.")
         db.execute(update(Job).where(Job.id == job.id).values(message=(message + note)[:500]))
     return True

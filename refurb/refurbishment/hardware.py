@@ -24,6 +24,7 @@ from ..accounts.roles import STAFF_ROLES, WORKSHOP_ROLES
 from ..accounts.scope import require_site
 from ..db import use_case
 from ..errors import Conflict, Forbidden, Invalid, NotFound, RefurbError
+from ..formatting import plural
 from ..inventory import services as inventory
 from ..inventory.models import Device
 from . import hwreports
@@ -293,7 +294,7 @@ def _erasures(db: Session, actor, device: Device, report: HardwareReport, readin
         outcome = {"erased": "effacé", "failed": "échec", "aborted": "interrompu",
                    "unfinished": "journal coupé avant la fin"}[wipe.result]
         notes = (f"Relevé du journal nwipe « {report.filename} » (SHA-256 {report.sha256[:16]}…) : méthode "
-                 f"« {wipe.method} », {wipe.rounds} tour(s), vérification {wipe.verify}, résultat nwipe : {outcome}. "
+                 f"« {wipe.method} », {plural(wipe.rounds, 'tour')}, vérification {wipe.verify}, résultat nwipe : {outcome}. "
                  "Heures : celles de l'ordinateur effacé.")
         data = {"media": [medium], **fields, "tool": "nwipe", "tool_version": reading.tool_version,
                 "started_at": (wipe.started_at or wipe.ended_at).isoformat(),
@@ -315,13 +316,13 @@ def _event_note(report: HardwareReport, applied: dict, choices: list[dict]) -> s
     if keys:
         parts.append("rempli : " + ", ".join(keys))
     if applied.get("storage_added"):
-        parts.append(f"{len(applied['storage_added'])} disque(s) ajouté(s)")
+        parts.append(plural(len(applied["storage_added"]), "disque ajouté"))
     if applied.get("erasures"):
-        parts.append(f"{len(applied['erasures'])} effacement(s) enregistré(s)")
+        parts.append(plural(len(applied["erasures"]), "effacement enregistré", "effacements enregistrés"))
     if applied.get("checks"):
         parts.append("SMART : " + ("en échec" if applied["checks"]["storage"] == "fail" else "bon"))
     if choices:
-        parts.append(f"{len(choices)} différence(s) à choisir")
+        parts.append(plural(len(choices), "différence à choisir"))
     return (f"Rapport {report.kind_label} « {report.filename} » (SHA-256 {report.sha256[:16]}…)"
             + (" — " + " ; ".join(parts) if parts else " — rien de nouveau"))
 
