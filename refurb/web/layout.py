@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, session
+from flask import current_app, g, session
 from flask_login import current_user
 
 from ..accounts.roles import ADMIN, KIOSK, MANAGER, RECEPTION, ROLES, TECHNICIAN
@@ -35,12 +35,30 @@ MENU_LABELS = {"refurbishment.queue": "File de l'atelier", "inventory.stock": "S
 OWN_SCAN_FIELD = frozenset({"refurbishment.queue", "refurbishment.scan", "loans.desk", "documents.stocktake"})
 
 
+def route_roles(endpoint: str) -> frozenset[str] | None:
+    """The roles the route's ``roles_required`` lets in (None: any signed-in user): the one place that says
+    who may open a page; links and menus ask it rather than repeating a list of roles."""
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "allowed_roles", None) if view is not None else frozenset()
+
+
+def may_open(endpoint: str, role: str | None = None) -> bool:
+    """Whether ``role`` (the signed-in user's by default) may open the page of ``endpoint``."""
+    if role is None:
+        if not current_user.is_authenticated:
+            return False
+        role = current_user.role
+    allowed = route_roles(endpoint)
+    return allowed is None or role in allowed
+
+
 def menus_for(role: str | None) -> tuple[list[tuple[str, list[tuple[str, str]]]], list[tuple[str, str]]]:
     """The header's menus for ``role`` (only those holding a page the role may open) and its loose links."""
     grouped: dict[str, list[tuple[str, str]]] = {m: [] for m in MENUS}
     loose = []
     for endpoint, label, roles in NAV:
-        if role not in roles or endpoint == "web.home":  # the network's name leads home
+        # an entry's roles narrow whom the menu offers a page to; never more than the route lets in
+        if role not in roles or not may_open(endpoint, role) or endpoint == "web.home":  # the network's name leads home
             continue
         entry = (endpoint, MENU_LABELS.get(endpoint, label))
         if endpoint in MENU_OF:
@@ -101,7 +119,7 @@ def init_app(app) -> None:
         nav = []
         menus, loose = [], []
         if current_user.is_authenticated:
-            nav = [(e, label) for e, label, roles in NAV if current_user.role in roles]
+            nav = [(e, label) for e, label, roles in NAV if current_user.role in roles and may_open(e)]
             menus, loose = menus_for(current_user.role)
         return {
             "network_name": layout_setting("network_name"),
@@ -112,4 +130,5 @@ def init_app(app) -> None:
             "nav_links": loose,
             "own_scan_field": OWN_SCAN_FIELD,
             "role_labels": ROLES,
+            "may_open": may_open,
         }
