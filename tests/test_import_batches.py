@@ -54,6 +54,17 @@ def _run(app, job_id: str) -> Job:
     return job
 
 
+def _run_beside(app, job_id: str, stop: threading.Event, beside) -> Job:
+    """Run the job while ``beside`` runs in another thread (until ``stop`` is set)."""
+    thread = threading.Thread(target=beside)
+    thread.start()
+    try:
+        return _run(app, job_id)
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _count(db, model=Device) -> int:
     db.rollback()
     return db.scalar(select(func.count()).select_from(model))
@@ -73,13 +84,7 @@ def test_a_long_import_commits_in_short_batches_and_keeps_every_line(app, db):
                 staged.append(reader.scalar(select(func.count()).select_from(StagedRow)))
                 time.sleep(0.01)
 
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
-        job = _run(app, job_id)
-    finally:
-        stop.set()
-        watcher.join()
+    job = _run_beside(app, job_id, stop, watch)
     assert job.state == "done", job.message
     assert f"{n} appareils importés" in job.summary
     # the earlier batches were committed one by one (seen from outside), staged until the job was done
@@ -215,13 +220,7 @@ def test_desks_write_while_a_long_import_runs(app, db):
             waits.append(time.perf_counter() - t)
             time.sleep(0.02)
 
-    thread = threading.Thread(target=desk)
-    thread.start()
-    try:
-        job = _run(app, job_id)
-    finally:
-        stop.set()
-        thread.join()
+    job = _run_beside(app, job_id, stop, desk)
     assert job.state == "done", job.message
     assert len(waits) >= 3  # the desk got its writes in during the import
     # What the desk waited is the longest the import held the write lock at a time (printed, not asserted:
