@@ -236,6 +236,18 @@ def live_server(app):
         thread.join(timeout=5)
 
 
+SCAN_FIELDS = ("desk-code", "kiosk-code", "kiosk-device", "basket-code")
+
+
+def scan_in_browser(page, code: str, fields=SCAN_FIELDS) -> None:
+    """As a USB scanner does: the focused field receives the code, then Enter. The page puts the focus back
+    in its scan field once an answer is in place: wait for it, as a person does (at most 5 s)."""
+    page.wait_for_function("ids => ids.includes(document.activeElement && document.activeElement.id)",
+                           arg=list(fields), timeout=5000)
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+
+
 @pytest.fixture
 def browser_login(page, live_server):
     """Log in through the real login form; returns the page."""

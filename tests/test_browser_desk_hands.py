@@ -6,6 +6,7 @@ keypad, the countdown never over the title, and where to put the returned device
 import re
 
 import pytest
+from conftest import scan_in_browser
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -19,13 +20,7 @@ PC = {"width": 1366, "height": 768}
 TABLET = {"width": 800, "height": 1280}
 
 
-def _scan(page, code: str) -> None:
-    """As a USB scanner does: the focused field receives the code, then Enter."""
-    # the page puts the focus back in its scan field once the answer is in place (wait for it, as a person does)
-    page.wait_for_function("['desk-code', 'kiosk-code', 'kiosk-device'].includes("
-                           "document.activeElement && document.activeElement.id)", timeout=5000)
-    page.keyboard.type(code)
-    page.keyboard.press("Enter")
+_scan = scan_in_browser
 
 
 def _no_sideways_scroll(page) -> None:

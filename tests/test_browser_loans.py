@@ -5,6 +5,7 @@ tablet with card + PIN."""
 import re
 
 import pytest
+from conftest import scan_in_browser
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -14,11 +15,7 @@ from refurb.loans.models import Borrower, Loan
 pytestmark = pytest.mark.browser
 
 
-def _scan(page, code: str) -> None:
-    """As a USB scanner does: the focused field receives the code, then Enter."""
-    assert page.evaluate("document.activeElement.id") in ("desk-code", "kiosk-code", "kiosk-device")
-    page.keyboard.type(code)
-    page.keyboard.press("Enter")
+_scan = scan_in_browser
 
 
 def test_reception_registers_lends_and_takes_back_damaged(db, lk, browser_login, live_server, axe_check):

@@ -4,6 +4,7 @@
 import re
 
 import pytest
+from conftest import scan_in_browser
 from playwright.sync_api import expect
 from sqlalchemy import select
 from test_inventory_stock import make_device
@@ -26,14 +27,10 @@ def test_technician_scans_two_devices_and_moves_them_to_the_bus(db, browser_logi
     page.wait_for_url(f"{live_server}/transfers/new")
 
     # The scan field has the focus: the scanner types the tag, then Enter.
-    assert page.evaluate("document.activeElement.id") == "basket-code"
-    page.keyboard.type(t1)
-    page.keyboard.press("Enter")
+    scan_in_browser(page, t1, fields=("basket-code",))
     expect(page.locator("#flash")).to_contain_text(f"{t1} ajouté au panier")
     expect(page.get_by_role("heading", name="Panier : 1 appareil")).to_be_visible()
-    assert page.evaluate("document.activeElement.id") == "basket-code"  # ready for the next scan
-    page.keyboard.type(t2)  # the previous code is selected: this replaces it
-    page.keyboard.press("Enter")
+    scan_in_browser(page, t2, fields=("basket-code",))  # ready for the next scan; the previous code is replaced
     expect(page.get_by_role("heading", name="Panier : 2 appareils")).to_be_visible()
     expect(page.locator("#basket")).to_contain_text("Galaxy Tab A")
 
