@@ -4,7 +4,8 @@
   a state (refurbished, put in the loan pool, kept for parts) is read from this index alone, grouped by
   device, without reading the events themselves (a two-year report of a 100,000-device network read the
   whole history row by row).
-- ``ix_device_events_action_at`` (action, at): the devices registered in a period.
+- ``ix_device_events_action_at`` (action, at, device_id, site_id): the devices registered in a period, from
+  the index alone.
 
 Revision ID: 0018_report_indexes
 Revises: 0017_job_staged_rows
@@ -20,7 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_device_events_first", "device_events", ["to_state", "device_id", "at", "from_state", "site_id"])
-    op.create_index("ix_device_events_action_at", "device_events", ["action", "at"])
+    op.create_index("ix_device_events_action_at", "device_events", ["action", "at", "device_id", "site_id"])
 
 
 def downgrade() -> None:

@@ -92,8 +92,8 @@ class DeviceEvent(Base):
                       Index("ix_device_events_at", "at"),
                       # the activity report: each device's first move into a state, from the index alone
                       Index("ix_device_events_first", "to_state", "device_id", "at", "from_state", "site_id"),
-                      # the activity report: devices registered in a period
-                      Index("ix_device_events_action_at", "action", "at"))
+                      # the activity report: devices registered in a period, from the index alone
+                      Index("ix_device_events_action_at", "action", "at", "device_id", "site_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
