@@ -48,34 +48,45 @@ def _site():
     return site
 
 
-def desk_context(db, state: dict, *, matches=None, kit_missing=None) -> dict:
+def desk_context(db, state: dict, *, matches=None, kit_missing=None, side: bool = True) -> dict:
     context = loans.desk_overview(db, current_user, _site(), borrower_id=state.get("borrower"),
                                   basket=state.get("basket", []), kit_codes=state.get("kits", []),
                                   return_id=state.get("return"), check_id=state.get("check"),
-                                  kit_code=state.get("kit_return"), done_ids=state.get("done", []))
+                                  kit_code=state.get("kit_return"), done_ids=state.get("done", []), side=side)
     registered = context["borrower"] is not None and state.get("registered") == context["borrower"].id
     return context | {"just_registered": registered, "matches": matches, "kit_missing": kit_missing or [],
                       "conditions": RETURN_CONDITIONS, "loss_reasons": LOSS_REASONS, "deposit_methods": DEPOSIT_METHODS}
 
 
-def _desk(state: dict, message: str, kind: str, **extra):
-    """The desk with a message: its body for htmx, the whole page otherwise."""
-    template = "loans/_desk_body.html" if is_htmx() else "loans/desk.html"
-    return render_template(template, message=message, message_kind=kind, **desk_context(get_db(), state, **extra))
+# htmx: the answer replaces the desk's working column only (what is due beside it did not change)
+MAIN_ONLY = {"HX-Retarget": "#desk-main", "HX-Reswap": "outerHTML"}
 
 
-def _answer(state: dict, message: str = "", kind: str = "success", **extra):
+def _desk(state: dict, message: str, kind: str, *, side: bool = True, **extra):
+    """The desk with a message: for htmx its body (``side=False``: its working column alone, for an answer
+    that changed nothing beside it), the whole page otherwise."""
+    if not is_htmx():
+        return render_template("loans/desk.html", message=message, message_kind=kind,
+                               **desk_context(get_db(), state, **extra))
+    template = "loans/_desk_body.html" if side else "loans/_desk_main.html"
+    return render_template(template, message=message, message_kind=kind,
+                           **desk_context(get_db(), state, side=side, **extra))
+
+
+def _answer(state: dict, message: str = "", kind: str = "success", *, side: bool = True, **extra):
     """Done: the desk body for htmx (with its tone), or a redirect to the desk page."""
     _save(state)
     if is_htmx():
-        return _desk(state, message, kind, **extra), 200, tone("ok")
+        return _desk(state, message, kind, side=side, **extra), 200, tone("ok") | ({} if side else MAIN_ONLY)
     return see_other(url_for(".desk"), message or None, kind)
 
 
-def _refuse(state: dict, message: str, status: int = 422, **extra):
+def _refuse(state: dict, message: str, status: int = 422, *, side: bool = True, **extra):
     """Refused: the desk again with the reason, the refusal's status and, for htmx, the error tone."""
     _save(state)
-    return _desk(state, message, "error", **extra), status, (tone("error") if is_htmx() else {})
+    if not is_htmx():
+        return _desk(state, message, "error", **extra), status
+    return _desk(state, message, "error", side=side, **extra), status, tone("error") | ({} if side else MAIN_ONLY)
 
 
 def _refused_body(state: dict, err: RefurbError, **extra):
@@ -182,15 +193,15 @@ def _scan_device(db, state: dict, site, device):
                               "vérifiez son état et confirmez-le.", "info")
     tag = device.asset_tag
     if tag in state["basket"]:
-        return _refuse(state, f"{tag} est déjà dans le panier (scanné deux fois).")
+        return _refuse(state, f"{tag} est déjà dans le panier (scanné deux fois).", side=False)
     borrower = loans.presented_borrower(db, current_user, state.get("borrower"))
     reason = loans.basket_refusal(db, device, site, borrower)
     if reason:
-        return _refuse(state, reason)
+        return _refuse(state, reason, side=False)
     state["basket"] = state["basket"] + [tag]
     state["return"] = state["kit_return"] = None
     who = "" if state.get("borrower") else " Scannez maintenant la carte de l'usager."
-    return _answer(state, f"{tag} ajouté au panier ({device.category_label}).{who}")
+    return _answer(state, f"{tag} ajouté au panier ({device.category_label}).{who}", side=False)
 
 
 @bp.post("/prets/comptoir/retirer")
@@ -204,9 +215,9 @@ def desk_remove():
         tags = {d.asset_tag for d in kit.devices} if kit else set()
         state["basket"] = [t for t in state["basket"] if t not in tags]
         state["kits"] = [k for k in state["kits"] if k != kit_code]
-        return _answer(state, f"Kit {kit_code} retiré du panier.", "info")
+        return _answer(state, f"Kit {kit_code} retiré du panier.", "info", side=False)
     state["basket"] = [t for t in state["basket"] if t != tag]
-    return _answer(state, f"{tag} retiré du panier.", "info")
+    return _answer(state, f"{tag} retiré du panier.", "info", side=False)
 
 
 @bp.post("/prets/comptoir/vider")
