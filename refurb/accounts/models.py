@@ -43,7 +43,8 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     home_site: Mapped[Site | None] = relationship(foreign_keys=[home_site_id], lazy="joined")
-    sites: Mapped[list[Site]] = relationship(secondary=user_sites, lazy="selectin", order_by=Site.name)
+    # Read when asked (the signed-in user's scope), not with every user loaded as the author of a record.
+    sites: Mapped[list[Site]] = relationship(secondary=user_sites, lazy="select", order_by=Site.name)
 
     # The secret of the server-side session (UserSession) this request runs in: set when the user
     # signs in and when a cookie's session is resumed; not a column.
