@@ -41,6 +41,7 @@ class Device(Base):
         CheckConstraint("grade IS NULL OR grade IN ('A','B','C')", name="grade"),
         Index("ix_devices_site_state_category", "site_id", "state", "category"),
         Index("ix_devices_state_updated", "state", "updated_at"),
+        Index("ix_devices_state_category_id", "state", "category", "id"),  # the filtered list, newest first
         # PostgreSQL only: prefix searches under a linguistic collation (migration 0013_performance)
         Index("ix_devices_asset_tag_pattern", "asset_tag", postgresql_ops={"asset_tag": "text_pattern_ops"},
               info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),

@@ -523,12 +523,23 @@ def count_devices(db: Session, stmt, cap: int | None = COUNT_CAP) -> int:
     return db.scalar(select(func.count()).select_from(inner.subquery()))
 
 
-def list_devices(db: Session, actor, f: DeviceFilter, *, cap: int | None = COUNT_CAP) -> tuple[list[Device], int]:
+#: What a line of the device list shows, read as plain rows: building 50 devices (and their sites) as
+#: mapped objects took twice as long as the query itself.
+LIST_COLUMNS = (Device.asset_tag, Device.category, Device.brand, Device.model, Device.serial_number,
+                Device.state, Device.updated_at, Site.name.label("site_name"))
+
+
+def list_devices(db: Session, actor, f: DeviceFilter, *, cap: int | None = COUNT_CAP,
+                 rows: bool = False) -> tuple[list, int]:
     """One page of the filtered list and the total (at most ``cap`` + 1, meaning "more than cap";
-    a text search counts up to ``SEARCH_COUNT_CAP`` only: it reads rows, not an index)."""
+    a text search counts up to ``SEARCH_COUNT_CAP`` only: it reads rows, not an index). The page holds
+    devices, or with ``rows`` the list's ``LIST_COLUMNS`` alone."""
     stmt = device_query(db, actor, f)
-    items = list(db.scalars(stmt.order_by(SORTS[f.sort], Device.id.desc())
-                            .offset((f.page - 1) * f.per_page).limit(f.per_page)))
+    page = stmt.order_by(SORTS[f.sort], Device.id.desc()).offset((f.page - 1) * f.per_page).limit(f.per_page)
+    if rows:
+        items = list(db.execute(page.with_only_columns(*LIST_COLUMNS).join(Site, Site.id == Device.site_id)))
+    else:
+        items = list(db.scalars(page))
     if f.page == 1 and len(items) < f.per_page:
         return items, len(items)  # the whole result is on this page: no count needed
     return items, count_devices(db, stmt, cap and count_cap(f, cap))

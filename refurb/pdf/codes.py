@@ -9,8 +9,8 @@ the origin is the bottom-left corner, as everywhere in reportlab.
   instead of 123 in set B; its ``Code128Auto`` variant is never shorter on
   our tags) and fits the symbol, with its two 10-module quiet zones, into a
   box. The bars are one path (see :func:`_code128_bars`).
-* :func:`draw_qr` draws a QR code with a 4-module quiet zone, as merged
-  rectangles in a single path. The symbol comes from zxing-cpp's encoder
+* :func:`draw_qr` draws a QR code with a 4-module quiet zone, one rectangle
+  per run of dark modules, in a single path. The symbol comes from zxing-cpp's encoder
   (C++, the same library that reads our codes back in the tests): smallest
   version, error level raised when it costs no extra size, best of the 8
   masks by the ISO/IEC 18004 penalty rules, in ~0.25 ms for a label's URL
@@ -181,25 +181,31 @@ def qr_size_modules(data: str, error: str = "m", quiet_zone: int = QR_QUIET_MODU
     return _qr_rows(data, error.lower())[0] + 2 * quiet_zone
 
 
+#: Modules per piece of a row: a row's dark runs are drawn piece by piece, and a piece's rectangles are
+#: formatted once per (position, row, pattern) for all codes (a few thousand pieces serve every label of a
+#: print run): building the path run by run was a third of a 1,000-label sheet's time.
+_PIECE = 8
+
+
+@lru_cache(maxsize=1 << 16)
+def _piece_ops(x: int, y: int, bits: str) -> str:
+    return " ".join(f"{x + a} {y} {b - a} 1 re" for a, b in (m.span() for m in _DARK.finditer(bits)))
+
+
 @lru_cache(maxsize=2048)
 def _qr_path(data: str, error: str) -> tuple[int, str]:
     """PDF path operators drawing the dark modules, in module units with the
-    origin at the symbol's bottom-left corner: runs of dark modules in a row
-    become one rectangle, and identical runs in consecutive rows are merged
-    vertically (a finder pattern becomes 5 rectangles instead of 33 modules)."""
+    origin at the symbol's bottom-left corner: each run of dark modules in a
+    row (cut at every ``_PIECE`` modules) is one rectangle. The rectangles of
+    a symbol are one path, filled once: no seam shows where they touch."""
     n, rows = _qr_rows(data, error)
-    ops: list[str] = []
-    above: dict[tuple[int, int], int] = {}  # run (start, end) -> first row
+    ops = []
     for i, row in enumerate(rows):
-        here = {}
-        for m in _DARK.finditer(row):
-            span = m.span()
-            here[span] = above.pop(span, i)  # same run as the row above: extend
-        for (x0, x1), top in above.items():  # runs that stopped at row i
-            ops.append(f"{x0} {n - i} {x1 - x0} {i - top} re")
-        above = here
-    for (x0, x1), top in above.items():
-        ops.append(f"{x0} 0 {x1 - x0} {n - top} re")
+        y = n - 1 - i
+        for x in range(0, n, _PIECE):
+            bits = row[x:x + _PIECE]
+            if "1" in bits:
+                ops.append(_piece_ops(x, y, bits))
     return n, " ".join(ops)
 
 

@@ -114,13 +114,20 @@ def user_sites():
 
 
 def init_app(app) -> None:
+    navs: dict[str, tuple] = {}  # per role: the menus are fixed once the areas have registered
+
+    def nav_for(role: str) -> tuple:
+        if role not in navs:
+            navs[role] = ([(e, label) for e, label, roles in NAV if role in roles and may_open(e, role)],
+                          *menus_for(role))
+        return navs[role]
+
     @app.context_processor
     def _layout():
         nav = []
         menus, loose = [], []
         if current_user.is_authenticated:
-            nav = [(e, label) for e, label, roles in NAV if current_user.role in roles and may_open(e)]
-            menus, loose = menus_for(current_user.role)
+            nav, menus, loose = nav_for(current_user.role)
         return {
             "network_name": layout_setting("network_name"),
             "current_site": current_site,

@@ -205,13 +205,12 @@ def new_batch():
 def device_list():
     db = get_db()
     f = services.parse_filter(request.args)
-    items, total = services.list_devices(db, current_user, f)
+    items, total = services.list_devices(db, current_user, f, rows=True)
     context = {"f": f, "items": items, "total": total, "cap": services.count_cap(f),
-               "pages": -(-total // f.per_page), "sites": sites_for(db, current_user, active_only=False),
-               "states": STATES, "categories": CATEGORIES}
+               "pages": -(-total // f.per_page), "states": STATES, "categories": CATEGORIES}
     if is_htmx() and request.headers.get("HX-Target") == "devices-results":
         return render_template("inventory/_devices_table.html", **context)
-    return render_template("inventory/devices.html", **context)
+    return render_template("inventory/devices.html", sites=sites_for(db, current_user, active_only=False), **context)
 
 
 CSV_COLUMNS = ("Étiquette", "Catégorie", "Marque", "Modèle", "N° de série", "Site", "État", "Grade",
