@@ -50,25 +50,41 @@ def basket_lines(db: Session, actor, site: Site, borrower: Borrower | None, tags
     day = today()
     devices = devices_by_tag(db, tags)  # the basket keeps asset tags: one query for all of them
     kits = lending.active_kits_of(db, devices)
-    problems = lending.lendabilities(db, devices, site, borrower)
     rules_of = rules_by_category(db, site.id, kind)
+    problems = lending.lendabilities(db, devices, site, borrower, rules={site.id: rules_of} if borrower else None)
     lines = []
     for device in devices:
         rules = rules_of(device.category)
         kit = kits.get(device.id)
         lines.append({"device": device, "due": rules.due_on(day), "deposit": rules.deposit,
                       "kit": kit if kit is not None and kit.code in kit_codes else None,
-                      "problem": problems[device.id]})
+                      "active_kit": kit, "problem": problems[device.id]})
     return lines
+
+
+def basket_with(db: Session, actor, site: Site, borrower: Borrower | None, tags: list[str], kit_codes: list[str],
+                device) -> tuple[list[dict], str | None]:
+    """The basket with ``device`` scanned into it, or, when it cannot join it on its own
+    (``lending.basket_problem``, the rule of ``basket_refusal``), the basket as it was and why: its lines
+    are read once for both."""
+    lines = basket_lines(db, actor, site, borrower, [*tags, device.asset_tag], kit_codes)
+    line = next(line for line in lines if line["device"].id == device.id)
+    reason = lending.basket_problem(device, line["problem"], line["active_kit"])
+    if reason:
+        return [other for other in lines if other is not line], reason
+    return lines, None
 
 
 def desk_overview(db: Session, actor, site: Site, *, borrower_id: int | None = None, basket: list[str] = (),
                   kit_codes: list[str] = (), return_id: int | None = None, check_id: int | None = None,
-                  kit_code: str | None = None, done_ids: list[int] = (), side: bool = True) -> dict:
+                  kit_code: str | None = None, done_ids: list[int] = (), side: bool = True,
+                  lines: list[dict] | None = None) -> dict:
     """Everything the desk page shows for ``actor`` at ``site``; ``side=False``: its working column alone
-    (what is due beside it, unchanged by a scan into the basket, is not read)."""
+    (what is due beside it, unchanged by a scan into the basket, is not read); ``lines``: the basket's
+    lines when the caller has just read them (``basket_with``)."""
     borrower = presented_borrower(db, actor, borrower_id)
-    lines = basket_lines(db, actor, site, borrower, list(basket), list(kit_codes))
+    if lines is None:
+        lines = basket_lines(db, actor, site, borrower, list(basket), list(kit_codes))
     return_loan = loan_in_hand(db, actor, return_id)
     kit_return = kits.find_kit(db, kit_code) if kit_code else None
     day = today()

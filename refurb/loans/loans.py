@@ -115,9 +115,10 @@ def lendability(db: Session, device: Device, site: Site | None, borrower: Borrow
 
 
 def lendabilities(db: Session, devices: list[Device], site: Site | None, borrower: Borrower | None, *,
-                  until: date | None = None) -> dict[int, str | None]:
+                  until: date | None = None, rules: dict | None = None) -> dict[int, str | None]:
     """``lendability`` of several devices (the desk's basket) in a few queries, not a few per device:
-    device id → why it cannot be lent here and now (French), or None."""
+    device id → why it cannot be lent here and now (French), or None. ``rules``: site id →
+    ``rules_by_category`` for the borrower's kind, when the caller has read them already."""
     reasons: dict[int, str | None] = {d.id: None for d in devices}
     ids = [d.id for d in devices]
     open_loans = {loan.device_id: loan for loan in db.scalars(
@@ -147,7 +148,7 @@ def lendabilities(db: Session, devices: list[Device], site: Site | None, borrowe
     if borrower is not None and lendable:
         day = today()
         by_end: dict[date, list[Device]] = {}  # one query per due date (one per category, at most)
-        tables: dict[int, object] = {}
+        tables: dict[int, object] = dict(rules or {})
         for device in lendable:
             if until is None and device.site_id not in tables:
                 tables[device.site_id] = rules_by_category(db, device.site_id, borrower.kind)
@@ -167,10 +168,14 @@ def basket_refusal(db: Session, device: Device, site: Site, borrower: Borrower |
     """Why this device cannot join the desk's basket on its own (French), or None: it must be lendable
     here, and a device of a kit is lent only with its kit."""
     reason = lendability(db, device, site, borrower)
-    if reason is None:
-        kit = active_kit_of(db, device)
-        if kit is not None:
-            reason = _kit_refusal(device, kit)
+    return basket_problem(device, reason, None if reason else active_kit_of(db, device))
+
+
+def basket_problem(device: Device, reason: str | None, kit: Kit | None) -> str | None:
+    """``basket_refusal`` from what is already known of the device: why it cannot be lent
+    (``lendability``) and the active kit it belongs to."""
+    if reason is None and kit is not None:
+        return _kit_refusal(device, kit)
     return reason
 
 

@@ -41,7 +41,7 @@ from .borrowers import (
     unblock,
     update_borrower,
 )
-from .desk import basket_lines, desk_overview, loan_in_hand, presented_borrower
+from .desk import basket_lines, basket_with, desk_overview, loan_in_hand, presented_borrower
 from .kiosk import (
     LENT,
     RETURNED,
@@ -75,6 +75,7 @@ from .loans import (
     LOAN_STATES,
     active_kit_of,
     agreement_document,
+    basket_problem,
     basket_refusal,
     borrower_loans,
     channel_of,
@@ -128,7 +129,7 @@ __all__ = [
     "parse_borrower", "personal_data", "personal_data_csv", "purge_inactive", "require_desk", "require_record",
     "search", "sees_record", "set_pin", "unblock", "update_borrower",
     # the desk
-    "basket_lines", "desk_overview", "loan_in_hand", "presented_borrower",
+    "basket_lines", "basket_with", "desk_overview", "loan_in_hand", "presented_borrower",
     # the kiosk
     "LENT", "RETURNED", "borrow_or_return", "check_pin", "close_by_staff", "close_session", "get_open_session",
     "get_session", "identified_borrower", "identify", "kiosk_accounts", "open_by_staff", "open_from_desk", "open_session", "open_sessions",
@@ -137,7 +138,7 @@ __all__ = [
     "create_kit", "dissolve_kit", "find_kit", "get_kit", "list_kits", "looks_like_kit", "missing_from_return",
     "open_kit_loans", "update_kit",
     # loans
-    "LOAN_STATES", "active_kit_of", "agreement_document", "basket_refusal", "borrower_loans", "channel_of",
+    "LOAN_STATES", "active_kit_of", "agreement_document", "basket_problem", "basket_refusal", "borrower_loans", "channel_of",
     "check_out", "check_out_basket", "check_out_presented", "confirm_return", "declare_lost", "device_loans",
     "due_today", "get_loan", "kiosk_return_to_check", "kit_refusal", "lendability", "list_loans",
     "may_return_here", "open_loan_for", "overdue", "reminder", "renew", "return_kit", "return_loan",

@@ -48,11 +48,12 @@ def _site():
     return site
 
 
-def desk_context(db, state: dict, *, matches=None, kit_missing=None, side: bool = True) -> dict:
+def desk_context(db, state: dict, *, matches=None, kit_missing=None, side: bool = True, lines=None) -> dict:
     context = loans.desk_overview(db, current_user, _site(), borrower_id=state.get("borrower"),
                                   basket=state.get("basket", []), kit_codes=state.get("kits", []),
                                   return_id=state.get("return"), check_id=state.get("check"),
-                                  kit_code=state.get("kit_return"), done_ids=state.get("done", []), side=side)
+                                  kit_code=state.get("kit_return"), done_ids=state.get("done", []), side=side,
+                                  lines=lines)
     registered = context["borrower"] is not None and state.get("registered") == context["borrower"].id
     return context | {"just_registered": registered, "matches": matches, "kit_missing": kit_missing or [],
                       "conditions": RETURN_CONDITIONS, "loss_reasons": LOSS_REASONS, "deposit_methods": DEPOSIT_METHODS}
@@ -195,13 +196,13 @@ def _scan_device(db, state: dict, site, device):
     if tag in state["basket"]:
         return _refuse(state, f"{tag} est déjà dans le panier (scanné deux fois).", side=False)
     borrower = loans.presented_borrower(db, current_user, state.get("borrower"))
-    reason = loans.basket_refusal(db, device, site, borrower)
+    lines, reason = loans.basket_with(db, current_user, site, borrower, state["basket"], state["kits"], device)
     if reason:
-        return _refuse(state, reason, side=False)
+        return _refuse(state, reason, side=False, lines=lines)
     state["basket"] = state["basket"] + [tag]
     state["return"] = state["kit_return"] = None
     who = "" if state.get("borrower") else " Scannez maintenant la carte de l'usager."
-    return _answer(state, f"{tag} ajouté au panier ({device.category_label}).{who}", side=False)
+    return _answer(state, f"{tag} ajouté au panier ({device.category_label}).{who}", side=False, lines=lines)
 
 
 @bp.post("/prets/comptoir/retirer")
