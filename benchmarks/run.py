@@ -20,7 +20,6 @@ import http.client
 import os
 import random
 import re
-import shutil
 import socket
 import statistics
 import subprocess
