@@ -62,6 +62,19 @@ WRITER_QUEUE_SECONDS = 20  # how long a writing request waits for its turn among
 _HOLDS_WRITERS = "refurb_holds_writers"
 
 
+def _setup_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # psycopg prepares a statement run five times, and PostgreSQL then plans it once for any value: a
+        # search's LIKE pattern is unknown to that generic plan, which can use neither the pattern nor the
+        # trigram indexes (a word search went from 3.5 to 21 ms after its tenth run). Plan each run for its
+        # own values; the statement is still parsed once.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_connection.autocommit = autocommit
+
+
 def _setup_sqlite(engine: Engine) -> None:
     database = engine.url.database
     if database and database != ":memory:" and not database.startswith("file:"):
@@ -196,6 +209,8 @@ class Database:
         if self.is_sqlite:
             _setup_sqlite(self.engine)
             _discard_broken_sqlite_connections(self.engine)
+        elif self.engine.dialect.name == "postgresql":
+            _setup_postgresql(self.engine)
         self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)

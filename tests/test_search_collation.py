@@ -91,3 +91,31 @@ def test_postgresql_prefix_search_takes_no_range_under_a_linguistic_collation(db
         assert ">=" in sql
     else:
         assert ">=" not in sql and "LIKE" in sql.upper()
+
+
+def test_postgresql_word_search_in_brand_and_model_uses_the_trigram_indexes(db, make_device):
+    """A word inside the brand or the model goes through the trigram indexes (migration 0020): a word that
+    matches nothing no longer reads every device."""
+    _postgresql(db)
+    make_device(brand="Lenovo", model="ThinkPad T480")
+    plan = _plan(db, "thinkpad")
+    assert "ix_devices_brand_trgm" in plan and "ix_devices_model_trgm" in plan, plan
+    assert "Seq Scan on devices" not in plan
+
+
+def test_word_search_is_case_insensitive_and_exact(db, make_device):
+    wanted = {make_device(brand="Lenovo", model="ThinkPad T480"), make_device(brand="LENOVO", model="IdeaPad 3")}
+    make_device(brand="Dell", model="Latitude 5490")
+    db.rollback()
+    admin = get_user(db, "admin")
+    items, _ = services.list_devices(db, admin, services.parse_filter({"q": "lenovo", "per_page": "200"}))
+    assert {d.asset_tag for d in items} == wanted
+    items, _ = services.list_devices(db, admin, services.parse_filter({"q": "thinkPAD", "per_page": "200"}))
+    assert {d.model for d in items} == {"ThinkPad T480"}
+
+
+def test_postgresql_plans_each_search_for_its_own_words(app, db):
+    """psycopg prepares a statement run five times and PostgreSQL would then plan it once for any value,
+    blind to a LIKE pattern's prefix: the app's connections plan every run for its own values."""
+    _postgresql(db)
+    assert db.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"

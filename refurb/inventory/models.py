@@ -47,6 +47,11 @@ class Device(Base):
               info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),
         Index("ix_devices_serial_pattern", "serial_number", postgresql_ops={"serial_number": "text_pattern_ops"},
               info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),
+        # PostgreSQL only: a word inside the brand or the model (migration 0020, extension pg_trgm)
+        Index("ix_devices_brand_trgm", "brand", postgresql_using="gin", postgresql_ops={"brand": "gin_trgm_ops"},
+              info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),
+        Index("ix_devices_model_trgm", "model", postgresql_using="gin", postgresql_ops={"model": "gin_trgm_ops"},
+              info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
