@@ -103,6 +103,14 @@ def test_postgresql_word_search_in_brand_and_model_uses_the_trigram_indexes(db, 
     assert "Seq Scan on devices" not in plan
 
 
+def test_postgresql_trigram_indexes_are_on_the_c_collation_expressions(db):
+    _postgresql(db)
+    definitions = dict(db.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'devices' "
+                                       "AND indexname LIKE '%\\_trgm'")).all())
+    for column in ("brand", "model"):
+        assert f'{column} COLLATE "C" gin_trgm_ops' in definitions[f"ix_devices_{column}_trgm"], definitions
+
+
 def test_word_search_is_case_insensitive_and_exact(db, make_device):
     wanted = {make_device(brand="Lenovo", model="ThinkPad T480"), make_device(brand="LENOVO", model="IdeaPad 3")}
     make_device(brand="Dell", model="Latitude 5490")
@@ -112,6 +120,20 @@ def test_word_search_is_case_insensitive_and_exact(db, make_device):
     assert {d.asset_tag for d in items} == wanted
     items, _ = services.list_devices(db, admin, services.parse_filter({"q": "thinkPAD", "per_page": "200"}))
     assert {d.model for d in items} == {"ThinkPad T480"}
+
+
+def test_postgresql_word_with_an_accent_keeps_the_database_collation(db, make_device):
+    """An ASCII word is compared with ASCII case folding (as on SQLite); a word with an accent is compared
+    under the database's collation, where É and é are one letter in two cases."""
+    _postgresql(db)
+    wanted = make_device(brand="Iiyama", model="ÉCRAN ProLite")
+    make_device(brand="Iiyama", model="Ecran ProLite")
+    db.rollback()
+    admin = get_user(db, "admin")
+    items, _ = services.list_devices(db, admin, services.parse_filter({"q": "écran", "per_page": "200"}))
+    assert {d.asset_tag for d in items} == {wanted}
+    items, _ = services.list_devices(db, admin, services.parse_filter({"q": "prolite", "per_page": "200"}))
+    assert len(items) == 2
 
 
 def test_postgresql_plans_each_search_for_its_own_words(app, db):

@@ -1,10 +1,12 @@
 """inventory: trigram indexes for the brand/model word search (PostgreSQL)
 
 - ``ix_devices_brand_trgm``, ``ix_devices_model_trgm`` (PostgreSQL only, GIN ``gin_trgm_ops`` of the
-  ``pg_trgm`` extension): a word searched inside the brand or the model (``ILIKE '%word%'``) is found
-  through these indexes when it is rare. A word that matches no device (a serial-number prefix without a
-  digit, a typo) read every row of a 100,000-device network under a French collation, about 90 ms.
-  A frequent word is still read in order, which stops early.
+  ``pg_trgm`` extension, on ``brand COLLATE "C"`` and ``model COLLATE "C"``): a word searched inside the
+  brand or the model is found through these indexes when it is rare. A word that matches no device (a
+  serial-number prefix without a digit, a typo) read every row of a 100,000-device network under a French
+  collation, about 90 ms. A frequent word is still read in order, which stops early. The search compares
+  an ASCII word under the "C" collation (ASCII case folding, as SQLite's LIKE): under ICU every row was
+  lowered through ICU first, three times slower.
 
 ``pg_trgm`` ships with PostgreSQL (Debian's server package includes it) and is a trusted extension: the
 database's owner may create it. Where it is missing or refused, the search works as before, without these
@@ -39,7 +41,7 @@ def upgrade() -> None:
                     str(err.orig).strip().splitlines()[0])
         return
     for name, column in TRIGRAM_INDEXES:
-        op.create_index(name, "devices", [column], postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+        op.execute(f'CREATE INDEX {name} ON devices USING gin (({column} COLLATE "C") gin_trgm_ops)')
 
 
 def downgrade() -> None:

@@ -47,11 +47,6 @@ class Device(Base):
               info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),
         Index("ix_devices_serial_pattern", "serial_number", postgresql_ops={"serial_number": "text_pattern_ops"},
               info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),
-        # PostgreSQL only: a word inside the brand or the model (migration 0020, extension pg_trgm)
-        Index("ix_devices_brand_trgm", "brand", postgresql_using="gin", postgresql_ops={"brand": "gin_trgm_ops"},
-              info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),
-        Index("ix_devices_model_trgm", "model", postgresql_using="gin", postgresql_ops={"model": "gin_trgm_ops"},
-              info={"only_on": "postgresql"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +83,14 @@ class Device(Base):
 
     def __repr__(self) -> str:
         return f"<Device {self.asset_tag} {self.state}>"
+
+
+# PostgreSQL only: a word inside the brand or the model, compared under the "C" collation (migration 0020,
+# extension pg_trgm; ``services.search_condition``)
+for _column in (Device.brand, Device.model):
+    Index(f"ix_devices_{_column.key}_trgm", _column.collate("C").label(f"{_column.key}_c"), postgresql_using="gin",
+          postgresql_ops={f"{_column.key}_c": "gin_trgm_ops"}, info={"only_on": "postgresql", "expression": True}).ddl_if(
+        dialect="postgresql")
 
 
 class DeviceEvent(Base):
