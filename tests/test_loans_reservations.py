@@ -155,3 +155,25 @@ def test_rules_page(app, client, login_as, db, lk, api_headers):
     refused = desk.post("/prets/regles?site=EPN-A", data={"csrf_token": csrf_token(desk, "/prets/regles"),
                                                            **_rules_form()})
     assert refused.status_code == 403
+
+
+def test_a_basket_holds_each_device_until_its_own_due_date(client, db, lk, api_headers):
+    """A laptop goes out for 21 days and a smartphone for 14 (resident's defaults): a booking by someone else
+    from day 17 holds the laptop only. The basket asks for every device's holds in one query."""
+    from refurb.accounts.services import get_user
+    from refurb.loans import services as loans
+    from refurb.sites.services import get_site
+
+    h = api_headers("desk")
+    laptop, phone = lk.device("EPN-A", "laptop"), lk.device("EPN-A", "smartphone")
+    other, here = lk.borrower("EPN-A"), lk.borrower("EPN-A")
+    for device in (laptop, phone):
+        assert _book(client, h, asset_tag=device.asset_tag, borrower_card=other.card_number,
+                     start_on=today() + timedelta(days=17), end_on=today() + timedelta(days=19)).status_code == 201
+    _fresh(db)
+    site = get_site(db, "EPN-A")
+    lines = loans.basket_lines(db, get_user(db, "admin"), site, db.merge(here), [laptop.asset_tag, phone.asset_tag],
+                               [])
+    reasons = {line["device"].id: line["problem"] for line in lines}
+    assert "réservé pour un autre usager" in reasons[laptop.id]
+    assert reasons[phone.id] is None

@@ -147,20 +147,20 @@ def lendabilities(db: Session, devices: list[Device], site: Site | None, borrowe
             lendable.append(device)
     if borrower is not None and lendable:
         day = today()
-        by_end: dict[date, list[Device]] = {}  # one query per due date (one per category, at most)
+        by_end: dict[date, list[Device]] = {}  # each device held until its own due date, in one query
         tables: dict[int, object] = dict(rules or {})
         for device in lendable:
             if until is None and device.site_id not in tables:
                 tables[device.site_id] = rules_by_category(db, device.site_id, borrower.kind)
             end = until or tables[device.site_id](device.category).due_on(day)
             by_end.setdefault(end, []).append(device)
-        for end, group in by_end.items():
-            holds = bookings.devices_holds(db, [d.id for d in group], day, end, other_than=borrower.id)
-            for device in group:
-                if holds.get(device.id):
-                    h = holds[device.id][0]
-                    reasons[device.id] = (f"{device.asset_tag} est réservé pour un autre usager du "
-                                          f"{date_fr(h.start_on)} au {date_fr(h.end_on)} : prêtez un autre appareil.")
+        holds = bookings.devices_holds_until(db, {end: [d.id for d in group] for end, group in by_end.items()}, day,
+                                             other_than=borrower.id)
+        for device in lendable:
+            if holds.get(device.id):
+                h = holds[device.id][0]
+                reasons[device.id] = (f"{device.asset_tag} est réservé pour un autre usager du "
+                                      f"{date_fr(h.start_on)} au {date_fr(h.end_on)} : prêtez un autre appareil.")
     return reasons
 
 

@@ -46,7 +46,17 @@ def device_holds(db: Session, device: Device, start: date, end: date, *, other_t
 def devices_holds(db: Session, device_ids: list[int], start: date, end: date, *,
                   other_than: int | None) -> dict[int, list[Reservation]]:
     """``device_holds`` of several devices in one query: device id → its holds, earliest first."""
-    stmt = select(Reservation).where(Reservation.device_id.in_(device_ids), live(today()), overlapping(start, end))
+    return devices_holds_until(db, {end: device_ids}, start, other_than=other_than)
+
+
+def devices_holds_until(db: Session, ids_by_end: dict[date, list[int]], start: date, *,
+                        other_than: int | None) -> dict[int, list[Reservation]]:
+    """``devices_holds`` of groups of devices, each group from ``start`` to its own end (a basket's
+    categories are lent for different periods), in one query."""
+    groups = [and_(Reservation.device_id.in_(ids), overlapping(start, end)) for end, ids in ids_by_end.items() if ids]
+    if not groups:
+        return {}
+    stmt = select(Reservation).where(or_(*groups), live(today()))
     if other_than is not None:
         stmt = stmt.where(Reservation.borrower_id != other_than)
     found: dict[int, list[Reservation]] = {}
