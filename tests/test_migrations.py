@@ -54,3 +54,43 @@ def test_models_match_migrations(database_url):
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_postgresql_upgrade_without_the_right_to_create_pg_trgm_still_succeeds(database_url):
+    """A hosted PostgreSQL may refuse the application's role the extension: the upgrade goes on without the
+    trigram indexes (it says so), and the word search works without them."""
+    from sqlalchemy.engine import make_url
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: the extension pg_trgm")
+    admin_url = make_url(database_url)
+    name = f"{admin_url.database}_notrgm"
+    role = f"{name}_owner"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.exec_driver_sql("SELECT rolsuper OR rolcreaterole FROM pg_roles "
+                                        "WHERE rolname = current_user").scalar():
+                pytest.skip("the test database's role cannot create the role this test needs")
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+            conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" OWNER "{role}" TEMPLATE template0')
+            conn.exec_driver_sql(f'REVOKE CREATE ON DATABASE "{name}" FROM "{role}", PUBLIC')
+        url = admin_url.set(database=name, username=role, password=None).render_as_string(hide_password=False)
+        migrate.upgrade(url)
+        assert migrate.current_revision(url) == migrate.head_revision(url)
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'").scalar() == 0
+                assert "ix_devices_brand_trgm" not in {i["name"] for i in inspect(conn).get_indexes("devices")}
+                assert conn.exec_driver_sql("SELECT count(*) FROM devices WHERE (brand COLLATE \"C\") ILIKE "
+                                            "'%%thinkpad%%'").scalar() == 0
+        finally:
+            engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+        admin.dispose()
