@@ -68,10 +68,14 @@ def looks_like_tag(code: str) -> bool:
 
 # --- history -------------------------------------------------------------------------------
 
+# Built once: a loader option costs more to build than the rest of the statement.
+_TIMELINE_OPTIONS = (lazyload(DeviceEvent.user, User.home_site),)
+
+
 def history(db: Session, device: Device) -> list[DeviceEvent]:
-    """Newest first; the users' own sites are not needed for a timeline (loaded only if asked)."""
+    """Newest first; the authors' home sites are not needed for a timeline (loaded only if asked)."""
     return list(db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
-                           .options(lazyload(DeviceEvent.user, User.sites), lazyload(DeviceEvent.user, User.home_site))
+                           .options(*_TIMELINE_OPTIONS)
                            .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc())))
 
 
@@ -313,11 +317,14 @@ def transition(db: Session, actor, device: Device, to_state: str, *, note: str =
 UNDOABLE_ACTIONS = frozenset({"transition"})
 
 
+_LAST_EVENT_OPTIONS = (lazyload(DeviceEvent.user), lazyload(DeviceEvent.site))
+
+
 def last_event(db: Session, device: Device) -> DeviceEvent | None:
     """The device's newest event alone (its author and site are loaded only if asked: the undo offer that
     every device page makes needs their ids, not the rows)."""
     return db.scalar(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
-                     .options(lazyload(DeviceEvent.user), lazyload(DeviceEvent.site))
+                     .options(*_LAST_EVENT_OPTIONS)
                      .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc()).limit(1))
 
 
