@@ -68,7 +68,9 @@ def basket_with(db: Session, actor, site: Site, borrower: Borrower | None, tags:
     (``lending.basket_problem``, the rule of ``basket_refusal``), the basket as it was and why: its lines
     are read once for both."""
     lines = basket_lines(db, actor, site, borrower, [*tags, device.asset_tag], kit_codes)
-    line = next(line for line in lines if line["device"].id == device.id)
+    line = next((line for line in lines if line["device"].id == device.id), None)
+    if line is None:  # a tag the basket cannot read back: judge the device alone, never fail the scan
+        return lines, lending.basket_refusal(db, device, site, borrower)
     reason = lending.basket_problem(device, line["problem"], line["active_kit"])
     if reason:
         return [other for other in lines if other is not line], reason

@@ -75,7 +75,6 @@ from .loans import (
     LOAN_STATES,
     active_kit_of,
     agreement_document,
-    basket_problem,
     basket_refusal,
     borrower_loans,
     channel_of,
@@ -138,7 +137,7 @@ __all__ = [
     "create_kit", "dissolve_kit", "find_kit", "get_kit", "list_kits", "looks_like_kit", "missing_from_return",
     "open_kit_loans", "update_kit",
     # loans
-    "LOAN_STATES", "active_kit_of", "agreement_document", "basket_problem", "basket_refusal", "borrower_loans", "channel_of",
+    "LOAN_STATES", "active_kit_of", "agreement_document", "basket_refusal", "borrower_loans", "channel_of",
     "check_out", "check_out_basket", "check_out_presented", "confirm_return", "declare_lost", "device_loans",
     "due_today", "get_loan", "kiosk_return_to_check", "kit_refusal", "lendability", "list_loans",
     "may_return_here", "open_loan_for", "overdue", "reminder", "renew", "return_kit", "return_loan",
