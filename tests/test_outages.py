@@ -13,6 +13,7 @@ import threading
 from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event
 from werkzeug.security import generate_password_hash
 
 from refurb import create_app, migrate
@@ -162,8 +163,16 @@ def test_a_read_only_sqlite_file_refuses_writes_with_503_then_writes_again_witho
         assert client.get("/").status_code == 200
 
 
+def _short_lock_wait(app) -> None:
+    """SQLite waits 5 s for another writer's lock (``refurb.db``); 0.3 s here, for the same answer sooner."""
+    database = app.extensions["refurb.db"]
+    database.dispose()
+    event.listen(database.engine, "connect", lambda connection, _record: connection.execute("PRAGMA busy_timeout=300"))
+
+
 def test_a_write_waiting_too_long_for_sqlites_lock_is_asked_to_try_again_never_a_500(sqlite_app):
     app, path = sqlite_app
+    _short_lock_wait(app)
     client = app.test_client()
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock (a long import, say)
@@ -180,6 +189,7 @@ def test_a_write_waiting_too_long_for_sqlites_lock_is_asked_to_try_again_never_a
 
 def test_a_write_through_the_api_waiting_too_long_for_the_lock_gets_json_busy(sqlite_app):
     app, path = sqlite_app
+    _short_lock_wait(app)
     bearer = _bearer(app)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
