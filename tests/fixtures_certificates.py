@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+from factories import new_device
 
 
 def pdf_text(data: bytes) -> str:
@@ -122,13 +123,10 @@ def build_activity_history(db) -> dict:
     a, b = sites["EPN-A"], sites["EPN-B"]
     devices: dict[str, Device] = {}
 
-    def device(name, category, site, state="received"):
-        d = Device(asset_tag=f"RP-{len(devices) + 1:04d}", category=category, brand="Marque", model=name,
-                   has_storage=False, specs={}, condition="", notes="", site=site, state=state,
-                   created_at=_at("2025-06-01"), updated_at=_at("2025-06-01"), version=1)
-        db.add(d)
-        devices[name] = d
-        return d
+    def device(name, category, site, created="2025-06-01"):
+        devices[name] = new_device(db, site=site.code, category=category, tag=f"RP-{len(devices) + 1:04d}",
+                                   brand="Marque", model=name, has_storage=False, created=_at(created))
+        return devices[name]
 
     def event(name, day, to_state, from_state=None, site=a, action="transition"):
         db.add(DeviceEvent(device_id=devices[name].id, at=_at(day), site_id=site.id, action=action,
@@ -149,14 +147,11 @@ def build_activity_history(db) -> dict:
                                  ("L4", "laptop", a), ("E1", "screen", a), ("E2", "screen", a),
                                  ("R1", "printer", a), ("R2", "desktop", b), ("LP", "tablet", b),
                                  ("X1", "laptop", a)):
-        device(name, category, site)
-    db.flush()
+        device(name, category, site, created={"E1": "2026-03-15", "E2": "2026-04-02"}.get(name, "2025-06-01"))
     for name, donation in (("L1", 0), ("L2", 0), ("K1", 0), ("T1", 1), ("S1", 1), ("L3", 2), ("L4", 3)):
         db.add(DeviceOrigin(device_id=devices[name].id, donation_id=donations[donation].id,
                             price_capped=donation == 1))
-    # Registered without a donation: in the period (counted "sans don") and after it (not counted).
-    event("E1", "2026-03-15", "received", action="created")
-    event("E2", "2026-04-02", "received", action="created")
+    # E1 and E2 were registered without a donation: in the period (counted "sans don") and after it (not counted).
     # Workshop and ways out.
     event("L1", "2026-03-10", "ready", "diagnosing")
     event("L1", "2026-03-12", "loan_pool", "ready")

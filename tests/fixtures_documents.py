@@ -12,6 +12,7 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
+from factories import new_device
 from sqlalchemy import select
 
 from refurb.accounts.models import User
@@ -41,36 +42,9 @@ def make_device(db, tag: str, site: str, *, category: str = "laptop", brand: str
                 model: str = "ThinkPad T480", serial: str | None = None, grade: str | None = None,
                 created: datetime = T0, history=(), user: str = "admin") -> Device:
     """A device created at ``site`` (state "received") at ``created``, then ``history``: a list of
-    ("state", at, to_state) and ("transfer", at, to_site_code), in time order."""
-    sites = {s.code: s for s in db.scalars(select(Site))}
-    actor = user_by_name(db, user)
-    here = sites[site]
-    device = Device(asset_tag=tag, category=category, brand=brand, model=model, serial_number=serial,
-                    has_storage=category in ("laptop", "desktop", "tablet", "smartphone"), specs={}, condition="",
-                    notes="", grade=grade, site_id=here.id, state="received", created_at=created,
-                    updated_at=created, version=1)
-    db.add(device)
-    db.flush()
-    db.add(DeviceEvent(device_id=device.id, at=created, user_id=actor.id, site_id=here.id, action="created",
-                       from_state=None, to_state="received", note="", data={}))
-    state = "received"
-    for kind, at, value in history:
-        if kind == "state":
-            db.add(DeviceEvent(device_id=device.id, at=at, user_id=actor.id, site_id=here.id, action="transition",
-                               from_state=state, to_state=value, note="", data={}))
-            state = value
-        elif kind == "transfer":
-            origin, here = here, sites[value]
-            db.add(DeviceEvent(device_id=device.id, at=at, user_id=actor.id, site_id=here.id, action="transfer",
-                               from_state=None, to_state=None, note="",
-                               data={"transfer_id": 0, "from_site": origin.code, "to_site": here.code}))
-        else:  # pragma: no cover - a typo in a test
-            raise ValueError(kind)
-    device.state = state
-    device.site_id = here.id
-    device.updated_at = max([created] + [at for _k, at, _v in history])
-    db.flush()
-    return device
+    ("state", at, to_state) and ("transfer", at, to_site_code), in time order (``factories.new_device``)."""
+    return new_device(db, site=site, category=category, tag=tag, brand=brand, model=model, serial_number=serial,
+                      grade=grade, created=created, history=history, user=user)
 
 
 def make_many(db, count: int, site: str, *, state: str = "loan_pool", category: str = "laptop",

@@ -1,4 +1,4 @@
-"""Fixtures of the loans area: loan-pool devices made directly (so the tests don't depend on the
+"""Fixtures of the loans area: loan-pool devices (``factories.new_device``: the tests don't depend on the
 refurbishment guards), borrowers, and a few helpers."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from factories import new_device
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
@@ -16,7 +17,6 @@ from refurb.inventory.models import Device
 from refurb.loans.models import Borrower
 from refurb.sites.models import Site
 
-_numbers = itertools.count(900001)
 _cards = itertools.count(10000001)
 
 
@@ -33,12 +33,9 @@ class LoansHelper:
     def device(self, site: str = "EPN-A", category: str = "laptop", state: str = "loan_pool", *,
                brand: str = "Lenovo", model: str = "ThinkPad T480", commit: bool = True) -> Device:
         """A device put straight into the loan pool (no workshop steps), without storage so that
-        no erasure guard applies."""
-        now = utcnow()
-        device = Device(asset_tag=f"RF-{next(_numbers):06d}", category=category, brand=brand, model=model,
-                        has_storage=False, specs={}, condition="", notes="", site=self.site(site), state=state,
-                        created_at=now, updated_at=now, version=1)
-        self.db.add(device)
+        no erasure guard applies (``factories.new_device``)."""
+        device = new_device(self.db, site=site, category=category, state=state, brand=brand, model=model,
+                            has_storage=False)
         if commit:
             self.db.commit()
         return device

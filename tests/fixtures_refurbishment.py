@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from factories import new_device
 from sqlalchemy import func, select
 
 from refurb.accounts.services import get_user
@@ -42,9 +43,7 @@ class Workshop:
 
     def device(self, category: str = "laptop", site: str = "EPN-A", **fields) -> str:
         with self.session() as db:
-            user = get_user(db, "admin")
-            spec = inventory.parse_device_input(db, user, {"category": category, "site": site, **fields})
-            device = inventory.create_device(db, user, spec, allow_known_serial=True)
+            device = new_device(db, site=site, category=category, **fields)
             db.commit()
             return device.asset_tag
 

@@ -4,15 +4,14 @@ use case commits what it did (another session sees it at once), or nothing."""
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from conftest import _empty_all_tables
+from factories import new_device
 from flask import has_app_context
 from sqlalchemy import func, select
 
 from refurb.accounts.models import User
-from refurb.clock import today, utcnow
+from refurb.clock import today
 from refurb.db import Database
 from refurb.errors import Conflict, Forbidden
 from refurb.inventory.models import Device, DeviceEvent
@@ -20,9 +19,6 @@ from refurb.models import metadata  # noqa: F401  (every area's models mapped, a
 from refurb.refurbishment.models import DeviceOrigin, Donation, Donor
 from refurb.sites.models import Site
 from refurb.storage import StoredFile
-
-_tags = itertools.count(800001)
-
 
 @pytest.fixture
 def database(database_url):
@@ -48,11 +44,8 @@ def _user(db, username: str) -> User:
 
 
 def _device(db, site: str, state: str = "ready", serial: str | None = None) -> Device:
-    now = utcnow()
-    device = Device(asset_tag=f"RF-{next(_tags):06d}", category="laptop", brand="Lenovo", model="T480",
-                    serial_number=serial, has_storage=False, specs={}, condition="", notes="", state=state,
-                    site=db.scalar(select(Site).where(Site.code == site)), created_at=now, updated_at=now, version=1)
-    db.add(device)
+    device = new_device(db, site=site, state=state, user="manager", brand="Lenovo", model="T480",
+                        serial_number=serial, has_storage=False)
     db.commit()
     return device
 

@@ -7,6 +7,7 @@ from html import unescape
 from html.parser import HTMLParser
 
 from conftest import csrf_token
+from factories import new_device
 from sqlalchemy import select
 
 from refurb.accounts.models import User
@@ -26,13 +27,9 @@ def site(db, code: str) -> Site:
 
 def make_device(db, site_code: str = "EPN-A", category: str = "laptop", state: str = "received", *,
                 brand: str = "Dell", model: str = "Latitude 5490", serial: str | None = None):
-    """A device made by the service (tag, first event), then put in ``state`` directly in the database."""
-    spec = services.DeviceInput(category=category, site=site(db, site_code), brand=brand, model=model,
-                                serial_number=serial)
-    device = services.create_device(db, user(db, "admin"), spec, allow_known_serial=True)
-    device.state = state
-    db.flush()
-    return device
+    """``factories.new_device``, in ``state``."""
+    return new_device(db, site=site_code, category=category, state=state, brand=brand, model=model,
+                      serial_number=serial)
 
 
 class _Tables(HTMLParser):

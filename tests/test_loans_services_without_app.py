@@ -4,12 +4,12 @@ commits its own use case (another session sees it at once)."""
 
 from __future__ import annotations
 
-import itertools
 import threading
 from datetime import timedelta
 
 import pytest
 from conftest import _empty_all_tables
+from factories import new_device
 from flask import has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -23,9 +23,6 @@ from refurb.loans import services as loans
 from refurb.loans.models import Borrower, Loan, LoanSiteRules
 from refurb.models import metadata  # noqa: F401  (every area's models mapped, as the app does)
 from refurb.sites.models import Site
-
-_tags = itertools.count(700001)
-
 
 @pytest.fixture
 def database(database_url):
@@ -64,11 +61,8 @@ def _site(db, code: str) -> Site:
 
 
 def _device(db, site: str = "EPN-A", category: str = "tablet") -> Device:
-    now = utcnow()
-    device = Device(asset_tag=f"RF-{next(_tags):06d}", category=category, brand="Samsung", model="Tab A8",
-                    has_storage=False, specs={}, condition="", notes="", site=_site(db, site), state="loan_pool",
-                    created_at=now, updated_at=now, version=1)
-    db.add(device)
+    device = new_device(db, site=site, category=category, state="loan_pool", user="manager", brand="Samsung",
+                        model="Tab A8", has_storage=False)
     db.commit()
     return device
 
@@ -92,7 +86,8 @@ def test_no_app_is_needed(net):
         loan = loans.check_out(db, _user(db, "desk"), borrower, [_device(db).asset_tag])[0]
     with net.session() as other:  # the use case committed: another session sees the loan and its event
         assert other.get(Loan, loan.id).device.state == "on_loan"
-        assert other.scalar(select(DeviceEvent.action).where(DeviceEvent.device_id == loan.device_id)) == "loan"
+        assert other.scalar(select(DeviceEvent.action).where(DeviceEvent.device_id == loan.device_id)
+                                .order_by(DeviceEvent.id.desc()).limit(1)) == "loan"
 
 
 def test_one_open_loan_per_device_under_two_check_outs(net):

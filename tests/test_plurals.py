@@ -5,12 +5,15 @@ PDFs that print a count say "1 prêt" and "2 prêts", never "1 prêts" nor "2 pr
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from html import unescape
 
 import pytest
+from factories import new_device
 from fixtures_documents import pdf_text
 
+from refurb.clock import utcnow
 from refurb.formatting import plural, plural_word
 from refurb.inventory.models import StockMinimum
 from refurb.loans import services as loans
@@ -54,7 +57,9 @@ def _html(response) -> str:
 
 
 def _lend(db, lk, site="EPN-A"):
-    device = lk.device(site)
+    """A loan this month of a device registered long before (not counted as collected this month)."""
+    device = new_device(db, site=site, state="loan_pool", has_storage=False, created=utcnow() - timedelta(days=400))
+    db.commit()
     loans.check_out(db, lk.user("admin"), lk.borrower(site), [device.asset_tag], site=lk.site(site))
 
 
