@@ -129,12 +129,14 @@ def test_a_device_to_check_is_not_lent_again_until_the_desk_confirms(app, client
 def test_checked_complete_the_device_is_lent_again(db, lk):
     owner, other = lk.borrower("EPN-A"), lk.borrower("EPN-A")
     loan = _lend(db, lk, owner)
+    assert loans_svc.loan_at_desk(db, loan.device).id == loan.id  # a scan at the desk: its return
     ks = KioskSession(site_id=lk.site("EPN-A").id, kiosk_user_id=lk.user("kiosk").id,
                       opened_by_id=lk.user("desk").id, opened_at=utcnow(), ip="", pin_failures=0)
     db.add(ks)
     db.commit()
     loans_svc.return_at_kiosk(db, ks, lk.user("kiosk"), owner, loan.device)
     db.commit()
+    assert loans_svc.loan_at_desk(db, loan.device).to_check  # a scan at the desk: its check
     assert "pas encore été vérifié" in loans_svc.lendability(db, loan.device, None, other)
     with pytest.raises(Conflict):
         loans_svc.check_out(db, lk.user("desk"), other, [loan.device.asset_tag])
@@ -142,8 +144,10 @@ def test_checked_complete_the_device_is_lent_again(db, lk):
     loans_svc.confirm_return(db, lk.user("desk"), db.get(Loan, loan.id), condition="complete")
     db.commit()
     assert db.get(Device, loan.device_id).state == "loan_pool"
+    assert loans_svc.loan_at_desk(db, loan.device) is None  # checked: nothing left to deal with
     assert loans_svc.lendability(db, loan.device, None, other) is None
-    assert loans_svc.check_out(db, lk.user("desk"), other, [loan.device.asset_tag])[0].borrower_id == other.id
+    again = loans_svc.check_out(db, lk.user("desk"), other, [loan.device.asset_tag])[0]
+    assert again.borrower_id == other.id and loans_svc.loan_at_desk(db, loan.device).id == again.id
 
 
 def test_kiosk_return_rules_in_the_service(db, lk):

@@ -674,13 +674,17 @@ def return_to_check(db: Session, kiosk_user, loan: Loan, site: Site) -> Loan:
                   note="Rendu à la borne : état à vérifier par l'équipe.")
 
 
-def kiosk_return_to_check(db: Session, device: Device) -> Loan | None:
-    """The device's last loan if it came back at the kiosk and waits for the staff's check."""
-    return kiosk_returns_to_check(db, [device]).get(device.id)
+def loan_at_desk(db: Session, device: Device) -> Loan | None:
+    """What a scan of ``device`` at the desk deals with, read in one query: its open loan (a return), else its
+    last loan returned at the kiosk and waiting for the staff's check, else None."""
+    found = db.scalars(select(Loan).where(Loan.device_id == device.id,
+                                          or_(Loan.returned_at.is_(None), Loan.return_condition == TO_CHECK))
+                       .order_by(Loan.returned_at, Loan.id)).all()
+    return next((loan for loan in found if loan.returned_at is None), found[-1] if found else None)
 
 
 def kiosk_returns_to_check(db: Session, devices: list[Device]) -> dict[int, Loan]:
-    """``kiosk_return_to_check`` of several devices in one query: device id → its last such loan."""
+    """Device id → its last loan returned at the kiosk and waiting for the staff's check, in one query."""
     if not devices:
         return {}
     found: dict[int, Loan] = {}

@@ -178,8 +178,8 @@ def _scan_kit(db, state: dict, site, code: str):
 
 
 def _scan_device(db, state: dict, site, device):
-    loan = loans.open_loan_for(db, device)
-    if loan is not None:
+    loan = loans.loan_at_desk(db, device)  # open (a return), or returned at the kiosk and still to check
+    if loan is not None and loan.returned_at is None:
         if loan.kit_id:  # a kit comes back whole, at the desk
             state["kit_return"], state["return"] = loan.kit.code, None
             return _answer(state, f"{device.asset_tag} fait partie du kit « {loan.kit.name} » : "
@@ -187,10 +187,9 @@ def _scan_device(db, state: dict, site, device):
         state["return"], state["kit_return"], state["check"] = loan.id, None, None
         return _answer(state, f"Retour de {device.asset_tag} ({device.title}), prêté le "
                               f"{date_fr(loan.start_on)} : vérifiez son état.", "info")
-    unchecked = loans.kiosk_return_to_check(db, device)
-    if unchecked is not None and loans.sees_loan(current_user, unchecked):
-        state["check"], state["return"], state["kit_return"] = unchecked.id, None, None
-        return _answer(state, f"{device.asset_tag} a été rendu à la borne le {date_fr(unchecked.returned_at)} : "
+    if loan is not None and loans.sees_loan(current_user, loan):
+        state["check"], state["return"], state["kit_return"] = loan.id, None, None
+        return _answer(state, f"{device.asset_tag} a été rendu à la borne le {date_fr(loan.returned_at)} : "
                               "vérifiez son état et confirmez-le.", "info")
     tag = device.asset_tag
     if tag in state["basket"]:
