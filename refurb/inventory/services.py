@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import Session, lazyload, load_only
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
 from ..accounts.models import User
 from ..accounts.roles import NETWORK_ROLES
@@ -68,12 +68,18 @@ def looks_like_tag(code: str) -> bool:
 
 # --- history -------------------------------------------------------------------------------
 
-# Built once: a loader option costs more to build than the rest of the statement.
-_TIMELINE_OPTIONS = (lazyload(DeviceEvent.user, User.home_site),)
+# Built once: a loader option costs more to build than the rest of the statement. A timeline shows each
+# event's author and site by their names: the other columns (a site's hours, address, services…) are read
+# only if asked, and the authors' home sites too.
+_TIMELINE_OPTIONS = (
+    joinedload(DeviceEvent.user).load_only(User.id, User.username, User.full_name)
+    .lazyload(User.home_site),
+    joinedload(DeviceEvent.site).load_only(Site.id, Site.code, Site.name),
+)
 
 
 def history(db: Session, device: Device) -> list[DeviceEvent]:
-    """Newest first; the authors' home sites are not needed for a timeline (loaded only if asked)."""
+    """Newest first."""
     return list(db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
                            .options(*_TIMELINE_OPTIONS)
                            .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc())))
