@@ -184,3 +184,38 @@ def test_empty_period(client, api_token):
     body = client.get("/api/v1/reports/activity?from=2020-01-01&to=2020-01-31", headers=api_token("admin")).json
     assert body["collected"]["total"] == 0 and body["impact"]["co2e_avoided_kg"] == 0
     assert body["lent"] == {"loans": 0, "borrowers": 0, "loan_days": 0}
+
+
+def test_loan_days_end_on_the_date_of_the_return_in_paris_in_any_season(db, lk):
+    """A loan's days run up to the date of its return in Paris: late in a UTC evening that is the next day in
+    summer (UTC+2) from 22:00, in winter (UTC+1) from 23:00 only, and on the night the clocks change."""
+    from datetime import date, timedelta
+
+    from refurb.loans import services as loans_svc
+    from refurb.loans.models import Loan
+    from refurb.reports import figures
+
+    utc = timezone.utc
+    cases = [  # (start, returned at (UTC), the return's date in Paris)
+        (date(2026, 7, 1), datetime(2026, 7, 10, 22, 30, tzinfo=utc), date(2026, 7, 11)),
+        (date(2026, 7, 1), datetime(2026, 7, 10, 21, 59, tzinfo=utc), date(2026, 7, 10)),
+        (date(2026, 1, 5), datetime(2026, 1, 10, 22, 30, tzinfo=utc), date(2026, 1, 10)),
+        (date(2026, 1, 5), datetime(2026, 1, 10, 23, 30, tzinfo=utc), date(2026, 1, 11)),
+        (date(2026, 3, 20), datetime(2026, 3, 29, 22, 15, tzinfo=utc), date(2026, 3, 30)),  # summer time from 29/03
+        (date(2026, 10, 20), datetime(2026, 10, 25, 22, 15, tzinfo=utc), date(2026, 10, 25)),  # winter from 25/10
+        (date(2026, 5, 4), datetime(2026, 5, 6, 9, 0, tzinfo=utc), date(2026, 5, 6)),
+    ]
+    borrower, desk = lk.borrower("EPN-A"), lk.user("desk")
+    for start, returned_at, _paris in cases:
+        loan = loans_svc.check_out(db, desk, borrower, [lk.device("EPN-A", "tablet").asset_tag])[0]
+        loans_svc.return_loan(db, desk, loan, condition="complete")
+        loan = db.get(Loan, loan.id)
+        loan.start_on, loan.due_on = start, start + timedelta(days=14)
+        loan.started_at, loan.returned_at = datetime.combine(start, datetime.min.time(), utc), returned_at
+        db.commit()
+    report = figures.build_report(db, lk.user("admin"), site_code=None, start="2026-01-01", end="2026-10-31")
+    assert report.loans == len(cases)
+    assert report.loan_days == sum((paris - start).days + 1 for start, _at, paris in cases)
+    # a period ending before the return counts up to its last day only
+    report = figures.build_report(db, lk.user("admin"), site_code=None, start="2026-07-01", end="2026-07-10")
+    assert report.loan_days == 10 + 10

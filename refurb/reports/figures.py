@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, and_, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
@@ -286,6 +286,35 @@ def _first_events(db: Session, start: datetime, end: datetime, site: Site | None
     return Counter(dict(db.execute(stmt.group_by(Device.category)).all()))
 
 
+# Before 22:00 UTC, a time falls on the same date in Paris as in UTC, in winter (UTC+1) as in summer (UTC+2).
+_SAME_DATE_IN_PARIS_BEFORE = 22
+
+
+def _loan_days(db: Session, site: Site | None, first_day: date, last_day: date, lo: datetime) -> int:
+    """The days lent in [first_day, last_day] (a loan's days up to the date of its return in Paris, or up to
+    today): each loan counted from its start or the period's first day, whichever is later.
+
+    The loans are read grouped by their start and their return's UTC date (tens of thousands of loans in two
+    years of a network; a few thousand groups); a return in the last hours of a UTC day, whose date in Paris
+    depends on the season, is read alone and converted."""
+    late = extract("hour", Loan.returned_at) >= _SAME_DATE_IN_PARIS_BEFORE
+    returned_on = func.date(Loan.returned_at, type_=Date)
+    scope = [Loan.start_on <= last_day, or_(Loan.returned_at.is_(None), Loan.returned_at >= lo)]
+    if site is not None:
+        scope.append(Loan.site_id == site.id)
+    groups = db.execute(select(Loan.start_on, returned_on, func.count())
+                        .where(*scope, or_(Loan.returned_at.is_(None), ~late))
+                        .group_by(Loan.start_on, returned_on)).all()
+    groups += [(start_on, returned_at.astimezone(PARIS).date(), 1)
+               for start_on, returned_at in db.execute(select(Loan.start_on, Loan.returned_at).where(*scope, late))]
+    until = min(last_day, today())
+    days = 0
+    for start_on, back, count in groups:
+        span = (min(back or until, until) - max(start_on, first_day)).days + 1
+        days += max(0, span) * count
+    return days
+
+
 def build_report(db: Session, actor, *, site_code: str | None, start, end,
                  factors: str | None = None) -> ActivityReport:
     first_day, last_day = parse_period(start, end)
@@ -356,17 +385,7 @@ def build_report(db: Session, actor, *, site_code: str | None, start, end,
     if site is not None:
         stmt = stmt.where(Loan.site_id == site.id)
     report.loans, report.borrowers = db.execute(stmt).one()
-    stmt = select(Loan.start_on, Loan.returned_at).where(
-        Loan.start_on <= last_day, or_(Loan.returned_at.is_(None), Loan.returned_at >= lo))
-    if site is not None:
-        stmt = stmt.where(Loan.site_id == site.id)
-    until = min(last_day, today())
-    days = 0
-    for start_on, returned_at in db.execute(stmt):
-        back = returned_at.astimezone(PARIS).date() if returned_at is not None else until
-        span = (min(back, until) - max(start_on, first_day)).days + 1
-        days += max(0, span)
-    report.loan_days = days
+    report.loan_days = _loan_days(db, site, first_day, last_day, lo)
 
     # Recycling (DEEE register).
     stmt = select(func.count(), func.coalesce(func.sum(RecyclingBatch.weight_kg), 0)).where(
