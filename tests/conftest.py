@@ -298,20 +298,22 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """CI's later passes run only what they can change, so that nothing is run twice for nothing:
-    - REFURB_TEST_DATABASE_ONLY=1 (the PostgreSQL pass): only the tests that use the test database (the
-      ``database_url`` fixture, through ``app``, ``db``, ``client``…); the others ran in the SQLite pass.
-    - REFURB_TEST_CLOCK_DAYS (the shifted-clock pass): not the tests marked ``not_dated`` (the package
-      build, the command line's help), which read no date."""
-    reasons = []
-    if os.environ.get("REFURB_TEST_DATABASE_ONLY"):
-        reasons.append((lambda item: "database_url" not in getattr(item, "fixturenames", ()),
-                        "n'utilise pas la base de test : lancé dans la passe SQLite"))
-    if os.environ.get("REFURB_TEST_CLOCK_DAYS"):
-        reasons.append((lambda item: item.get_closest_marker("not_dated") is not None,
-                        "ne lit aucune date : lancé dans la passe à l'heure réelle"))
+    """CI's later pass runs only what it can change, so that nothing is run twice for nothing. Its PostgreSQL
+    pass (REFURB_TEST_DATABASE_ONLY=1) also moves the clock (REFURB_TEST_CLOCK_DAYS), and runs:
+    - the tests that use the test database (the ``database_url`` fixture, through ``app``, ``db``,
+      ``client``…): another database;
+    - and, with the clock moved, the others too, but those marked ``not_dated`` (the package build, the
+      command line's help), which read no date.
+    What it skips ran in the SQLite pass at the real time and would run the same here."""
+    database_only = bool(os.environ.get("REFURB_TEST_DATABASE_ONLY"))
+    clock_moved = bool(os.environ.get("REFURB_TEST_CLOCK_DAYS"))
+    if not (database_only or clock_moved):
+        return
     for item in items:
-        for applies, reason in reasons:
-            if applies(item):
-                item.add_marker(pytest.mark.skip(reason=reason))
-                break
+        uses_database = "database_url" in getattr(item, "fixturenames", ())
+        dated = item.get_closest_marker("not_dated") is None
+        if (database_only and uses_database) or (clock_moved and dated):
+            continue
+        reason = ("ne lit aucune date et n'utilise pas la base de test : lancé dans la passe SQLite"
+                  if clock_moved else "n'utilise pas la base de test : lancé dans la passe SQLite")
+        item.add_marker(pytest.mark.skip(reason=reason))
