@@ -80,6 +80,7 @@ def test_bad_label_requests(client, db, api_token, make_device):
         ("tag=RF-999999", 404, "RF-999999"),
         (f"tag={other}", 403, "Vous n'avez pas accès"),
         (f"tag={tag}&tag={other}", 403, other),
+        (f"tag={tag}&tag={other}", 403, "site « EPN B »"),  # its site named (read for the refusal only)
     ]
     for query, status, message in cases:
         response = client.get(f"/api/v1/labels.pdf?{query}", headers=headers)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
 from ..accounts.models import User
 from ..accounts.roles import NETWORK_ROLES
-from ..accounts.scope import limit_to_user_sites, require_site, site_ids
+from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
 from ..clock import utcnow
 from ..db import lock_rows, use_case
 from ..errors import Conflict, Forbidden, Invalid, NotFound
@@ -805,15 +805,17 @@ def devices_for_labels(db: Session, actor, asset_tags: list[str]) -> list[Device
     for i in range(0, len(tags), 500):
         chunk = [t for t in tags[i:i + 500] if len(t) <= 20]
         found |= {d.asset_tag: d for d in db.scalars(
-            select(Device).where(Device.asset_tag.in_(chunk))  # what a label says, not the specs
-            .options(load_only(Device.asset_tag, Device.category, Device.brand, Device.model, Device.site_id)))}
+            select(Device).where(Device.asset_tag.in_(chunk))  # what a label says, not the specs nor the site
+            .options(load_only(Device.asset_tag, Device.category, Device.brand, Device.model, Device.site_id),
+                     lazyload(Device.site)))}
     missing = [t for t in tags if t not in found]
     if missing:
         shown = ", ".join(f"« {t[:40]} »" for t in missing[:5]) + (" …" if len(missing) > 5 else "")
         raise NotFound(f"Aucun appareil ne porte l'étiquette {shown}. Vérifiez les numéros d'inventaire.")
     devices = [found[t] for t in tags]
     for device in devices:
-        require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
+        if not serves_site(actor, device.site_id):  # the site's name is read for a refusal's message only
+            require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
     return devices
 
 
