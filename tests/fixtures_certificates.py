@@ -99,7 +99,9 @@ def _at(day: str, hour: int = 12):
 
 
 def build_activity_history(db) -> dict:
-    """See tests/test_reports.py for the figures this history must give."""
+    """See tests/test_reports.py for the figures this history must give. Its dates are written (around March
+    2026): test_reports.py freezes the clock after them (``_after_the_history``), and the browser journey reads
+    only figures of March 2026 that no later day changes (not the loan-days of a loan still out)."""
     from datetime import date
     from decimal import Decimal
 

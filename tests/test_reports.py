@@ -188,7 +188,9 @@ def test_empty_period(client, api_token):
 
 def test_loan_days_end_on_the_date_of_the_return_in_paris_in_any_season(db, lk):
     """A loan's days run up to the date of its return in Paris: late in a UTC evening that is the next day in
-    summer (UTC+2) from 22:00, in winter (UTC+1) from 23:00 only, and on the night the clocks change."""
+    summer (UTC+2) from 22:00, in winter (UTC+1) from 23:00 only, and on the night the clocks change. The dates
+    are written, as this file's history is: the clock is frozen on 16/11/2026 here (``_after_the_history``),
+    after every one of them, on any day the suite runs."""
     from datetime import date, timedelta
 
     from refurb.loans import services as loans_svc

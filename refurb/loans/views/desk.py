@@ -187,7 +187,7 @@ def _scan_device(db, state: dict, site, device):
         state["return"], state["kit_return"], state["check"] = loan.id, None, None
         return _answer(state, f"Retour de {device.asset_tag} ({device.title}), prêté le "
                               f"{date_fr(loan.start_on)} : vérifiez son état.", "info")
-    if loan is not None and loans.sees_loan(current_user, loan):
+    if loan is not None and loan.to_check and loans.sees_loan(current_user, loan):
         state["check"], state["return"], state["kit_return"] = loan.id, None, None
         return _answer(state, f"{device.asset_tag} a été rendu à la borne le {date_fr(loan.returned_at)} : "
                               "vérifiez son état et confirmez-le.", "info")
