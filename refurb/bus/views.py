@@ -7,7 +7,6 @@ from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.roles import LOAN_DESK_ROLES, NETWORK_ROLES, STAFF_ROLES
-from ..accounts.scope import sites_for
 from ..errors import Forbidden
 from ..extensions import get_db
 from ..formatting import plural
@@ -15,7 +14,7 @@ from ..inventory.categories import CATEGORIES
 from ..loans.models import RETURN_CONDITIONS
 from ..web.access import roles_required
 from ..web.kit import see_other, submit
-from ..web.layout import current_site
+from ..web.layout import current_site, user_sites
 from . import services as bus
 from .models import CONFLICT_STATES, KINDS
 
@@ -36,7 +35,7 @@ def _page(error=None, failed_id=None, status=200):
     state = request.args.get("etat", "open") or None
     items = bus.list_conflicts(db, current_user, site_code=site_code, state=state)
     return render_template("bus/conflicts.html", items=items, site_code=site_code or "", state=state or "",
-                           sites=sites_for(db, current_user), states=CONFLICT_STATES, kinds=KINDS,
+                           sites=user_sites(), states=CONFLICT_STATES, kinds=KINDS,
                            actions_for=bus.actions_for, event_labels=bus.EVENT_LABELS, error=error,
                            failed_id=failed_id, window_days=bus.sync_window(db).days,
                            sets_window=current_user.role in NETWORK_ROLES), status

@@ -7,7 +7,6 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import current_user
 
 from ..accounts.roles import LOAN_DESK_ROLES, STAFF_ROLES
-from ..accounts.scope import sites_for
 from ..errors import NotFound, RefurbError
 from ..extensions import get_db
 from ..formatting import plural
@@ -15,6 +14,7 @@ from ..settings import get_setting
 from ..web.access import roles_required
 from ..web.files import send_bytes
 from ..web.kit import see_other, submit
+from ..web.layout import user_sites
 from ..web.urls import public_base_url
 from . import services
 
@@ -103,13 +103,13 @@ def index():
     code = (request.args.get("site") or "").strip().upper()
     site = None
     if code and code != "*":
-        site = next((s for s in sites_for(db, current_user) if s.code == code), None)
+        site = next((s for s in user_sites() if s.code == code), None)
         if site is None:
             raise NotFound(f"Aucun de vos sites ne porte le code « {code[:32]} ».")
     q = request.args.get("q", "")
     items = services.list_certificates(db, current_user, site=site, q=q)
     return render_template("certificates/index.html", items=items, q=q, site=site,
-                           sites=sites_for(db, current_user))
+                           sites=user_sites())
 
 
 @bp.get("/certificats/<reference>.pdf")

@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user
 
 from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES, WORKSHOP_ROLES
-from ..accounts.scope import sites_for
 from ..clock import today
 from ..errors import Invalid, NotFound, RefurbError
 from ..extensions import get_db
@@ -19,7 +18,7 @@ from ..tabular import render
 from ..web.access import roles_required
 from ..web.files import send_bytes
 from ..web.kit import is_htmx, see_other, submit, tone
-from ..web.layout import current_site
+from ..web.layout import current_site, user_sites
 from . import services
 from .views_catalogue import DocumentContext, documents_for
 
@@ -34,7 +33,7 @@ def _chosen_site(db, args):
     if code == "*":
         return None if current_user.role in NETWORK_ROLES else current_site()
     if code:
-        site = next((s for s in sites_for(db, current_user) if s.code == code), None)
+        site = next((s for s in user_sites() if s.code == code), None)
         if site is None:
             raise NotFound(f"Aucun de vos sites ne porte le code « {code[:32]} ».")
         return site
@@ -50,7 +49,7 @@ def index():
     def page(start: date, end: date, errors: dict):
         ctx = DocumentContext(db, current_user, site, start, end)
         return render_template("documents/index.html", sections=[] if errors else documents_for(ctx), ctx=ctx,
-                               sites=sites_for(db, current_user), errors=errors,
+                               sites=user_sites(), errors=errors,
                                sees_network=current_user.role in NETWORK_ROLES,
                                args={"from": request.args.get("from", start.isoformat()),
                                      "to": request.args.get("to", end.isoformat())})
@@ -66,7 +65,7 @@ def index():
 @roles_required(*STAFF_ROLES)
 def inventory_form():
     here = current_site()
-    return render_template("documents/inventory.html", sites=sites_for(get_db(), current_user),
+    return render_template("documents/inventory.html", sites=user_sites(),
                            chosen=request.args.get("site", here.code if here else ""),
                            sees_network=current_user.role in NETWORK_ROLES,
                            at=request.args.get("at", ""), today=today().isoformat(), errors={})
@@ -139,7 +138,7 @@ def job_file(job_id: str):
 def _stocktakes_page(chosen: str, errors: dict):
     db = get_db()
     return render_template("documents/stocktakes.html", items=services.list_stocktakes(db, current_user),
-                           sites=sites_for(db, current_user), chosen=chosen, errors=errors)
+                           sites=user_sites(), chosen=chosen, errors=errors)
 
 
 @bp.get("/stocktakes/")
@@ -255,7 +254,7 @@ def import_upload(key: str):
     importer = services.get_importer(key, current_user)
 
     def form(site: str, errors: dict):
-        return render_template("documents/import_upload.html", importer=importer, sites=sites_for(db, current_user),
+        return render_template("documents/import_upload.html", importer=importer, sites=user_sites(),
                                chosen=site, errors=errors, max_mb=services.MAX_IMPORT_BYTES // (1024 * 1024))
 
     if request.method == "GET":

@@ -18,7 +18,6 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..accounts.roles import STAFF_ROLES, WORKSHOP_ROLES
-from ..accounts.scope import sites_for
 from ..clock import today, utcnow
 from ..errors import RefurbError
 from ..extensions import get_db
@@ -30,7 +29,7 @@ from ..sites.services import get_site
 from ..web.access import roles_required
 from ..web.files import send_bytes
 from ..web.kit import is_htmx, see_other, submit
-from ..web.layout import current_site
+from ..web.layout import current_site, user_sites
 from . import catalog
 from . import services as refurb
 
@@ -64,7 +63,7 @@ def _queue_page(site=None, *, scan_message: str | None = None, code: str = "") -
     db = get_db()
     groups, total = refurb.queue(db, current_user, site)
     return render_template("refurbishment/queue.html", groups=groups, total=total, order=refurb.STEP_ORDER,
-                           labels=refurb.STEP_LABELS, sites=sites_for(db, current_user), site=site,
+                           labels=refurb.STEP_LABELS, sites=user_sites(), site=site,
                            scan_message=scan_message, code=code, shown=QUEUE_ROWS)
 
 

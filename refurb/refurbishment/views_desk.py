@@ -7,7 +7,6 @@ from flask import render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.roles import NETWORK_ROLES
-from ..accounts.scope import sites_for
 from ..clock import today
 from ..errors import Invalid, RefurbError
 from ..extensions import get_db
@@ -18,6 +17,7 @@ from ..tabular import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from ..web.access import roles_required
 from ..web.files import send_bytes
 from ..web.kit import is_htmx, see_other, submit
+from ..web.layout import user_sites
 from . import catalog
 from . import services as refurb
 from .views import STAFF, WORKSHOP, bp, current_site_code, flag
@@ -105,7 +105,7 @@ def _donation_form(data: dict, lines: list[dict], errors: dict, focus_line: int 
     db = get_db()
     return render_template("refurbishment/donation_form.html", data=data, lines=lines, errors=errors,
                            focus_line=focus_line,
-                           donors=refurb.donor_choices(db, current_user), sites=sites_for(db, current_user),
+                           donors=refurb.donor_choices(db, current_user), sites=user_sites(),
                            categories=CATEGORIES, donor_kinds=catalog.DONOR_KINDS)
 
 

@@ -6,7 +6,6 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
-from ..accounts.scope import sites_for
 from ..errors import Invalid, RefurbError
 from ..extensions import get_db
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
@@ -14,7 +13,7 @@ from ..tabular import CSV_MIMETYPE
 from ..web.access import roles_required
 from ..web.files import send_bytes
 from ..web.kit import submit
-from ..web.layout import current_site
+from ..web.layout import current_site, user_sites
 from . import services
 
 bp = Blueprint("reports", __name__)
@@ -48,7 +47,7 @@ def activity():
             "kind_labels": services.KIND_LABELS, "outcomes": services.outcome_items(report), "kg": services.kg,
             "kg2": services.kg2, "fmt": services.fmt, "categories": CATEGORIES_PLURAL, "category_names": CATEGORIES}
         return render_template("reports/activity.html", report=report, errors=errors, args=args,
-                               sites=sites_for(db, current_user), sees_network=current_user.role in NETWORK_ROLES,
+                               sites=user_sites(), sees_network=current_user.role in NETWORK_ROLES,
                                factor_sets=services.FACTOR_SETS, presets=services.period_presets(), **extra)
 
     def shown(report):

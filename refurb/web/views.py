@@ -14,12 +14,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from ..accounts.roles import STAFF_ROLES
-from ..accounts.scope import sites_for
 from ..extensions import get_db
-from .access import roles_required
 from . import scan
+from .access import roles_required
 from .kit import see_other
-from .layout import current_site
+from .layout import current_site, user_sites
 from .urls import safe_next
 
 bp = Blueprint("web", __name__)
@@ -34,7 +33,7 @@ def home():
     endpoint = HOME_BY_ROLE.get(current_user.role)
     if endpoint:
         return redirect(url_for(endpoint))
-    return render_template("web/home.html", sites=sites_for(get_db(), current_user))
+    return render_template("web/home.html", sites=user_sites())
 
 
 @bp.get("/scan")
@@ -54,7 +53,7 @@ def scan_code():
 @login_required
 def switch_site():
     wanted = request.form.get("site_id", type=int)
-    site = next((s for s in sites_for(get_db(), current_user) if s.id == wanted), None)
+    site = next((s for s in user_sites() if s.id == wanted), None)
     back = safe_next(request.form.get("next"))
     if site is None:
         return see_other(back, "Ce site ne fait pas partie des vôtres.", "error")

@@ -18,7 +18,7 @@ from ...web import urls
 from ...web.access import roles_required
 from ...web.files import send_bytes
 from ...web.kit import is_htmx, see_other, submit, tone
-from ...web.layout import add_nav, current_site
+from ...web.layout import add_nav, current_site, user_sites
 from ...web.scan import register_resolver
 from .. import services
 from ..categories import CATEGORIES, SPEC_FIELDS, SPECS_BY_CATEGORY, WITH_STORAGE
@@ -111,8 +111,7 @@ def _field_errors(err: RefurbError, serial_field: str = "serial_number") -> dict
 
 
 def _form(template: str, data: dict, errors: dict | None = None, **extra) -> str:
-    db = get_db()
-    sites = sites_for(db, current_user)
+    sites = user_sites()
     if not data.get("site"):
         here = current_site()
         data["site"] = here.code if here else (sites[0].code if sites else "")

@@ -14,7 +14,7 @@ from ...sites.services import get_site
 from ...validation import as_id
 from ...web.access import roles_required, sign_in
 from ...web.kit import see_other, submit
-from ...web.layout import current_site
+from ...web.layout import current_site, user_sites
 from .. import services as loans
 from ..models import BORROWER_KINDS
 from . import bp
@@ -69,7 +69,7 @@ def _kiosk_sessions(refusal=None):
     db = get_db()
     if refusal is not None:
         flash(refusal.message, "error")
-    kiosks = [u for s in sites_for(db, current_user) for u in loans.kiosk_accounts(db, s)]
+    kiosks = [u for s in user_sites() for u in loans.kiosk_accounts(db, s)]
     return render_template("loans/kiosk_sessions.html", sessions=loans.open_sessions(db, current_user),
                            accounts=kiosks, ip=request.remote_addr or "")
 

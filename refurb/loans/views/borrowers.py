@@ -11,7 +11,6 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ...accounts.roles import LOAN_DESK_ROLES
-from ...accounts.scope import sites_for
 from ...clock import today
 from ...extensions import get_db
 from ...settings import get_setting
@@ -19,7 +18,7 @@ from ...tabular import CSV_MIMETYPE
 from ...web.access import roles_required
 from ...web.files import send_bytes
 from ...web.kit import is_htmx, page_number, see_other, submit
-from ...web.layout import current_site
+from ...web.layout import current_site, user_sites
 from .. import services as loans
 from ..models import BORROWER_KINDS
 from . import bp
@@ -52,7 +51,7 @@ def _form_data() -> dict:
 def _form(data: dict, errors: dict | None = None, borrower=None, **extra):
     """The registration or edit form (a refusal's status is added by the kit)."""
     return render_template("loans/borrower_form.html", data=data, errors=errors or {}, borrower=borrower,
-                           kinds=BORROWER_KINDS, sites=sites_for(get_db(), current_user), **extra)
+                           kinds=BORROWER_KINDS, sites=user_sites(), **extra)
 
 
 def _refused_registration(data: dict, err):

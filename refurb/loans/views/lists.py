@@ -15,7 +15,7 @@ from ...settings import get_setting
 from ...web.access import roles_required
 from ...web.files import send_bytes
 from ...web.kit import is_htmx, page_number, see_other, submit
-from ...web.layout import current_site
+from ...web.layout import current_site, user_sites
 from .. import services as loans
 from ..models import LOSS_REASONS, RETURN_CONDITIONS, Loan
 from . import bp
@@ -149,7 +149,7 @@ def _reservations(data: dict, errors: dict | None = None, refusal=None):
     who = (request.args.get("usager") or "").strip()[:80]
     found = loans.search(db, current_user, who) if who else None
     return render_template("loans/reservations.html", items=items, errors=errors or {}, data=data, show=show,
-                           categories=CATEGORIES, sites=sites_for(db, current_user), today=today(),
+                           categories=CATEGORIES, sites=user_sites(), today=today(),
                            who=who, found=found)
 
 
@@ -197,7 +197,7 @@ def _kits(data: dict, errors: dict | None = None):
     db = get_db()
     kits = loans.list_kits(db, current_user)
     return render_template("loans/kits.html", kits=kits, errors=errors or {}, data=data,
-                           sites=sites_for(db, current_user), out={k.id: loans.open_kit_loans(db, k) for k in kits})
+                           sites=user_sites(), out={k.id: loans.open_kit_loans(db, k) for k in kits})
 
 
 @bp.route("/prets/kits", methods=["GET", "POST"])
