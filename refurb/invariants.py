@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .formatting import plural
-from .inventory.models import Device, DeviceEvent, Transfer, TransferItem
+from .inventory.models import Device, DeviceEvent, StockTally, Transfer, TransferItem
 from .loans.models import Loan
 from .refurbishment.models import DeviceOrigin, Donation
 
@@ -106,8 +106,21 @@ def donations_are_whole(db: Session) -> list[str]:
     return problems
 
 
+def stock_tallies_match_the_devices(db: Session) -> list[str]:
+    """The stock the database tallies as devices move is the count of the devices themselves."""
+    devices = {tuple(r[:3]): r[3] for r in db.execute(
+        select(Device.site_id, Device.category, Device.state, func.count())
+        .group_by(Device.site_id, Device.category, Device.state))}
+    tallies = {tuple(r[:3]): r[3] for r in db.execute(
+        select(StockTally.site_id, StockTally.category, StockTally.state, func.sum(StockTally.n))
+        .group_by(StockTally.site_id, StockTally.category, StockTally.state))}
+    wrong = [f"site {key[0]} {key[1]} {key[2]} : {tallies.get(key, 0)} au lieu de {devices.get(key, 0)}"
+             for key in sorted(set(devices) | set(tallies)) if tallies.get(key, 0) != devices.get(key, 0)]
+    return [f"{plural(len(wrong), 'compte de stock faux')} : {_some(wrong)}"] if wrong else []
+
+
 CHECKS = (one_open_loan_per_device, on_loan_means_an_open_loan, state_is_the_last_events, transfers_are_whole,
-          donations_are_whole)
+          donations_are_whole, stock_tallies_match_the_devices)
 
 
 def problems(db: Session) -> list[str]:

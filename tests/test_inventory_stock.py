@@ -114,10 +114,13 @@ def test_manager_sees_network_totals_and_every_site(db, login_as):
     assert totals["Parc de prêt"] == "5" and totals["Reconditionnés"] == "1" and totals["total"] == "6"
     router = _cells(row(t["Totaux du réseau par catégorie et par état"], "Routeurs 4G")[1])
     assert router["En prêt"] == "1"
-    a = _cells(row(t["Stock de EPN A"], "Ordinateurs portables")[1])
-    assert a["Parc de prêt"] == "2" and a["Reconditionnés"] == "1" and a["total"] == "3"  # the sold one is gone
-    b = _cells(row(t["Stock de EPN B"], "Ordinateurs portables")[1])
+    # the sites, one row each by state (a site's categories are on its own page, linked)
+    a = _cells(row(t["Stock par site et par état"], "EPN A")[1])
+    assert a["Parc de prêt"] == "2" and a["Reconditionnés"] == "1" and a["total"] == "4"  # the sold one is gone
+    b = _cells(row(t["Stock par site et par état"], "EPN B")[1])
     assert b["Parc de prêt"] == "3"
+    assert 'href="/stock/EPN-A"' in html
+    assert "Stock de EPN A" not in t
     # the overview: sites × categories, loan pool and ready
     overview = t["Parc de prêt et appareils reconditionnés par site et par catégorie"]
     cls, cells = row(overview, "EPN A")
@@ -292,8 +295,8 @@ def test_deactivated_site_with_stock_still_shows(db, login_as):
     site(db, "EPN-B").active = False
     db.commit()
     html = login_as("manager").get("/stock").get_data(as_text=True)
-    assert "Stock de EPN B" in tables(html)
-    assert "site désactivé" in html
+    cells = _cells(row(tables(html)["Stock par site et par état"], "EPN B")[1])
+    assert cells["cat"].endswith("(site désactivé)") and cells["Reconditionnés"] == "1"
 
 
 def test_links_to_documents_lead_somewhere(app, login_as):

@@ -10,6 +10,7 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from conftest import login
 from factories import new_device
 from fixtures_documents import pdf_text
 
@@ -98,7 +99,7 @@ def test_the_loans_table_counts_one_loan_then_two(db, lk, login_as):
     assert "2 prêts." in text and "1 prêts" not in text
 
 
-def test_the_stock_page_counts_devices_and_shortages(db, lk, login_as):
+def test_the_stock_page_counts_devices_and_shortages(app, db, lk, login_as):
     a, b = lk.site("EPN-A"), lk.site("EPN-B")
     lk.device("EPN-A")
     lk.device("EPN-B")
@@ -108,14 +109,19 @@ def test_the_stock_page_counts_devices_and_shortages(db, lk, login_as):
     client = login_as("manager")
     text = _text(client.get("/stock"))
     assert "⚠ 1 minimum non atteint." in text and "⚠ 1 manque" in text
-    assert "EPN A · 1 appareil " in text and "EPN B · 2 appareils " in text
-    assert "Bus numérique · 0 appareil " in text
-    assert "manque 2 (1 disponible)" in text
+    assert "manque 2 (1 disponible)" in _text(client.get("/stock/EPN-A"))
+    desk_client = app.test_client()
+    login(desk_client, "desk")
+    desk = _text(desk_client.get("/stock"))  # a desk's sites, each with its table
+    assert "EPN A · 1 appareil " in desk and "Bus numérique · 0 appareil " in desk
+    lk.device("EPN-A")
     db.add(StockMinimum(site_id=b.id, category="router", state="loan_pool", minimum=1))
     db.add(StockMinimum(site_id=b.id, category="laptop", state="loan_pool", minimum=4))
     db.commit()
     text = _text(client.get("/stock"))
-    assert "⚠ 3 minimums non atteints." in text and "⚠ 2 manques" in text and "manque 2 (2 disponibles)" in text
+    assert "⚠ 3 minimums non atteints." in text and "⚠ 2 manques" in text
+    assert "manque 2 (2 disponibles)" in _text(client.get("/stock/EPN-B"))
+    assert "EPN A · 2 appareils " in _text(desk_client.get("/stock"))
 
 
 def test_the_workshop_queue_says_zero_in_the_singular(login_as):

@@ -13,7 +13,6 @@ from flask import flash, render_template, request, session, url_for
 from flask_login import current_user
 
 from ...accounts.roles import MANAGER, NETWORK_ROLES, STAFF_ROLES
-from ...accounts.scope import sites_for
 from ...errors import NotFound, RefurbError
 from ...extensions import get_db
 from ...formatting import plural
@@ -21,7 +20,7 @@ from ...sites.services import all_sites, get_site
 from ...web.access import roles_required
 from ...web.files import send_bytes
 from ...web.kit import is_htmx, page_number, see_other, submit, tone
-from ...web.layout import add_nav
+from ...web.layout import add_nav, user_sites
 from ...web.views import HOME_BY_ROLE
 from .. import services
 from ..categories import CATEGORIES, CATEGORIES_PLURAL
@@ -83,6 +82,28 @@ class SiteStock(services.SiteLevels):
             parts.append(text)
         return " ; ".join(parts)
 
+    def overview(self, categories: list[str]) -> list[tuple[str, str, str]]:
+        """The site's row of the network overview: (class, count, minimum) for each category's counted states."""
+        cells = []
+        for category in categories:
+            for state in COUNTED_STATES:
+                n = self.counts.get((category, state), 0)
+                minimum = self.minimums.get((category, state))
+                if (category, state) in self.shortages:
+                    cells.append(("num shortage", f"⚠ {count_fr(n)}", f"min. {minimum}"))
+                else:
+                    cells.append(("num" if n else "num zero", count_fr(n), f"(min. {minimum})" if minimum else ""))
+        return cells
+
+    def by_state(self) -> TableRow:
+        """The site's devices by state, all categories together (a row of the network's table of sites)."""
+        totals = dict.fromkeys(STOCK_STATES, 0)
+        for (_category, state), n in self.counts.items():
+            if state in totals:
+                totals[state] += n
+        values = [totals[s] for s in STOCK_STATES]
+        return TableRow(self.site.name, [_cell(n) for n in values], _cell(sum(values)), "", bool(self.shortages))
+
     def table(self, full: bool) -> tuple[list[TableRow], TableRow | None]:
         """The rows of the site table, and its total row, ready to print (the page has hundreds
         of cells: formatting them here keeps the stock page fast)."""
@@ -143,7 +164,7 @@ def _common() -> dict:
 def stock():
     db = get_db()
     network = current_user.role in NETWORK_ROLES
-    stocks, short = _stock(db, current_user, sites_for(db, current_user))
+    stocks, short = _stock(db, current_user, user_sites())
     overview_categories = [c for c in CATEGORIES
                            if any(st.count(c, s) or (c, s) in st.minimums for st in stocks for s in COUNTED_STATES)]
     return render_template("inventory/stock.html", stocks=stocks, shortages=short, network=network,

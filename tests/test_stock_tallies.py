@@ -1,0 +1,126 @@
+"""The stock the database tallies as devices move (migration 0021): the stock page reads these sums, so
+they must equal the devices themselves after any change, however it was made, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from factories import new_device
+from sqlalchemy import create_engine, func, select, text
+
+from refurb import invariants
+from refurb.accounts.models import User
+from refurb.inventory import lifecycle, services
+from refurb.inventory.models import Device, StockTally
+
+
+def _admin(db) -> User:
+    return db.scalar(select(User).where(User.username == "admin"))
+
+
+def _counted(db) -> dict:
+    """The devices not gone, counted one by one: what the tallies must say."""
+    rows = db.execute(select(Device.site_id, Device.category, Device.state, func.count())
+                      .where(Device.state.not_in(("sold", "donated", "recycled", "parts")))
+                      .group_by(Device.site_id, Device.category, Device.state))
+    return {tuple(r[:3]): r[3] for r in rows}
+
+
+def _tallied(db) -> dict:
+    return {tuple(r[:3]): r[3] for r in services.stock_counts(db, _admin(db))}
+
+
+def test_every_kind_of_change_is_tallied(db):
+    """Registering, moving, transferring, a category corrected, a device deleted (an import withdrawn)."""
+    admin = _admin(db)
+    laptops = [new_device(db, state="loan_pool") for _ in range(3)]
+    screen = new_device(db, category="screen", state="ready")
+    db.commit()
+    assert _tallied(db) == _counted(db) != {}
+
+    lifecycle.apply(db, admin, laptops[1], "repairing")  # the one place a device changes state
+    services.transfer_devices(db, admin, "BUS", [laptops[2].asset_tag, screen.asset_tag])
+    db.execute(text("UPDATE devices SET category = 'desktop' WHERE id = :id"), {"id": laptops[0].id})
+    db.execute(text("DELETE FROM device_events WHERE device_id = :id"), {"id": laptops[1].id})
+    db.execute(text("DELETE FROM devices WHERE id = :id"), {"id": laptops[1].id})
+    db.commit()
+    assert _tallied(db) == _counted(db)
+    assert invariants.stock_tallies_match_the_devices(db) == []
+    bus = {(c, s): n for site_id, c, s, n in services.stock_counts(db, admin) if site_id == screen.site_id}
+    assert bus == {("laptop", "loan_pool"): 1, ("screen", "ready"): 1}
+
+
+def test_a_device_edited_without_moving_adds_no_row(db):
+    device = new_device(db, state="ready")
+    db.commit()
+    rows = db.scalar(select(func.count()).select_from(StockTally))
+    device.notes = "Clavier AZERTY"
+    device.brand = "Lenovo"
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(StockTally)) == rows
+
+
+def test_the_rows_are_summed_every_thousand(db):
+    """4,800 moves in bulk: the table keeps about one row per group plus the latest moves, and still adds up."""
+    for i in range(60):
+        new_device(db, category=("laptop", "tablet", "smartphone")[i % 3], state="received")
+    db.commit()
+    states = ("diagnosing", "repairing", "ready", "loan_pool", "received")
+    for round_ in range(40):
+        db.execute(text("UPDATE devices SET state = :s WHERE id % 2 = :parity"),
+                   {"s": states[round_ % len(states)], "parity": round_ % 2})
+    db.commit()
+    rows = db.scalar(select(func.count()).select_from(StockTally))
+    groups = db.scalar(select(func.count()).select_from(
+        select(StockTally.site_id, StockTally.category, StockTally.state).distinct().subquery()))
+    assert db.scalar(select(func.max(StockTally.id))) > 2000  # summed more than once
+    assert rows < groups + 1000
+    assert _tallied(db) == _counted(db)
+    assert invariants.stock_tallies_match_the_devices(db) == []
+
+
+@pytest.fixture
+def pg_connections(app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two transactions at once: PostgreSQL (SQLite writes one transaction at a time)")
+    app.extensions["refurb.db"].dispose()
+    engine = create_engine(database_url, isolation_level="READ COMMITTED")
+    yield engine
+    engine.dispose()
+
+
+def _set_next_tally_id(conn, next_id: int) -> None:
+    conn.execute(text("SELECT setval(pg_get_serial_sequence('stock_tallies', 'id'), :v, false)"), {"v": next_id})
+
+
+def test_summing_leaves_another_transactions_moves_to_the_next_sum(db, pg_connections):
+    """A move not yet committed when another transaction sums is neither summed nor lost."""
+    a, b = new_device(db, state="received"), new_device(db, state="received")
+    db.commit()
+    with pg_connections.connect() as first, pg_connections.connect() as second:
+        first.execute(text("UPDATE devices SET state = 'diagnosing' WHERE id = :id"), {"id": a.id})  # low ids
+        _set_next_tally_id(second, 1999)
+        second.execute(text("UPDATE devices SET state = 'repairing' WHERE id = :id"), {"id": b.id})  # 1999, 2000: sums
+        second.commit()
+        first.commit()
+    db.expire_all()
+    assert db.scalar(select(func.count()).where(StockTally.id < 1999)) == 2  # only the first's moves, not summed
+    assert _tallied(db) == _counted(db)
+    assert invariants.stock_tallies_match_the_devices(db) == []
+
+
+def test_a_second_summing_meanwhile_skips_its_turn_without_waiting(db, pg_connections):
+    a, b = new_device(db, state="received"), new_device(db, state="received")
+    db.commit()
+    with pg_connections.connect() as first, pg_connections.connect() as second:
+        _set_next_tally_id(first, 999)
+        first.execute(text("UPDATE devices SET state = 'diagnosing' WHERE id = :id"), {"id": a.id})  # sums, holds
+        _set_next_tally_id(second, 1999)
+        second.execute(text("SET LOCAL lock_timeout = '2s'"))
+        second.execute(text("UPDATE devices SET state = 'repairing' WHERE id = :id"), {"id": b.id})  # no wait
+        second.commit()
+        first.commit()
+    db.expire_all()
+    assert db.scalar(select(func.count()).where(StockTally.id == 2000)) == 1  # the second did not sum
+    assert db.scalar(select(func.count()).where(StockTally.id <= 1000)) == 0  # the first did
+    assert _tallied(db) == _counted(db)
+    assert invariants.stock_tallies_match_the_devices(db) == []
