@@ -124,3 +124,29 @@ def test_a_second_summing_meanwhile_skips_its_turn_without_waiting(db, pg_connec
     assert db.scalar(select(func.count()).where(StockTally.id <= 1000)) == 0  # the first did
     assert _tallied(db) == _counted(db)
     assert invariants.stock_tallies_match_the_devices(db) == []
+
+
+def test_a_list_without_a_text_search_is_counted_exactly_from_the_tallies(db):
+    """The device list filtered by site, state and category: its total from the tallies, in the user's scope."""
+    for _ in range(4):
+        new_device(db, state="loan_pool")
+    new_device(db, category="tablet", state="loan_pool")
+    new_device(db, site="EPN-B", state="loan_pool")
+    new_device(db, state="ready")
+    db.commit()
+    manager = db.scalar(select(User).where(User.username == "manager"))
+    tech = db.scalar(select(User).where(User.username == "tech"))  # EPN-A only
+
+    def total(actor, **filters):
+        f = services.DeviceFilter(per_page=2, **filters)
+        items, n = services.list_devices(db, actor, f)
+        assert len(items) == 2 and n == services.count_devices(db, services.device_query(db, actor, f), None)
+        return n
+
+    assert total(manager, state="loan_pool", category="laptop") == 5
+    assert total(tech, state="loan_pool", category="laptop") == 4
+    assert total(manager, state="loan_pool") == 6
+    assert total(manager, site="EPN-A", category="laptop") == 5
+    assert total(manager) == 7
+    assert services.count_cap(services.DeviceFilter(state="ready")) is None  # exact: never "plus de"
+    assert services.count_cap(services.DeviceFilter(q="dell")) == services.SEARCH_COUNT_CAP

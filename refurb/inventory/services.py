@@ -549,9 +549,9 @@ LIST_COLUMNS = (Device.asset_tag, Device.category, Device.brand, Device.model, D
 
 def list_devices(db: Session, actor, f: DeviceFilter, *, cap: int | None = COUNT_CAP,
                  rows: bool = False) -> tuple[list, int]:
-    """One page of the filtered list and the total (at most ``cap`` + 1, meaning "more than cap";
-    a text search counts up to ``SEARCH_COUNT_CAP`` only: it reads rows, not an index). The page holds
-    devices, or with ``rows`` the list's ``LIST_COLUMNS`` alone."""
+    """One page of the filtered list and the total: exact without a text search (``tallied_count``); with
+    one, at most ``count_cap`` + 1, meaning "more than that" (``cap`` None: exact). The page holds devices,
+    or with ``rows`` the list's ``LIST_COLUMNS`` alone."""
     stmt = device_query(db, actor, f)
     page = stmt.order_by(SORTS[f.sort], Device.id.desc()).offset((f.page - 1) * f.per_page).limit(f.per_page)
     if rows:
@@ -560,11 +560,29 @@ def list_devices(db: Session, actor, f: DeviceFilter, *, cap: int | None = COUNT
         items = list(db.scalars(page))
     if f.page == 1 and len(items) < f.per_page:
         return items, len(items)  # the whole result is on this page: no count needed
+    if not f.q:
+        return items, tallied_count(db, actor, f)
     return items, count_devices(db, stmt, cap and count_cap(f, cap))
 
 
-def count_cap(f: DeviceFilter, cap: int = COUNT_CAP) -> int:
-    return min(cap, SEARCH_COUNT_CAP) if f.q else cap
+def tallied_count(db: Session, actor, f: DeviceFilter) -> int:
+    """The exact number of devices of a list filtered by site, state and category alone, from the stock
+    tallies (``StockTally``): a few hundred rows to add up, where counting the devices read up to all of them."""
+    stmt = limit_to_user_sites(select(func.coalesce(func.sum(StockTally.n), 0)), StockTally.site_id, actor)
+    if f.site:
+        stmt = stmt.join(Site, Site.id == StockTally.site_id).where(Site.code == f.site)
+    if f.state:
+        stmt = stmt.where(StockTally.state == f.state)
+    if f.category:
+        stmt = stmt.where(StockTally.category == f.category)
+    return db.scalar(stmt)
+
+
+def count_cap(f: DeviceFilter, cap: int = COUNT_CAP) -> int | None:
+    """The most a list's total counts up to (None: exact). A text search reads rows, and counts up to
+    ``SEARCH_COUNT_CAP``; a list filtered by site, state and category alone is counted exactly, from the
+    stock tallies."""
+    return min(cap, SEARCH_COUNT_CAP) if f.q else None
 
 
 # --- stock ---------------------------------------------------------------------------------
