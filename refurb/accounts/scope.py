@@ -41,8 +41,10 @@ def limit_to_user_sites(stmt: Select, site_column, user) -> Select:
 
 
 def sites_for(db: Session, user, *, active_only: bool = True) -> list[Site]:
-    """The sites this user serves (every site for network roles)."""
-    stmt = limit_to_user_sites(select(Site).order_by(Site.name), Site.id, user)
+    """The sites this user serves (every site for network roles), by name."""
+    if user.role not in NETWORK_ROLES:  # their own sites, already read to decide the scope: no second query
+        return [s for s in user.sites if s.active or not active_only]
+    stmt = select(Site).order_by(Site.name)
     if active_only:
         stmt = stmt.where(Site.active.is_(True))
     return list(db.scalars(stmt))
