@@ -120,9 +120,7 @@ def lendabilities(db: Session, devices: list[Device], site: Site | None, borrowe
     device id → why it cannot be lent here and now (French), or None. ``rules``: site id →
     ``rules_by_category`` for the borrower's kind, when the caller has read them already."""
     reasons: dict[int, str | None] = {d.id: None for d in devices}
-    ids = [d.id for d in devices]
-    open_loans = {loan.device_id: loan for loan in db.scalars(
-        select(Loan).where(Loan.device_id.in_(ids), Loan.returned_at.is_(None)))} if ids else {}
+    open_loans, to_check = _open_and_to_check(db, [d.id for d in devices])
     pool = []
     for device in devices:
         loan = open_loans.get(device.id)
@@ -133,7 +131,7 @@ def lendabilities(db: Session, devices: list[Device], site: Site | None, borrowe
                                   "un technicien doit d'abord l'y mettre.")
         else:
             pool.append(device)
-    unchecked = kiosk_returns_to_check(db, pool)
+    unchecked = {d.id: to_check[d.id] for d in pool if d.id in to_check}
     lendable = []
     for device in pool:
         if device.id in unchecked:
@@ -674,25 +672,27 @@ def return_to_check(db: Session, kiosk_user, loan: Loan, site: Site) -> Loan:
                   note="Rendu à la borne : état à vérifier par l'équipe.")
 
 
+def _open_and_to_check(db: Session, device_ids: list[int]) -> tuple[dict[int, Loan], dict[int, Loan]]:
+    """Device id → its open loan, and device id → its last loan returned at the kiosk and waiting for the
+    staff's check: both in one query."""
+    open_loans: dict[int, Loan] = {}
+    to_check: dict[int, Loan] = {}
+    if device_ids:
+        for loan in db.scalars(select(Loan).where(Loan.device_id.in_(device_ids),
+                                                  or_(Loan.returned_at.is_(None), Loan.return_condition == TO_CHECK))
+                               .order_by(Loan.returned_at, Loan.id)):
+            if loan.returned_at is None:
+                open_loans[loan.device_id] = loan
+            else:
+                to_check[loan.device_id] = loan  # the last one wins
+    return open_loans, to_check
+
+
 def loan_at_desk(db: Session, device: Device) -> Loan | None:
     """What a scan of ``device`` at the desk deals with, read in one query: its open loan (a return), else its
     last loan returned at the kiosk and waiting for the staff's check, else None."""
-    found = db.scalars(select(Loan).where(Loan.device_id == device.id,
-                                          or_(Loan.returned_at.is_(None), Loan.return_condition == TO_CHECK))
-                       .order_by(Loan.returned_at, Loan.id)).all()
-    return next((loan for loan in found if loan.returned_at is None), found[-1] if found else None)
-
-
-def kiosk_returns_to_check(db: Session, devices: list[Device]) -> dict[int, Loan]:
-    """Device id → its last loan returned at the kiosk and waiting for the staff's check, in one query."""
-    if not devices:
-        return {}
-    found: dict[int, Loan] = {}
-    for loan in db.scalars(select(Loan).where(Loan.device_id.in_([d.id for d in devices]),
-                                              Loan.return_condition == TO_CHECK)
-                           .order_by(Loan.returned_at, Loan.id)):
-        found[loan.device_id] = loan  # the last one wins
-    return found
+    open_loans, to_check = _open_and_to_check(db, [device.id])
+    return open_loans.get(device.id) or to_check.get(device.id)
 
 
 @use_case

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, session
 from flask_login import current_user
+from markupsafe import escape
 
 from ..accounts.roles import ADMIN, KIOSK, MANAGER, RECEPTION, ROLES, TECHNICIAN
 from ..accounts.scope import sites_for
@@ -88,6 +89,20 @@ def layout_setting(key: str) -> str:
     return value
 
 
+class _LayoutSetting:
+    """A setting the layout prints, read when a template prints it: a partial (a desk scan, a list's results)
+    that never does asks the database nothing for it."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __str__(self) -> str:
+        return layout_setting(self.key)
+
+    def __html__(self) -> str:
+        return escape(str(self))
+
+
 def current_site():
     """The site the user works at now: chosen in the header, else their home site."""
     if "current_site" in g:
@@ -129,7 +144,7 @@ def init_app(app) -> None:
         if current_user.is_authenticated:
             nav, menus, loose = nav_for(current_user.role)
         return {
-            "network_name": layout_setting("network_name"),
+            "network_name": _LayoutSetting("network_name"),
             "current_site": current_site,
             "user_sites": user_sites,
             "nav_items": nav,
