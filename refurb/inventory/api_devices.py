@@ -44,7 +44,7 @@ def create_device():
 def list_devices():
     user = _staff()
     f = services.parse_filter(request.args)
-    items, total = services.list_devices(get_db(), user, f, cap=None)
+    items, total = services.list_devices(get_db(), user, f, exact=True)
     return jsonify(items=[device_json(d) for d in items], total=total, page=f.page, per_page=f.per_page)
 
 

@@ -392,8 +392,7 @@ SORTS = {
 }
 DEFAULT_SORT = "-created"
 # Counts stop there: "plus de 10 000" is as useful as the exact number, and much faster.
-COUNT_CAP = 10_000
-SEARCH_COUNT_CAP = 1_000
+SEARCH_COUNT_CAP = 1_000  # a text search reads rows: its total is counted up to this many
 
 
 @dataclass
@@ -534,7 +533,7 @@ def export_devices(db: Session, actor, f: DeviceFilter):
     return db.scalars(stmt.execution_options(yield_per=1000))
 
 
-def count_devices(db: Session, stmt, cap: int | None = COUNT_CAP) -> int:
+def count_devices(db: Session, stmt, cap: int | None = None) -> int:
     inner = stmt.with_only_columns(Device.id).order_by(None)
     if cap:
         inner = inner.limit(cap + 1)
@@ -547,11 +546,11 @@ LIST_COLUMNS = (Device.asset_tag, Device.category, Device.brand, Device.model, D
                 Device.state, Device.updated_at, Site.name.label("site_name"))
 
 
-def list_devices(db: Session, actor, f: DeviceFilter, *, cap: int | None = COUNT_CAP,
+def list_devices(db: Session, actor, f: DeviceFilter, *, exact: bool = False,
                  rows: bool = False) -> tuple[list, int]:
     """One page of the filtered list and the total: exact without a text search (``tallied_count``); with
-    one, at most ``count_cap`` + 1, meaning "more than that" (``cap`` None: exact). The page holds devices,
-    or with ``rows`` the list's ``LIST_COLUMNS`` alone."""
+    one, at most ``count_cap`` + 1, meaning "more than that" (``exact``: every match counted). The page
+    holds devices, or with ``rows`` the list's ``LIST_COLUMNS`` alone."""
     stmt = device_query(db, actor, f)
     page = stmt.order_by(SORTS[f.sort], Device.id.desc()).offset((f.page - 1) * f.per_page).limit(f.per_page)
     if rows:
@@ -562,7 +561,7 @@ def list_devices(db: Session, actor, f: DeviceFilter, *, cap: int | None = COUNT
         return items, len(items)  # the whole result is on this page: no count needed
     if not f.q:
         return items, tallied_count(db, actor, f)
-    return items, count_devices(db, stmt, cap and count_cap(f, cap))
+    return items, count_devices(db, stmt, None if exact else count_cap(f))
 
 
 def tallied_count(db: Session, actor, f: DeviceFilter) -> int:
@@ -578,11 +577,11 @@ def tallied_count(db: Session, actor, f: DeviceFilter) -> int:
     return db.scalar(stmt)
 
 
-def count_cap(f: DeviceFilter, cap: int = COUNT_CAP) -> int | None:
+def count_cap(f: DeviceFilter) -> int | None:
     """The most a list's total counts up to (None: exact). A text search reads rows, and counts up to
     ``SEARCH_COUNT_CAP``; a list filtered by site, state and category alone is counted exactly, from the
     stock tallies."""
-    return min(cap, SEARCH_COUNT_CAP) if f.q else None
+    return SEARCH_COUNT_CAP if f.q else None
 
 
 # --- stock ---------------------------------------------------------------------------------
