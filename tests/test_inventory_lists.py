@@ -148,3 +148,23 @@ def test_search_words_across_brand_and_model(client, login_as, stock):
     # digits: a serial prefix when one matches, otherwise the model
     assert _tags(client.get("/devices?q=5490").get_data(as_text=True), stock) == {"latitude"}
     assert _tags(client.get("/devices?q=pf9").get_data(as_text=True), stock) == {"other"}
+
+
+def test_a_long_text_search_says_more_than_and_pages_on_to_its_end(client, login_as, make_device, monkeypatch):
+    """A text search counts a few matches past its page (it reads rows): the first page says "plus de", and every
+    later page still offers the next one while matches remain, up to the last."""
+    from refurb.inventory import services
+    monkeypatch.setattr(services, "SEARCH_COUNT_CAP", 4)
+    tags = [make_device(model=f"OptiPlex {i:02d}") for i in range(10)]
+    login_as("tech")
+
+    def page(n):
+        return client.get(f"/devices?q=optiplex&per_page=2&page={n}", headers=HTMX).get_data(as_text=True)
+
+    first = page(1)
+    assert "Plus de 4 appareils" in first and "Page 1 sur 3 ou plus" in first and "Suivante" in first
+    third = page(3)
+    assert "Plus de 8 appareils" in third and "Suivante" in third  # counted further: no dead end at the cap
+    last = page(5)
+    assert "10 appareils" in last and "ou plus" not in last and "Suivante" not in last
+    assert f">{tags[0]}</a>" in last and f">{tags[1]}</a>" in last

@@ -392,7 +392,10 @@ SORTS = {
 }
 DEFAULT_SORT = "-created"
 # Counts stop there: "plus de 10 000" is as useful as the exact number, and much faster.
-SEARCH_COUNT_CAP = 1_000  # a text search reads rows: its total is counted up to this many
+# A text search reads rows, not an index: its total is counted this many matches past the page's first line
+# ("plus de 200 appareils" on the first page; each later page counts further, so the next page is always offered
+# while matches remain).
+SEARCH_COUNT_CAP = 200
 
 
 @dataclass
@@ -578,10 +581,10 @@ def tallied_count(db: Session, actor, f: DeviceFilter) -> int:
 
 
 def count_cap(f: DeviceFilter) -> int | None:
-    """The most a list's total counts up to (None: exact). A text search reads rows, and counts up to
-    ``SEARCH_COUNT_CAP``; a list filtered by site, state and category alone is counted exactly, from the
-    stock tallies."""
-    return SEARCH_COUNT_CAP if f.q else None
+    """The most a list's total counts up to (None: exact). A text search reads rows: it counts up to
+    ``SEARCH_COUNT_CAP`` matches past the first line of its page; a list filtered by site, state and category
+    alone is counted exactly, from the stock tallies."""
+    return (f.page - 1) * f.per_page + SEARCH_COUNT_CAP if f.q else None
 
 
 # --- stock ---------------------------------------------------------------------------------
