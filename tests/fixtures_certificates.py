@@ -7,8 +7,10 @@ import io
 import re
 import shutil
 import subprocess
+from datetime import datetime, timezone
 
 import pytest
+import time_machine
 from factories import new_device
 
 
@@ -100,8 +102,7 @@ def _at(day: str, hour: int = 12):
 
 def build_activity_history(db) -> dict:
     """See tests/test_reports.py for the figures this history must give. Its dates are written (around March
-    2026): test_reports.py freezes the clock after them (``_after_the_history``), and the browser journey reads
-    only figures of March 2026 that no later day changes (not the loan-days of a loan still out)."""
+    2026): whoever uses it runs on ``AFTER_THE_HISTORY`` (the ``activity_history`` fixture freezes the clock)."""
     from datetime import date
     from decimal import Decimal
 
@@ -236,6 +237,13 @@ def build_activity_history(db) -> dict:
     return {"devices": {k: v.asset_tag for k, v in devices.items()}}
 
 
+#: A fixed day after the hand-written history: a loan still out counts up to today, and a history written in 2026
+#: must not be in the future of the day the suite runs on.
+AFTER_THE_HISTORY = datetime(2026, 11, 16, 10, 0, tzinfo=timezone.utc)
+
+
 @pytest.fixture
 def activity_history(db):
-    return build_activity_history(db)
+    """The hand-written history, the clock frozen after it (ticking) for the whole test, whatever the day."""
+    with time_machine.travel(AFTER_THE_HISTORY, tick=True):
+        yield build_activity_history(db)

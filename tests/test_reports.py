@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 import time_machine
-from fixtures_certificates import pdf_text
+from fixtures_certificates import AFTER_THE_HISTORY, pdf_text
 
 MARCH = "from=2026-03-01&to=2026-03-31"
 
@@ -19,7 +19,7 @@ MARCH = "from=2026-03-01&to=2026-03-31"
 def _after_the_history():
     """The history is dated by hand (March 2026), and a loan still out counts up to today: every test here
     runs on a fixed day after it, whatever the day the suite runs."""
-    with time_machine.travel(datetime(2026, 11, 16, 10, 0, tzinfo=timezone.utc), tick=True):
+    with time_machine.travel(AFTER_THE_HISTORY, tick=True):
         yield
 
 # Hand computation (see build_activity_history):
