@@ -391,7 +391,6 @@ SORTS = {
     "model": Device.model, "-model": Device.model.desc(),
 }
 DEFAULT_SORT = "-created"
-# Counts stop there: "plus de 10 000" is as useful as the exact number, and much faster.
 # A text search reads rows, not an index: its total is counted this many matches past the page's first line
 # ("plus de 200 appareils" on the first page; each later page counts further, so the next page is always offered
 # while matches remain).
