@@ -10,15 +10,19 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
-from werkzeug.security import generate_password_hash
 
 from refurb import create_app, migrate
+from refurb.accounts import services as accounts
 from refurb.accounts.models import User
 from refurb.models import metadata
 from refurb.sites.models import Site
 
 PASSWORD = "motdepasse-de-test"
 PUBLIC_URL = "https://refurb.example.org"
+# One PBKDF2 round instead of scrypt for every password and PIN hashed or checked in this process:
+# scrypt costs 0.1-0.3 s a hash, about 20 s of each pass's CPU. (Processes started by tests keep scrypt;
+# test_cli.py checks that the demo's accounts get it.)
+accounts.HASH_METHOD = "pbkdf2:sha256:1"
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,7 @@ def _worker_database(url: str, worker: str) -> str:
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    # One PBKDF2 round: the app checks any Werkzeug hash, and scrypt costs ~0.3 s per login.
-    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
+    return accounts.hash_secret(PASSWORD)
 
 
 def _empty_all_tables(engine) -> None:

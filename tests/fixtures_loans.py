@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from factories import new_device
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from refurb.accounts.models import User
+from refurb.accounts.services import hash_secret
 from refurb.db import utcnow
 from refurb.inventory.models import Device
 from refurb.loans.models import Borrower
@@ -52,7 +52,7 @@ class LoansHelper:
                      organisation=organisation or ("Centre social" if kind == "partner" else ""),
                      phone=phone, email=email, name_key=name_key(last_name, first_name),
                      home_site=self.site(site), referring_partner="",
-                     pin_hash=generate_password_hash(pin) if pin else None, pin_failures=0,
+                     pin_hash=hash_secret(pin) if pin else None, pin_failures=0,
                      consent_at=now if consent else None, blocked=bool(blocked), block_reason=blocked,
                      created_at=now - timedelta(days=last_activity_days), updated_at=now,
                      last_activity_at=now - timedelta(days=last_activity_days))

@@ -8,6 +8,7 @@ import time
 import urllib.request
 
 import pytest
+from sqlalchemy import text
 
 from refurb import create_app
 
@@ -93,7 +94,10 @@ def test_serve_demo_from_scratch_then_db_commands(tmp_path):
     with app.extensions["refurb.db"].session() as db:
         from refurb.sites.services import all_sites
         names = {s.name for s in all_sites(db)}
+        # outside this suite (which lowers the cost, see conftest.py), passwords are kept as scrypt
+        hashes = db.scalars(text("SELECT password_hash FROM users")).all()
     app.extensions["refurb.db"].dispose()
+    assert hashes and all(h.startswith("scrypt:") for h in hashes)
     assert {"EPN de Chinon", "EPN de Ports-sur-Vienne", "Médiathèque d'Avoine", "Centre social de Chinon",
             "France Services Bourgueil", "France Services Langeais", "France Services Château-la-Vallière",
             "Bus numérique"} <= names

@@ -270,9 +270,9 @@ def test_global_scan_box_opens_the_card_at_the_desk(login_as, lk):
 
 def test_device_panel_hides_the_name_from_other_sites(app, client, login_as, db, lk):
     from conftest import PASSWORD, login
-    from werkzeug.security import generate_password_hash
 
     from refurb.accounts.models import User
+    from refurb.accounts.services import hash_secret
 
     desk = login_as("desk")
     tablet = lk.device("EPN-A", "tablet")
@@ -289,7 +289,7 @@ def test_device_panel_hides_the_name_from_other_sites(app, client, login_as, db,
     device = db.get(Device, tablet.id)
     device.site = lk.site("BUS")
     db.add(User(username="busdriver", full_name="Chauffeur", role="technicien",
-                password_hash=generate_password_hash(PASSWORD), sites=[lk.site("BUS")],
+                password_hash=hash_secret(PASSWORD), sites=[lk.site("BUS")],
                 home_site=lk.site("BUS")))
     db.commit()
     other = app.test_client()

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
-from werkzeug.security import generate_password_hash
 
 from refurb import create_app, migrate
 from refurb.accounts.models import User
+from refurb.accounts.services import hash_secret
 from refurb.settings import set_setting
 from refurb.sites.models import Site
 
@@ -60,7 +60,7 @@ def _make_app(url: str, name: str = "Réseau des Tests"):
         site = Site(code="EPN-A", name="EPN A", kind="epn", address="1 rue A", postal_code="37500",
                     city="Chinon", phone="02 47 00 00 01")
         db.add(User(username="admin", full_name="Admin", role="admin", sites=[], home_site=None,
-                    password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")))
+                    password_hash=hash_secret(PASSWORD)))
         db.add(site)
         set_setting(db, "network_name", name)
         db.commit()

@@ -1,10 +1,11 @@
-"""Account rules: login and its throttling, users, passwords, API tokens."""
+"""Account rules: login and its throttling, users, passwords (and the hashing of kiosk PINs), API tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -29,18 +30,33 @@ MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20
 THROTTLE_WINDOW = timedelta(minutes=15)
 USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,63}"
-# Checked against when the username is unknown, so the answer takes as long either way.
-_DUMMY_HASH = generate_password_hash("refurb-dummy-password")
+
+
+# Staff passwords and residents' kiosk PINs are kept only as slow hashes, one method for both: Werkzeug's
+# scrypt (0.1-0.3 s a hash here, which slows a guesser as much as a login). The test suite lowers it once,
+# in tests/conftest.py; nothing in the application changes it.
+HASH_METHOD = "scrypt"
+
+
+def hash_secret(secret: str) -> str:
+    return generate_password_hash(secret, method=HASH_METHOD)
+
+
+def secret_matches(hashed: str | None, secret: str | None) -> bool:
+    """Whether ``secret`` is the one behind ``hashed``. Without a hash (an unknown user), a made-up one of
+    the same method is checked, so the answer takes as long either way."""
+    return check_password_hash(hashed or _stand_in(HASH_METHOD), secret or "") and bool(hashed)
+
+
+@lru_cache(maxsize=2)
+def _stand_in(method: str) -> str:
+    return generate_password_hash("refurb-stand-in-secret", method=method)
 
 
 def _token_hash(token: str) -> str:
     # API tokens and session secrets are 256 random bits: a fast hash is enough (no dictionary to
     # guard against), and the database never holds a usable secret.
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password)  # scrypt, Werkzeug's default
 
 
 def _check_new_password(password: str | None, field: str = "password") -> None:
@@ -71,7 +87,7 @@ def authenticate(db: Session, username: str, password: str, ip: str = "") -> Use
         raise TooManyAttempts("Trop de tentatives de connexion échouées. Réessayez dans 15 minutes, "
                               "ou demandez à un administrateur de vérifier votre compte.")
     user = db.scalar(select(User).where(User.username == username)) if username else None
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = secret_matches(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         # The failed attempt is kept whatever happens next: it feeds the throttling.
         db.add(LoginAttempt(username=username, ip=ip, success=False))
@@ -227,7 +243,7 @@ def create_user(db: Session, data: dict) -> User:
         raise Conflict(f"L'identifiant « {username} » est déjà pris : choisissez-en un autre.",
                        fields={"username": "Identifiant déjà pris."})
     _check_new_password(data.get("password"))
-    user = User(username=username, password_hash=hash_password(data["password"]))
+    user = User(username=username, password_hash=hash_secret(data["password"]))
     _apply_user_fields(db, user, data, creating=True)
     db.add(user)
     db.flush()
@@ -250,13 +266,13 @@ def set_password(db: Session, user: User, password: str, keep: str | None = None
     """A new password ends every session opened with the old one (except ``keep``, the session secret
     of the person changing their own password)."""
     _check_new_password(password)
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_secret(password)
     end_sessions(db, user, "password", keep=keep)
 
 
 @use_case
 def change_own_password(db: Session, user: User, current: str, new: str, confirm: str) -> None:
-    if not check_password_hash(user.password_hash, current or ""):
+    if not secret_matches(user.password_hash, current):
         raise Invalid(fields={"current_password": "Le mot de passe actuel est incorrect."})
     if new != confirm:
         raise Invalid(fields={"confirm_password": "Les deux nouveaux mots de passe ne sont pas identiques."})

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
+from ..accounts.services import hash_secret
 from ..accounts.roles import LOAN_DESK_ROLES
 from ..accounts.scope import require_site, site_ids
 from ..clock import today
@@ -300,7 +300,7 @@ def create_borrower(db: Session, actor, data: dict) -> Borrower:
                         email=v["email"], name_key=name_key(v["last_name"], v["first_name"]),
                         home_site_id=v["home_site"].id, home_site=v["home_site"],
                         referring_partner=v["referring_partner"],
-                        pin_hash=generate_password_hash(v["pin"]) if v["pin"] else None,
+                        pin_hash=hash_secret(v["pin"]) if v["pin"] else None,
                         consent_at=now if v["consent"] else None, blocked=False, block_reason="",
                         created_at=now, updated_at=now, last_activity_at=now, pin_failures=0)
     db.add(borrower)
@@ -327,7 +327,7 @@ def update_borrower(db: Session, actor, borrower: Borrower, data: dict) -> Borro
     elif v["consent"] is False:
         borrower.consent_at = None
     if v["pin"]:
-        borrower.pin_hash = generate_password_hash(v["pin"])
+        borrower.pin_hash = hash_secret(v["pin"])
         borrower.pin_failures = 0
     touch(borrower)
     db.flush()
@@ -353,7 +353,7 @@ def set_pin(db: Session, actor, borrower: Borrower, pin: str | None) -> None:
     elif not isinstance(pin, str) or not PIN_PATTERN.fullmatch(pin):
         raise Invalid(fields={"pin": "Le code PIN doit faire exactement 4 chiffres."})
     else:
-        borrower.pin_hash = generate_password_hash(pin)
+        borrower.pin_hash = hash_secret(pin)
     borrower.pin_failures = 0
     borrower.pin_failed_at = None
     touch(borrower)

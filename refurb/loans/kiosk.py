@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash
 
 from ..accounts import services as accounts
 from ..accounts.models import User
@@ -187,7 +186,7 @@ def _try_pin(db: Session, session: KioskSession, borrower: Borrower, pin: str) -
         return TooManyAttempts("Trop de codes PIN erronés : la carte est bloquée 15 minutes sur la borne. "
                               "Adressez-vous à l'accueil.")
     ok = isinstance(pin, str) and len(pin) == 4 and pin.isdigit() and borrower.pin_hash \
-        and check_password_hash(borrower.pin_hash, pin)
+        and accounts.secret_matches(borrower.pin_hash, pin)
     if not ok:
         borrower.pin_failures = (borrower.pin_failures if _recent(borrower.pin_failed_at, now) else 0) + 1
         borrower.pin_failed_at = now

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from refurb.accounts.models import User
+from refurb.accounts.services import hash_secret
 from refurb.clock import today
 from refurb.db import utcnow
 from refurb.inventory.models import Device
@@ -48,7 +48,7 @@ def arrange(db, ctx) -> None:
             devices.append(d)
         b = Borrower(card_number=f"U7000000{n}", kind="resident", first_name="Test", last_name=f"Matrice{n}",
                      name_key=name_key(f"Matrice{n}", "Test"), phone="0600000000", home_site=site,
-                     pin_hash=generate_password_hash("1234"), consent_at=now, created_at=now, updated_at=now,
+                     pin_hash=hash_secret("1234"), consent_at=now, created_at=now, updated_at=now,
                      last_activity_at=now, organisation="", referring_partner="", blocked=False, block_reason="",
                      pin_failures=0)
         db.add(b)
