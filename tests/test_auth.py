@@ -83,3 +83,23 @@ def test_password_change_ends_other_sessions(app, client, login_as):
 def test_overlong_username_is_handled(client):
     response = login(client, "x" * 5000, "y" * 5000)
     assert response.status_code == 401
+
+
+
+def test_passwords_and_pins_are_kept_with_one_method_and_an_unknown_user_is_checked_all_the_same(db, lk):
+    """One hashing home for staff passwords and kiosk PINs (the suite lowers its cost, see conftest.py);
+    without a stored hash (an unknown user) a stand-in hash of the same method is checked: never a match."""
+    from refurb.accounts import services as accounts
+    from refurb.loans.borrowers import set_pin
+
+    method = accounts.HASH_METHOD.split(":")[0] + ":"
+    borrower = lk.borrower(pin=None)
+    set_pin(db, lk.user("desk"), borrower, "2468")
+    assert borrower.pin_hash.startswith(method) and "2468" not in borrower.pin_hash
+    assert accounts.secret_matches(borrower.pin_hash, "2468")
+    assert not accounts.secret_matches(borrower.pin_hash, "8642") and not accounts.secret_matches(borrower.pin_hash, None)
+    assert not accounts.secret_matches(None, "") and not accounts.secret_matches(None, "2468")
+    user = accounts.create_user(db, {"username": "nouvelle", "full_name": "Nouvelle Personne", "role": "technicien",
+                                     "password": "un-mot-de-passe-long", "sites": ["EPN-A"], "home_site": "EPN-A"})
+    assert user.password_hash.startswith(method)
+    assert accounts.secret_matches(user.password_hash, "un-mot-de-passe-long")
