@@ -11,9 +11,9 @@ from datetime import timedelta
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..accounts.services import hash_secret
 from ..accounts.roles import LOAN_DESK_ROLES
 from ..accounts.scope import require_site, site_ids
+from ..accounts.services import hash_secret
 from ..clock import today
 from ..db import use_case, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
