@@ -99,6 +99,7 @@ def test_passwords_and_pins_are_kept_with_one_method_and_an_unknown_user_is_chec
     assert accounts.secret_matches(borrower.pin_hash, "2468")
     assert not accounts.secret_matches(borrower.pin_hash, "8642") and not accounts.secret_matches(borrower.pin_hash, None)
     assert not accounts.secret_matches(None, "") and not accounts.secret_matches(None, "2468")
+    assert not accounts.secret_matches(borrower.pin_hash, 2468) and not accounts.secret_matches(borrower.pin_hash, [])
     user = accounts.create_user(db, {"username": "nouvelle", "full_name": "Nouvelle Personne", "role": "technicien",
                                      "password": "un-mot-de-passe-long", "sites": ["EPN-A"], "home_site": "EPN-A"})
     assert user.password_hash.startswith(method)

@@ -44,8 +44,10 @@ def hash_secret(secret: str) -> str:
 
 def secret_matches(hashed: str | None, secret: str | None) -> bool:
     """Whether ``secret`` is the one behind ``hashed``. Without a hash (an unknown user), a made-up one of
-    the same method is checked, so the answer takes as long either way."""
-    return check_password_hash(hashed or _stand_in(HASH_METHOD), secret or "") and bool(hashed)
+    the same method is checked, so the answer takes as long either way. Anything but text (a number from a
+    script's JSON) is checked as an empty secret: never a match, never an error."""
+    typed = secret if isinstance(secret, str) else ""
+    return check_password_hash(hashed or _stand_in(HASH_METHOD), typed) and bool(hashed) and bool(typed)
 
 
 @lru_cache(maxsize=2)
