@@ -42,7 +42,7 @@ def main() -> None:
             times, size = [], 0
             for run in range(args.repeat):
                 codes._qr_rows.cache_clear()
-                codes._qr_path.cache_clear()
+                codes._qr_mask.cache_clear()
                 batch = make(args.count, 1 + run * args.count)  # fresh tags and URLs
                 start = time.perf_counter()
                 pdf = render_labels(batch, args.layout)

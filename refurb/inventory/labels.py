@@ -56,8 +56,8 @@ MIN_BAR_MODULE_MM = 0.33
 #: Smallest QR module we accept, in mm (~3.5 dots on a 300 dpi label printer).
 MIN_QR_MODULE_MM = 0.30
 PDF_TITLE = "Étiquettes Refurb"
-#: Deflate the page streams: 1,000 L7160 labels give ~0.5 MB instead of
-#: ~3.3 MB, for ~0.1 s more (benchmarks/bench_labels.py).
+#: Deflate the page streams: 1,000 L7160 labels give ~0.27 MB instead of
+#: ~1.2 MB, for a few hundredths of a second (benchmarks/bench_labels.py).
 PAGE_COMPRESSION = True
 
 

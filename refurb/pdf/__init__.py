@@ -1,4 +1,4 @@
-"""Shared PDF helpers (reportlab): fonts, vector barcodes and QR codes.
+"""Shared PDF helpers (reportlab): fonts, barcodes and QR codes.
 
 Used by label sheets, borrower cards and certificates.
 """
