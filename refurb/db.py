@@ -62,17 +62,28 @@ WRITER_QUEUE_SECONDS = 20  # how long a writing request waits for its turn among
 _HOLDS_WRITERS = "refurb_holds_writers"
 
 
+PLAN_EACH_RUN = "refurb_plan_each_run"
+
+
+def planned_each_run(stmt):
+    """A statement PostgreSQL plans for the values of each run (a search: the plan depends on its pattern)."""
+    return stmt.execution_options(**{PLAN_EACH_RUN: True})
+
+
 def _setup_postgresql(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
-        # psycopg prepares a statement run five times, and PostgreSQL then plans it once for any value: a
-        # search's LIKE pattern is unknown to that generic plan, which can use neither the pattern nor the
-        # trigram indexes (a word search went from 3.5 to 21 ms after its tenth run). Plan each run for its
-        # own values; the statement is still parsed once.
-        autocommit = dbapi_connection.autocommit
-        dbapi_connection.autocommit = True
-        dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
-        dbapi_connection.autocommit = autocommit
+    # psycopg prepares a statement run five times on a connection, and PostgreSQL then plans it once: planning
+    # the eager loads (five or six joined tables) costs 1-2 ms at each run, more than running them. A search is
+    # the exception: planned once for any pattern, a LIKE can use neither the prefix nor the trigram indexes (a
+    # word search went from 3.5 to 21 ms at its tenth run). Searches are never prepared: planned at each run.
+    from psycopg import ServerCursor
+
+    @event.listens_for(engine, "do_execute")
+    def _unprepared_search(cursor, statement, parameters, context):
+        # a server-side cursor (a list read in chunks, yield_per) is never prepared
+        if context.execution_options.get(PLAN_EACH_RUN) and not isinstance(cursor, ServerCursor):
+            cursor.execute(statement, parameters, prepare=False)
+            return True
+        return False
 
 
 def _setup_sqlite(engine: Engine) -> None:
@@ -257,6 +268,16 @@ def use_case(fn: Callable[P, T]) -> Callable[P, T]:
 
     run.is_use_case = True  # type: ignore[attr-defined]
     return run
+
+
+def end_session(db: Session, *, failed: bool = False) -> None:
+    """Close a request's session. A transaction that changed nothing ends with COMMIT, not ROLLBACK: psycopg
+    forgets every statement it prepared on the connection at a rollback, and PostgreSQL would plan each
+    request's statements again. A session holding changes that no use case committed, or the session of a
+    request that failed, is rolled back."""
+    if not failed and db.in_transaction() and not (db.new or db.dirty or db.deleted):
+        db.commit()
+    db.close()
 
 
 def reading_session(db: Session) -> Session:

@@ -8,6 +8,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
+from .db import end_session
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -23,10 +25,10 @@ def get_db() -> Session:
     return g.db
 
 
-def close_db(_exc=None) -> None:
+def close_db(exc=None) -> None:
     db = g.pop("db", None)
     if db is not None:
-        db.close()
+        end_session(db, failed=exc is not None)
 
 
 def discard_db(*, broken: bool) -> None:

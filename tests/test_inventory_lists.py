@@ -113,6 +113,15 @@ def test_csv_export_of_the_filtered_list(client, login_as, stock):
     assert any(r[2] == "Dell" and r[6] == "Prêt à la vente" and r[5] == "EPN A" for r in rows[1:])
 
 
+def test_csv_export_of_a_search(client, login_as, stock):
+    """A searched list exported: read in chunks (a server-side cursor on PostgreSQL), planned for its words."""
+    login_as("tech")
+    response = client.get("/devices.csv?q=thinkpad")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert [r[0] for r in rows[1:]] == [stock["thinkpad"]]
+
+
 def test_csv_neutralises_formulas_and_keeps_text(client, login_as, make_device):
     tag = make_device(brand="=HYPERLINK(\"http://evil\")", model="+33 6", serial_number="@SUM(A1)",
                       notes="-2+3", condition=NASTY)

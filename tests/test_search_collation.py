@@ -136,8 +136,19 @@ def test_postgresql_word_with_an_accent_keeps_the_database_collation(db, make_de
     assert len(items) == 2
 
 
-def test_postgresql_plans_each_search_for_its_own_words(app, db):
-    """psycopg prepares a statement run five times and PostgreSQL would then plan it once for any value,
-    blind to a LIKE pattern's prefix: the app's connections plan every run for its own values."""
+def test_postgresql_prepares_statements_but_plans_each_search_for_its_words(db, make_device):
+    """psycopg prepares a statement run five times, and PostgreSQL then plans it once for any value: the
+    eager loads are no longer planned at every request. Planned once, a device search would be blind to its
+    words (which prefix, which trigrams: the indexes it can use), so a search is never prepared: its list,
+    its count and its probe of tags and serial numbers are planned at each run."""
     _postgresql(db)
-    assert db.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+    make_device(brand="Lenovo", model="ThinkPad T480", serial_number="SN-PREP-1")
+    db.rollback()
+    admin = get_user(db, "admin")
+    for _ in range(7):
+        services.list_devices(db, admin, services.parse_filter({"q": "SN-PREP"}))  # a serial: the probe first
+        services.list_devices(db, admin, services.parse_filter({"q": "thinkpad", "page": "2"}))  # and a count
+        services.list_devices(db, admin, services.parse_filter({"state": "received"}))
+    prepared = db.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+    assert any("devices.state" in s and "LIKE" not in s.upper() for s in prepared), prepared  # the plain list
+    assert not [s for s in prepared if "LIKE" in s.upper()]

@@ -1,0 +1,61 @@
+"""How a request's database session ends: a transaction that only read is committed, so that PostgreSQL's
+connection keeps the statements psycopg prepared on it (psycopg forgets them all at a rollback); one that holds
+changes no use case committed is rolled back, and nothing of it is kept."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select
+
+from refurb.db import end_session
+from refurb.sites.models import Site
+
+
+@pytest.fixture
+def ends(app):
+    engine = app.extensions["refurb.db"].engine
+    seen: list[str] = []
+    on_commit, on_rollback = (lambda conn: seen.append("commit")), (lambda conn: seen.append("rollback"))
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "rollback", on_rollback)
+    yield seen
+    event.remove(engine, "commit", on_commit)
+    event.remove(engine, "rollback", on_rollback)
+
+
+def test_a_session_that_only_read_ends_with_a_commit(app, ends):
+    session = app.extensions["refurb.db"].session()
+    assert session.scalar(select(Site).where(Site.code == "EPN-A")) is not None
+    end_session(session)
+    assert ends == ["commit"]
+
+
+def test_a_change_no_use_case_committed_is_rolled_back(app, ends):
+    database = app.extensions["refurb.db"]
+    session = database.session(write=True)
+    session.scalar(select(Site).where(Site.code == "EPN-A")).name = "Changé hors d'un cas d'usage"
+    end_session(session)
+    assert ends == ["rollback"]
+    with database.session() as fresh:
+        assert fresh.scalar(select(Site.name).where(Site.code == "EPN-A")) != "Changé hors d'un cas d'usage"
+
+
+def test_postgresql_keeps_the_prepared_statements_from_one_request_to_the_next(app, client, login_as):
+    engine = app.extensions["refurb.db"].engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's prepared statements: PostgreSQL only")
+    login_as("manager")
+    used = []
+    on_checkout = lambda dbapi_connection, _record, _proxy: used.append(dbapi_connection)  # noqa: E731
+    event.listen(engine, "checkout", on_checkout)
+    try:
+        for _ in range(8):
+            assert client.get("/stock").status_code == 200
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+    connection = max(set(used), key=used.count)  # the one the requests read through
+    try:
+        names = connection.execute("SELECT name FROM pg_prepared_statements").fetchall()
+    finally:
+        connection.commit()  # a rollback would drop them
+    assert names
