@@ -137,10 +137,10 @@ def test_postgresql_word_with_an_accent_keeps_the_database_collation(db, make_de
 
 
 def test_postgresql_prepares_statements_but_plans_each_search_for_its_words(db, make_device):
-    """psycopg prepares a statement run five times, and PostgreSQL then plans it once for any value: the
+    """psycopg prepares a statement run five times, and PostgreSQL may then plan it once for any value: the
     eager loads are no longer planned at every request. Planned once, a device search would be blind to its
-    words (which prefix, which trigrams: the indexes it can use), so a search is never prepared: its list,
-    its count and its probe of tags and serial numbers are planned at each run."""
+    words (which prefix, which trigrams: the indexes it can use), so a statement with a pattern is never
+    prepared: the search's list, its count and its probe of tags and serial numbers are planned at each run."""
     _postgresql(db)
     make_device(brand="Lenovo", model="ThinkPad T480", serial_number="SN-PREP-1")
     db.rollback()

@@ -21,7 +21,7 @@ from ..accounts.models import User
 from ..accounts.roles import NETWORK_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
 from ..clock import utcnow
-from ..db import lock_rows, planned_each_run, use_case
+from ..db import lock_rows, use_case
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..settings import get_setting
 from ..sites.models import Site
@@ -494,7 +494,7 @@ def search_condition(db: Session, actor, q: str):
         if text.isdigit() and len(text) <= 9:
             codes = or_(Device.asset_tag == f"{get_setting(db, 'asset_tag_prefix')}-{int(text):06d}", serial)
         probe = limit_to_user_sites(select(Device.id).where(codes), Device.site_id, actor).limit(1)
-        if db.scalar(planned_each_run(probe)) is not None:
+        if db.scalar(probe) is not None:
             return codes
     # Every word in the brand or the model. SQLite's LIKE ignores ASCII case. PostgreSQL needs ILIKE: an
     # ASCII word is compared under the "C" collation (ASCII case folding, as SQLite; the trigram indexes of
@@ -524,8 +524,8 @@ def device_query(db: Session, actor, f: DeviceFilter):
         stmt = stmt.where(Device.state == f.state)
     if f.category:
         stmt = stmt.where(Device.category == f.category)
-    if f.q:  # its indexes depend on the words: planned for them at each run
-        stmt = planned_each_run(stmt.where(search_condition(db, actor, f.q)))
+    if f.q:
+        stmt = stmt.where(search_condition(db, actor, f.q))
     return stmt
 
 
@@ -539,8 +539,7 @@ def count_devices(db: Session, stmt, cap: int | None = None) -> int:
     inner = stmt.with_only_columns(Device.id).order_by(None)
     if cap:
         inner = inner.limit(cap + 1)
-    return db.scalar(select(func.count()).select_from(inner.subquery())
-                     .execution_options(**stmt.get_execution_options()))  # a search is planned for its words
+    return db.scalar(select(func.count()).select_from(inner.subquery()))
 
 
 #: What a line of the device list shows, read as plain rows: building 50 devices (and their sites) as
