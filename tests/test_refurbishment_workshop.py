@@ -6,7 +6,7 @@ import json
 import pytest
 from conftest import csrf_token
 from fixtures_refurbishment import all_checks
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from refurb.inventory.models import Device
 from refurb.refurbishment.models import Diagnosis, Grading, Repair, RepairPart
@@ -223,3 +223,26 @@ def test_panel_without_javascript(client, login_as, workshop):
     assert workshop.state(tag) == "ready"
     page = client.get(f"/d/{tag}").get_data(as_text=True)
     assert "Appareil déclaré reconditionné." in page
+
+
+def test_the_device_page_reads_the_workshop_records_and_the_history_once(app, client, login_as, workshop):
+    """The panels share what one rendering of the page read (inventory.PageReads): the workshop status gives
+    the certificates panel its origin, erasures and destructions; the history gives the undo offer its last
+    event. Each is read once, and the page still offers what they decide."""
+    tag = workshop.donation()[0]  # an origin
+    workshop.ready(tag)  # diagnosis, erasure, grade, ready: the admin's last move, undoable
+    login_as("admin")
+    statements: list[str] = []
+    engine = app.extensions["refurb.db"].engine
+    listener = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        html = client.get(f"/d/{tag}").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    def rows_of(table: str, key: str = "id") -> int:  # statements loading whole rows of the table
+        return sum(1 for s in statements if s.lstrip().startswith(f"SELECT {table}.{key}, "))
+    assert rows_of("erasures") == 1 and rows_of("device_origins", "device_id") == 1
+    assert rows_of("device_events") == 1
+    assert "Émettre le certificat d'effacement des données" in html  # the erasure, seen by the certificates panel
+    assert "Votre dernière étape" in html and "Prêt à la vente" in html  # the undo offer, from the history

@@ -191,11 +191,15 @@ def erasure_for_donation(db: Session, actor, donation: Donation) -> dict:
             "devices": rows, "summary": _summary(rows)}
 
 
-def erasure_of_device(db: Session, device: Device) -> dict:
+def erasure_of_device(db: Session, device: Device, records: tuple[list, list] | None = None) -> dict:
     """The erasure facts of one device alone (its row and summary): enough to say whether its certificate
-    would certify something (``erasure_refusal``), without the organisation and the donor."""
-    row = _erasure_device(device, _erasures_by_device(db, [device.id]).get(device.id, []),
-                          _destructions_by_device(db, [device.id]).get(device.id, []))
+    would certify something (``erasure_refusal``), without the organisation and the donor. ``records``:
+    its erasures and its media destructions when the caller has read them (the workshop status)."""
+    if records is None:
+        records = (_erasures_by_device(db, [device.id]).get(device.id, []),
+                   _destructions_by_device(db, [device.id]).get(device.id, []))
+    erasures, destructions = records
+    row = _erasure_device(device, erasures, sorted(destructions, key=lambda d: (d.destroyed_on, d.id)))
     return {"scope": "device", "devices": [row], "summary": _summary([row])}
 
 

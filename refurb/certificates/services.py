@@ -14,6 +14,7 @@ from ..accounts.roles import STAFF_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site
 from ..db import use_case, utcnow
 from ..errors import Conflict, Invalid
+from ..inventory import services as inventory
 from ..inventory.models import Device
 from ..loans import services as loans
 from ..refurbishment import catalog
@@ -81,8 +82,8 @@ def donation_erasure_refusal(db: Session, actor, donation: Donation) -> str | No
     return erasure_refusal(build.erasure_for_donation(db, actor, donation))
 
 
-def device_erasure_refusal(db: Session, device) -> str | None:
-    return erasure_refusal(build.erasure_of_device(db, device))
+def device_erasure_refusal(db: Session, device, records: tuple[list, list] | None = None) -> str | None:
+    return erasure_refusal(build.erasure_of_device(db, device, records))
 
 
 @use_case
@@ -252,16 +253,18 @@ def donation_documents(db: Session, actor, donation: Donation) -> DonationDocume
                              erasure_refusal(erasure), receipt_refusal(receipt))
 
 
-def device_panel(db: Session, user, device) -> dict | None:
+def device_panel(db: Session, user, device, reads=None) -> dict | None:
     """The "Certificats" panel of the device page: offered only when a certificate can say something
-    (the workshop done; an erasure or a destruction recorded)."""
+    (the workshop done; an erasure or a destruction recorded). The origin and the erasure records come
+    from the workshop status the page's panels share (``reads``)."""
     if user.role not in STAFF_ROLES:
         return None
-    origin = refurbishment.origin_of(db, device)
-    return {"cert_origin": origin,
+    reads = reads or inventory.PageReads()
+    st = reads.once("workshop", lambda: refurbishment.status(db, device))
+    return {"cert_origin": st.origin,
             "cert_issued": list_certificates(db, user, subject=f"device:{device.asset_tag}", limit=5),
             "cert_device_ok": device_certificate_refusal(device) is None,
-            "cert_erasure_ok": device_erasure_refusal(db, device) is None}
+            "cert_erasure_ok": device_erasure_refusal(db, device, (st.all_erasures, st.all_destructions)) is None}
 
 
 def donations_received(db: Session, actor, *, site, start, end, limit: int = 12) -> list[Donation]:

@@ -15,7 +15,7 @@ from typing import Callable
 class Panel:
     key: str
     template: str
-    context: Callable[..., "dict | None"]  # (db, user, device) -> dict or None to hide
+    context: Callable[..., "dict | None"]  # (db, user, device, reads) -> dict or None to hide
     order: int = 100
     actions: bool = False  # the page's one action area: shown right under the device's head
 
@@ -44,10 +44,29 @@ def register_panel(panel: Panel) -> None:
         DEVICE_PANELS.sort(key=lambda p: p.order)
 
 
-def panels_for(db, user, device) -> list[tuple[Panel, dict]]:
+class PageReads:
+    """What the panels of one rendering of the device page read once and share (the workshop status, the
+    history): made for that rendering and dropped with it, after any change the request made, so a page
+    always shows the device's current state."""
+
+    def __init__(self) -> None:
+        self._read: dict[str, object] = {}
+
+    def once(self, key: str, read: Callable[[], object]):
+        if key not in self._read:
+            self._read[key] = read()
+        return self._read[key]
+
+    def known(self, key: str):
+        """What was read under ``key`` for this page already, else None."""
+        return self._read.get(key)
+
+
+def panels_for(db, user, device, reads: PageReads | None = None) -> list[tuple[Panel, dict]]:
+    reads = reads or PageReads()
     shown = []
     for panel in DEVICE_PANELS:
-        context = panel.context(db, user, device)
+        context = panel.context(db, user, device, reads)
         if context is not None:
             shown.append((panel, context))
     return shown

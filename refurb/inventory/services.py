@@ -34,12 +34,12 @@ from .labels import LAYOUTS as LABEL_LAYOUTS
 from .labels import MAX_LABELS, Label, LabelError, render_labels
 from .lifecycle import record_event
 from .models import Counter, Device, DeviceEvent, StockMinimum, StockTally, Transfer, TransferItem
-from .panels import EVENT_LABELS, Panel, add_event_labels, panels_for, register_panel
+from .panels import EVENT_LABELS, PageReads, Panel, add_event_labels, panels_for, register_panel
 from .transfer_slip import build_slip
 
 __all__ = [  # what other areas, views and the API use (besides the functions defined here)
     "DEFAULT_LABEL_LAYOUT", "EVENT_LABELS", "LABEL_LAYOUTS", "MAX_LABELS", "Panel", "add_event_labels",
-    "panels_for", "record_event", "register_panel",
+    "PageReads", "panels_for", "record_event", "register_panel",
 ]
 
 TAG_PATTERN = re.compile(r"[A-Z]{1,6}-\d{6,}")
@@ -354,9 +354,10 @@ def undo_refusal(db: Session, actor, device: Device, event: DeviceEvent | None) 
     return None
 
 
-def undo_offer(db: Session, actor, device: Device) -> DeviceEvent | None:
-    """The move ``actor`` may take back on ``device`` now (shown with its deadline), or None."""
-    event = last_event(db, device)
+def undo_offer(db: Session, actor, device: Device, events: list[DeviceEvent] | None = None) -> DeviceEvent | None:
+    """The move ``actor`` may take back on ``device`` now (shown with its deadline), or None. ``events``: the
+    device's ``history`` when the caller has read it (its newest event is the last one)."""
+    event = (events[0] if events else None) if events is not None else last_event(db, device)
     return event if undo_refusal(db, actor, device, event) is None else None
 
 

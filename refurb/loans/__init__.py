@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from ..formatting import plural, plural_word
 
 
-def device_panel(db, user, device):
+def device_panel(db, user, device, _reads=None):
     """Device page: the current loan and the loan history (names only for staff of the loan's site)."""
     from ..accounts.roles import LOAN_DESK_ROLES, STAFF_ROLES
     from ..clock import today

@@ -104,6 +104,7 @@ class WorkshopStatus:
     step: str
     all_repairs: list[Repair] = field(default_factory=list)  # every record, newest first (the panel's lists)
     all_erasures: list[Erasure] = field(default_factory=list)
+    all_destructions: list[MediaDestruction] = field(default_factory=list)  # every record, oldest first
 
     @property
     def step_label(self) -> str:
@@ -260,7 +261,8 @@ def statuses(db: Session, devices: list[Device]) -> dict[int, WorkshopStatus]:
             unresolved=unresolved, erasure=erasure, grading=gradings.get(device.id),
             step=_step(device, diagnosis, since, unresolved, erasure),
             all_repairs=sorted(repairs.get(device.id, []), key=lambda r: (r.at, r.id), reverse=True),
-            all_erasures=sorted(erasures.get(device.id, []), key=lambda e: (e.ended_at, e.id), reverse=True))
+            all_erasures=sorted(erasures.get(device.id, []), key=lambda e: (e.ended_at, e.id), reverse=True),
+            all_destructions=destructions.get(device.id, []))
     return result
 
 

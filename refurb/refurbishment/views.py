@@ -112,22 +112,25 @@ def _defaults(device, st, price) -> dict:
     }
 
 
-def _undo(db, user, device) -> dict | None:
-    """The last move the user may still take back here, with its deadline."""
-    event = inventory.undo_offer(db, user, device)
+def _undo(db, user, device, reads) -> dict | None:
+    """The last move the user may still take back here, with its deadline (from the page's history when the
+    page has read it)."""
+    event = inventory.undo_offer(db, user, device, reads.known("history"))
     if event is None:
         return None
     return {"event": event, "until": inventory.undo_deadline(db, event),
             "label": f"{STATES[event.from_state]} → {STATES[event.to_state]}"}
 
 
-def panel_context(db, user, device, *, form: str | None = None, data: dict | None = None,
+def panel_context(db, user, device, reads=None, *, form: str | None = None, data: dict | None = None,
                   errors: dict | None = None) -> dict | None:
     """What the "Atelier" panel of the device page shows (None hides it): the forms and moves of
-    ``available_actions``, the form ``form`` again with its ``data`` and ``errors`` after a refusal."""
+    ``available_actions``, the form ``form`` again with its ``data`` and ``errors`` after a refusal.
+    ``reads``: what the page's panels share (``inventory.PageReads``)."""
     if user.role not in STAFF_ROLES:
         return None
-    st = refurb.status(db, device)
+    reads = reads or inventory.PageReads()
+    st = reads.once("workshop", lambda: refurb.status(db, device))
     actions = refurb.available_actions(db, user, device, st)
     price = refurb.pricing(db, device, st.origin)
     can = {a.key: True for a in actions if not a.move}
@@ -148,7 +151,7 @@ def panel_context(db, user, device, *, form: str | None = None, data: dict | Non
         "others": [a for a in actions if not a.move and a.key != primary],
         # the one action area's dangerous group (leaving the stock), with the inventory's own moves (lost, found)
         "danger": [a for a in actions if a.move and a.danger], "consequences": refurb.DANGER_CONSEQUENCES,
-        "inventory_moves": inventory.inventory_moves(device), "undo": _undo(db, user, device),
+        "inventory_moves": inventory.inventory_moves(device), "undo": _undo(db, user, device, reads),
         "finish": next((a for a in actions if a.move and a.key == "ready" and not a.refusal), None)
         if "grading" in can else None,
         "checks": [(k, catalog.CHECKS[k]) for k in refurb.category_checks(device.category)],

@@ -149,7 +149,7 @@ def report_download(report_id: int):
     return response
 
 
-def hardware_panel(db, user, device) -> dict | None:
+def hardware_panel(db, user, device, _reads=None) -> dict | None:
     """The device page's "Rapports matériels" panel: what the reports filled, the differences to settle,
     the files; the upload form for the workshop."""
     if user.role not in STAFF:

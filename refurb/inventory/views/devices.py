@@ -40,9 +40,11 @@ def device_sections(device) -> dict:
     shared: dict = {}
     current_app.update_template_context(shared)  # the context processors, once for all the panels
     env = current_app.jinja_env
+    reads = services.PageReads()
+    events = reads.once("history", lambda: services.history(db, device))
     panels = [(panel.actions, Markup(env.get_template(panel.template).render(shared | {"device": device} | ctx)))
-              for panel, ctx in services.panels_for(db, current_user, device)]
-    return {"moves": services.inventory_moves(device), "events": services.history(db, device),
+              for panel, ctx in services.panels_for(db, current_user, device, reads)]
+    return {"moves": services.inventory_moves(device), "events": events,
             "panels": panels, "event_labels": services.EVENT_LABELS, "states": STATES,
             "action_labels": ACTION_LABELS, "final_states": FINAL_STATES, "spec_fields": SPEC_FIELDS,
             "can_transfer": services.transfer_refusal(device) is None}
