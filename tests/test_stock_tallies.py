@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from factories import new_device
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from refurb import invariants
 from refurb.accounts.models import User
@@ -150,3 +150,29 @@ def test_a_list_without_a_text_search_is_counted_exactly_from_the_tallies(db):
     assert total(manager) == 7
     assert services.count_cap(services.DeviceFilter(state="ready")) is None  # exact: never "plus de"
     assert services.count_cap(services.DeviceFilter(q="dell")) == services.SEARCH_COUNT_CAP
+
+
+def test_postgresql_the_stock_sums_read_the_tallies_index(db):
+    """The table's rows come and go with every move and every summing: after a bulk import its live rows are
+    spread over thousands of pages. The list's total and the stock page's sums read the index (migration
+    0022), whatever the table's size."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("EXPLAIN of PostgreSQL plans")
+    new_device(db, state="loan_pool")
+    db.commit()
+    manager = db.scalar(select(User).where(User.username == "manager"))
+    seen = []
+    engine = db.get_bind()
+    listener = lambda _conn, _cursor, statement, parameters, *_args: seen.append((statement, parameters))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        services.tallied_count(db, manager, services.DeviceFilter(state="loan_pool", category="laptop"))
+        services.stock_counts(db, manager)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    sums = [(statement, parameters) for statement, parameters in seen if "FROM stock_tallies" in statement]
+    assert len(sums) == 2
+    db.execute(text("SET LOCAL enable_seqscan = off"))  # a handful of rows: make the planner show what it can use
+    for statement, parameters in sums:
+        plan = "\n".join(row[0] for row in db.connection().exec_driver_sql(f"EXPLAIN {statement}", parameters))
+        assert "ix_stock_tallies_state_category" in plan, plan

@@ -148,6 +148,8 @@ class StockTally(Base):
     """
 
     __tablename__ = "stock_tallies"
+    # the sums read this index alone (migration 0022): the table's rows come and go with every move
+    __table_args__ = (Index("ix_stock_tallies_state_category", "state", "category", "site_id", "n"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(Integer)  # no foreign key: a derived figure, written by triggers
