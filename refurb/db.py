@@ -80,6 +80,8 @@ def _setup_postgresql(engine: Engine) -> None:
     # depends on its values (a range of dates, a search's pattern) is never prepared, so it is planned for
     # them at each run: planned once, a two-year report went from 0.5 to 2 s after its fifth run, and a word
     # search from 3.5 to 21 ms (the pattern hidden from the prefix and trigram indexes).
+    if engine.dialect.driver != "psycopg":  # another driver prepares nothing: every run is planned anyway
+        return
     from psycopg import ServerCursor
 
     @event.listens_for(engine, "do_execute")

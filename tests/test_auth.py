@@ -85,7 +85,6 @@ def test_overlong_username_is_handled(client):
     assert response.status_code == 401
 
 
-
 def test_passwords_and_pins_are_kept_with_one_method_and_an_unknown_user_is_checked_all_the_same(db, lk):
     """One hashing home for staff passwords and kiosk PINs (the suite lowers its cost, see conftest.py);
     without a stored hash (an unknown user) a stand-in hash of the same method is checked: never a match."""

@@ -45,6 +45,13 @@ def test_a_change_no_use_case_committed_is_rolled_back(app, ends):
         assert fresh.scalar(select(Site.name).where(Site.code == "EPN-A")) != "Changé hors d'un cas d'usage"
 
 
+def test_the_session_of_a_failed_request_is_rolled_back_even_if_it_only_read(app, ends):
+    session = app.extensions["refurb.db"].session()
+    session.scalar(select(Site).where(Site.code == "EPN-A"))
+    end_session(session, failed=True)
+    assert ends == ["rollback"]
+
+
 def test_postgresql_keeps_the_prepared_statements_from_one_request_to_the_next(app, client, login_as):
     engine = app.extensions["refurb.db"].engine
     if engine.dialect.name != "postgresql":

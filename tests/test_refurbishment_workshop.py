@@ -245,4 +245,4 @@ def test_the_device_page_reads_the_workshop_records_and_the_history_once(app, cl
     assert rows_of("erasures") == 1 and rows_of("device_origins", "device_id") == 1
     assert rows_of("device_events") == 1
     assert "Émettre le certificat d'effacement des données" in html  # the erasure, seen by the certificates panel
-    assert "Votre dernière étape" in html and "Prêt à la vente" in html  # the undo offer, from the history
+    assert "→ Prêt à la vente</strong>, le" in html  # the undo offer of the move to ready, from the history

@@ -357,7 +357,10 @@ def undo_refusal(db: Session, actor, device: Device, event: DeviceEvent | None) 
 def undo_offer(db: Session, actor, device: Device, events: list[DeviceEvent] | None = None) -> DeviceEvent | None:
     """The move ``actor`` may take back on ``device`` now (shown with its deadline), or None. ``events``: the
     device's ``history`` when the caller has read it (its newest event is the last one)."""
-    event = (events[0] if events else None) if events is not None else last_event(db, device)
+    if events is None:
+        event = last_event(db, device)
+    else:
+        event = events[0] if events else None
     return event if undo_refusal(db, actor, device, event) is None else None
 
 
