@@ -100,10 +100,17 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Server":
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from refurb.cli import main; main()", "serve", "--port", str(self.port)],
-            env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
+        return self.launch().wait_ready()
+
+    def launch(self) -> "Server":
+        """Start the process without waiting for it to answer (servers started together start faster)."""
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from refurb.cli import main; main()", "serve", "--port", str(self.port)],
+                env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self) -> "Server":
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -126,19 +133,3 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-@pytest.fixture
-def serve_processes(tmp_path):
-    """Start `refurb serve` processes: ``start(database_url, secret, name, **environment)``; all stopped after
-    the test."""
-    started: list[Server] = []
-
-    def start(database_url: str, secret: str, name: str, **env: str) -> Server:
-        server = Server(database_url, secret, tmp_path, name, env).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()

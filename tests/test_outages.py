@@ -8,6 +8,7 @@ import ctypes
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -53,7 +54,7 @@ def file_permissions_apply():
 
 
 def _make_app(url: str, name: str = "Réseau des Tests"):
-    migrate.upgrade(url)
+    """The app on a database already at the schema's head, holding one site and an administrator."""
     app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "outage-secret",
                       "PUBLIC_URL": "https://refurb.example.org"})
     with app.extensions["refurb.db"].session(write=True) as db:
@@ -76,11 +77,20 @@ def _bearer(app) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
 
+@pytest.fixture(scope="module")
+def _migrated_sqlite(tmp_path_factory):
+    """An empty SQLite file at the schema's head, migrated once and copied for each test."""
+    path = tmp_path_factory.mktemp("migrated") / "refurb.sqlite"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def sqlite_app(tmp_path):
+def sqlite_app(tmp_path, _migrated_sqlite):
     folder = tmp_path / "data"
     folder.mkdir()
     path = folder / "refurb.sqlite"
+    shutil.copyfile(_migrated_sqlite, path)
     app = _make_app(f"sqlite:///{path}")
     yield app, path
     app.extensions["refurb.db"].dispose()

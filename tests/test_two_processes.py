@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import func, select
 
 from conftest import PASSWORD
+from fixtures_operations import Server
 from refurb.accounts import services as accounts
 from refurb.loans.models import Loan
 
@@ -41,13 +42,26 @@ def _login(session: requests.Session, base: str, username: str, password: str = 
                         allow_redirects=False, timeout=30)
 
 
-@pytest.fixture
-def pair(app, database_url, serve_processes):
-    """Servers A and B on the test database (its base network already in place)."""
+@pytest.fixture(scope="module")
+def servers(database_url, tmp_path_factory):
+    """Servers A and B on the test database, started together once for this file: each test empties the
+    database and puts the base network back (the ``app`` fixture), as a restored backup would under running
+    servers, which keep nothing of their own between requests."""
+    workdir = tmp_path_factory.mktemp("two-processes")
     # An inventory of more than one device is a job: one is started on A and followed on B.
-    a = serve_processes(database_url, SECRET, "a", REFURB_JOB_THRESHOLD="1")
-    b = serve_processes(database_url, SECRET, "b", REFURB_JOB_THRESHOLD="1")
-    return a, b
+    started = [Server(database_url, SECRET, workdir, name, {"REFURB_JOB_THRESHOLD": "1"}).launch()
+               for name in ("a", "b")]
+    try:
+        yield tuple(server.wait_ready() for server in started)
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def pair(app, servers):
+    """Servers A and B, the test database holding the base network only."""
+    return servers
 
 
 def test_a_session_opened_on_one_process_works_on_the_other(pair):
