@@ -78,8 +78,9 @@ def password_hash() -> str:
 
 
 def _empty_all_tables(engine) -> None:
-    """Every table emptied, ids starting again from 1, in one round trip: on PostgreSQL a DELETE of
-    small tables plus sequence restarts costs ~20 ms where TRUNCATE … RESTART IDENTITY cost ~250 ms."""
+    """Every table emptied, ids starting again from 1, in one round trip. On PostgreSQL: a DELETE of small
+    tables, and ``setval`` of the sequences used since (~3 ms; ALTER SEQUENCE … RESTART of every sequence
+    cost ~40 ms, TRUNCATE … RESTART IDENTITY ~250 ms)."""
     # The stock tallies last: emptying the devices writes their -1 rows (triggers of migration 0021).
     tables = [t.name for t in reversed(metadata.sorted_tables) if t.name != "stock_tallies"] + ["stock_tallies"]
     with engine.begin() as conn:
@@ -88,8 +89,8 @@ def _empty_all_tables(engine) -> None:
             conn.execute(text(
                 "DO $$ DECLARE t text; s text; BEGIN "
                 f"FOREACH t IN ARRAY ARRAY[{names}] LOOP EXECUTE format('DELETE FROM %I', t); END LOOP; "
-                "FOR s IN SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() LOOP "
-                "EXECUTE format('ALTER SEQUENCE %I RESTART', s); END LOOP; END $$"))
+                "FOR s IN SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() "
+                "AND last_value IS NOT NULL LOOP PERFORM setval(quote_ident(s), 1, false); END LOOP; END $$"))
         else:
             for t in tables:
                 conn.exec_driver_sql(f'DELETE FROM "{t}"')
