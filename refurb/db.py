@@ -17,7 +17,7 @@ from datetime import timezone
 from functools import lru_cache, wraps
 from typing import Callable, ParamSpec, TypeVar
 
-from sqlalchemy import DateTime, MetaData, create_engine, event, exc, select
+from sqlalchemy import DateTime, MetaData, TextClause, create_engine, event, exc, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -234,6 +234,8 @@ class Database:
         self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        for maker in (self._read, self._write):
+            _track_writes(maker)
 
     def session(self, write: bool = False) -> Session:
         return (self._write if write else self._read)()
@@ -279,12 +281,37 @@ def use_case(fn: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
+_WROTE = "refurb.wrote"  # in a session's info: its transaction sent a change to the database
+
+
+def _track_writes(maker: sessionmaker) -> None:
+    """Note in each session whether its transaction sent a change (a flush, an INSERT, UPDATE or DELETE, any
+    statement written as text but a SELECT), until that transaction ends."""
+    @event.listens_for(maker, "after_flush")
+    def _flushed(session, _context):
+        session.info[_WROTE] = True
+
+    @event.listens_for(maker, "do_orm_execute")
+    def _executed(state):
+        statement = state.statement
+        reads = state.is_select if not isinstance(statement, TextClause) \
+            else statement.text.lstrip().upper().startswith("SELECT")
+        if not reads:
+            state.session.info[_WROTE] = True
+
+    @event.listens_for(maker, "after_transaction_end")
+    def _ended(session, transaction):
+        if transaction.parent is None:
+            session.info.pop(_WROTE, None)
+
+
 def end_session(db: Session, *, failed: bool = False) -> None:
     """Close a request's session. A transaction that changed nothing ends with COMMIT, not ROLLBACK: psycopg
     forgets every statement it prepared on the connection at a rollback, and PostgreSQL would plan each
-    request's statements again. A session holding changes that no use case committed, or the session of a
-    request that failed, is rolled back."""
-    if not failed and db.in_transaction() and not (db.new or db.dirty or db.deleted):
+    request's statements again. A transaction holding changes that no use case committed (pending, or already
+    flushed or executed), or the session of a request that failed, is rolled back."""
+    changed = db.new or db.dirty or db.deleted or db.info.get(_WROTE)
+    if not failed and db.in_transaction() and not changed:
         db.commit()
     db.close()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 
 from refurb.accounts.services import get_user
 from refurb.clock import today
@@ -43,6 +43,37 @@ def test_a_change_no_use_case_committed_is_rolled_back(app, ends):
     assert ends == ["rollback"]
     with database.session() as fresh:
         assert fresh.scalar(select(Site.name).where(Site.code == "EPN-A")) != "Changé hors d'un cas d'usage"
+
+
+@pytest.mark.parametrize("how", ["flushed", "executed", "as text"])
+def test_a_change_already_sent_but_not_committed_is_rolled_back(app, ends, how):
+    """A change flushed (by a query's autoflush, say) or executed outside a use case is in the transaction,
+    not in the session's pending objects: it is rolled back too, never committed by the end of the request."""
+    database = app.extensions["refurb.db"]
+    session = database.session(write=True)
+    if how == "flushed":
+        session.scalar(select(Site).where(Site.code == "EPN-A")).name = "Envoyé hors d'un cas d'usage"
+        session.flush()
+    elif how == "executed":
+        session.execute(update(Site).where(Site.code == "EPN-A").values(name="Envoyé hors d'un cas d'usage"))
+    else:
+        session.execute(text("UPDATE sites SET name = 'Envoyé hors d''un cas d''usage' WHERE code = 'EPN-A'"))
+    assert not (session.new or session.dirty or session.deleted)
+    end_session(session)
+    assert ends == ["rollback"]
+    with database.session() as fresh:
+        assert fresh.scalar(select(Site.name).where(Site.code == "EPN-A")) == "EPN A"
+
+
+def test_a_read_after_a_committed_use_case_ends_with_a_commit(app, ends):
+    database = app.extensions["refurb.db"]
+    session = database.session(write=True)
+    session.execute(update(Site).where(Site.code == "EPN-A").values(name="EPN A"))
+    session.commit()
+    session.scalar(select(Site).where(Site.code == "EPN-B"))
+    session.scalar(text("SELECT count(*) FROM sites"))
+    end_session(session)
+    assert ends == ["commit", "commit"]
 
 
 def test_the_session_of_a_failed_request_is_rolled_back_even_if_it_only_read(app, ends):

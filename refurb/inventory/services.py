@@ -356,7 +356,7 @@ def undo_refusal(db: Session, actor, device: Device, event: DeviceEvent | None) 
 
 def undo_offer(db: Session, actor, device: Device, events: list[DeviceEvent] | None = None) -> DeviceEvent | None:
     """The move ``actor`` may take back on ``device`` now (shown with its deadline), or None. ``events``: the
-    device's ``history`` when the caller has read it (its newest event is the last one)."""
+    device's ``history`` when the caller has read it (newest first, as ``history`` returns it)."""
     if events is None:
         event = last_event(db, device)
     else:
