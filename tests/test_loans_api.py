@@ -77,7 +77,7 @@ def test_loan_checkout_return_renew(client, db, lk, api_headers):
     assert loan["state"] == "open" and loan["deposit"] == {"amount": "50.00", "method": "cheque", "status": "held"}
     _fresh(db)
     assert db.get(Device, laptop.id).state == "on_loan"
-    events = db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == laptop.id)).all()
+    events = db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == laptop.id).order_by(DeviceEvent.id)).all()
     # registered, put in the loan pool (the fixture), then the loan
     assert [e.action for e in events] == ["created", "transition", "loan"] and events[-1].data["loan_id"] == loan["id"]
     # the borrower's name never goes into the device history
