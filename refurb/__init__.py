@@ -29,8 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import config, formatting
     from .db import Database
     from .extensions import close_db, csrf, htmx, login_manager
+    from .web.urls import App
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = App(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = IdConverter
     config.configure(app, test_config)
     app.extensions["refurb.db"] = Database(app.config["DATABASE_URL"])

@@ -30,12 +30,15 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+_ALL = select(Setting.key, Setting.value)  # built once (every page asks it)
+
+
 def _stored(db: Session) -> dict[str, str]:
     """Every stored setting, read once per transaction (a page asks for several: one query, not one each)."""
     memo = db.info.get("refurb.settings")
     transaction = db.get_transaction()
     if memo is None or transaction is None or memo[0] is not transaction:
-        values = dict(db.execute(select(Setting.key, Setting.value)).all())
+        values = dict(db.execute(_ALL).all())
         memo = db.info["refurb.settings"] = (db.get_transaction(), values)
     return memo[1]
 

@@ -8,6 +8,8 @@ from conftest import csrf_token
 from fixtures_refurbishment import all_checks
 from sqlalchemy import event, select
 
+from refurb.accounts.services import get_user
+from refurb.certificates import services as certificates
 from refurb.inventory.models import Device
 from refurb.refurbishment.models import Diagnosis, Grading, Repair, RepairPart
 
@@ -225,6 +227,24 @@ def test_panel_without_javascript(client, login_as, workshop):
     assert "Appareil déclaré reconditionné." in page
 
 
+def _page_statements(app, client, path: str) -> tuple[str, list[str]]:
+    """A page, with the SQL statements its rendering sent."""
+    statements: list[str] = []
+    engine = app.extensions["refurb.db"].engine
+    listener = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        html = client.get(path).get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return html, statements
+
+
+def _rows_of(statements: list[str], table: str, key: str = "id") -> int:
+    """Statements loading whole rows of the table."""
+    return sum(1 for s in statements if s.lstrip().startswith(f"SELECT {table}.{key}, "))
+
+
 def test_the_device_page_reads_the_workshop_records_and_the_history_once(app, client, login_as, workshop):
     """The panels share what one rendering of the page read (inventory.PageReads): the workshop status gives
     the certificates panel its origin, erasures and destructions; the history gives the undo offer its last
@@ -232,17 +252,30 @@ def test_the_device_page_reads_the_workshop_records_and_the_history_once(app, cl
     tag = workshop.donation()[0]  # an origin
     workshop.ready(tag)  # diagnosis, erasure, grade, ready: the admin's last move, undoable
     login_as("admin")
-    statements: list[str] = []
-    engine = app.extensions["refurb.db"].engine
-    listener = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        html = client.get(f"/d/{tag}").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    def rows_of(table: str, key: str = "id") -> int:  # statements loading whole rows of the table
-        return sum(1 for s in statements if s.lstrip().startswith(f"SELECT {table}.{key}, "))
-    assert rows_of("erasures") == 1 and rows_of("device_origins", "device_id") == 1
-    assert rows_of("device_events") == 1
+    html, statements = _page_statements(app, client, f"/d/{tag}")
+    assert _rows_of(statements, "erasures") == 1 and _rows_of(statements, "device_origins", "device_id") == 1
+    assert _rows_of(statements, "device_events") == 1
     assert "Émettre le certificat d'effacement des données" in html  # the erasure, seen by the certificates panel
     assert "→ Prêt à la vente</strong>, le" in html  # the undo offer of the move to ready, from the history
+
+
+def test_the_device_page_reads_only_the_records_the_device_has(app, client, login_as, workshop):
+    """One query asks which records each panel would show (workshop records, loans, certificates, hardware
+    reports): the rows of those the device has none of are not read, and a record added since shows on the next
+    rendering."""
+    tag = workshop.ready(workshop.donation()[0])
+    login_as("admin")
+    html, statements = _page_statements(app, client, f"/d/{tag}")
+    presence = [s for s in statements if "EXISTS" in s]
+    assert len(presence) == 1 and all(t in presence[0] for t in ("loans", "certificates", "hardware_reports",
+                                                                  "diagnoses", "repairs", "media_destructions"))
+    for table in ("loans", "certificates", "hardware_reports", "repairs", "media_destructions"):
+        assert _rows_of(statements, table) == 0, table
+    assert _rows_of(statements, "diagnoses") == 1 and _rows_of(statements, "gradings") == 1
+    assert "Déjà émis" not in html
+    with workshop.session() as db:
+        reference = certificates.issue_device_certificate(db, get_user(db, "admin"), tag).reference
+        db.commit()
+    html, statements = _page_statements(app, client, f"/d/{tag}")
+    assert _rows_of(statements, "certificates") == 1
+    assert "Déjà émis" in html and reference in html

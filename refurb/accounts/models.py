@@ -42,7 +42,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    home_site: Mapped[Site | None] = relationship(foreign_keys=[home_site_id], lazy="joined")
+    # Read when asked: the identity map usually holds the site already, and a join here would ride along with
+    # every record that names its author.
+    home_site: Mapped[Site | None] = relationship(foreign_keys=[home_site_id], lazy="select")
     # Read when asked (the signed-in user's scope), not with every user loaded as the author of a record.
     sites: Mapped[list[Site]] = relationship(secondary=user_sites, lazy="select", order_by=Site.name)
 

@@ -40,11 +40,12 @@ def limit_to_user_sites(stmt: Select, site_column, user) -> Select:
     return stmt.where(site_column.in_(ids))
 
 
+_ALL_SITES = select(Site).order_by(Site.name)  # built once: every page's header asks
+_ACTIVE_SITES = _ALL_SITES.where(Site.active.is_(True))
+
+
 def sites_for(db: Session, user, *, active_only: bool = True) -> list[Site]:
     """The sites this user serves (every site for network roles), by name."""
     if user.role not in NETWORK_ROLES:  # their own sites, already read to decide the scope: no second query
         return [s for s in user.sites if s.active or not active_only]
-    stmt = select(Site).order_by(Site.name)
-    if active_only:
-        stmt = stmt.where(Site.active.is_(True))
-    return list(db.scalars(stmt))
+    return list(db.scalars(_ACTIVE_SITES if active_only else _ALL_SITES))

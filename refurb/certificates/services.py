@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, exists, literal, select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import STAFF_ROLES
@@ -260,11 +260,20 @@ def device_panel(db: Session, user, device, reads=None) -> dict | None:
     if user.role not in STAFF_ROLES:
         return None
     reads = reads or inventory.PageReads()
-    st = reads.once("workshop", lambda: refurbishment.status(db, device))
+    st = refurbishment.page_status(db, device, reads)
+    subject = f"device:{device.asset_tag}"
     return {"cert_origin": st.origin,
-            "cert_issued": list_certificates(db, user, subject=f"device:{device.asset_tag}", limit=5),
+            "cert_issued": list_certificates(db, user, subject=subject, limit=5) if reads.has("certificates") else [],
             "cert_device_ok": device_certificate_refusal(device) is None,
             "cert_erasure_ok": device_erasure_refusal(db, device, (st.all_erasures, st.all_destructions)) is None}
+
+
+def device_records() -> dict:
+    """Whether the device ``asset_tag`` (a bound parameter) has certificates: the device page asks it with its
+    other panels' records. A device's certificates are of the kinds that name a device (the index's first
+    column)."""
+    subject = literal("device:", String) + bindparam("asset_tag", type_=String)
+    return {"certificates": exists().where(Certificate.kind.in_(("erasure", "device")), Certificate.subject == subject)}
 
 
 def donations_received(db: Session, actor, *, site, start, end, limit: int = 12) -> list[Donation]:

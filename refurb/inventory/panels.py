@@ -3,12 +3,19 @@
 A panel is a template (under templates/<area>/) rendered on /d/<tag> with the context its
 function returns, or hidden when the function returns None (e.g. the erasure form shows
 only while the device waits for an erasure).
+
+A panel may also say which records it shows (``records``: a name and an EXISTS clause on the bound parameters
+``device_id`` and ``asset_tag``). The page asks for all of them in one query before the panels run
+(``PageReads.has``), and a panel skips reading the records a device has none of: most devices have no loan, no
+certificate, no hardware report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
+
+from sqlalchemy import select
 
 
 @dataclass(frozen=True)
@@ -18,6 +25,7 @@ class Panel:
     context: Callable[..., "dict | None"]  # (db, user, device, reads) -> dict or None to hide
     order: int = 100
     actions: bool = False  # the page's one action area: shown right under the device's head
+    records: dict | None = None  # {name: EXISTS clause} of what the panel shows (see above)
 
 
 DEVICE_PANELS: list[Panel] = []
@@ -39,9 +47,23 @@ def add_event_labels(labels: dict[str, str]) -> None:
 
 
 def register_panel(panel: Panel) -> None:
+    global _presence
     if all(p.key != panel.key for p in DEVICE_PANELS):
         DEVICE_PANELS.append(panel)
         DEVICE_PANELS.sort(key=lambda p: p.order)
+        _presence = None
+
+
+_presence = None  # the one query of every panel's records, built once the panels are known
+
+
+def _presence_query():
+    global _presence
+    if _presence is None:
+        clauses = [clause.label(name) for panel in DEVICE_PANELS if panel.records
+                   for name, clause in panel.records.items()]
+        _presence = select(*clauses) if clauses else False
+    return _presence
 
 
 class PageReads:
@@ -51,6 +73,17 @@ class PageReads:
 
     def __init__(self) -> None:
         self._read: dict[str, object] = {}
+        self._present: dict[str, bool] = {}
+
+    @property
+    def asked(self) -> bool:
+        """Whether the page asked which records the device has (``panels_for``)."""
+        return bool(self._present)
+
+    def has(self, name: str) -> bool:
+        """Whether the device has records ``name`` (a panel's ``records``); True when the page did not ask (a
+        panel answered alone reads them all)."""
+        return self._present.get(name, True)
 
     def once(self, key: str, read: Callable[[], object]):
         if key not in self._read:
@@ -64,6 +97,10 @@ class PageReads:
 
 def panels_for(db, user, device, reads: PageReads | None = None) -> list[tuple[Panel, dict]]:
     reads = reads or PageReads()
+    query = _presence_query()
+    if query is not False:
+        row = db.execute(query, {"device_id": device.id, "asset_tag": device.asset_tag}).one()
+        reads._present.update({name: bool(value) for name, value in row._mapping.items()})
     shown = []
     for panel in DEVICE_PANELS:
         context = panel.context(db, user, device, reads)

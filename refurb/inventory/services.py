@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
@@ -78,11 +78,13 @@ _TIMELINE_OPTIONS = (
 )
 
 
+_TIMELINE = (select(DeviceEvent).where(DeviceEvent.device_id == bindparam("device_id")).options(*_TIMELINE_OPTIONS)
+             .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc()))  # built once: every device page asks
+
+
 def history(db: Session, device: Device) -> list[DeviceEvent]:
     """Newest first."""
-    return list(db.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
-                           .options(*_TIMELINE_OPTIONS)
-                           .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc())))
+    return list(db.scalars(_TIMELINE, {"device_id": device.id}))
 
 
 # --- devices -------------------------------------------------------------------------------
@@ -231,10 +233,13 @@ def create_devices(db: Session, actor, spec: DeviceInput, serials: list[str], *,
     return created
 
 
+_BY_TAG = select(Device).where(Device.asset_tag == bindparam("tag"))  # built once: every scan asks
+
+
 def get_device(db: Session, actor, asset_tag: str) -> Device:
     """A device this user may see (its site is one of theirs, or they see the whole network)."""
     tag = (asset_tag or "").strip().upper()
-    device = db.scalar(select(Device).where(Device.asset_tag == tag)) if 0 < len(tag) <= 20 else None
+    device = db.scalar(_BY_TAG, {"tag": tag}) if 0 < len(tag) <= 20 else None
     if device is None:
         raise NotFound(f"Aucun appareil ne porte l'étiquette « {tag[:40]} ».")
     if actor is not None:
@@ -252,7 +257,7 @@ def devices_by_tag(db: Session, asset_tags: list[str]) -> list[Device]:
 
 def public_device(db: Session, asset_tag: str) -> Device | None:
     tag = (asset_tag or "").strip().upper()
-    return db.scalar(select(Device).where(Device.asset_tag == tag)) if 0 < len(tag) <= 20 else None
+    return db.scalar(_BY_TAG, {"tag": tag}) if 0 < len(tag) <= 20 else None
 
 
 def normalise_code(code) -> str:

@@ -9,13 +9,13 @@ from flask.cli import with_appcontext
 from ..formatting import plural, plural_word
 
 
-def device_panel(db, user, device, _reads=None):
+def device_panel(db, user, device, reads=None):
     """Device page: the current loan and the loan history (names only for staff of the loan's site)."""
     from ..accounts.roles import LOAN_DESK_ROLES, STAFF_ROLES
     from ..clock import today
     from . import services as loans
 
-    found = loans.device_loans(db, device)
+    found = loans.device_loans(db, device) if reads is None or reads.has("loans") else []
     if not found and device.state not in ("loan_pool", "on_loan"):
         return None
     rows = []
@@ -73,6 +73,7 @@ def init_app(app) -> None:
     from ..web.scan import register_resolver
     from ..web.views import HOME_BY_ROLE
     from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
+    from .services import loans_of_device
     from .views import bp
 
     app.register_blueprint(bp)
@@ -82,7 +83,8 @@ def init_app(app) -> None:
     HOME_BY_ROLE["accueil"] = "loans.desk"
     HOME_BY_ROLE[KIOSK] = "loans.kiosk"
     register_resolver(resolve_scan)
-    register_panel(Panel("loans", "loans/_device_panel.html", device_panel, order=50))
+    register_panel(Panel("loans", "loans/_device_panel.html", device_panel, order=50,
+                         records={"loans": loans_of_device()}))
     EVENT_LABELS.update({"loan": "Prêt", "loan_return": "Retour de prêt", "loan_renew": "Prolongation du prêt",
                          "loan_lost": "Prêt clos : perdu ou volé", "loan_return_checked": "Retour vérifié"})
     app.cli.add_command(purge_borrowers)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -858,6 +858,12 @@ def borrower_loans(db: Session, borrower: Borrower, *, open_only: bool = False) 
     if open_only:
         stmt = stmt.where(Loan.returned_at.is_(None))
     return list(db.scalars(stmt.order_by(Loan.returned_at.is_not(None), Loan.started_at.desc(), Loan.id.desc())))
+
+
+def loans_of_device():
+    """Whether the device ``device_id`` (a bound parameter) was ever lent: an EXISTS clause that the device page
+    asks with its other panels' records."""
+    return exists().where(Loan.device_id == bindparam("device_id"))
 
 
 def device_loans(db: Session, device: Device) -> list[Loan]:

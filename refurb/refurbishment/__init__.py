@@ -33,10 +33,12 @@ def init_app(app) -> None:
     from .views_reports import hardware_panel
 
     app.register_blueprint(bp)
+    from .services import hardware_records, workshop_records
+
     inventory.register_panel(inventory.Panel("refurbishment", "refurbishment/_panel.html", panel_context, order=10,
-                                             actions=True))
+                                             actions=True, records=workshop_records()))
     inventory.register_panel(inventory.Panel("hardware", "refurbishment/_hardware_panel.html", hardware_panel,
-                                             order=11))
+                                             order=11, records=hardware_records()))
     inventory.add_event_labels(EVENT_LABELS)
     add_nav("refurbishment.queue", "Atelier", WORKSHOP_ROLES)
     add_nav("refurbishment.donations", "Dons", STAFF_ROLES)

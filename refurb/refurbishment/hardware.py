@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, bindparam, cast, exists, select
 from sqlalchemy.orm import Session
 
 from .. import storage
@@ -480,6 +480,12 @@ def report_content(db: Session, actor, report_id) -> tuple[HardwareReport, bytes
         raise Conflict("Le fichier de ce rapport ne correspond plus à son empreinte SHA-256 : il n'est plus fiable. "
                        "Prévenez l'administrateur.", code="report_tampered")
     return report, stored.content
+
+
+def hardware_records() -> dict:
+    """Whether the device ``device_id`` (a bound parameter) has hardware reports: the device page asks it with its
+    other panels' records."""
+    return {"hardware_reports": exists().where(HardwareReport.device_id == bindparam("device_id"))}
 
 
 def reports_of(db: Session, device: Device) -> list[HardwareReport]:

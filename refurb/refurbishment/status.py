@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from ..inventory.models import Device, DeviceEvent
@@ -205,22 +205,32 @@ def _step(device: Device, diagnosis, repairs, unresolved, erasure: ErasureStatus
 _RECORDS = (Diagnosis, Repair, Erasure, Grading, DeviceOrigin, MediaDestruction)
 
 
-def _kept(db: Session, ids: list[int]) -> set[type]:
-    """Which kinds of workshop record exist for one device, asked in one query: the device page then reads
-    only those (most devices have few). Many devices (the queue) have some of each: every kind is read."""
+def workshop_records() -> dict:
+    """The EXISTS clauses of the workshop records of the device ``device_id`` (a bound parameter), by table: the
+    device page asks them with its other panels' in one query (``inventory.PageReads.has``)."""
+    return {model.__tablename__: exists().where(model.device_id == bindparam("device_id")) for model in _RECORDS}
+
+
+def _kept(db: Session, ids: list[int], has=None) -> set[type]:
+    """Which kinds of workshop record exist for one device, asked in one query (or told by ``has``, the page's
+    answer): the device page then reads only those (most devices have few). Many devices (the queue) have some
+    of each: every kind is read."""
     if len(ids) != 1:
         return set(_RECORDS)
+    if has is not None:
+        return {model for model in _RECORDS if has(model.__tablename__)}
     row = db.execute(select(*[exists().where(model.device_id == ids[0]).label(model.__tablename__)
                               for model in _RECORDS])).one()
     return {model for model, present in zip(_RECORDS, row) if present}
 
 
-def statuses(db: Session, devices: list[Device]) -> dict[int, WorkshopStatus]:
-    """The workshop status of many devices in a handful of queries (the queue page)."""
+def statuses(db: Session, devices: list[Device], has=None) -> dict[int, WorkshopStatus]:
+    """The workshop status of many devices in a handful of queries (the queue page). ``has``: for one device,
+    which records it has, already asked (``records``)."""
     ids = [d.id for d in devices]
     if not ids:
         return {}
-    kept = _kept(db, ids)
+    kept = _kept(db, ids, has)
     diagnoses: dict[int, Diagnosis] = {}
     repairs: dict[int, list[Repair]] = {}
     erasures: dict[int, list[Erasure]] = {}
@@ -266,8 +276,14 @@ def statuses(db: Session, devices: list[Device]) -> dict[int, WorkshopStatus]:
     return result
 
 
-def status(db: Session, device: Device) -> WorkshopStatus:
-    return statuses(db, [device])[device.id]
+def status(db: Session, device: Device, has=None) -> WorkshopStatus:
+    return statuses(db, [device], has)[device.id]
+
+
+def page_status(db: Session, device: Device, reads) -> WorkshopStatus:
+    """The workshop status that the panels of one rendering of the device page share (``inventory.PageReads``),
+    read once, with the records the page already knows the device has none of left unread."""
+    return reads.once("workshop", lambda: status(db, device, reads.has if reads.asked else None))
 
 
 def erasure_status(db: Session, device: Device) -> ErasureStatus:

@@ -130,7 +130,7 @@ def panel_context(db, user, device, reads=None, *, form: str | None = None, data
     if user.role not in STAFF_ROLES:
         return None
     reads = reads or inventory.PageReads()
-    st = reads.once("workshop", lambda: refurb.status(db, device))
+    st = refurb.page_status(db, device, reads)
     actions = refurb.available_actions(db, user, device, st)
     price = refurb.pricing(db, device, st.origin)
     can = {a.key: True for a in actions if not a.move}

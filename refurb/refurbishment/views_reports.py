@@ -149,12 +149,12 @@ def report_download(report_id: int):
     return response
 
 
-def hardware_panel(db, user, device, _reads=None) -> dict | None:
+def hardware_panel(db, user, device, reads=None) -> dict | None:
     """The device page's "Rapports matériels" panel: what the reports filled, the differences to settle,
     the files; the upload form for the workshop."""
     if user.role not in STAFF:
         return None
-    reports = refurb.reports_of(db, device)
+    reports = refurb.reports_of(db, device) if reads is None or reads.has("hardware_reports") else []
     workshop = user.role in WORKSHOP_ROLES
     if not reports and not (workshop and device.has_storage):
         return None

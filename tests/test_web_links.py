@@ -1,0 +1,48 @@
+"""Links are remembered once built (``refurb.web.urls.App``): a remembered link is the one Flask builds."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask, request, url_for
+from werkzeug.routing import BuildError
+
+
+def _value(converter: str):
+    return 7 if converter in ("IdConverter", "IntegerConverter") else "RF-000007"
+
+
+def test_every_link_is_the_one_flask_builds(app):
+    """For every route: built, then remembered, then under another root path, then with its own query."""
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+    assert len(rules) > 100
+    for root in ("http://localhost/", "http://localhost/refurb/"):
+        with app.test_request_context("/", base_url=root):
+            for rule in rules:
+                values = {name: _value(type(conv).__name__) for name, conv in rule._converters.items()}
+                expected = Flask.url_for(app, rule.endpoint, **values)
+                assert url_for(rule.endpoint, **values) == expected == url_for(rule.endpoint, **values)
+                assert url_for(rule.endpoint, **values, page=2) == Flask.url_for(app, rule.endpoint, **values, page=2)
+    with app.test_request_context("/", base_url="http://localhost/refurb/"):
+        assert url_for("inventory.device_list") == "/refurb/devices"
+    with app.test_request_context("/"):
+        assert url_for("inventory.device_list") == "/devices"
+
+
+def test_links_keep_what_sets_them_apart(app):
+    with app.test_request_context("/"):
+        # a value's type: True and 1 are equal keys in Python, not the same link
+        assert url_for("inventory.device_list", page=1) == "/devices?page=1"
+        assert url_for("inventory.device_list", page=True) == "/devices?page=True"
+        # a list of values (not rememberable) is built each time
+        assert url_for("inventory.device_list", state=["ready", "loan_pool"]) == "/devices?state=ready&state=loan_pool"
+        # an anchor, a scheme, a whole address: built each time
+        assert url_for("inventory.device_list", _anchor="results") == "/devices#results"
+        assert url_for("inventory.device_list", _external=True) == "http://localhost/devices"
+    with app.test_request_context("/d/RF-000001"):  # a blueprint's own endpoint, named from it
+        assert request.blueprint == "inventory"
+        assert url_for(".device_page", asset_tag="RF-000002") == "/d/RF-000002"
+    with app.test_request_context("/"):  # not the same endpoint from another blueprint
+        assert request.blueprint != "inventory"
+        with pytest.raises(BuildError):
+            url_for(".device_page", asset_tag="RF-000002")
+
