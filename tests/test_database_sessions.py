@@ -11,7 +11,7 @@ from sqlalchemy import event, select, text, update
 
 from refurb.accounts.services import get_user
 from refurb.clock import today
-from refurb.db import end_session
+from refurb.db import end_session, rows_found
 from refurb.reports.figures import build_report
 from refurb.sites.models import Site
 
@@ -118,3 +118,21 @@ def test_postgresql_plans_a_statement_on_a_range_of_dates_at_each_run(db):
     prepared = db.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
     assert any("sites.code" in s for s in prepared), prepared
     assert not [s for s in prepared if ">=" in s or "<" in s], prepared
+
+
+def test_rows_found_reads_ids_first_then_the_rows_in_their_order(db):
+    """``rows_found``: a narrow query of the ids (no eager-loaded columns), then the rows found, in the order
+    asked (ties broken by id); nothing found, nothing more read."""
+    statements: list[str] = []
+    listener = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert rows_found(db, Site, Site.code == "NOWHERE") == []
+        selects = [s for s in statements if s.lstrip().startswith("SELECT")]
+        assert len(selects) == 1 and selects[0].lstrip().startswith("SELECT sites.id \nFROM sites")
+        found = rows_found(db, Site, Site.active.is_(True), order_by=(Site.name.desc(),))
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    expected = db.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name.desc(), Site.id)).all()
+    assert len(found) >= 2 and found == expected

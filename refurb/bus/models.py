@@ -48,7 +48,7 @@ class SyncOperation(Base):
     result: Mapped[dict] = mapped_column(JSON, default=dict)
 
     user: Mapped[User] = relationship(lazy="joined")
-    site: Mapped[Site | None] = relationship(lazy="joined")
+    site: Mapped[Site | None] = relationship()
 
     @property
     def kind_label(self) -> str:
@@ -77,7 +77,7 @@ class SyncConflict(Base):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     operation: Mapped[SyncOperation] = relationship(lazy="joined")
-    site: Mapped[Site | None] = relationship(lazy="joined")
+    site: Mapped[Site | None] = relationship()
     resolved_by: Mapped[User | None] = relationship(lazy="joined")
     history: Mapped[list["SyncConflictEvent"]] = relationship(lazy="selectin", order_by="SyncConflictEvent.id")
 

@@ -60,7 +60,7 @@ class Certificate(Base):
     # The signing key of its code (None: signed before keys were kept in the database, with the secret key).
     key_id: Mapped[int | None] = mapped_column(ForeignKey("signing_keys.id"))
 
-    site: Mapped[Site | None] = relationship(lazy="joined")
+    site: Mapped[Site | None] = relationship()
     issued_by: Mapped[User | None] = relationship(lazy="joined")
 
     @property

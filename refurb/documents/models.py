@@ -36,7 +36,7 @@ class StockTake(Base):
     expected_count: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(Text, default="")
 
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
     started_by: Mapped[User] = relationship(foreign_keys=[started_by_id], lazy="joined")
     closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id], lazy="joined")
 

@@ -67,7 +67,7 @@ class Device(Base):
     # Bumped by every change: a form posted from a stale page is detected and refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
 
     @property
     def state_label(self) -> str:
@@ -116,7 +116,7 @@ class DeviceEvent(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
     user: Mapped[User | None] = relationship(lazy="joined")
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
 
 
 class StockMinimum(Base):
@@ -134,7 +134,7 @@ class StockMinimum(Base):
     state: Mapped[str] = mapped_column(String(20), primary_key=True, default="loan_pool")
     minimum: Mapped[int] = mapped_column(Integer)
 
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
 
 
 class StockTally(Base):
@@ -167,7 +167,7 @@ class Transfer(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
 
-    to_site: Mapped[Site] = relationship(lazy="joined")
+    to_site: Mapped[Site] = relationship()
     user: Mapped[User] = relationship(lazy="joined")
     items: Mapped[list["TransferItem"]] = relationship(back_populates="transfer", lazy="selectin",
                                                        order_by="TransferItem.id")
@@ -193,4 +193,4 @@ class TransferItem(Base):
 
     transfer: Mapped[Transfer] = relationship(back_populates="items")
     device: Mapped[Device] = relationship(lazy="joined")
-    from_site: Mapped[Site] = relationship(lazy="joined")
+    from_site: Mapped[Site] = relationship()

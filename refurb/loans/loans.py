@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ..accounts.roles import KIOSK
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
 from ..clock import local, today
-from ..db import lock_rows, use_case, utcnow
+from ..db import lock_rows, rows_found, use_case, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..formatting import date_fr, money_fr, plural
 from ..inventory import lifecycle
@@ -678,9 +678,9 @@ def _open_and_to_check(db: Session, device_ids: list[int]) -> tuple[dict[int, Lo
     open_loans: dict[int, Loan] = {}
     to_check: dict[int, Loan] = {}
     if device_ids:
-        for loan in db.scalars(select(Loan).where(Loan.device_id.in_(device_ids),
-                                                  or_(Loan.returned_at.is_(None), Loan.return_condition == TO_CHECK))
-                               .order_by(Loan.returned_at, Loan.id)):
+        for loan in rows_found(db, Loan, Loan.device_id.in_(device_ids),
+                               or_(Loan.returned_at.is_(None), Loan.return_condition == TO_CHECK),
+                               order_by=(Loan.returned_at,)):
             if loan.returned_at is None:
                 open_loans[loan.device_id] = loan
             else:

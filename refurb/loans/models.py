@@ -98,7 +98,7 @@ class Borrower(Base):
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    home_site: Mapped[Site] = relationship(lazy="joined")
+    home_site: Mapped[Site] = relationship()
 
     @property
     def full_name(self) -> str:
@@ -139,7 +139,7 @@ class Kit(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
     items: Mapped[list["KitDevice"]] = relationship(back_populates="kit", lazy="selectin",
                                                     cascade="all, delete-orphan", order_by="KitDevice.device_id")
 
@@ -228,7 +228,7 @@ class Loan(Base):
 
     device: Mapped[Device] = relationship(lazy="joined")
     borrower: Mapped[Borrower] = relationship(lazy="joined")
-    site: Mapped[Site] = relationship(foreign_keys=[site_id], lazy="joined")
+    site: Mapped[Site] = relationship(foreign_keys=[site_id])
     return_site: Mapped[Site | None] = relationship(foreign_keys=[return_site_id])
     kit: Mapped[Kit | None] = relationship()
     lent_by: Mapped[User | None] = relationship(foreign_keys=[lent_by_id])
@@ -304,7 +304,7 @@ class Reservation(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     borrower: Mapped[Borrower] = relationship(lazy="joined")
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
     device: Mapped[Device | None] = relationship(lazy="joined")
     loan: Mapped[Loan | None] = relationship()
 
@@ -340,7 +340,7 @@ class KioskSession(Base):
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)
     pin_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
     kiosk_user: Mapped[User] = relationship(foreign_keys=[kiosk_user_id], lazy="joined")
     opened_by: Mapped[User] = relationship(foreign_keys=[opened_by_id], lazy="joined")
 

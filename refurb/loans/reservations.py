@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.scope import limit_to_user_sites, require_site
 from ..clock import today
-from ..db import use_case, utcnow
+from ..db import rows_found, use_case, utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..formatting import date_fr
 from ..inventory.categories import CATEGORIES, CATEGORIES_PLURAL
@@ -56,11 +56,11 @@ def devices_holds_until(db: Session, ids_by_end: dict[date, list[int]], start: d
     groups = [and_(Reservation.device_id.in_(ids), overlapping(start, end)) for end, ids in ids_by_end.items() if ids]
     if not groups:
         return {}
-    stmt = select(Reservation).where(or_(*groups), live(today()))
+    criteria = [or_(*groups), live(today())]
     if other_than is not None:
-        stmt = stmt.where(Reservation.borrower_id != other_than)
+        criteria.append(Reservation.borrower_id != other_than)
     found: dict[int, list[Reservation]] = {}
-    for reservation in db.scalars(stmt.order_by(Reservation.start_on)):
+    for reservation in rows_found(db, Reservation, *criteria, order_by=(Reservation.start_on,)):
         found.setdefault(reservation.device_id, []).append(reservation)
     return found
 

@@ -31,4 +31,4 @@ class BusStop(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()

@@ -85,7 +85,7 @@ class Donation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     donor: Mapped[Donor] = relationship(lazy="joined")
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
     user: Mapped[User | None] = relationship(lazy="joined")
     origins: Mapped[list["DeviceOrigin"]] = relationship(back_populates="donation", lazy="selectin",
                                                          order_by="DeviceOrigin.device_id")
@@ -364,7 +364,7 @@ class Sale(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
 
     device: Mapped[Device] = relationship(lazy="joined")
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
     user: Mapped[User | None] = relationship(lazy="joined")
 
     @property
@@ -403,7 +403,7 @@ class Gift(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
 
     device: Mapped[Device] = relationship(lazy="joined")
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
 
 
 class RecyclingBatch(Base):
@@ -437,7 +437,7 @@ class RecyclingBatch(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship()
     user: Mapped[User | None] = relationship(lazy="joined")
     items: Mapped[list["RecyclingItem"]] = relationship(back_populates="batch", lazy="selectin",
                                                         order_by="RecyclingItem.device_id")
