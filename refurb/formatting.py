@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_date as _format_date
 from babel.numbers import format_currency, format_decimal
@@ -32,6 +33,9 @@ def date_long_fr(d: date | None) -> str:
     return _format_date(d, format="long", locale=LOCALE) if d else ""
 
 
+# Babel's formatting costs tens of microseconds a number, and a desk or a table prints the same few amounts and
+# counts again and again: the French text of a value is kept once made (the same value gives the same text).
+@lru_cache(maxsize=4096)
 def number_fr(value, digits: int | None = None) -> str:
     if value is None:
         return ""
@@ -39,6 +43,7 @@ def number_fr(value, digits: int | None = None) -> str:
     return format_decimal(value, format=fmt, locale=LOCALE)
 
 
+@lru_cache(maxsize=4096)
 def money_fr(value: Decimal | float | None) -> str:
     """1 234,50 €"""
     if value is None:

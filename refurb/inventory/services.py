@@ -233,7 +233,9 @@ def create_devices(db: Session, actor, spec: DeviceInput, serials: list[str], *,
     return created
 
 
-_BY_TAG = select(Device).where(Device.asset_tag == bindparam("tag"))  # built once: every scan asks
+# Built once: every scan asks. With its site (one row: its columns cost little, where a second query would
+# cost a round trip to PostgreSQL before the page has read the sites).
+_BY_TAG = select(Device).where(Device.asset_tag == bindparam("tag")).options(joinedload(Device.site))
 
 
 def get_device(db: Session, actor, asset_tag: str) -> Device:

@@ -98,9 +98,12 @@ def active_kit_of(db: Session, device: Device) -> Kit | None:
 
 
 def active_kits_of(db: Session, devices: list[Device]) -> dict[int, Kit]:
-    """``active_kit_of`` for several devices in one query: device id → its active kit."""
-    items = db.scalars(select(KitDevice).where(KitDevice.device_id.in_([d.id for d in devices]))) if devices else []
-    return {item.device_id: item.kit for item in items if item.kit.active}
+    """``active_kit_of`` for several devices in one narrow query (most devices belong to no kit): device id → its
+    active kit, the kits found read by their id."""
+    pairs = db.execute(select(KitDevice.device_id, KitDevice.kit_id)
+                       .where(KitDevice.device_id.in_([d.id for d in devices]))).all() if devices else []
+    kits = {kit_id: db.get(Kit, kit_id) for kit_id in {kit_id for _, kit_id in pairs}}
+    return {device_id: kits[kit_id] for device_id, kit_id in pairs if kits[kit_id].active}
 
 
 def _kit_refusal(device: Device, kit: Kit) -> str:
