@@ -96,21 +96,26 @@ def test_serve_demo_from_scratch_then_db_commands(tmp_path):
         names = {s.name for s in all_sites(db)}
         # outside this suite (which lowers the cost, see conftest.py), passwords are kept as scrypt
         hashes = db.scalars(text("SELECT password_hash FROM users")).all()
-    app.extensions["refurb.db"].dispose()
     assert hashes and all(h.startswith("scrypt:") for h in hashes)
     assert {"EPN de Chinon", "EPN de Ports-sur-Vienne", "Médiathèque d'Avoine", "Centre social de Chinon",
             "France Services Bourgueil", "France Services Langeais", "France Services Château-la-Vallière",
             "Bus numérique"} <= names
-    # the db commands work from the installed package
-    run = lambda *args: subprocess.run(refurb + list(args), env=env, capture_output=True, text=True, timeout=120)
-    assert "(à jour)" in run("db", "current").stdout
-    down = run("db", "downgrade", "base")
-    assert down.returncode == 0, down.stderr
-    assert "aucune" in run("db", "current").stdout
-    refused = run("serve", "--port", str(port))
-    assert refused.returncode != 0 and "refurb db upgrade" in refused.stderr
-    assert run("db", "upgrade").returncode == 0
-    assert "(à jour)" in run("db", "current").stdout
+    # the db commands (in this process: the installed wheel's own are run by test_packaging.py); `serve`
+    # refuses a database behind the code (a process of its own: were it to serve, it would not stop)
+    runner = app.test_cli_runner()
+    try:
+        assert "(à jour)" in runner.invoke(args=["db", "current"]).output
+        down = runner.invoke(args=["db", "downgrade", "base"])
+        assert down.exit_code == 0, down.output
+        assert "aucune" in runner.invoke(args=["db", "current"]).output
+        refused = subprocess.run(refurb + ["serve", "--port", str(port)], env=env, capture_output=True, text=True,
+                                 timeout=120)
+        assert refused.returncode != 0 and "refurb db upgrade" in refused.stderr
+        up = runner.invoke(args=["db", "upgrade"])
+        assert up.exit_code == 0, up.output
+        assert "(à jour)" in runner.invoke(args=["db", "current"]).output
+    finally:
+        app.extensions["refurb.db"].dispose()
 
 
 def test_seed_demo_command(app, db):

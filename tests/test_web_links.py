@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from flask import Flask, request, url_for
 from werkzeug.routing import BuildError
@@ -46,3 +48,38 @@ def test_links_keep_what_sets_them_apart(app):
         with pytest.raises(BuildError):
             url_for(".device_page", asset_tag="RF-000002")
 
+
+
+def test_a_static_file_link_carries_its_version_and_is_kept_a_year(app, client):
+    css = app.static_folder + "/css/refurb.css"
+    version = hashlib.sha256(open(css, "rb").read()).hexdigest()[:12]
+    with app.test_request_context("/"):
+        link = url_for("static", filename="css/refurb.css")
+        assert link == f"/static/css/refurb.css?v={version}"
+        assert url_for("static", filename="nothing/here.css") == "/static/nothing/here.css"  # no file, no version
+    page = client.get("/login").get_data(as_text=True)
+    assert f'href="{link}"' in page
+    kept = client.get(link)
+    assert kept.status_code == 200 and kept.headers["Cache-Control"] == "public, max-age=31536000"
+    # asked without its version (a file named inside another): checked each time, as before
+    assert client.get("/static/css/refurb.css").headers["Cache-Control"] == "no-cache"
+
+
+def test_the_desk_service_worker_keeps_the_files_the_pages_name(app, client, login_as):
+    """The offline desk answers from the files the service worker kept: the very links the pages name."""
+    worker = client.get("/comptoir-sw.js").get_data(as_text=True)
+    login_as("desk")
+    page = client.get("/prets/comptoir").get_data(as_text=True)
+    for name in ("vendor/pico.min.css", "css/refurb.css", "vendor/htmx.min.js", "js/refurb.js"):
+        with app.test_request_context("/"):
+            link = url_for("static", filename=name)
+        assert "?v=" in link and link in worker and link in page, name
+
+
+def test_no_versions_in_debug_mode(app):
+    app.debug = True
+    try:
+        with app.test_request_context("/"):
+            assert url_for("static", filename="css/refurb.css") == "/static/css/refurb.css"
+    finally:
+        app.debug = False
