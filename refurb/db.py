@@ -15,11 +15,11 @@ import threading
 from contextvars import ContextVar
 from datetime import timezone
 from functools import lru_cache, wraps
-from typing import Callable, ParamSpec, TypeVar
+from typing import Callable, ClassVar, ParamSpec, TypeVar
 
 from sqlalchemy import DateTime, MetaData, TextClause, create_engine, event, exc, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import MANYTOONE, DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from .clock import utcnow  # noqa: F401  (models take their defaults from the one clock)
@@ -35,6 +35,9 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # A small table that records name through lazy loads (the sites): read whole at the first such load of a
+    # session (``_read_small_tables_whole``), so that the records of a list find theirs in the identity map.
+    __read_whole__: ClassVar[bool] = False
 
 
 
@@ -236,6 +239,7 @@ class Database:
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         for maker in (self._read, self._write):
             _track_writes(maker)
+            _read_small_tables_whole(maker)
 
     def session(self, write: bool = False) -> Session:
         return (self._write if write else self._read)()
@@ -282,6 +286,7 @@ def use_case(fn: Callable[P, T]) -> Callable[P, T]:
 
 
 _WROTE = "refurb.wrote"  # in a session's info: its transaction sent a change to the database
+_READ_WHOLE = "refurb.read_whole"  # in a session's info: the small tables read whole, held for the session
 
 
 def _track_writes(maker: sessionmaker) -> None:
@@ -303,6 +308,25 @@ def _track_writes(maker: sessionmaker) -> None:
     def _ended(session, transaction):
         if transaction.parent is None:
             session.info.pop(_WROTE, None)
+
+
+def _read_small_tables_whole(maker: sessionmaker) -> None:
+    """A record's site is a lazy load, answered by the identity map when the site was read (a page reads its
+    sites for its header). Where it was not (an API list of a hundred loans from nine sites), the first such
+    load of a session reads the whole small table (``Base.__read_whole__``), held by the session: the next
+    records find theirs without a query, where each site would cost one."""
+    @event.listens_for(maker, "do_orm_execute")
+    def _read_whole(state):
+        if not (state.is_select and state.is_relationship_load) or state.bind_mapper is None:
+            return
+        path = state.loader_strategy_path
+        relationship = getattr(path, "prop", None) if path is not None else None
+        if relationship is None or relationship.direction is not MANYTOONE:  # a record's own site, not a list
+            return
+        model = state.bind_mapper.class_
+        held = state.session.info.setdefault(_READ_WHOLE, {})
+        if getattr(model, "__read_whole__", False) and model not in held:
+            held[model] = state.session.scalars(select(model)).all()
 
 
 def end_session(db: Session, *, failed: bool = False) -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from factories import new_device
 from sqlalchemy import event, select, text, update
 
 from refurb.accounts.services import get_user
 from refurb.clock import today
 from refurb.db import end_session, rows_found
+from refurb.inventory.models import Device
 from refurb.reports.figures import build_report
 from refurb.sites.models import Site
 
@@ -136,3 +138,26 @@ def test_rows_found_reads_ids_first_then_the_rows_in_their_order(db):
         event.remove(engine, "before_cursor_execute", listener)
     expected = db.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name.desc(), Site.id)).all()
     assert len(found) >= 2 and found == expected
+
+
+def test_the_sites_of_a_list_are_read_in_one_query_not_one_each(app, db):
+    """A record's site is a lazy load: the first one of a session reads every site (a small table, held by the
+    session), so a list of records from many sites costs two more queries, not one per site. A user's list of
+    sites (a collection) is read as it is."""
+    for code in ("EPN-A", "EPN-B", "BUS"):
+        new_device(db, site=code)
+    db.commit()
+    statements: list[str] = []
+    listener = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
+    engine = app.extensions["refurb.db"].engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with app.extensions["refurb.db"].session() as fresh:
+            devices = fresh.scalars(select(Device).order_by(Device.id)).all()
+            codes = {d.site.code for d in devices}
+            user_sites = [s.code for s in get_user(fresh, "tech").sites]
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert {"EPN-A", "EPN-B", "BUS"} <= codes and user_sites == ["EPN-A"]
+    sites_read = [s for s in statements if "FROM sites" in s and "JOIN" not in s and "user_sites" not in s]
+    assert len(sites_read) == 2, sites_read  # every site, then the first record's own

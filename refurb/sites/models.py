@@ -33,6 +33,7 @@ OPEN_DATA_SERVICES = (
 
 class Site(Base):
     __tablename__ = "sites"
+    __read_whole__ = True  # a few dozen rows at most, named by most records (refurb.db)
     __table_args__ = (
         CheckConstraint("kind IN ('epn','france_services','mediatheque','centre_social','atelier','unite_mobile')",
                         name="kind"),
