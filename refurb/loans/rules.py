@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES
@@ -104,12 +104,19 @@ def rules_for(db: Session, site_id: int, kind: str, category: str) -> Rules:
     return rules_by_category(db, site_id, kind)(category)
 
 
+# Built once: every scan at the desk asks them.
+_KIND_RULES = select(LoanKindRules).where(LoanKindRules.site_id == bindparam("site_id"),
+                                          LoanKindRules.borrower_kind == bindparam("kind"))
+_CATEGORY_RULES = select(LoanCategoryRules).where(LoanCategoryRules.site_id == bindparam("site_id"),
+                                                  LoanCategoryRules.borrower_kind == bindparam("kind"))
+
+
 def rules_by_category(db: Session, site_id: int, kind: str):
     """The rules of a site for a kind of borrower, every category read at once (the desk's basket holds
     several): a function category → ``Rules``."""
-    kind_row = db.get(LoanKindRules, (site_id, kind))
-    rows = {row.category: row for row in db.scalars(select(LoanCategoryRules).where(
-        LoanCategoryRules.site_id == site_id, LoanCategoryRules.borrower_kind == kind))}
+    params = {"site_id": site_id, "kind": kind}
+    kind_row = db.scalar(_KIND_RULES, params)
+    rows = {row.category: row for row in db.scalars(_CATEGORY_RULES, params)}
     max_devices, max_renewals, max_days = (
         (kind_row.max_devices, kind_row.max_renewals, kind_row.max_days) if kind_row else KIND_DEFAULTS[kind])
 
