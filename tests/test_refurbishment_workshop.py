@@ -273,9 +273,11 @@ def test_the_device_page_reads_only_the_records_the_device_has(app, client, logi
         assert _rows_of(statements, table) == 0, table
     assert _rows_of(statements, "diagnoses") == 1 and _rows_of(statements, "gradings") == 1
     assert "Déjà émis" not in html
-    with workshop.session() as db:
-        reference = certificates.issue_device_certificate(db, get_user(db, "admin"), tag).reference
-        db.commit()
-    html, statements = _page_statements(app, client, f"/d/{tag}")
-    assert _rows_of(statements, "certificates") == 1
-    assert "Déjà émis" in html and reference in html
+    references = []
+    for issue in (certificates.issue_erasure_for_device, certificates.issue_device_certificate):  # each kind
+        with workshop.session() as db:
+            references.append(issue(db, get_user(db, "admin"), tag).reference)
+            db.commit()
+        html, statements = _page_statements(app, client, f"/d/{tag}")
+        assert _rows_of(statements, "certificates") == 1
+        assert "Déjà émis" in html and all(reference in html for reference in references)

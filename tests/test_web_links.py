@@ -63,6 +63,11 @@ def test_a_static_file_link_carries_its_version_and_is_kept_a_year(app, client):
     assert kept.status_code == 200 and kept.headers["Cache-Control"] == "public, max-age=31536000"
     # asked without its version (a file named inside another): checked each time, as before
     assert client.get("/static/css/refurb.css").headers["Cache-Control"] == "no-cache"
+    # a version asked of anything but a static file changes nothing (a file a view sends keeps its own rule)
+    with app.test_request_context("/static/css/refurb.css?v=1"):
+        assert app.get_send_file_max_age("css/refurb.css") == 31536000
+    with app.test_request_context("/devices?v=1"):
+        assert app.get_send_file_max_age("css/refurb.css") is None
 
 
 def test_the_desk_service_worker_keeps_the_files_the_pages_name(app, client, login_as):

@@ -94,12 +94,21 @@ def issue_erasure_for_donation(db: Session, actor, donation_id) -> Certificate:
     return issuing.issue(db, actor, "erasure", f"donation:{donation.id}", donation.site_id, data)
 
 
+# The kinds of certificate whose subject is a device (``device_subject``): the device page asks whether a device
+# has any through the index that starts with the kind (``device_records``).
+DEVICE_KINDS = ("erasure", "device")
+
+
+def device_subject(asset_tag: str) -> str:
+    return f"device:{asset_tag}"
+
+
 @use_case
 def issue_erasure_for_device(db: Session, actor, asset_tag: str) -> Certificate:
     device = build.get_device(db, actor, asset_tag)
     data = build.erasure_for_device(db, actor, device)
     _certifiable(erasure_refusal(data))
-    return issuing.issue(db, actor, "erasure", f"device:{device.asset_tag}", device.site_id, data)
+    return issuing.issue(db, actor, "erasure", device_subject(device.asset_tag), device.site_id, data)
 
 
 @use_case
@@ -114,7 +123,7 @@ def issue_receipt(db: Session, actor, donation_id) -> Certificate:
 def issue_device_certificate(db: Session, actor, asset_tag: str) -> Certificate:
     device = build.get_device(db, actor, asset_tag)
     data = build.device_certificate(db, actor, device)  # refuses (409) a device still in the workshop
-    return issuing.issue(db, actor, "device", f"device:{device.asset_tag}", device.site_id, data)
+    return issuing.issue(db, actor, "device", device_subject(device.asset_tag), device.site_id, data)
 
 
 def rebuild(db: Session, cert: Certificate) -> dict | None:
@@ -261,19 +270,18 @@ def device_panel(db: Session, user, device, reads=None) -> dict | None:
         return None
     reads = reads or inventory.PageReads()
     st = refurbishment.page_status(db, device, reads)
-    subject = f"device:{device.asset_tag}"
-    return {"cert_origin": st.origin,
-            "cert_issued": list_certificates(db, user, subject=subject, limit=5) if reads.has("certificates") else [],
+    issued = list_certificates(db, user, subject=device_subject(device.asset_tag), limit=5) \
+        if reads.has("certificates") else []
+    return {"cert_origin": st.origin, "cert_issued": issued,
             "cert_device_ok": device_certificate_refusal(device) is None,
             "cert_erasure_ok": device_erasure_refusal(db, device, (st.all_erasures, st.all_destructions)) is None}
 
 
 def device_records() -> dict:
     """Whether the device ``asset_tag`` (a bound parameter) has certificates: the device page asks it with its
-    other panels' records. A device's certificates are of the kinds that name a device (the index's first
-    column)."""
-    subject = literal("device:", String) + bindparam("asset_tag", type_=String)
-    return {"certificates": exists().where(Certificate.kind.in_(("erasure", "device")), Certificate.subject == subject)}
+    other panels' records, through the index that starts with the kind."""
+    subject = literal(device_subject(""), String) + bindparam("asset_tag", type_=String)
+    return {"certificates": exists().where(Certificate.kind.in_(DEVICE_KINDS), Certificate.subject == subject)}
 
 
 def donations_received(db: Session, actor, *, site, start, end, limit: int = 12) -> list[Donation]:

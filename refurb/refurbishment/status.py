@@ -219,8 +219,8 @@ def _kept(db: Session, ids: list[int], has=None) -> set[type]:
         return set(_RECORDS)
     if has is not None:
         return {model for model in _RECORDS if has(model.__tablename__)}
-    row = db.execute(select(*[exists().where(model.device_id == ids[0]).label(model.__tablename__)
-                              for model in _RECORDS])).one()
+    row = db.execute(select(*[clause.label(name) for name, clause in workshop_records().items()]),
+                     {"device_id": ids[0]}).one()
     return {model for model, present in zip(_RECORDS, row) if present}
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context, request, url_for
-from werkzeug.security import safe_join
 from flask.globals import _cv_request
+from werkzeug.security import safe_join
 
 from ..config import LOOPBACK_HOSTS, host_list
 from ..errors import RefurbError
@@ -59,7 +59,7 @@ class App(Flask):
         return hashlib.sha256(content).hexdigest()[:12]
 
     def get_send_file_max_age(self, filename: str | None) -> int | None:
-        if has_request_context() and request.args.get("v") and not self.debug:
+        if has_request_context() and request.endpoint == "static" and request.args.get("v") and not self.debug:
             return self.STATIC_MAX_AGE
         return super().get_send_file_max_age(filename)
 
