@@ -3,8 +3,8 @@
 Formula injection: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be
 run as a formula by Excel/LibreOffice when the CSV is opened. In CSV such text is prefixed with an
 apostrophe (OWASP); in XLSX every text cell is written as a typed string, never as a formula.
-Every export a person downloads goes through here (the open-data files, read by programs against a
-published schema, are the one exception: their values must stay exactly as the schema says).
+Every export a person downloads goes through here. The open-data CSV is written by ``sites/opendata.py`` in
+the published schema's own form, but its free text goes through ``neutralise`` too.
 """
 
 from __future__ import annotations

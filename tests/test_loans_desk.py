@@ -258,14 +258,32 @@ def test_side_lists_and_overdue_reminder(login_as, db, lk):
 def test_global_scan_box_opens_the_card_at_the_desk(login_as, lk):
     client = login_as("desk")
     b = lk.borrower("EPN-A")
-    r = client.get(f"/scan?code={b.card_number}")
-    assert r.status_code == 303 and "/prets/comptoir?carte=" in r.headers["Location"]
-    assert b.full_name in T(client.get(r.headers["Location"]))
+    # the scan box posts the card: handed to the desk's scan (307 keeps the POST), where it is presented
+    r = client.post("/scan", data={"code": b.card_number, "csrf_token": csrf_token(client, "/appareils/")})
+    assert r.status_code == 307 and r.headers["Location"] == "/prets/comptoir/scan"
+    r = client.post(r.headers["Location"], data={"code": b.card_number, "csrf_token": csrf_token(client, "/devices")})
+    assert r.status_code == 303  # what a browser does with a 307: the same POST, there
+    assert b.full_name in T(client.get("/prets/comptoir"))  # the desk holds the card now
+    assert client.post("/scan", data={"code": b.card_number}).status_code == 400  # not without the page's token
     kit_devices = [lk.device("EPN-A", "router") for _ in range(2)]
     client.post("/prets/kits", data={"csrf_token": csrf_token(client, "/prets/kits"), "name": "Routeurs",
                                      "site": "EPN-A", "asset_tags": " ".join(d.asset_tag for d in kit_devices)})
     r = client.get("/scan?code=K000001")
     assert r.status_code == 303 and r.headers["Location"].endswith("/prets/kits/K000001")
+
+
+def test_a_card_in_a_link_presents_nothing(app, login_as, lk):
+    """A link or a typed address (GET) with a card fills the desk's scan field and changes nothing: the desk
+    holds no borrower, shows no name, until the card is scanned (POST, with the page's token)."""
+    b = lk.borrower("EPN-A", first_name="Lien", last_name="Piege")
+    client = login_as("desk")
+    r = client.get(f"/scan?code={b.card_number}")
+    assert r.status_code == 303 and r.headers["Location"] == f"/prets/comptoir?carte={b.card_number}"
+    page = T(client.get(r.headers["Location"]))
+    assert "Piege" not in page and f'value="{b.card_number}"' in page and "validez pour l'ouvrir" in page
+    assert "Piege" not in T(client.get("/prets/comptoir"))
+    r = scan(client, b.card_number)
+    assert "Lien Piege" in T(r)
 
 
 def test_device_panel_hides_the_name_from_other_sites(app, client, login_as, db, lk):

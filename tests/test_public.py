@@ -126,6 +126,22 @@ def test_open_data_json_and_csv_follow_the_schema(app, client, db):
                                                   "Accès internet et matériel informatique"]
 
 
+def test_open_data_csv_free_text_stays_text_in_a_spreadsheet(app, client, db):
+    """A site's name or presentation typed as a formula is written inert (as every other export); the phone,
+    written ``+33…`` by the schema's pattern, stays as it is; the JSON keeps the text unchanged."""
+    _open_data_sites(db)
+    a = site_by_code(db, "EPN-A")
+    a.name, a.public_summary = '=HYPERLINK("http://evil.example","Cliquez")', "@SUM(1+1)"
+    db.commit()
+    rows = list(csv.DictReader(io.StringIO(client.get("/open-data/lieux-mediation-numerique.csv").data.decode())))
+    epn = next(row for row in rows if "HYPERLINK" in row["nom"])
+    assert epn["nom"] == "'" + a.name and epn["presentation_resume"] == "'@SUM(1+1)"
+    assert epn["telephone"] == "+33247000001"
+    epn_json = next(row for row in client.get("/open-data/lieux-mediation-numerique.json").json
+                    if "HYPERLINK" in row["nom"])
+    assert epn_json["nom"] == a.name
+
+
 def test_demo_sites_carry_valid_open_data(app, db):
     from refurb.demo import SITES
     from refurb.sites.opendata import exportable, lieu

@@ -28,16 +28,18 @@ def device_panel(db, user, device, reads=None):
 
 
 def resolve_scan(db, user, code: str):
-    """Global scan box: a borrower card opens their panel at the desk; a kit code, the kit."""
+    """Global scan box: a borrower card is handed to the desk's scan (presented there, as if scanned at the
+    desk; by a link, the desk's field filled in and nothing presented); a kit code opens the kit."""
     from flask import url_for
 
     from ..accounts.roles import LOAN_DESK_ROLES
+    from ..web.scan import Handover
     from . import services as loans
 
     if user.role not in LOAN_DESK_ROLES:
         return None
     if loans.looks_like_card(code) and loans.card_exists(db, code):
-        return url_for("loans.desk", carte=code.strip().upper())
+        return Handover(url_for("loans.desk_scan"), url_for("loans.desk", carte=code.strip().upper()))
     if loans.looks_like_kit(code) and loans.find_kit(db, code) is not None:
         return url_for("loans.kit_page", code=code.strip().upper())
     return None

@@ -24,6 +24,7 @@ from functools import cache
 from importlib.resources import files
 
 from ..clock import local
+from ..tabular import neutralise
 from .models import OPEN_DATA_SERVICES, Site
 
 SCHEMA_FILE = "standard-mediation-num-v1.0.2.json"
@@ -207,12 +208,23 @@ def lieux(db, *, network: str) -> list[dict]:
     return [lieu(s, network=network) for s in sites if exportable(s)]
 
 
+@cache
+def _free_text() -> frozenset[str]:
+    """The schema's text fields without a pattern (names, addresses, presentations…): what a person typed."""
+    return frozenset(name for name, rules, kind in _rules() if kind == "string" and "pattern" not in rules)
+
+
 def to_csv(rows: list[dict]) -> bytes:
+    """The schema's CSV, not ``tabular.to_csv``: no BOM, dots in numbers, ``|`` lists, as the schema says. Its
+    free text is made inert like every other export's (a site named ``=HYPERLINK(…)`` stays text in a
+    spreadsheet); the fields with a pattern (a phone ``+33…``, a postcode) are written as they are."""
+    free = _free_text()
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow({k: "" if v is None else neutralise(v) if k in free and isinstance(v, str) else v
+                         for k, v in row.items()})
     return out.getvalue().encode("utf-8")
 
 

@@ -1,17 +1,27 @@
 """The global scan box: a code (typed or scanned) goes to what it names.
 
 Each area registers a resolver (devices by asset tag or serial, borrowers by card…);
-the first one that recognises the code wins.
+the first one that recognises the code wins. A resolver answers a link to open, or a ``Handover``: the code
+is handed to a form (a card presented at the desk changes what the desk holds, so only a POST of the scan
+box, with its CSRF token, may do it; a link or a typed address only shows the form filled in).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from sqlalchemy.orm import Session
 
-Resolver = Callable[[Session, object, str], "str | None"]
+
+class Handover(NamedTuple):
+    """The code goes to ``form`` by POST (the scan box's own POST, sent on with a 307); by GET, ``page``
+    shows that form filled in, and changes nothing."""
+    form: str
+    page: str
+
+
+Resolver = Callable[[Session, object, str], "str | Handover | None"]
 RESOLVERS: list[Resolver] = []
 MAX_CODE_LENGTH = 200
 
@@ -31,7 +41,7 @@ def normalise(code: str) -> str:
     return code
 
 
-def resolve(db: Session, user, code: str) -> str | None:
+def resolve(db: Session, user, code: str) -> str | Handover | None:
     code = normalise(code)
     if not code or len(code) > MAX_CODE_LENGTH:
         return None

@@ -36,11 +36,15 @@ def home():
     return render_template("web/home.html", sites=user_sites())
 
 
-@bp.get("/scan")
+@bp.route("/scan", methods=["GET", "POST"])
 @roles_required(*STAFF_ROLES)
 def scan_code():
-    code = request.args.get("code", "")
+    """The scan box posts its code (a card presented at the desk is a change); a link or an address asks by GET,
+    which opens what a code names and hands nothing over."""
+    code = (request.form if request.method == "POST" else request.args).get("code", "")
     target = scan.resolve(get_db(), current_user, code)
+    if isinstance(target, scan.Handover):
+        return redirect(target.form, 307) if request.method == "POST" else redirect(target.page, 303)
     if target:
         return redirect(target, 303)
     shown = scan.normalise(code)[:80]

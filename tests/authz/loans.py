@@ -21,7 +21,7 @@ from refurb.loans.models import (
 from refurb.loans.services import name_key
 from refurb.sites.models import Site
 
-from . import Case
+from . import STAFF, Case
 
 DESK = frozenset({"admin", "gestionnaire", "accueil"})
 KIOSK = frozenset({"borne"})
@@ -224,6 +224,11 @@ VARIANTS = {
     # A phone typed at the desk finds only the borrowers whose record the desk holds.
     "desk search by the other borrower's phone": Variant(
         "POST", "/prets/comptoir/scan", DESK, data={"code": "0600000000"}, hidden=("Matrice2",)),
+    # A card in an address (a link from anywhere) fills the desk's field, presents nothing.
+    "desk opened by a card in the address": Variant("GET", "/prets/comptoir?carte={other[card]}", DESK,
+                                                    hidden=("Matrice2",)),
+    "global scan of a card by a link": Variant("GET", "/scan?code={other[card]}", STAFF,
+                                               hidden=("Matrice2",)),
     # Last (the card stays presented at the desk afterwards): a card typed in the desk's scan field
     # counts as presented, which opens the desk panel, never the contact.
     "desk scan of a typed card of another site": Variant(

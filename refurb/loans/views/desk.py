@@ -101,15 +101,13 @@ def _refused_body(state: dict, err: RefurbError, **extra):
 def desk():
     db = get_db()
     state = _state()
-    card = request.args.get("carte")
-    if card:  # from the global scan box: the card is in hand
-        borrower = loans.get_borrower(db, current_user, card, need=loans.PANEL, presented=True)
-        if state.get("borrower") != borrower.id:
-            state.update(borrower=borrower.id, done=[], **{"return": None, "kit_return": None})
-            _save(state)
+    # A card in the address (a link, a typed address, the scan box asked by GET) only fills the scan field:
+    # presenting a card changes what the desk holds and shows, so it is the scan's POST, never a link.
+    card = (request.args.get("carte") or "").strip()[:120]
+    message = f"Carte {card} : validez pour l'ouvrir au comptoir." if card else ""
     searched = session.pop("desk_search", None)  # a name typed without htmx: its matches, found again
     matches = loans.search(db, current_user, searched) if searched else None
-    return render_template("loans/desk.html", message="", message_kind="success",
+    return render_template("loans/desk.html", message=message, message_kind="info", scan_code=card,
                            **desk_context(db, state, matches=matches))
 
 
