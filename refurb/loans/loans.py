@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from ..accounts.roles import KIOSK
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
@@ -869,9 +869,13 @@ def loans_of_device():
     return exists().where(Loan.device_id == bindparam("device_id"))
 
 
+# The device is in hand (and in the session): its loans do not read it again with each row.
+_DEVICE_LOANS = (select(Loan).where(Loan.device_id == bindparam("device_id")).options(lazyload(Loan.device))
+                 .order_by(Loan.started_at.desc(), Loan.id.desc()))
+
+
 def device_loans(db: Session, device: Device) -> list[Loan]:
-    return list(db.scalars(select(Loan).where(Loan.device_id == device.id)
-                           .order_by(Loan.started_at.desc(), Loan.id.desc())))
+    return list(db.scalars(_DEVICE_LOANS, {"device_id": device.id}))
 
 
 def reminder(actor, loan: Loan, network_name: str) -> dict:
