@@ -362,26 +362,35 @@ def test_a_site_with_many_overdue_loans_shows_ten_at_the_desk_and_pages_the_list
     assert "Relance" not in T(client.get("/prets/retards?site=EPN-A&page=2")).split("<tbody>")[1]
 
 
-def test_a_device_scanned_into_the_basket_answers_the_working_column_alone(login_as, db, lk):
-    """What is due beside the desk does not change when a device goes into the basket: htmx gets the working
-    column alone (retargeted), a return or a loan gets the whole body; without htmx, the whole page."""
+def test_a_device_scanned_into_the_basket_answers_the_basket_alone(login_as, db, lk):
+    """A device scanned into the basket (or refused, or taken out) changes nothing beside the basket: htmx gets
+    the basket alone (retargeted), with the message and the emptied search results out of band, and nothing
+    of the borrower's panel is read; while the working column shows what the scan ends (a loan just made), the
+    working column; a return or a loan gets the whole body; without htmx, the whole page."""
     client = login_as("desk")
-    b = lk.borrower("EPN-A")
-    d1, d2 = lk.device("EPN-A", "router"), lk.device("EPN-A", "tablet")
+    b = lk.borrower("EPN-A", first_name="Basile", last_name="Panier")
+    d1, d2, d3 = lk.device("EPN-A", "router"), lk.device("EPN-A", "tablet"), lk.device("EPN-A", "tablet")
     scan(client, b.card_number)
     r = scan(client, d1.asset_tag)
     assert r.status_code == 200
-    assert r.headers["HX-Retarget"] == "#desk-main" and r.headers["HX-Reswap"] == "outerHTML"
+    assert r.headers["HX-Retarget"] == "#desk-basket-part" and r.headers["HX-Reswap"] == "outerHTML"
     body = T(r)
-    assert body.lstrip().startswith('<div id="desk-main">') and "Retours attendus aujourd'hui" not in body
-    assert f"{d1.asset_tag} ajouté au panier" in body and 'id="desk-basket"' in body
-    again = scan(client, d1.asset_tag)  # refused: the column alone too, with the error tone
-    assert again.status_code == 422 and again.headers["HX-Retarget"] == "#desk-main" and "deux fois" in T(again)
+    assert body.lstrip().startswith('<section id="desk-basket-part"') and 'id="desk-main"' not in body
+    assert "Retours attendus aujourd'hui" not in body and "Basile Panier" not in body
+    assert '<div id="desk-message" hx-swap-oob="true">' in body and f"{d1.asset_tag} ajouté au panier" in body
+    assert '<div id="desk-matches-part" hx-swap-oob="true"></div>' in body and 'id="desk-basket"' in body
+    again = scan(client, d1.asset_tag)  # refused: the basket alone too, with the error tone
+    assert again.status_code == 422 and again.headers["HX-Retarget"] == "#desk-basket-part" and "deux fois" in T(again)
     removed = _post(client, "/prets/comptoir/retirer", {"tag": d1.asset_tag})
-    assert removed.headers["HX-Retarget"] == "#desk-main" and d1.asset_tag + " retiré du panier" in T(removed)
+    assert removed.headers["HX-Retarget"] == "#desk-basket-part" and d1.asset_tag + " retiré du panier" in T(removed)
     scan(client, d2.asset_tag)
     lent = _post(client, "/prets/comptoir/preter")
     assert "HX-Retarget" not in lent.headers and "Retours attendus aujourd'hui" in T(lent)  # the whole body
+    assert "Prêt enregistré" in T(lent)
+    after = scan(client, d3.asset_tag)  # the loan's panel goes with this scan: the working column
+    assert after.headers["HX-Retarget"] == "#desk-main" and after.headers["HX-Reswap"] == "outerHTML"
+    assert "Prêt enregistré" not in T(after) and f"{d3.asset_tag} ajouté au panier" in T(after)
+    assert "Basile Panier" in T(after) and d2.asset_tag in T(after)  # the borrower's panel, with the new loan
     back = scan(client, d2.asset_tag)  # a return begins: the whole body
     assert "HX-Retarget" not in back.headers and 'id="desk-body"' in T(back)
     page = scan(client, d1.asset_tag, htmx=False)

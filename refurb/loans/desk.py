@@ -79,19 +79,23 @@ def basket_with(db: Session, actor, site: Site, borrower: Borrower | None, tags:
 
 def desk_overview(db: Session, actor, site: Site, *, borrower_id: int | None = None, basket: list[str] = (),
                   kit_codes: list[str] = (), return_id: int | None = None, check_id: int | None = None,
-                  kit_code: str | None = None, done_ids: list[int] = (), side: bool = True,
+                  kit_code: str | None = None, done_ids: list[int] = (), part: str = "body",
                   lines: list[dict] | None = None) -> dict:
-    """Everything the desk page shows for ``actor`` at ``site``; ``side=False``: its working column alone
-    (what is due beside it, unchanged by a scan into the basket, is not read); ``lines``: the basket's
-    lines when the caller has just read them (``basket_with``)."""
+    """What the desk shows for ``actor`` at ``site``: ``part="body"``, all of it; ``"main"``, its working
+    column alone (what is due beside it, unchanged by a scan into the basket, is not read); ``"basket"``, the
+    basket alone (when nothing else in the working column changes: the borrower's loans are not read).
+    ``lines``: the basket's lines when the caller has just read them (``basket_with``)."""
     borrower = presented_borrower(db, actor, borrower_id)
     if lines is None:
         lines = basket_lines(db, actor, site, borrower, list(basket), list(kit_codes))
+    day = today()
+    basket_part = {"site": site, "borrower": borrower, "basket": lines, "today": day,
+                   "can_lend": borrower is not None and bool(lines) and not any(line["problem"] for line in lines)}
+    if part == "basket":
+        return basket_part
     return_loan = loan_in_hand(db, actor, return_id)
     kit_return = kits.find_kit(db, kit_code) if kit_code else None
-    day = today()
-    context = {
-        "site": site, "borrower": borrower,
+    context = basket_part | {
         "borrower_record": borrower is not None and borrowers.sees_record(actor, borrower),
         "return_loan": return_loan,
         "return_named": return_loan is not None and lending.shows_borrower(actor, return_loan),
@@ -100,13 +104,11 @@ def desk_overview(db: Session, actor, site: Site, *, borrower_id: int | None = N
         "open_loans": lending.borrower_loans(db, borrower, open_only=True) if borrower else [],
         "bookings": [r for r in bookings.borrower_reservations(db, borrower)
                      if r.effective_status(day) == "active"] if borrower else [],
-        "basket": lines, "kit_return": kit_return,
+        "kit_return": kit_return,
         "kit_loans": kits.open_kit_loans(db, kit_return) if kit_return else [],
         "done": [loan for loan in (db.get(Loan, i) for i in done_ids) if loan is not None],
-        "today": day,
-        "can_lend": borrower is not None and bool(lines) and not any(line["problem"] for line in lines),
     }
-    if side:
+    if part == "body":
         overdue, overdue_total = lending.overdue(db, actor, site, per_page=DESK_LIST_SIZE)
         context |= {"due_today": lending.due_today(db, actor, site), "overdue": overdue,
                     "overdue_total": overdue_total, "to_check": lending.returns_to_check(db, actor, site),

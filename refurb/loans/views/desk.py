@@ -48,46 +48,62 @@ def _site():
     return site
 
 
-def desk_context(db, state: dict, *, matches=None, kit_missing=None, side: bool = True, lines=None) -> dict:
+def desk_context(db, state: dict, *, matches=None, kit_missing=None, part: str = "body", lines=None) -> dict:
     context = loans.desk_overview(db, current_user, _site(), borrower_id=state.get("borrower"),
                                   basket=state.get("basket", []), kit_codes=state.get("kits", []),
                                   return_id=state.get("return"), check_id=state.get("check"),
-                                  kit_code=state.get("kit_return"), done_ids=state.get("done", []), side=side,
+                                  kit_code=state.get("kit_return"), done_ids=state.get("done", []), part=part,
                                   lines=lines)
+    if part == "basket":
+        return context | {"deposit_methods": DEPOSIT_METHODS}
     registered = context["borrower"] is not None and state.get("registered") == context["borrower"].id
     return context | {"just_registered": registered, "matches": matches, "kit_missing": kit_missing or [],
                       "conditions": RETURN_CONDITIONS, "loss_reasons": LOSS_REASONS, "deposit_methods": DEPOSIT_METHODS}
 
 
-# htmx: the answer replaces the desk's working column only (what is due beside it did not change)
-MAIN_ONLY = {"HX-Retarget": "#desk-main", "HX-Reswap": "outerHTML"}
+# htmx: what an answer replaces when it is not the whole desk body (HX-Retarget)
+TARGETS = {"main": "#desk-main", "basket": "#desk-basket-part"}
+TEMPLATES = {"body": "loans/_desk_body.html", "main": "loans/_desk_main.html",
+             "basket": "loans/_desk_basket_answer.html"}
 
 
-def _desk(state: dict, message: str, kind: str, *, side: bool = True, **extra):
-    """The desk with a message: for htmx its body (``side=False``: its working column alone, for an answer
-    that changed nothing beside it), the whole page otherwise."""
+def _retarget(part: str) -> dict:
+    return {"HX-Retarget": TARGETS[part], "HX-Reswap": "outerHTML"} if part in TARGETS else {}
+
+
+def _basket_part(state: dict) -> str:
+    """A basket change (a device scanned in, refused or taken out) answers the basket alone while the
+    working column shows nothing else that the scan ends (a loan just made, a return or a check in progress);
+    its working column otherwise."""
+    busy = state.get("done") or state.get("check") or state.get("return") or state.get("kit_return")
+    return "main" if busy else "basket"
+
+
+def _desk(state: dict, message: str, kind: str, *, part: str = "body", **extra):
+    """The desk with a message: for htmx its body, or ``part`` of it (``"main"``: its working column, for an
+    answer that changed nothing beside it; ``"basket"``: the basket, the message beside it out of band); the
+    whole page otherwise."""
     if not is_htmx():
         return render_template("loans/desk.html", message=message, message_kind=kind,
                                **desk_context(get_db(), state, **extra))
-    template = "loans/_desk_body.html" if side else "loans/_desk_main.html"
-    return render_template(template, message=message, message_kind=kind,
-                           **desk_context(get_db(), state, side=side, **extra))
+    return render_template(TEMPLATES[part], message=message, message_kind=kind,
+                           **desk_context(get_db(), state, part=part, **extra))
 
 
-def _answer(state: dict, message: str = "", kind: str = "success", *, side: bool = True, **extra):
-    """Done: the desk body for htmx (with its tone), or a redirect to the desk page."""
+def _answer(state: dict, message: str = "", kind: str = "success", *, part: str = "body", **extra):
+    """Done: the desk body (or ``part`` of it) for htmx, with its tone, or a redirect to the desk page."""
     _save(state)
     if is_htmx():
-        return _desk(state, message, kind, side=side, **extra), 200, tone("ok") | ({} if side else MAIN_ONLY)
+        return _desk(state, message, kind, part=part, **extra), 200, tone("ok") | _retarget(part)
     return see_other(url_for(".desk"), message or None, kind)
 
 
-def _refuse(state: dict, message: str, status: int = 422, *, side: bool = True, **extra):
+def _refuse(state: dict, message: str, status: int = 422, *, part: str = "body", **extra):
     """Refused: the desk again with the reason, the refusal's status and, for htmx, the error tone."""
     _save(state)
     if not is_htmx():
         return _desk(state, message, "error", **extra), status
-    return _desk(state, message, "error", side=side, **extra), status, tone("error") | ({} if side else MAIN_ONLY)
+    return _desk(state, message, "error", part=part, **extra), status, tone("error") | _retarget(part)
 
 
 def _refused_body(state: dict, err: RefurbError, **extra):
@@ -120,6 +136,7 @@ def desk_scan():
     code = (request.form.get("code") or "").strip()[:120]
     if not code:
         return _answer(state, "Scannez une carte, un appareil ou un kit, ou tapez un nom.", "info")
+    part = _basket_part(state)  # before the scan ends what the working column showed
     state["done"] = []
     state["check"] = None
     if loans.looks_like_card(code):
@@ -128,7 +145,7 @@ def desk_scan():
         return _scan_kit(db, state, site, code)
     device = find_by_code(db, current_user, code)
     if device is not None:
-        return _scan_device(db, state, site, device)
+        return _scan_device(db, state, site, device, part)
     found = loans.search(db, current_user, code)
     if found:
         if not is_htmx():
@@ -175,7 +192,8 @@ def _scan_kit(db, state: dict, site, code: str):
     return _answer(state, f"Kit « {kit.name} » ajouté au panier ({plural(len(tags), 'appareil')}).")
 
 
-def _scan_device(db, state: dict, site, device):
+def _scan_device(db, state: dict, site, device, part: str):
+    """``part``: what a basket change answers (``_basket_part`` of the desk before the scan)."""
     loan = loans.loan_at_desk(db, device)  # open (a return), or returned at the kiosk and still to check
     if loan is not None and loan.returned_at is None:
         if loan.kit_id:  # a kit comes back whole, at the desk
@@ -191,15 +209,15 @@ def _scan_device(db, state: dict, site, device):
                               "vérifiez son état et confirmez-le.", "info")
     tag = device.asset_tag
     if tag in state["basket"]:
-        return _refuse(state, f"{tag} est déjà dans le panier (scanné deux fois).", side=False)
+        return _refuse(state, f"{tag} est déjà dans le panier (scanné deux fois).", part=part)
     borrower = loans.presented_borrower(db, current_user, state.get("borrower"))
     lines, reason = loans.basket_with(db, current_user, site, borrower, state["basket"], state["kits"], device)
     if reason:
-        return _refuse(state, reason, side=False, lines=lines)
+        return _refuse(state, reason, part=part, lines=lines)
     state["basket"] = state["basket"] + [tag]
     state["return"] = state["kit_return"] = None
     who = "" if state.get("borrower") else " Scannez maintenant la carte de l'usager."
-    return _answer(state, f"{tag} ajouté au panier ({device.category_label}).{who}", side=False, lines=lines)
+    return _answer(state, f"{tag} ajouté au panier ({device.category_label}).{who}", part=part, lines=lines)
 
 
 @bp.post("/prets/comptoir/retirer")
@@ -213,9 +231,9 @@ def desk_remove():
         tags = {d.asset_tag for d in kit.devices} if kit else set()
         state["basket"] = [t for t in state["basket"] if t not in tags]
         state["kits"] = [k for k in state["kits"] if k != kit_code]
-        return _answer(state, f"Kit {kit_code} retiré du panier.", "info", side=False)
+        return _answer(state, f"Kit {kit_code} retiré du panier.", "info", part="basket")
     state["basket"] = [t for t in state["basket"] if t != tag]
-    return _answer(state, f"{tag} retiré du panier.", "info", side=False)
+    return _answer(state, f"{tag} retiré du panier.", "info", part="basket")  # nothing else changes
 
 
 @bp.post("/prets/comptoir/vider")
