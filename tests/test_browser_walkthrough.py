@@ -33,11 +33,12 @@ def test_workbench_pages_fit_a_pc_and_a_tablet(browser_login, live_server, works
     page = browser_login("tech")
     paths = ["/atelier/", f"/d/{received}", f"/d/{ready}", "/devices", "/devices?q=tablette",
              f"/transfers/new?tag={ready}", "/devices/new"]
-    for size in (PC, TABLET):
-        page.set_viewport_size(size)
-        for path in paths:
-            page.goto(live_server + path)
-            page.wait_for_load_state()
+    for path in paths:  # each page opened once, then seen at both sizes
+        page.set_viewport_size(PC)
+        page.goto(live_server + path)
+        page.wait_for_load_state()
+        for size in (PC, TABLET):
+            page.set_viewport_size(size)
             got = _layout(page)
             assert got["scroll"] <= got["width"], (path, size, got)  # nothing scrolls sideways
             if size is PC:
@@ -120,11 +121,12 @@ def test_every_menu_page_fits_both_sizes(browser_login, live_server, workshop, a
         .map(a => a.getAttribute('href'))""")
     assert paths
     problems = []
-    for size in (PC, TABLET):
-        page.set_viewport_size(size)
-        for path in paths:
-            page.goto(live_server + path)
-            page.wait_for_load_state()
+    for path in paths:  # each page opened once, then seen at both sizes (the styles hold no script)
+        page.set_viewport_size(PC)
+        page.goto(live_server + path)
+        page.wait_for_load_state()
+        for size in (PC, TABLET):
+            page.set_viewport_size(size)
             got = _layout(page)
             if got["scroll"] > got["width"]:
                 problems.append(f"{path} at {size['width']} px scrolls sideways ({got['scroll']} px)")
