@@ -56,7 +56,8 @@ def test_no_500_api_junk(app, client, api_token, make_device):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api") or "POST" not in rule.methods:
             continue
-        for tag in tags:
+        by_tag = any(f"<{a}>" in rule.rule for a in rule.arguments)  # a device of each state, where it matters
+        for tag in tags if by_tag else tags[:1]:
             url = rule.rule
             for a in rule.arguments:
                 url = url.replace(f"<int:{a}>", "1").replace(f"<{a}>", tag)
