@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, String, and_, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES
@@ -104,21 +104,28 @@ def rules_for(db: Session, site_id: int, kind: str, category: str) -> Rules:
     return rules_by_category(db, site_id, kind)(category)
 
 
-# Built once: every scan at the desk asks them.
-_KIND_RULES = select(LoanKindRules).where(LoanKindRules.site_id == bindparam("site_id"),
-                                          LoanKindRules.borrower_kind == bindparam("kind"))
-_CATEGORY_RULES = select(LoanCategoryRules).where(LoanCategoryRules.site_id == bindparam("site_id"),
-                                                  LoanCategoryRules.borrower_kind == bindparam("kind"))
+# Built once: every scan at the desk asks it. One round trip for both tables: the site's limits for the kind of
+# borrower (or NULLs: the defaults) on every row, beside each category's own rule (or one row of NULLs).
+_ASKED = select(cast(bindparam("site_id"), Integer).label("site_id"),
+                cast(bindparam("kind"), String).label("kind")).subquery()
+_RULES = (select(LoanCategoryRules.category, LoanCategoryRules.loan_days, LoanCategoryRules.deposit,
+                 LoanKindRules.max_devices, LoanKindRules.max_renewals, LoanKindRules.max_days)
+          .select_from(_ASKED)
+          .outerjoin(LoanKindRules, and_(LoanKindRules.site_id == _ASKED.c.site_id,
+                                         LoanKindRules.borrower_kind == _ASKED.c.kind))
+          .outerjoin(LoanCategoryRules, and_(LoanCategoryRules.site_id == _ASKED.c.site_id,
+                                             LoanCategoryRules.borrower_kind == _ASKED.c.kind)))
 
 
 def rules_by_category(db: Session, site_id: int, kind: str):
     """The rules of a site for a kind of borrower, every category read at once (the desk's basket holds
     several): a function category → ``Rules``."""
-    params = {"site_id": site_id, "kind": kind}
-    kind_row = db.scalar(_KIND_RULES, params)
-    rows = {row.category: row for row in db.scalars(_CATEGORY_RULES, params)}
+    found = db.execute(_RULES, {"site_id": site_id, "kind": kind}).all()
+    first = found[0]  # the outer joins give one row at least
     max_devices, max_renewals, max_days = (
-        (kind_row.max_devices, kind_row.max_renewals, kind_row.max_days) if kind_row else KIND_DEFAULTS[kind])
+        (first.max_devices, first.max_renewals, first.max_days) if first.max_devices is not None
+        else KIND_DEFAULTS[kind])
+    rows = {row.category: row for row in found if row.category is not None}
 
     def rules(category: str) -> Rules:
         cat_row = rows.get(category)
