@@ -177,3 +177,36 @@ def test_a_long_text_search_says_more_than_and_pages_on_to_its_end(client, login
     last = page(5)
     assert "10 appareils" in last and "ou plus" not in last and "Suivante" not in last
     assert f">{tags[0]}</a>" in last and f">{tags[1]}</a>" in last
+
+
+def test_the_list_read_by_its_built_statements_equals_the_general_query(app, db):
+    """The device list without text search is read by statements built once per shape (``_plain_list``); the
+    general query (the API's, an export's) gives the same page and total for each shape, sort, page and user."""
+    from fixtures_documents import make_many
+
+    from refurb.accounts.services import get_user
+    from refurb.errors import Invalid
+    from refurb.inventory import services
+
+    make_many(db, 60, "EPN-A", state="loan_pool", category="laptop", start=1)
+    make_many(db, 7, "EPN-A", state="ready", category="tablet", start=100)
+    make_many(db, 55, "EPN-B", state="loan_pool", category="laptop", start=200)
+    make_many(db, 3, "BUS", state="loan_pool", category="router", start=300)
+    db.commit()
+    shapes = [{}, {"state": "loan_pool"}, {"category": "laptop"}, {"state": "loan_pool", "category": "laptop"},
+              {"site": "EPN-B"}, {"site": "EPN-A", "state": "ready"}, {"site": "BUS", "category": "router"},
+              {"sort": "tag"}, {"sort": "-state", "page": "2"}, {"state": "loan_pool", "page": "2"},
+              {"per_page": "20", "page": "3"}]
+    for username in ("admin", "tech", "desk"):
+        user = get_user(db, username)
+        for args in shapes:
+            f = services.parse_filter(args)
+            rows, total = services.list_devices(db, user, f, rows=True)
+            devices, expected = services.list_devices(db, user, f)
+            assert [r.asset_tag for r in rows] == [d.asset_tag for d in devices], (username, args)
+            assert total == expected, (username, args)
+    tech = get_user(db, "tech")  # EPN-A only: another site's filter shows nothing of it
+    assert services.list_devices(db, tech, services.parse_filter({"site": "EPN-B"}), rows=True) == ([], 0)
+    assert services.list_devices(db, get_user(db, "admin"), services.parse_filter({}), rows=True)[1] == 125
+    with pytest.raises(Invalid):
+        services.list_devices(db, tech, services.parse_filter({"site": "NOPE"}), rows=True)
