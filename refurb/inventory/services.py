@@ -638,16 +638,30 @@ def stock_counts(db: Session, actor, site: Site | None = None) -> list[tuple[int
 
     Read from the tallies the database keeps as devices move (``StockTally``): a few hundred rows, where
     counting the devices read every one of them."""
-    total = func.sum(StockTally.n)
-    stmt = (select(StockTally.site_id, StockTally.category, StockTally.state, total)
-            .where(StockTally.state.not_in(workflow.FINAL_STATES))
-            .group_by(StockTally.site_id, StockTally.category, StockTally.state)
-            .having(total != 0))
-    stmt = limit_to_user_sites(stmt, StockTally.site_id, actor)
     if site is not None:
         require_site(actor, site.id, f"le site « {site.name} »")
-        stmt = stmt.where(StockTally.site_id == site.id)
-    return list(db.execute(stmt))
+    ids = site_ids(actor)
+    counts, _minimums = _stock_statements(ids is not None, site is not None)
+    return list(db.execute(counts, {"site_ids": list(ids or ()), "site_id": site.id if site else None}))
+
+
+@lru_cache(maxsize=8)
+def _stock_statements(scoped: bool, one_site: bool) -> tuple:
+    """The stock's counts and minimums for a user's scope (a site's staff: their sites) and, or not, one site:
+    built once, their values bound (every stock page asks them)."""
+    total = func.sum(StockTally.n)
+    counts = (select(StockTally.site_id, StockTally.category, StockTally.state, total)
+              .where(StockTally.state.not_in(workflow.FINAL_STATES))
+              .group_by(StockTally.site_id, StockTally.category, StockTally.state)
+              .having(total != 0))
+    minimums = select(StockMinimum).where(StockMinimum.minimum > 0)
+    if scoped:
+        counts = counts.where(StockTally.site_id.in_(bindparam("site_ids", expanding=True)))
+        minimums = minimums.where(StockMinimum.site_id.in_(bindparam("site_ids", expanding=True)))
+    if one_site:
+        counts = counts.where(StockTally.site_id == bindparam("site_id"))
+        minimums = minimums.where(StockMinimum.site_id == bindparam("site_id"))
+    return counts, minimums
 
 
 @dataclass
@@ -660,10 +674,9 @@ class Shortage:
 
 
 def _minimums(db: Session, actor, site: Site | None) -> list[StockMinimum]:
-    stmt = limit_to_user_sites(select(StockMinimum), StockMinimum.site_id, actor).where(StockMinimum.minimum > 0)
-    if site is not None:
-        stmt = stmt.where(StockMinimum.site_id == site.id)
-    return list(db.scalars(stmt))
+    ids = site_ids(actor)
+    _counts, minimums = _stock_statements(ids is not None, site is not None)
+    return list(db.scalars(minimums, {"site_ids": list(ids or ()), "site_id": site.id if site else None}))
 
 
 def _shortages(minimums: list[StockMinimum], rows) -> list[Shortage]:
