@@ -254,8 +254,11 @@ def devices_by_tag(db: Session, asset_tags: list[str]) -> list[Device]:
     """The devices bearing these tags, in the order given (tags unknown left out), in one query; no
     site check: the caller's rules decide (the desk's basket says why a device cannot be lent here)."""
     tags = [t.strip().upper() for t in asset_tags if t and 0 < len(t.strip()) <= 20]
-    found = {d.asset_tag: d for d in db.scalars(select(Device).where(Device.asset_tag.in_(tags)))} if tags else {}
+    found = {d.asset_tag: d for d in db.scalars(_BY_TAGS, {"tags": tags})} if tags else {}
     return [found[t] for t in dict.fromkeys(tags) if t in found]
+
+
+_BY_TAGS = select(Device).where(Device.asset_tag.in_(bindparam("tags", expanding=True)))  # built once: each desk scan
 
 
 def public_device(db: Session, asset_tag: str) -> Device | None:

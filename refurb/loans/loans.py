@@ -97,11 +97,14 @@ def active_kit_of(db: Session, device: Device) -> Kit | None:
     return active_kits_of(db, [device]).get(device.id)
 
 
+_KIT_PAIRS = select(KitDevice.device_id, KitDevice.kit_id).where(  # built once: each desk scan asks it
+    KitDevice.device_id.in_(bindparam("device_ids", expanding=True)))
+
+
 def active_kits_of(db: Session, devices: list[Device]) -> dict[int, Kit]:
     """``active_kit_of`` for several devices in one narrow query (most devices belong to no kit): device id → its
     active kit, the kits found read by their id."""
-    pairs = db.execute(select(KitDevice.device_id, KitDevice.kit_id)
-                       .where(KitDevice.device_id.in_([d.id for d in devices]))).all() if devices else []
+    pairs = db.execute(_KIT_PAIRS, {"device_ids": [d.id for d in devices]}).all() if devices else []
     kits = {kit_id: db.get(Kit, kit_id) for kit_id in {kit_id for _, kit_id in pairs}}
     return {device_id: kits[kit_id] for device_id, kit_id in pairs if kits[kit_id].active}
 
@@ -675,15 +678,19 @@ def return_to_check(db: Session, kiosk_user, loan: Loan, site: Site) -> Loan:
                   note="Rendu à la borne : état à vérifier par l'équipe.")
 
 
+# Built once: every desk scan asks it (twice).
+_OPEN_OR_TO_CHECK_IDS = (select(Loan.id).where(Loan.device_id.in_(bindparam("device_ids", expanding=True)),
+                                               or_(Loan.returned_at.is_(None), Loan.return_condition == TO_CHECK))
+                         .order_by(Loan.returned_at, Loan.id))
+
+
 def _open_and_to_check(db: Session, device_ids: list[int]) -> tuple[dict[int, Loan], dict[int, Loan]]:
     """Device id → its open loan, and device id → its last loan returned at the kiosk and waiting for the
     staff's check: both in one query."""
     open_loans: dict[int, Loan] = {}
     to_check: dict[int, Loan] = {}
     if device_ids:
-        for loan in rows_found(db, Loan, Loan.device_id.in_(device_ids),
-                               or_(Loan.returned_at.is_(None), Loan.return_condition == TO_CHECK),
-                               order_by=(Loan.returned_at,)):
+        for loan in rows_found(db, Loan, ids_first=_OPEN_OR_TO_CHECK_IDS, params={"device_ids": list(device_ids)}):
             if loan.returned_at is None:
                 open_loans[loan.device_id] = loan
             else:
