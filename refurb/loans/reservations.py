@@ -7,8 +7,9 @@ a booking not collected within the site's delay (``no_show_days`` after its star
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..accounts.scope import limit_to_user_sites, require_site
@@ -49,18 +50,33 @@ def devices_holds(db: Session, device_ids: list[int], start: date, end: date, *,
     return devices_holds_until(db, {end: device_ids}, start, other_than=other_than)
 
 
+@lru_cache(maxsize=32)
+def _holds_ids(groups: int, other_than: bool):
+    """``devices_holds_until``'s first statement for this many groups (a basket's due dates: one to a few), built
+    once, its values bound: each desk scan asks it."""
+    start = bindparam("start")
+    where = [or_(*[and_(Reservation.device_id.in_(bindparam(f"ids_{n}", expanding=True)),
+                        Reservation.start_on <= bindparam(f"end_{n}"), Reservation.end_on >= start)
+                   for n in range(groups)]),
+             live(bindparam("today"))]
+    if other_than:
+        where.append(Reservation.borrower_id != bindparam("other_than"))
+    return select(Reservation.id).where(*where).order_by(Reservation.start_on, Reservation.id)
+
+
 def devices_holds_until(db: Session, ids_by_end: dict[date, list[int]], start: date, *,
                         other_than: int | None) -> dict[int, list[Reservation]]:
     """``devices_holds`` of groups of devices, each group from ``start`` to its own end (a basket's
     categories are lent for different periods), in one query."""
-    groups = [and_(Reservation.device_id.in_(ids), overlapping(start, end)) for end, ids in ids_by_end.items() if ids]
+    groups = [(end, list(ids)) for end, ids in ids_by_end.items() if ids]
     if not groups:
         return {}
-    criteria = [or_(*groups), live(today())]
-    if other_than is not None:
-        criteria.append(Reservation.borrower_id != other_than)
+    params = {"start": start, "today": today(), "other_than": other_than}
+    for n, (end, ids) in enumerate(groups):
+        params |= {f"end_{n}": end, f"ids_{n}": ids}
     found: dict[int, list[Reservation]] = {}
-    for reservation in rows_found(db, Reservation, *criteria, order_by=(Reservation.start_on,)):
+    for reservation in rows_found(db, Reservation, ids_first=_holds_ids(len(groups), other_than is not None),
+                                  params=params):
         found.setdefault(reservation.device_id, []).append(reservation)
     return found
 
