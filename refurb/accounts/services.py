@@ -322,11 +322,14 @@ def revoke_token(db: Session, user: User | None, token_id: int) -> ApiToken:
     return token
 
 
+_TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))  # built once: each API call
+
+
 def token_for_secret(db: Session, secret: str) -> ApiToken:
     """The valid token behind a Bearer secret; raises Unauthorized / Forbidden. Reads only."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         raise Unauthorized("Jeton d'accès absent ou mal formé : envoyez « Authorization: Bearer <jeton> ».")
-    token = db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    token = db.scalar(_TOKEN_BY_HASH, {"token_hash": _token_hash(secret)})
     now = utcnow()
     if token is None:
         raise Unauthorized("Jeton d'accès inconnu.")

@@ -258,7 +258,9 @@ def devices_by_tag(db: Session, asset_tags: list[str]) -> list[Device]:
     return [found[t] for t in dict.fromkeys(tags) if t in found]
 
 
-_BY_TAGS = select(Device).where(Device.asset_tag.in_(bindparam("tags", expanding=True)))  # built once: each desk scan
+# Built once: each scan asks them.
+_BY_TAGS = select(Device).where(Device.asset_tag.in_(bindparam("tags", expanding=True)))
+_BY_TAG_ALONE = select(Device).where(Device.asset_tag == bindparam("tag"))
 
 
 def public_device(db: Session, asset_tag: str) -> Device | None:
@@ -281,7 +283,7 @@ def find_by_code(db: Session, actor, code: str) -> Device | None:
     code = normalise_code(code).upper()
     if not code or len(code) > 120:
         return None
-    device = db.scalar(select(Device).where(Device.asset_tag == code)) if len(code) <= 20 else None
+    device = db.scalar(_BY_TAG_ALONE, {"tag": code}) if len(code) <= 20 else None
     if device is None:
         matches = devices_with_serial(db, code)
         device = matches[0] if len(matches) == 1 else None
