@@ -424,3 +424,18 @@ def test_a_disk_listed_twice_in_one_report_is_added_once(client, api_token, lapt
                     ("lshw.json", json.dumps(data).encode()))
     serials = [d["serial"] for d in response.json["device"]["specs"]["storage"]]
     assert serials == ["S41GNX0M123456", "WD-WX41A1234567"]
+
+
+def test_the_device_page_reads_the_reports_once_for_its_panels(app, client, api_token, login_as, laptop):
+    """The reports' panel and the workshop's diagnosis form (pre-filled from SMART) share one read of the
+    device's reports; a device without any reads none."""
+    from test_refurbishment_workshop import _page_statements, _rows_of
+
+    login_as("tech")
+    html, statements = _page_statements(app, client, f"/d/{laptop}")
+    assert _rows_of(statements, "hardware_reports") == 0 and 'aria-label="Diagnostic"' in html
+    assert "Pré-rempli d'après les rapports matériels" not in html
+    post(client, f"/api/v1/devices/{laptop}/reports", api_token("tech"), ("sdc.json", asset("smartctl_ssd_failed.json")))
+    html, statements = _page_statements(app, client, f"/d/{laptop}")
+    assert _rows_of(statements, "hardware_reports") == 1  # once, for both panels
+    assert "Pré-rempli d'après les rapports matériels" in html and "sdc.json" in html

@@ -488,9 +488,23 @@ def hardware_records() -> dict:
     return {"hardware_reports": exists().where(HardwareReport.device_id == bindparam("device_id"))}
 
 
+_REPORTS_OF = (select(HardwareReport).where(HardwareReport.device_id == bindparam("device_id"))
+               .order_by(HardwareReport.created_at.desc(), HardwareReport.id.desc()))  # built once
+
+
 def reports_of(db: Session, device: Device) -> list[HardwareReport]:
-    return list(db.scalars(select(HardwareReport).where(HardwareReport.device_id == device.id)
-                           .order_by(HardwareReport.created_at.desc(), HardwareReport.id.desc())))
+    return list(db.scalars(_REPORTS_OF, {"device_id": device.id}))
+
+
+def reports_for_page(db: Session, device: Device, reads=None) -> list[HardwareReport]:
+    """The device's reports for one rendering of its page (``reads``: the page's ``PageReads``): read once for
+    all its panels (the reports' own, the workshop's diagnosis form), not at all when the page knows it has
+    none."""
+    if reads is None:
+        return reports_of(db, device)
+    if not reads.has("hardware_reports"):
+        return []
+    return reads.once("hardware_reports", lambda: reports_of(db, device))
 
 
 @use_case
@@ -583,10 +597,10 @@ def open_choices(db: Session, device: Device,
     return shown
 
 
-def diagnosis_defaults(db: Session, device: Device) -> dict:
+def diagnosis_defaults(db: Session, device: Device, reports: list[HardwareReport] | None = None) -> dict:
     """The diagnosis form's starting values from the reports (the technician confirms): the ``storage`` check
-    from SMART (failed SMART: "en panne") and the battery health."""
-    hints = workshop_hints(db, device)
+    from SMART (failed SMART: "en panne") and the battery health (``reports``: the device's, when read)."""
+    hints = workshop_hints(db, device, reports)
     data: dict = {}
     if "storage" in hints:
         data["checks"] = {"storage": hints["storage"]["value"]}

@@ -139,7 +139,8 @@ def panel_context(db, user, device, reads=None, *, form: str | None = None, data
         primary = form
     defaults = _defaults(device, st, price)
     if "diagnosis" in can:
-        defaults["diagnosis"] = refurb.diagnosis_defaults(db, device)  # SMART and battery from the hardware reports
+        # SMART and battery from the hardware reports (read once for the page, with the reports' panel)
+        defaults["diagnosis"] = refurb.diagnosis_defaults(db, device, refurb.reports_for_page(db, device, reads))
     forms = {key: {"data": dict(defaults.get(key, {})), "errors": {}} for key in can}
     if form in forms:
         forms[form] = {"data": data or {}, "errors": errors or {}}

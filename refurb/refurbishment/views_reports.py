@@ -154,7 +154,7 @@ def hardware_panel(db, user, device, reads=None) -> dict | None:
     the files; the upload form for the workshop."""
     if user.role not in STAFF:
         return None
-    reports = refurb.reports_of(db, device) if reads is None or reads.has("hardware_reports") else []
+    reports = refurb.reports_for_page(db, device, reads)
     workshop = user.role in WORKSHOP_ROLES
     if not reports and not (workshop and device.has_storage):
         return None
