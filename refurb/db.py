@@ -354,13 +354,11 @@ def lock_rows(db: Session, model, ids) -> None:
         db.execute(select(model.id).where(model.id.in_(ids)).order_by(model.id).with_for_update()).all()
 
 
-def rows_found(db: Session, model, *criteria, order_by=(), ids_first=None, params: dict | None = None) -> list:
-    """The objects of ``model`` matching ``criteria``, in ``order_by``, asked by their ids first: a check that
-    usually finds none (an open loan of a device, a reservation in the way) then reads a narrow row instead of
-    the wide one its eager loads make (a loan with its device, borrower and site); the rare rows found are
-    then read whole. ``ids_first``: that first statement built once, with its ``params``."""
-    if ids_first is None:
-        ids_first = select(model.id).where(*criteria).order_by(*order_by, model.id)
+def rows_found(db: Session, model, ids_first, params: dict | None = None) -> list:
+    """The objects of ``model`` whose ids ``ids_first`` selects (a statement built once, with its ``params``), in
+    its order: a check that usually finds none (an open loan of a device, a reservation in the way) reads a
+    narrow row instead of the wide one its eager loads make (a loan with its device, borrower and site); the
+    rare rows found are then read whole."""
     ids = db.scalars(ids_first, params).all()
     if not ids:
         return []

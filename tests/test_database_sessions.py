@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from factories import new_device
-from sqlalchemy import event, select, text, update
+from sqlalchemy import bindparam, event, select, text, update
 
 from refurb.accounts.services import get_user
 from refurb.clock import today
@@ -130,10 +130,10 @@ def test_rows_found_reads_ids_first_then_the_rows_in_their_order(db):
     engine = db.get_bind()
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        assert rows_found(db, Site, Site.code == "NOWHERE") == []
+        assert rows_found(db, Site, select(Site.id).where(Site.code == bindparam("code")), {"code": "NOWHERE"}) == []
         selects = [s for s in statements if s.lstrip().startswith("SELECT")]
         assert len(selects) == 1 and selects[0].lstrip().startswith("SELECT sites.id \nFROM sites")
-        found = rows_found(db, Site, Site.active.is_(True), order_by=(Site.name.desc(),))
+        found = rows_found(db, Site, select(Site.id).where(Site.active.is_(True)).order_by(Site.name.desc(), Site.id))
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     expected = db.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name.desc(), Site.id)).all()

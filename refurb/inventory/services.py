@@ -531,19 +531,60 @@ def search_condition(db: Session, actor, q: str):
 
 
 def device_query(db: Session, actor, f: DeviceFilter):
-    stmt = limit_to_user_sites(select(Device), Device.site_id, actor)
+    """The devices of a filtered list (the user's sites, the filter's site, state, category and words)."""
+    shape, params = _list_filter(db, actor, f)
+    return _searched(db, actor, f, _device_shape(*shape).params(params))
+
+
+def _searched(db: Session, actor, f: DeviceFilter, stmt):
+    return stmt.where(search_condition(db, actor, f.q)) if f.q else stmt
+
+
+def _list_filter(db: Session, actor, f: DeviceFilter) -> tuple[tuple, dict]:
+    """A filter's shape (which of scope, site, state and category it uses) and its values, by name; an unknown
+    site is refused."""
+    site_id = None
     if f.site:
         site = db.scalar(select(Site).where(Site.code == f.site))
         if site is None:
             raise Invalid(fields={"site": f"Site inconnu : « {f.site} »."})
-        stmt = stmt.where(Device.site_id == site.id)
-    if f.state:
-        stmt = stmt.where(Device.state == f.state)
-    if f.category:
-        stmt = stmt.where(Device.category == f.category)
-    if f.q:
-        stmt = stmt.where(search_condition(db, actor, f.q))
+        site_id = site.id
+    ids = site_ids(actor)
+    shape = (ids is not None, bool(f.site), bool(f.state), bool(f.category))
+    params = {"site_ids": list(ids or ()), "site_id": site_id, "state": f.state, "category": f.category,
+              "offset": (f.page - 1) * f.per_page, "limit": f.per_page}
+    return shape, params
+
+
+@lru_cache(maxsize=32)
+def _device_shape(scoped: bool, by_site: bool, by_state: bool, by_category: bool):
+    """The devices of a filter's shape, its values bound by name: built once, SQLAlchemy then reuses its
+    compiled form (the list is the technicians' most asked page)."""
+    stmt = select(Device)
+    for column, used in ((Device.site_id, by_site), (Device.state, by_state), (Device.category, by_category)):
+        if used:
+            stmt = stmt.where(column == bindparam(column.key))
+    if scoped:  # a site's staff: their sites (none: an empty IN, nothing)
+        stmt = stmt.where(Device.site_id.in_(bindparam("site_ids", expanding=True)))
     return stmt
+
+
+@lru_cache(maxsize=128)
+def _list_statements(shape: tuple, sort: str) -> tuple:
+    """A list without words: its page of ``LIST_COLUMNS`` and its exact count from the stock tallies
+    (``StockTally``: a few hundred rows to add up, where counting the devices read up to all of them), for one
+    shape and sort, built once."""
+    scoped, by_site, by_state, by_category = shape
+    page = (_device_shape(*shape).with_only_columns(*LIST_COLUMNS).join(Site, Site.id == Device.site_id)
+            .order_by(SORTS[sort], Device.id.desc()).offset(bindparam("offset")).limit(bindparam("limit")))
+    tally = select(func.coalesce(func.sum(StockTally.n), 0))
+    for column, used in ((StockTally.site_id, by_site), (StockTally.state, by_state),
+                         (StockTally.category, by_category)):
+        if used:
+            tally = tally.where(column == bindparam(column.key))
+    if scoped:
+        tally = tally.where(StockTally.site_id.in_(bindparam("site_ids", expanding=True)))
+    return page, tally
 
 
 def export_devices(db: Session, actor, f: DeviceFilter):
@@ -567,66 +608,25 @@ LIST_COLUMNS = (Device.asset_tag, Device.category, Device.brand, Device.model, D
 
 def list_devices(db: Session, actor, f: DeviceFilter, *, exact: bool = False,
                  rows: bool = False) -> tuple[list, int]:
-    """One page of the filtered list and the total: exact without a text search (from the stock tallies); with
-    one, at most ``count_cap`` + 1, meaning "more than that" (``exact``: every match counted). The page
-    holds devices, or with ``rows`` the list's ``LIST_COLUMNS`` alone."""
-    if rows and not f.q:  # the device list's own case: its statements are built once for each shape
-        page, tally, params = _plain_list(db, actor, f)
+    """One page of the filtered list and the total: exact without words (from the stock tallies); with words,
+    at most ``count_cap`` + 1, meaning "more than that" (``exact``: every match counted). The page holds
+    devices, or with ``rows`` the list's ``LIST_COLUMNS`` alone."""
+    shape, params = _list_filter(db, actor, f)
+    page, tally = _list_statements(shape, f.sort)
+    if rows and not f.q:  # the device list's own case: every statement built once
         items = list(db.execute(page, params))
-        count = lambda: db.scalar(tally, params)  # noqa: E731
     else:
-        stmt = device_query(db, actor, f)
-        page = stmt.order_by(SORTS[f.sort], Device.id.desc()).offset((f.page - 1) * f.per_page).limit(f.per_page)
+        stmt = _searched(db, actor, f, _device_shape(*shape).params(params))
+        ordered = stmt.order_by(SORTS[f.sort], Device.id.desc()).offset(params["offset"]).limit(f.per_page)
         if rows:
-            items = list(db.execute(page.with_only_columns(*LIST_COLUMNS).join(Site, Site.id == Device.site_id)))
+            items = list(db.execute(ordered.with_only_columns(*LIST_COLUMNS).join(Site, Site.id == Device.site_id)))
         else:
-            items = list(db.scalars(page))
-        count = (lambda: tallied_count(db, actor, f)) if not f.q else \
-            (lambda: count_devices(db, stmt, None if exact else count_cap(f)))
+            items = list(db.scalars(ordered))
     if f.page == 1 and len(items) < f.per_page:
         return items, len(items)  # the whole result is on this page: no count needed
-    return items, count()
-
-
-def tallied_count(db: Session, actor, f: DeviceFilter) -> int:
-    """The exact number of devices of a list filtered by site, state and category alone, from the stock
-    tallies (``StockTally``): a few hundred rows to add up, where counting the devices read up to all of them."""
-    _page, tally, params = _plain_list(db, actor, f)
-    return db.scalar(tally, params)
-
-
-def _plain_list(db: Session, actor, f: DeviceFilter) -> tuple:
-    """A list without text search: (its page of ``LIST_COLUMNS``, its count from the tallies, their parameters)."""
-    site_id = None
-    if f.site:
-        site = db.scalar(select(Site).where(Site.code == f.site))
-        if site is None:
-            raise Invalid(fields={"site": f"Site inconnu : « {f.site} »."})
-        site_id = site.id
-    ids = site_ids(actor)
-    page, tally = _plain_list_statements(ids is not None, bool(f.site), bool(f.state), bool(f.category), f.sort)
-    params = {"site_ids": list(ids or ()), "site_id": site_id, "state": f.state, "category": f.category,
-              "offset": (f.page - 1) * f.per_page, "limit": f.per_page}
-    return page, tally, params
-
-
-@lru_cache(maxsize=128)
-def _plain_list_statements(scoped: bool, by_site: bool, by_state: bool, by_category: bool, sort: str) -> tuple:
-    """The statements of a list's shape, its values bound: SQLAlchemy then reuses their compiled form (the
-    list is the technicians' most asked page; building them took a quarter of the list's reads)."""
-    page = select(*LIST_COLUMNS).join(Site, Site.id == Device.site_id)
-    tally = select(func.coalesce(func.sum(StockTally.n), 0))
-    for column, tally_column, used in ((Device.site_id, StockTally.site_id, by_site),
-                                       (Device.state, StockTally.state, by_state),
-                                       (Device.category, StockTally.category, by_category)):
-        if used:
-            name = column.key
-            page, tally = page.where(column == bindparam(name)), tally.where(tally_column == bindparam(name))
-    if scoped:  # a site's staff: their sites (none: an empty IN, nothing)
-        page = page.where(Device.site_id.in_(bindparam("site_ids", expanding=True)))
-        tally = tally.where(StockTally.site_id.in_(bindparam("site_ids", expanding=True)))
-    page = page.order_by(SORTS[sort], Device.id.desc()).offset(bindparam("offset")).limit(bindparam("limit"))
-    return page, tally
+    if not f.q:
+        return items, db.scalar(tally, params)
+    return items, count_devices(db, stmt, None if exact else count_cap(f))
 
 
 def count_cap(f: DeviceFilter) -> int | None:
@@ -645,10 +645,16 @@ def stock_counts(db: Session, actor, site: Site | None = None) -> list[tuple[int
     counting the devices read every one of them."""
     if site is not None:
         require_site(actor, site.id, f"le site « {site.name} »")
-    ids = site_ids(actor)
-    counts, _minimums = _stock_statements(ids is not None, site is not None)
+    counts, _minimums, params = _stock_reads(actor, site)
     # Plain rows through the session's connection: the ORM's result added a third to these few hundred rows.
-    return db.connection().execute(counts, {"site_ids": list(ids or ()), "site_id": site.id if site else None}).all()
+    return db.connection().execute(counts, params).all()
+
+
+def _stock_reads(actor, site: Site | None) -> tuple:
+    """The stock's statements for this user's scope and site, and their values."""
+    ids = site_ids(actor)
+    counts, minimums = _stock_statements(ids is not None, site is not None)
+    return counts, minimums, {"site_ids": list(ids or ()), "site_id": site.id if site else None}
 
 
 @lru_cache(maxsize=8)
@@ -680,9 +686,8 @@ class Shortage:
 
 
 def _minimums(db: Session, actor, site: Site | None) -> list[StockMinimum]:
-    ids = site_ids(actor)
-    _counts, minimums = _stock_statements(ids is not None, site is not None)
-    return list(db.scalars(minimums, {"site_ids": list(ids or ()), "site_id": site.id if site else None}))
+    _counts, minimums, params = _stock_reads(actor, site)
+    return list(db.scalars(minimums, params))
 
 
 def _shortages(minimums: list[StockMinimum], rows) -> list[Shortage]:

@@ -690,7 +690,7 @@ def _open_and_to_check(db: Session, device_ids: list[int]) -> tuple[dict[int, Lo
     open_loans: dict[int, Loan] = {}
     to_check: dict[int, Loan] = {}
     if device_ids:
-        for loan in rows_found(db, Loan, ids_first=_OPEN_OR_TO_CHECK_IDS, params={"device_ids": list(device_ids)}):
+        for loan in rows_found(db, Loan, _OPEN_OR_TO_CHECK_IDS, {"device_ids": list(device_ids)}):
             if loan.returned_at is None:
                 open_loans[loan.device_id] = loan
             else:

@@ -75,8 +75,7 @@ def devices_holds_until(db: Session, ids_by_end: dict[date, list[int]], start: d
     for n, (end, ids) in enumerate(groups):
         params |= {f"end_{n}": end, f"ids_{n}": ids}
     found: dict[int, list[Reservation]] = {}
-    for reservation in rows_found(db, Reservation, ids_first=_holds_ids(len(groups), other_than is not None),
-                                  params=params):
+    for reservation in rows_found(db, Reservation, _holds_ids(len(groups), other_than is not None), params):
         found.setdefault(reservation.device_id, []).append(reservation)
     return found
 
