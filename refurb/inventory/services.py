@@ -629,6 +629,13 @@ def list_devices(db: Session, actor, f: DeviceFilter, *, exact: bool = False,
     return items, count_devices(db, stmt, None if exact else count_cap(f))
 
 
+def tallied_count(db: Session, actor, f: DeviceFilter) -> int:
+    """The exact number of devices of a list filtered by site, state and category alone, from the stock
+    tallies (the statement ``list_devices`` reads its total by)."""
+    shape, params = _list_filter(db, actor, f)
+    return db.scalar(_list_statements(shape, f.sort)[1], params)
+
+
 def count_cap(f: DeviceFilter) -> int | None:
     """The most a list's total counts up to (None: exact). A text search reads rows: it counts up to
     ``SEARCH_COUNT_CAP`` matches past the first line of its page; a list filtered by site, state and category
