@@ -154,6 +154,9 @@ def app(_session_app, _base_rows):
     _empty_all_tables(engine)
     _restore_base_network(engine, _base_rows)
     yield app
+    # a job this case queued is run to its end here, not by the next case's worker (which would take the jobs
+    # the next case queues for another process, and write into its emptied tables)
+    assert app.extensions["refurb.jobs"].wait_idle(timeout=120), "a background job still runs after 2 minutes"
     app.config.clear()
     app.config.update(saved)
 

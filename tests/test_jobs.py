@@ -165,6 +165,7 @@ def test_the_poller_of_another_process_takes_a_queued_job_and_marks_dead_ones(ap
         assert db.get(Job, "dead-one").state == "interrupted"
     finally:
         runner.stop()
+        assert runner.wait_idle(timeout=60)
 
 
 # --- liveness on SQLite: a heartbeat held back by another writer does not make a live job "interrupted" ------

@@ -40,6 +40,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -542,6 +543,19 @@ class Runner:
         self._stopped.set()
         if self._poller is not None:
             self._poller.join(timeout=10)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no worker of this process runs (each ends when no queued job is left); False when one
+        still runs after ``timeout`` seconds. Between two test cases: a worker still draining the first would
+        take the jobs that the next one queues for another process."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self._active == 0:
+                    return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
 
 
 def wait(database, job_id: str, timeout: float = 30.0) -> Job:
