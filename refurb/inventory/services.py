@@ -237,6 +237,7 @@ def create_devices(db: Session, actor, spec: DeviceInput, serials: list[str], *,
 # Built once: every scan asks. With its site (one row: its columns cost little, where a second query would
 # cost a round trip to PostgreSQL before the page has read the sites).
 _BY_TAG = select(Device).where(Device.asset_tag == bindparam("tag")).options(joinedload(Device.site))
+_BY_TAGS = select(Device).where(Device.asset_tag.in_(bindparam("tags", expanding=True)))  # a desk's basket
 
 
 def get_device(db: Session, actor, asset_tag: str) -> Device:
@@ -256,11 +257,6 @@ def devices_by_tag(db: Session, asset_tags: list[str]) -> list[Device]:
     tags = [t.strip().upper() for t in asset_tags if t and 0 < len(t.strip()) <= 20]
     found = {d.asset_tag: d for d in db.scalars(_BY_TAGS, {"tags": tags})} if tags else {}
     return [found[t] for t in dict.fromkeys(tags) if t in found]
-
-
-# Built once: each scan asks them.
-_BY_TAGS = select(Device).where(Device.asset_tag.in_(bindparam("tags", expanding=True)))
-_BY_TAG_ALONE = select(Device).where(Device.asset_tag == bindparam("tag"))
 
 
 def public_device(db: Session, asset_tag: str) -> Device | None:
@@ -283,7 +279,7 @@ def find_by_code(db: Session, actor, code: str) -> Device | None:
     code = normalise_code(code).upper()
     if not code or len(code) > 120:
         return None
-    device = db.scalar(_BY_TAG_ALONE, {"tag": code}) if len(code) <= 20 else None
+    device = db.scalar(_BY_TAG, {"tag": code}) if len(code) <= 20 else None
     if device is None:
         matches = devices_with_serial(db, code)
         device = matches[0] if len(matches) == 1 else None
