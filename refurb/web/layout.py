@@ -10,6 +10,7 @@ from ..accounts.roles import ADMIN, KIOSK, MANAGER, RECEPTION, ROLES, TECHNICIAN
 from ..accounts.scope import sites_for
 from ..extensions import get_db
 from ..settings import DEFAULTS, get_setting
+from . import fields
 
 # (endpoint, label, roles). Areas add their entries when they register.
 NAV: list[tuple[str, str, frozenset[str]]] = [
@@ -129,6 +130,7 @@ def user_sites():
 
 
 def init_app(app) -> None:
+    app.jinja_env.globals["form_fields"] = fields  # the fields of the forms (_fields.html, _macros.html)
     navs: dict[str, tuple] = {}  # per role: the menus are fixed once the areas have registered
 
     def nav_for(role: str) -> tuple:
