@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import flash, render_template, request, session, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from ...accounts.roles import MANAGER, NETWORK_ROLES, STAFF_ROLES
 from ...errors import NotFound, RefurbError
@@ -82,18 +83,20 @@ class SiteStock(services.SiteLevels):
             parts.append(text)
         return " ; ".join(parts)
 
-    def overview(self, categories: list[str]) -> list[tuple[str, str, str]]:
-        """The site's row of the network overview: (class, count, minimum) for each category's counted states."""
+    def overview(self, categories: list[str]) -> Markup:
+        """The site's cells in the network overview: each category's counted states, a count with its minimum."""
         cells = []
         for category in categories:
             for state in COUNTED_STATES:
                 n = self.counts.get((category, state), 0)
                 minimum = self.minimums.get((category, state))
                 if (category, state) in self.shortages:
-                    cells.append(("num shortage", f"⚠ {count_fr(n)}", f"min. {minimum}"))
+                    cells.append(f'<td class="num shortage">⚠ {count_fr(n)} <small>min. {minimum}</small></td>')
+                elif minimum:
+                    cells.append(f'<td class="{"num" if n else "num zero"}">{count_fr(n)} <small>(min. {minimum})</small></td>')
                 else:
-                    cells.append(("num" if n else "num zero", count_fr(n), f"(min. {minimum})" if minimum else ""))
-        return cells
+                    cells.append(f'<td class="{"num" if n else "num zero"}">{count_fr(n)}</td>')
+        return Markup("".join(cells))  # numbers only: nothing to escape
 
     def by_state(self) -> TableRow:
         """The site's devices by state, all categories together (a row of the network's table of sites)."""
@@ -130,6 +133,12 @@ class TableRow:
     minimum: str
     short: bool
     category: str | None = None  # None: the total row
+
+    @property
+    def cells_html(self) -> Markup:
+        """The row's count cells, a zero quiet: written here, a network's stock page prints hundreds of them."""
+        return Markup("".join(f'<td class="num zero">{text}</td>' if zero else f'<td class="num">{text}</td>'
+                              for text, zero in self.cells))  # numbers only: nothing to escape
 
 
 def count_fr(n: int) -> str:
