@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import login
+from conftest import csrf_token, login
 
 
 HELPS = [(), ("serve",), ("db",), ("users", "create")]
@@ -73,6 +73,29 @@ def _menus(html: str) -> list[str]:
 def test_the_header_groups_the_menus_the_role_may_use(login_as, user, menus):
     html = login_as(user).get("/d/INCONNU").get_data(as_text=True)
     assert _menus(html) == menus
+
+
+def test_the_menus_mark_the_page_shown_for_each_role_and_page(login_as):
+    """The menus are written once per role and page (``web.layout.header_menus``): each page still marks itself,
+    and a role never gets another role's menus."""
+    def marked(html: str) -> tuple[list[str], list[str]]:
+        nav = html.split('aria-label="Menu principal"', 1)[1].split("</nav>", 1)[0]
+        return (re.findall(r'<summary aria-current="true">([^<]+)</summary>', nav),
+                re.findall(r'aria-current="page">([^<]+)</a>', nav))
+
+    tech = login_as("tech")
+    for _ in range(2):  # written, then remembered
+        assert marked(tech.get("/atelier/").get_data(as_text=True)) == (["Atelier"], ["File de l&#39;atelier"])
+        assert marked(tech.get("/stock").get_data(as_text=True)) == (["Stock"], ["Stock par site"])
+        assert marked(tech.get("/d/INCONNU").get_data(as_text=True)) == ([], [])
+    # under a URL prefix (Refurb behind a proxy at /refurb/), the same role and page have their own links
+    prefixed = tech.get("/stock", base_url="http://localhost/refurb/").get_data(as_text=True)
+    assert marked(prefixed) == (["Stock"], ["Stock par site"]) and 'href="/refurb/atelier/"' in prefixed
+    assert 'href="/atelier/"' in tech.get("/stock").get_data(as_text=True)
+    tech.post("/logout", data={"csrf_token": csrf_token(tech, "/stock")})
+    admin = login_as("admin")
+    html = admin.get("/stock").get_data(as_text=True)
+    assert marked(html) == (["Stock"], ["Stock par site"]) and _menus(html)[-1] == "Administration"
 
 
 def test_the_header_scan_box_is_not_shown_twice_on_the_workshop_queue(login_as):

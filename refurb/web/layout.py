@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from flask_login import current_user
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from ..accounts.roles import ADMIN, KIOSK, MANAGER, RECEPTION, ROLES, TECHNICIAN
 from ..accounts.scope import sites_for
@@ -131,27 +131,31 @@ def user_sites():
 
 def init_app(app) -> None:
     app.jinja_env.globals["form_fields"] = fields  # the fields of the forms (_fields.html, _macros.html)
-    navs: dict[str, tuple] = {}  # per role: the menus are fixed once the areas have registered
 
-    def nav_for(role: str) -> tuple:
-        if role not in navs:
-            navs[role] = ([(e, label) for e, label, roles in NAV if role in roles and may_open(e, role)],
-                          *menus_for(role))
-        return navs[role]
+    menus_html: dict[tuple, Markup] = {}  # the header's menus written once per role, page and URL prefix
+
+    def header_menus() -> Markup:
+        """The signed-in user's menus (``menus_for`` their role), the current page marked: written once for each
+        role and page, since they depend on nothing else (the areas register their entries at start-up)."""
+        key = (current_user.role, request.endpoint, request.script_root)
+        html = menus_html.get(key)
+        if html is None:
+            menus, links = menus_for(current_user.role)
+            html = Markup(current_app.jinja_env.get_template("_menus.html").render(
+                menus=menus, links=links, here=request.endpoint))
+            if len(menus_html) >= 2000:  # endpoints × roles: never reached, but bounded
+                menus_html.clear()
+            if not current_app.debug:  # a developer's edit of _menus.html shows at once
+                menus_html[key] = html
+        return html
 
     @app.context_processor
     def _layout():
-        nav = []
-        menus, loose = [], []
-        if current_user.is_authenticated:
-            nav, menus, loose = nav_for(current_user.role)
         return {
             "network_name": _LayoutSetting("network_name"),
             "current_site": current_site,
             "user_sites": user_sites,
-            "nav_items": nav,
-            "nav_menus": menus,
-            "nav_links": loose,
+            "header_menus": header_menus,
             "own_scan_field": OWN_SCAN_FIELD,
             "role_labels": ROLES,
             "may_open": may_open,
