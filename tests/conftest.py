@@ -237,7 +237,8 @@ def live_server(app):
 
     app.config["PUBLIC_URL"] = ""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # polled every 50 ms for its stop (the default half second made each journey's end wait about that long)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
