@@ -20,8 +20,6 @@ def csrf() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="%s">' % escape(generate_csrf()))
 
 
-def _field_id(form: str, name: str, suffix: str = "") -> str:
-    return escape(f"{form}-{name.replace('_', '-')}{suffix}")
 
 
 def _label(id_: str, label, required: bool) -> str:
@@ -29,67 +27,60 @@ def _label(id_: str, label, required: bool) -> str:
     return f'<label for="{id_}">{escape(label)}{star}</label>'
 
 
-def _described(id_: str, err, hint) -> str:
+def _parts(form: str, name: str, suffix: str, errors, key, hint) -> tuple[str, str, str]:
+    """A field's id (the form's prefix, its name, ``suffix``), its attributes that point at its error (else its
+    hint), and that error or hint to print under it."""
+    id_ = escape(f"{form}-{name.replace('_', '-')}{suffix}")
+    err = errors.get(key or name)
     if err:
-        return f' aria-invalid="true" aria-describedby="{id_}-err"'
+        return (id_, f' aria-invalid="true" aria-describedby="{id_}-err"',
+                f'<small id="{id_}-err" class="field-error">{escape(err)}</small>')
     if hint:
-        return f' aria-describedby="{id_}-hint"'
-    return ""
-
-
-def _note(id_: str, err, hint) -> str:
-    if err:
-        return f'<small id="{id_}-err" class="field-error">{escape(err)}</small>'
-    if hint:
-        return f'<small id="{id_}-hint">{escape(hint)}</small>'
-    return ""
+        return id_, f' aria-describedby="{id_}-hint"', f'<small id="{id_}-hint">{escape(hint)}</small>'
+    return id_, "", ""
 
 
 def input(form: str, name: str, label, value="", type: str = "text", errors=_NO_ERRORS, key=None,  # noqa: A002
           required: bool = False, attrs: str = "", hint="", suffix: str = "") -> Markup:
     """A labelled ``<input>``; ``key``: the service's field key of its error (default ``name``)."""
-    id_, err = _field_id(form, name, suffix), errors.get(key or name)
+    id_, described, note = _parts(form, name, suffix, errors, key, hint)
     value = "" if value is None else value
     return Markup(
         f'{_label(id_, label, required)}\n'
         f'<input id="{id_}" name="{escape(name)}" type="{escape(type)}" value="{escape(value)}"'
-        f'{" required" if required else ""}{_described(id_, err, hint)} {attrs}>\n'
-        f'{_note(id_, err, hint)}')
+        f'{" required" if required else ""}{described} {attrs}>\n{note}')
 
 
 def textarea(form: str, name: str, label, value="", errors=_NO_ERRORS, key=None, required: bool = False,
              rows: int = 2, maxlength: int = 2000, hint="") -> Markup:
-    id_, err = _field_id(form, name), errors.get(key or name)
+    id_, described, note = _parts(form, name, "", errors, key, hint)
     return Markup(
         f'{_label(id_, label, required)}\n'
         f'<textarea id="{id_}" name="{escape(name)}" rows="{escape(rows)}" maxlength="{escape(maxlength)}"'
-        f'{" required" if required else ""}{_described(id_, err, hint)}>{escape(value or "")}</textarea>\n'
-        f'{_note(id_, err, hint)}')
+        f'{" required" if required else ""}{described}>{escape(value or "")}</textarea>\n{note}')
 
 
 def select(form: str, name: str, label, options, selected="", errors=_NO_ERRORS, key=None, required: bool = False,
            empty=None, suffix: str = "", hint="") -> Markup:
     """A labelled ``<select>`` of ``options`` (value, text) pairs; ``empty``: the text of a first empty choice."""
-    id_, err = _field_id(form, name, suffix), errors.get(key or name)
+    id_, described, note = _parts(form, name, suffix, errors, key, hint)
     choices = [] if empty is None else [f'<option value="">{escape(empty)}</option>']
     choices += [f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(text)}</option>'
                 for value, text in options]
     return Markup(
         f'{_label(id_, label, required)}\n'
-        f'<select id="{id_}" name="{escape(name)}"{" required" if required else ""}{_described(id_, err, hint)}>\n'
-        f'{"".join(choices)}\n</select>\n'
-        f'{_note(id_, err, hint)}')
+        f'<select id="{id_}" name="{escape(name)}"{" required" if required else ""}{described}>\n'
+        f'{"".join(choices)}\n</select>\n{note}')
 
 
 def checkbox(form: str, name: str, label, checked: bool = False, errors=_NO_ERRORS, key=None,
              value: str = "1") -> Markup:
     """A checkbox after a hidden "0" of the same name: an unticked box is sent as "0"."""
-    id_, err = _field_id(form, name), errors.get(key or name)
+    id_, described, note = _parts(form, name, "", errors, key, None)
     return Markup(
         f'<input type="hidden" name="{escape(name)}" value="0">\n'
         f'<label for="{id_}"><input id="{id_}" type="checkbox" name="{escape(name)}" value="{escape(value)}"'
-        f'{" checked" if checked else ""}{_described(id_, err, None)}> {escape(label)}</label>\n'
-        f'{_note(id_, err, None)}')
+        f'{" checked" if checked else ""}{described}> {escape(label)}</label>\n{note}')
 
 
 def form_errors(errors) -> Markup:
