@@ -293,3 +293,32 @@ def test_finder_page_gives_opening_hours(client, db, make_device):
     db.commit()
     html = client.get(f"/d/{make_device()}").get_data(as_text=True)
     assert "Horaires d'ouverture" in html and ("Samedi" in html or "Sa 10:00-12:00" in html)
+
+
+def test_the_timeline_says_each_move_newest_first_and_escapes_what_people_wrote(client, db, login_as, make_device):
+    """The history's lines (``views.devices._timeline``): what happened, the change of state or of site, where and
+    who ("Système" for the machine), the note; a name or a note with markup prints as text."""
+    from datetime import timedelta
+
+    from refurb.clock import utcnow
+
+    tag = make_device()
+    device = _device(db, tag)
+    later = utcnow() + timedelta(minutes=1)
+    db.add_all([
+        DeviceEvent(device_id=device.id, at=later, site_id=device.site_id, action="transfer",
+                    data={"from_site": "<b>Bus</b>", "to_site": "EPN A"}, note=""),
+        DeviceEvent(device_id=device.id, at=later + timedelta(minutes=1), site_id=device.site_id,
+                    action="transition", from_state="received", to_state="diagnosing", note="<i>écran</i> fêlé"),
+    ])
+    db.commit()
+    login_as("tech")
+    html = client.get(f"/d/{tag}").get_data(as_text=True)
+    lines = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0].split("<li>")[1:]
+    assert len(lines) == 3  # newest first: the move, the transfer, the registration
+    assert "<strong>Changement d&#39;état</strong> : Reçu → En diagnostic" in lines[0]
+    assert "<small>EPN A · Système</small>" in lines[0]
+    assert "<blockquote>&lt;i&gt;écran&lt;/i&gt; fêlé</blockquote>" in lines[0]
+    assert "<strong>Transfert</strong> : &lt;b&gt;Bus&lt;/b&gt; → EPN A" in lines[1] and "<blockquote>" not in lines[1]
+    assert "<strong>Enregistré</strong> : Reçu" in lines[2]
+    assert f'<time datetime="{later.isoformat()}">' in lines[1]
