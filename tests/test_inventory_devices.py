@@ -319,6 +319,7 @@ def test_the_timeline_says_each_move_newest_first_and_escapes_what_people_wrote(
     assert "<strong>Changement d&#39;état</strong> : Reçu → En diagnostic" in lines[0]
     assert "<small>EPN A · Système</small>" in lines[0]
     assert "<blockquote>&lt;i&gt;écran&lt;/i&gt; fêlé</blockquote>" in lines[0]
-    assert "<strong>Transfert</strong> : &lt;b&gt;Bus&lt;/b&gt; → EPN A" in lines[1] and "<blockquote>" not in lines[1]
+    assert "<strong>Transfert</strong> : &lt;b&gt;Bus&lt;/b&gt; → EPN A" in lines[1]
+    assert "<blockquote>" not in lines[1]
     assert "<strong>Enregistré</strong> : Reçu" in lines[2]
     assert f'<time datetime="{later.isoformat()}">' in lines[1]

@@ -2,8 +2,8 @@
 forms (several share the device page, so every id carries the form's prefix) and the CSRF field of every form.
 
 Written in Python rather than as Jinja macros because the device page renders up to a hundred of them on each
-scan: a macro call costs about ten times this function's work (``docs/ARCHITECTURE.md``, the device page's
-time). Templates import them from ``refurbishment/_fields.html`` and ``_macros.html`` as before; every value is
+scan: a macro call costs about ten times this function's work (``docs/ARCHITECTURE.md``, "What every request
+reads is kept cheap"). Templates import them from ``refurbishment/_fields.html`` and ``_macros.html`` as before; every value is
 escaped here, ``attrs`` (written in the templates, never from a request) is the only markup taken as it is.
 """
 

@@ -34,8 +34,9 @@ STAFF = tuple(sorted(STAFF_ROLES))
 @bp.app_template_global()
 def device_sections(device) -> dict:
     """What ``inventory/_device_main.html`` shows around a device: each area's panel (the one action area
-    among them), the timeline, whether it may be transferred. The template asks for it, so any area's view that changed the device
-    answers with the page in place (one round trip) by rendering the template with the device alone."""
+    among them), the timeline, whether it may be transferred. The template asks for it, so any area's view that
+    changed the device answers with the page in place (one round trip) by rendering the template with the
+    device alone."""
     db = get_db()
     shared: dict = {}
     current_app.update_template_context(shared)  # the context processors, once for all the panels

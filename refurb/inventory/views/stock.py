@@ -92,11 +92,9 @@ class SiteStock(services.SiteLevels):
                 minimum = self.minimums.get((category, state))
                 if (category, state) in self.shortages:
                     cells.append(f'<td class="num shortage">⚠ {count_fr(n)} <small>min. {minimum}</small></td>')
-                elif minimum:
-                    cells.append(f'<td class="{"num" if n else "num zero"}">{count_fr(n)} <small>(min. {minimum})</small></td>')
                 else:
-                    cells.append(f'<td class="{"num" if n else "num zero"}">{count_fr(n)}</td>')
-        return Markup("".join(cells))  # numbers only: nothing to escape
+                    cells.append(_count_cell(count_fr(n), not n, f"(min. {minimum})" if minimum else ""))
+        return Markup("".join(cells))
 
     def by_state(self) -> TableRow:
         """The site's devices by state, all categories together (a row of the network's table of sites)."""
@@ -137,8 +135,14 @@ class TableRow:
     @property
     def cells_html(self) -> Markup:
         """The row's count cells, a zero quiet: written here, a network's stock page prints hundreds of them."""
-        return Markup("".join(f'<td class="num zero">{text}</td>' if zero else f'<td class="num">{text}</td>'
-                              for text, zero in self.cells))  # numbers only: nothing to escape
+        return Markup("".join(_count_cell(text, zero) for text, zero in self.cells))
+
+
+def _count_cell(text: str, zero: bool, small: str = "") -> str:
+    """A count's cell (a zero quiet), with a small note after it. Numbers and our own words only: nothing to
+    escape."""
+    note = f" <small>{small}</small>" if small else ""
+    return f'<td class="num zero">{text}{note}</td>' if zero else f'<td class="num">{text}{note}</td>'
 
 
 def count_fr(n: int) -> str:
