@@ -211,3 +211,21 @@ def test_the_list_read_by_its_built_statements_equals_the_general_query(app, db)
     assert services.list_devices(db, get_user(db, "admin"), services.parse_filter({}), rows=True)[1] == 125
     with pytest.raises(Invalid):
         services.list_devices(db, tech, services.parse_filter({"site": "NOPE"}), rows=True)
+
+
+def test_a_line_of_the_list_prints_each_column_of_its_device(client, db, login_as, make_device):
+    """The list's lines (``views.devices._list_rows``): the choice box, the link to the page, the category, brand
+    and model, serial, site, state badge and the last change in Paris time."""
+    from refurb.formatting import datetime_fr
+    from refurb.inventory.models import Device
+
+    tag = make_device(category="tablet", brand="Samsung", model="Galaxy Tab A8", serial_number="R5-1", state="ready")
+    updated = db.query(Device).filter_by(asset_tag=tag).one().updated_at
+    login_as("tech")
+    html = client.get(f"/devices?q={tag}", headers=HTMX).get_data(as_text=True)
+    line = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].strip()
+    assert line == (
+        f'<tr>\n<td><input type="checkbox" name="tag" value="{tag}" aria-label="Choisir {tag}"></td>\n'
+        f'<td class="nowrap"><a href="/d/{tag}">{tag}</a></td>\n<td>Tablette</td>\n<td>Samsung Galaxy Tab A8</td>\n'
+        f'<td>R5-1</td>\n<td>EPN A</td>\n<td><span class="badge badge--ready">Prêt à la vente</span></td>\n'
+        f'<td class="nowrap">{datetime_fr(updated)}</td>\n</tr>')

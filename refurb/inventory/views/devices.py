@@ -3,9 +3,11 @@ batch), the list with its CSV export, and label printing."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import current_app, render_template, request, session, url_for
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ...accounts.roles import KIOSK, STAFF_ROLES
 from ...accounts.scope import sites_for
@@ -225,11 +227,31 @@ def device_list():
     db = get_db()
     f = services.parse_filter(request.args)
     items, total = services.list_devices(db, current_user, f, rows=True)
-    context = {"f": f, "items": items, "total": total, "cap": services.count_cap(f),
+    context = {"f": f, "items": items, "rows": _list_rows(items), "total": total, "cap": services.count_cap(f),
                "pages": -(-total // f.per_page), "states": STATES, "categories": CATEGORIES}
     if is_htmx() and request.headers.get("HX-Target") == "devices-results":
         return render_template("inventory/_devices_table.html", **context)
     return render_template("inventory/devices.html", sites=sites_for(db, current_user, active_only=False), **context)
+
+
+def _list_rows(items) -> Markup:
+    """The list's lines (``services.LIST_COLUMNS``), every value escaped. Written here in one pass: a page holds
+    50 lines of eight cells, and in the template they were half of a search's time."""
+    page_of = url_for("inventory.device_page", asset_tag="-")[:-1]
+    lines = []
+    for d in items:
+        tag = escape(d.asset_tag)
+        state = escape(d.state)
+        lines.append(
+            f'<tr>\n<td><input type="checkbox" name="tag" value="{tag}" aria-label="Choisir {tag}"></td>\n'
+            f'<td class="nowrap"><a href="{escape(page_of + quote(d.asset_tag))}">{tag}</a></td>\n'
+            f'<td>{escape(CATEGORIES.get(d.category, d.category))}</td>\n'
+            f'<td>{escape(d.brand)} {escape(d.model)}</td>\n'
+            f'<td>{escape(d.serial_number or "")}</td>\n'
+            f'<td>{escape(d.site_name)}</td>\n'
+            f'<td><span class="badge badge--{state}">{escape(STATES.get(d.state, d.state))}</span></td>\n'
+            f'<td class="nowrap">{datetime_fr(d.updated_at)}</td>\n</tr>')
+    return Markup("\n".join(lines))
 
 
 CSV_COLUMNS = ("Étiquette", "Catégorie", "Marque", "Modèle", "N° de série", "Site", "État", "Grade",
