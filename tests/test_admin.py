@@ -1,6 +1,9 @@
 """Admin screens: users and sites, with bad input."""
 
+import re
+
 from conftest import csrf_token, login
+from markupsafe import escape
 from sqlalchemy import select
 
 from refurb.accounts.models import User
@@ -97,6 +100,24 @@ def test_switching_site_only_among_ones_own(client, login_as, db):
     assert response.status_code == 303
     page = client.get("/password").get_data(as_text=True)
     assert f'value="{bus.id}" selected' in page
+
+
+def test_a_managers_header_offers_every_active_site_and_names_the_chosen_one(client, login_as, db):
+    """``layout.header_sites``: a network role's header reads the sites' ids and names alone, or the sites a view
+    read already (the stock page): the same switch, the same chosen site, both ways."""
+    sites = db.scalars(select(Site).order_by(Site.name)).all()
+    active = [(s.id, s.name) for s in sites if s.active]
+    chosen = active[-1]
+    db.rollback()
+    login_as("manager")
+    assert _post(client, "/site", {"site_id": str(chosen[0])}).status_code == 303
+    for path in ("/password", "/stock"):  # the header reads the sites itself, then those the view read
+        page = client.get(path).get_data(as_text=True)
+        switch = page.split('<select id="site-switch"', 1)[1].split("</select>", 1)[0]
+        assert re.findall(r'<option value="(\d+)" (?:selected)?>([^<]*)</option>', switch) == \
+            [(str(i), escape(n)) for i, n in active], path
+        assert f'value="{chosen[0]}" selected' in switch, path
+        assert f'<small class="user-menu__site">{escape(chosen[1])}</small>' in page, path
 
 
 def test_french_dates_and_money():

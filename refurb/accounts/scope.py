@@ -40,12 +40,17 @@ def limit_to_user_sites(stmt: Select, site_column, user) -> Select:
     return stmt.where(site_column.in_(ids))
 
 
-_ALL_SITES = select(Site).order_by(Site.name)  # built once: every page's header asks
-_ACTIVE_SITES = _ALL_SITES.where(Site.active.is_(True))
+# Built once: every page's header asks. (all sites, active ones) as mapped sites, then as (id, name) rows.
+_SITES = {False: select(Site).order_by(Site.name)}
+_SITES[True] = _SITES[False].where(Site.active.is_(True))
+_SITE_NAMES = {active: stmt.with_only_columns(Site.id, Site.name) for active, stmt in _SITES.items()}
 
 
-def sites_for(db: Session, user, *, active_only: bool = True) -> list[Site]:
-    """The sites this user serves (every site for network roles), by name."""
+def sites_for(db: Session, user, *, active_only: bool = True, names_only: bool = False) -> list:
+    """The sites this user serves (every site for network roles), by name. ``names_only``: for a network role,
+    rows of (id, name) alone, for a menu: building every column of every site was most of a manager's header."""
     if user.role not in NETWORK_ROLES:  # their own sites, already read to decide the scope: no second query
         return [s for s in user.sites if s.active or not active_only]
-    return list(db.scalars(_ACTIVE_SITES if active_only else _ALL_SITES))
+    if names_only:
+        return list(db.execute(_SITE_NAMES[active_only]))
+    return list(db.scalars(_SITES[active_only]))

@@ -106,22 +106,37 @@ class _LayoutSetting:
 
 def current_site():
     """The site the user works at now: chosen in the header, else their home site."""
-    if "current_site" in g:
-        return g.current_site
-    site = None
-    if current_user.is_authenticated and not g.get("db_unavailable"):
-        sites = user_sites()
-        wanted = session.get("site_id")
-        site = next((s for s in sites if s.id == wanted), None)
-        if site is None:
-            home = current_user.home_site_id
-            site = next((s for s in sites if s.id == home), sites[0] if sites else None)
-    g.current_site = site
+    if "current_site" not in g:
+        g.current_site = _chosen(user_sites())
+    return g.current_site
+
+
+def _chosen(sites: list):
+    """The site of ``sites`` the user works at: the one chosen in the header, else their home site, else the
+    first (None: no site)."""
+    if not sites:
+        return None
+    wanted = session.get("site_id")
+    site = next((s for s in sites if s.id == wanted), None)
+    if site is None:
+        home = current_user.home_site_id
+        site = next((s for s in sites if s.id == home), sites[0])
     return site
 
 
+def header_sites() -> tuple:
+    """The header's current site and the sites it may switch to, each with its id and name: the request's sites
+    when a view read them already, else, for a network role, their ids and names alone (``sites_for``)."""
+    if "user_sites" in g:
+        return current_site(), g.user_sites
+    if not current_user.is_authenticated or g.get("db_unavailable"):
+        return None, []
+    sites = sites_for(get_db(), current_user, names_only=True)
+    return _chosen(sites), sites
+
+
 def user_sites():
-    """The user's sites, read once per request (the header's site switch and ``current_site`` both ask)."""
+    """The user's sites, read once per request (a view and ``current_site`` may both ask)."""
     if not current_user.is_authenticated or g.get("db_unavailable"):
         return []
     if "user_sites" not in g:
@@ -153,8 +168,7 @@ def init_app(app) -> None:
     def _layout():
         return {
             "network_name": _LayoutSetting("network_name"),
-            "current_site": current_site,
-            "user_sites": user_sites,
+            "header_sites": header_sites,
             "header_menus": header_menus,
             "own_scan_field": OWN_SCAN_FIELD,
             "role_labels": ROLES,
