@@ -19,12 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
+def build(tmp_path_factory) -> tuple[Path, str]:
+    """The wheel built from the sources, and what the build printed (``-v``: every pip shows the backend's output)."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out),
-                    str(ROOT)], check=True, capture_output=True, cwd=tmp_path_factory.mktemp("build"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(out), str(ROOT)],
+                          check=True, capture_output=True, text=True, cwd=tmp_path_factory.mktemp("build"))
     (built,) = out.glob("refurb-*.whl")
-    return built
+    return built, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(build) -> Path:
+    return build[0]
 
 
 def _source_files() -> set[str]:
@@ -36,10 +42,14 @@ def _source_files() -> set[str]:
 
 
 def test_declared_packages_are_the_source_tree():
+    """Every folder of refurb/ whose name could be imported: the modules' packages and the folders of data files
+    (setuptools warns at every install for a data folder left out; ``zxing-wasm`` ships by its parent's globs)."""
     declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "refurb").rglob("__init__.py")}
+    folders = [ROOT / "refurb", *(p for p in (ROOT / "refurb").rglob("*") if p.is_dir())]
+    found = {".".join(p.relative_to(ROOT).parts) for p in folders
+             if "__pycache__" not in p.parts and all(part.isidentifier() for part in p.relative_to(ROOT).parts)}
     found |= {"refurb.migrations", "refurb.migrations.versions"}
-    assert declared == found, "pyproject.toml [tool.setuptools] packages must list every package"
+    assert declared == found, "pyproject.toml [tool.setuptools] packages must list every package and data folder"
 
 
 def test_wheel_holds_every_file(wheel):
@@ -49,6 +59,11 @@ def test_wheel_holds_every_file(wheel):
     assert not missing, sorted(missing)[:20]
     assert "refurb/migrations/versions/0001_foundation.py" in shipped
     assert "refurb/templates/base.html" in shipped
+
+
+def test_the_build_warns_of_nothing(build):
+    """``pip install .`` (the README's first command) builds without setuptools' warnings of data folders."""
+    assert "absent from the `packages` configuration" not in build[1]
 
 
 def test_installed_wheel_migrates_a_new_database(wheel, tmp_path):
