@@ -28,6 +28,11 @@ user_sites = Table(
 _ROLE_LIST = ",".join(f"'{r}'" for r in ROLES)
 
 
+def display_name(full_name: str | None, username: str) -> str:
+    """How a person is named on a page: their full name, else their user name."""
+    return full_name or username
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(f"role IN ({_ROLE_LIST})", name="role"),)
@@ -69,7 +74,7 @@ class User(Base):
 
     @property
     def display_name(self) -> str:
-        return self.full_name or self.username
+        return display_name(self.full_name, self.username)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

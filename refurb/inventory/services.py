@@ -69,23 +69,37 @@ def looks_like_tag(code: str) -> bool:
 
 # --- history -------------------------------------------------------------------------------
 
-# Built once: a loader option costs more to build than the rest of the statement. A timeline shows each
-# event's author and site by their names: the other columns (a site's hours, address, services…) are read
-# only if asked, and the authors' home sites too.
-_TIMELINE_OPTIONS = (
-    joinedload(DeviceEvent.user).load_only(User.id, User.username, User.full_name)
-    .lazyload(User.home_site),
-    joinedload(DeviceEvent.site).load_only(Site.id, Site.code, Site.name),
-)
+def _events_newest_first(stmt):
+    """A device's events (``device_id`` bound), newest first: the order of its history everywhere."""
+    return (stmt.where(DeviceEvent.device_id == bindparam("device_id"))
+            .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc()))
 
 
-_TIMELINE = (select(DeviceEvent).where(DeviceEvent.device_id == bindparam("device_id")).options(*_TIMELINE_OPTIONS)
-             .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc()))  # built once: every device page asks
+# Built once (every device page asks): a loader option costs more to build than the rest of the statement.
+# Each event's author and site are read by their names: the other columns (a site's hours, address,
+# services…) only if asked, and the authors' home sites too.
+_HISTORY = _events_newest_first(select(DeviceEvent).options(
+    joinedload(DeviceEvent.user).load_only(User.id, User.username, User.full_name).lazyload(User.home_site),
+    joinedload(DeviceEvent.site).load_only(Site.id, Site.code, Site.name)))
+# The history as a page prints it, plain rows: ten events read as mapped objects with their authors and sites
+# cost a device page about twice these rows.
+_TIMELINE = _events_newest_first(
+    select(DeviceEvent.id, DeviceEvent.at, DeviceEvent.user_id, DeviceEvent.action, DeviceEvent.from_state,
+           DeviceEvent.to_state, DeviceEvent.note, DeviceEvent.data, Site.name.label("site_name"),
+           User.full_name, User.username)
+    .join(Site, Site.id == DeviceEvent.site_id).outerjoin(User, User.id == DeviceEvent.user_id))
 
 
 def history(db: Session, device: Device) -> list[DeviceEvent]:
-    """Newest first."""
-    return list(db.scalars(_TIMELINE, {"device_id": device.id}))
+    """The device's events, newest first (the API's history)."""
+    return list(db.scalars(_HISTORY, {"device_id": device.id}))
+
+
+def timeline(db: Session, device: Device) -> list:
+    """The device's history for its page, newest first, as rows: an event's own columns (``at``, ``user_id``,
+    ``action``, ``from_state``, ``to_state``, ``note``, ``data``), its site's name (``site_name``) and its
+    author's ``full_name`` and ``username`` (None: the system). ``undo_offer`` reads them as events."""
+    return list(db.execute(_TIMELINE, {"device_id": device.id}))
 
 
 # --- devices -------------------------------------------------------------------------------
@@ -332,15 +346,14 @@ def transition(db: Session, actor, device: Device, to_state: str, *, note: str =
 UNDOABLE_ACTIONS = frozenset({"transition"})
 
 
-_LAST_EVENT_OPTIONS = (lazyload(DeviceEvent.user), lazyload(DeviceEvent.site))
+_LAST_EVENT = _events_newest_first(select(DeviceEvent).options(lazyload(DeviceEvent.user),
+                                                                 lazyload(DeviceEvent.site))).limit(1)
 
 
 def last_event(db: Session, device: Device) -> DeviceEvent | None:
-    """The device's newest event alone (its author and site are loaded only if asked: the undo offer that
-    every device page makes needs their ids, not the rows)."""
-    return db.scalar(select(DeviceEvent).where(DeviceEvent.device_id == device.id)
-                     .options(*_LAST_EVENT_OPTIONS)
-                     .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc()).limit(1))
+    """The device's newest event alone (its author and site are loaded only if asked: taking a move back needs
+    their ids, not the rows)."""
+    return db.scalar(_LAST_EVENT, {"device_id": device.id})
 
 
 def undo_deadline(db: Session, event: DeviceEvent):
@@ -363,9 +376,10 @@ def undo_refusal(db: Session, actor, device: Device, event: DeviceEvent | None) 
     return None
 
 
-def undo_offer(db: Session, actor, device: Device, events: list[DeviceEvent] | None = None) -> DeviceEvent | None:
+def undo_offer(db: Session, actor, device: Device, events: list | None = None) -> DeviceEvent | None:
     """The move ``actor`` may take back on ``device`` now (shown with its deadline), or None. ``events``: the
-    device's ``history`` when the caller has read it (newest first, as ``history`` returns it)."""
+    device's ``history`` or ``timeline`` when the caller has read it (newest first, as both return it; the
+    offer is then its first row)."""
     if events is None:
         event = last_event(db, device)
     else:

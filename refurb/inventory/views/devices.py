@@ -9,6 +9,7 @@ from flask import current_app, render_template, request, session, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from ...accounts.models import display_name
 from ...accounts.roles import KIOSK, STAFF_ROLES
 from ...accounts.scope import sites_for
 from ...errors import Invalid, NotFound, RefurbError
@@ -44,7 +45,7 @@ def device_sections(device) -> dict:
     current_app.update_template_context(shared)  # the context processors, once for all the panels
     env = current_app.jinja_env
     reads = services.PageReads()
-    events = reads.once("history", lambda: services.history(db, device))
+    events = reads.once("history", lambda: services.timeline(db, device))
     panels = [(panel.actions, Markup(env.get_template(panel.template).render(shared | {"device": device} | ctx)))
               for panel, ctx in services.panels_for(db, current_user, device, reads)]
     return {"timeline": _timeline(events), "panels": panels, "spec_fields": SPEC_FIELDS,
@@ -64,9 +65,9 @@ def _timeline(events) -> list[tuple]:
             change = f" : {STATES.get(e.to_state, e.to_state)}"
         if e.action == "transfer" and e.data:
             change += f" : {e.data.get('from_site', '')} → {e.data.get('to_site', '')}"
-        who = e.user.display_name if e.user else "Système"
+        who = display_name(e.full_name, e.username) if e.username is not None else "Système"
         lines.append((e.at.isoformat(), datetime_fr(e.at), labels.get(e.action, e.action), change,
-                      f"{e.site.name} · {who}", e.note))
+                      f"{e.site_name} · {who}", e.note))
     return lines
 
 
