@@ -145,7 +145,7 @@ def user_sites():
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals["form_fields"] = fields  # the fields of the forms (_fields.html, _macros.html)
+    app.jinja_env.globals["form_fields"] = fields  # the fields of the forms: {% set input = form_fields.input %}
 
     menus_html: dict[tuple, Markup] = {}  # the header's menus written once per role, page and URL prefix
 
