@@ -3,10 +3,10 @@ forms (several share the device page, so every id carries the form's prefix) and
 
 Written in Python rather than as Jinja macros because the device page renders up to a hundred of them on each
 scan: a macro call costs about ten times this function's work (``docs/ARCHITECTURE.md``, "What every request
-reads is kept cheap"). Templates name them from the Jinja global ``form_fields`` (``{% set input =
-form_fields.input %}``), not by a ``{% from … import %}``: Jinja compares every global's name at each import, and
-a device page includes a form template up to seven times. Every value is escaped here; ``attrs`` (written in
-the templates, never from a request) is the only markup taken as it is.
+reads is kept cheap"). Templates call them through Jinja globals, ``{{ fields.input(…) }}`` and ``{{ csrf() }}``,
+not through a ``{% from … import %}``: Jinja compares every global's name at each import, and a device page
+includes a form template up to seven times. Every value is escaped here; ``attrs`` (written in the templates,
+never from a request) is the only markup taken as it is.
 """
 
 from __future__ import annotations

@@ -145,7 +145,8 @@ def user_sites():
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals["form_fields"] = fields  # the fields of the forms: {% set input = form_fields.input %}
+    # the forms' fields, {{ fields.input(…) }}, and every form's CSRF field, {{ csrf() }} (refurb/web/fields.py)
+    app.jinja_env.globals.update(fields=fields, csrf=fields.csrf)
 
     menus_html: dict[tuple, Markup] = {}  # the header's menus written once per role, page and URL prefix
 
