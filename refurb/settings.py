@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Base
+from .db import Base, plain_rows
 
 DEFAULTS = {
     "network_name": "Réseau numérique du Chinonais",
@@ -38,7 +38,7 @@ def _stored(db: Session) -> dict[str, str]:
     memo = db.info.get("refurb.settings")
     transaction = db.get_transaction()
     if memo is None or transaction is None or memo[0] is not transaction:
-        values = dict(db.execute(_ALL).all())
+        values = dict(plain_rows(db, _ALL))
         memo = db.info["refurb.settings"] = (db.get_transaction(), values)
     return memo[1]
 

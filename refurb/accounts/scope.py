@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
+from ..db import plain_rows
 from ..errors import Forbidden
 from ..sites.models import Site
 from .roles import NETWORK_ROLES
@@ -52,5 +53,5 @@ def sites_for(db: Session, user, *, active_only: bool = True, names_only: bool =
     if user.role not in NETWORK_ROLES:  # their own sites, already read to decide the scope: no second query
         return [s for s in user.sites if s.active or not active_only]
     if names_only:
-        return list(db.execute(_SITE_NAMES[active_only]))
+        return plain_rows(db, _SITE_NAMES[active_only])
     return list(db.scalars(_SITES[active_only]))

@@ -17,6 +17,8 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from ..db import plain_rows
+
 
 @dataclass(frozen=True)
 class Panel:
@@ -99,7 +101,7 @@ def panels_for(db, user, device, reads: PageReads | None = None) -> list[tuple[P
     reads = reads or PageReads()
     query = _presence_query()
     if query is not False:
-        row = db.execute(query, {"device_id": device.id, "asset_tag": device.asset_tag}).one()
+        (row,) = plain_rows(db, query, {"device_id": device.id, "asset_tag": device.asset_tag})
         reads._present.update({name: bool(value) for name, value in row._mapping.items()})
     shown = []
     for panel in DEVICE_PANELS:

@@ -22,7 +22,7 @@ from ..accounts.models import User
 from ..accounts.roles import NETWORK_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
 from ..clock import utcnow
-from ..db import lock_rows, use_case
+from ..db import lock_rows, plain_rows, use_case
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..settings import get_setting
 from ..sites.models import Site
@@ -99,7 +99,7 @@ def timeline(db: Session, device: Device) -> list:
     """The device's history for its page, newest first, as rows: an event's own columns (``at``, ``user_id``,
     ``action``, ``from_state``, ``to_state``, ``note``, ``data``), its site's name (``site_name``) and its
     author's ``full_name`` and ``username`` (None: the system). ``undo_offer`` reads them as events."""
-    return list(db.execute(_TIMELINE, {"device_id": device.id}))
+    return plain_rows(db, _TIMELINE, {"device_id": device.id})
 
 
 # --- devices -------------------------------------------------------------------------------
@@ -624,7 +624,7 @@ def list_devices(db: Session, actor, f: DeviceFilter, *, exact: bool = False,
     shape, params = _list_filter(db, actor, f)
     page, tally = _list_statements(shape, f.sort)
     if rows and not f.q:  # the device list's own case: every statement built once
-        items = list(db.execute(page, params))
+        items = plain_rows(db, page, params)
     else:
         stmt = _searched(db, actor, f, _device_shape(*shape).params(params))
         ordered = stmt.order_by(SORTS[f.sort], Device.id.desc()).offset(params["offset"]).limit(f.per_page)
@@ -663,8 +663,7 @@ def stock_counts(db: Session, actor, site: Site | None = None) -> list[tuple[int
     if site is not None:
         require_site(actor, site.id, f"le site « {site.name} »")
     counts, _minimums, params = _stock_reads(actor, site)
-    # Plain rows through the session's connection: the ORM's result added a third to these few hundred rows.
-    return db.connection().execute(counts, params).all()
+    return plain_rows(db, counts, params)  # the ORM's path added a third to these few hundred rows
 
 
 def _stock_reads(actor, site: Site | None) -> tuple:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 from ..accounts.roles import KIOSK
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
 from ..clock import local, today
-from ..db import lock_rows, rows_found, use_case, utcnow
+from ..db import lock_rows, plain_rows, rows_found, use_case, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..formatting import date_fr, money_fr, plural
 from ..inventory import lifecycle
@@ -104,7 +104,7 @@ _KIT_PAIRS = select(KitDevice.device_id, KitDevice.kit_id).where(  # built once:
 def active_kits_of(db: Session, devices: list[Device]) -> dict[int, Kit]:
     """``active_kit_of`` for several devices in one narrow query (most devices belong to no kit): device id → its
     active kit, the kits found read by their id."""
-    pairs = db.execute(_KIT_PAIRS, {"device_ids": [d.id for d in devices]}).all() if devices else []
+    pairs = plain_rows(db, _KIT_PAIRS, {"device_ids": [d.id for d in devices]}) if devices else []
     kits = {kit_id: db.get(Kit, kit_id) for kit_id in {kit_id for _, kit_id in pairs}}
     return {device_id: kits[kit_id] for device_id, kit_id in pairs if kits[kit_id].active}
 
