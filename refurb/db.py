@@ -363,6 +363,12 @@ def plain_rows(db: Session, stmt, params: dict | None = None) -> list:
     return db.connection().execute(stmt, params or {}).all()
 
 
+def plain_value(db: Session, stmt, params: dict | None = None):
+    """The first column of the first row of ``stmt`` (None: no row), as ``plain_rows`` reads (a count, a sum)."""
+    db.flush()
+    return db.connection().scalar(stmt, params or {})
+
+
 def rows_found(db: Session, model, ids_first, params: dict | None = None) -> list:
     """The objects of ``model`` whose ids ``ids_first`` selects (a statement built once, with its ``params``), in
     its order: a check that usually finds none (an open loan of a device, a reservation in the way) reads a

@@ -22,7 +22,7 @@ from ..accounts.models import User
 from ..accounts.roles import NETWORK_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
 from ..clock import utcnow
-from ..db import lock_rows, plain_rows, use_case
+from ..db import lock_rows, plain_rows, plain_value, use_case
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..settings import get_setting
 from ..sites.models import Site
@@ -521,7 +521,7 @@ def search_condition(db: Session, actor, q: str):
         if text.isdigit() and len(text) <= 9:
             codes = or_(Device.asset_tag == f"{get_setting(db, 'asset_tag_prefix')}-{int(text):06d}", serial)
         probe = limit_to_user_sites(select(Device.id).where(codes), Device.site_id, actor).limit(1)
-        if db.scalar(probe) is not None:
+        if plain_value(db, probe) is not None:
             return codes
     # Every word in the brand or the model. SQLite's LIKE ignores ASCII case. PostgreSQL needs ILIKE: an
     # ASCII word is compared under the "C" collation (ASCII case folding, as SQLite; the trigram indexes of
@@ -607,7 +607,7 @@ def count_devices(db: Session, stmt, cap: int | None = None) -> int:
     inner = stmt.with_only_columns(Device.id).order_by(None)
     if cap:
         inner = inner.limit(cap + 1)
-    return db.scalar(select(func.count()).select_from(inner.subquery()))
+    return plain_value(db, select(func.count()).select_from(inner.subquery()))
 
 
 #: What a line of the device list shows, read as plain rows: building 50 devices (and their sites) as
@@ -629,13 +629,13 @@ def list_devices(db: Session, actor, f: DeviceFilter, *, exact: bool = False,
         stmt = _searched(db, actor, f, _device_shape(*shape).params(params))
         ordered = stmt.order_by(SORTS[f.sort], Device.id.desc()).offset(params["offset"]).limit(f.per_page)
         if rows:
-            items = list(db.execute(ordered.with_only_columns(*LIST_COLUMNS).join(Site, Site.id == Device.site_id)))
+            items = plain_rows(db, ordered.with_only_columns(*LIST_COLUMNS).join(Site, Site.id == Device.site_id))
         else:
             items = list(db.scalars(ordered))
     if f.page == 1 and len(items) < f.per_page:
         return items, len(items)  # the whole result is on this page: no count needed
     if not f.q:
-        return items, db.scalar(tally, params)
+        return items, plain_value(db, tally, params)
     return items, count_devices(db, stmt, None if exact else count_cap(f))
 
 
@@ -643,7 +643,7 @@ def tallied_count(db: Session, actor, f: DeviceFilter) -> int:
     """The exact number of devices of a list filtered by site, state and category alone, from the stock
     tallies (the statement ``list_devices`` reads its total by)."""
     shape, params = _list_filter(db, actor, f)
-    return db.scalar(_list_statements(shape, f.sort)[1], params)
+    return plain_value(db, _list_statements(shape, f.sort)[1], params)
 
 
 def count_cap(f: DeviceFilter) -> int | None:

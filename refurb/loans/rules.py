@@ -16,7 +16,7 @@ from sqlalchemy import Integer, String, and_, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from ..accounts.roles import NETWORK_ROLES
-from ..db import use_case
+from ..db import plain_rows, use_case
 from ..errors import Forbidden
 from ..inventory.categories import CATEGORIES
 from ..settings import DEFAULTS as SETTING_DEFAULTS
@@ -120,7 +120,7 @@ _RULES = (select(LoanCategoryRules.category, LoanCategoryRules.loan_days, LoanCa
 def rules_by_category(db: Session, site_id: int, kind: str):
     """The rules of a site for a kind of borrower, every category read at once (the desk's basket holds
     several): a function category → ``Rules``."""
-    found = db.execute(_RULES, {"site_id": site_id, "kind": kind}).all()
+    found = plain_rows(db, _RULES, {"site_id": site_id, "kind": kind})
     first = found[0]  # the outer joins give one row at least
     max_devices, max_renewals, max_days = (
         (first.max_devices, first.max_renewals, first.max_days) if first.max_devices is not None
