@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 from factories import new_device
-from sqlalchemy import bindparam, event, select, text, update
+from sqlalchemy import bindparam, event, func, select, text, update
 
 from refurb.accounts.services import get_user
 from refurb.clock import today
-from refurb.db import end_session, rows_found
+from refurb.db import end_session, plain_rows, plain_value, rows_found
 from refurb.inventory.models import Device
 from refurb.reports.figures import build_report
 from refurb.sites.models import Site
@@ -138,6 +138,19 @@ def test_rows_found_reads_ids_first_then_the_rows_in_their_order(db):
         event.remove(engine, "before_cursor_execute", listener)
     expected = db.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name.desc(), Site.id)).all()
     assert len(found) >= 2 and found == expected
+
+
+def test_plain_rows_see_the_sessions_pending_changes_as_its_own_queries_do(db):
+    """``plain_rows`` and ``plain_value`` read through the session's connection, in its transaction: a change
+    not yet flushed is flushed first, as the session's autoflush would, and not inside ``no_autoflush``."""
+    count_named = select(func.count()).select_from(Site).where(Site.name == bindparam("name"))
+    site = db.scalar(select(Site).where(Site.code == "EPN-A"))
+    site.name = "Nom pas encore envoyé"
+    with db.no_autoflush:
+        assert plain_value(db, count_named, {"name": "Nom pas encore envoyé"}) == 0
+    assert plain_value(db, count_named, {"name": "Nom pas encore envoyé"}) == 1
+    assert plain_rows(db, select(Site.code).where(Site.id == site.id)) == [("EPN-A",)]
+    db.rollback()
 
 
 def test_the_sites_of_a_list_are_read_in_one_query_not_one_each(app, db):
