@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import flash, render_template, request, session, url_for
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ...accounts.roles import MANAGER, NETWORK_ROLES, STAFF_ROLES
 from ...errors import NotFound, RefurbError
@@ -82,6 +82,17 @@ class SiteStock(services.SiteLevels):
                          f"({plural(short.available, 'disponible')})")
             parts.append(text)
         return " ; ".join(parts)
+
+    @property
+    def heading(self) -> Markup:
+        """The site's row heading in the network's tables: its name (a link to its stock), its shortages, whether
+        it is deactivated."""
+        site = self.site
+        notes = f"<br><small>⚠ {escape(plural(len(self.shortages), 'manque'))}</small>" if self.shortages else ""
+        if not site.active:
+            notes += "<br><small>(site désactivé)</small>"
+        link = escape(url_for("inventory.stock_site", code=site.code))
+        return Markup(f'<th scope="row"><a href="{link}">{escape(site.name)}</a>{notes}</th>')
 
     def overview(self, categories: list[str]) -> Markup:
         """The site's cells in the network overview: each category's counted states, a count with its minimum."""
