@@ -208,6 +208,8 @@ def test_manager_sets_a_minimum_inline_and_sees_the_shortage(db, login_as):
     assert cls == "shortage"
     assert cells == ["EPN A", "Ordinateurs portables", "Parc de prêt", "3", "2", "Manque 1"]
     assert '<td class="num shortage">⚠ 2 <small>min. 3</small></td>' in page
+    # the site's row heading (SiteStock.heading) says it too, in the overview and in the table of sites
+    assert page.count('<th scope="row"><a href="/stock/EPN-A">EPN A</a><br><small>⚠ 1 manque</small></th>') == 2
 
 
 def test_minimum_without_javascript_redirects_and_zero_removes_the_shortage(db, login_as):
