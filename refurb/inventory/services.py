@@ -376,10 +376,10 @@ def undo_refusal(db: Session, actor, device: Device, event: DeviceEvent | None) 
     return None
 
 
-def undo_offer(db: Session, actor, device: Device, events: list | None = None) -> DeviceEvent | None:
+def undo_offer(db: Session, actor, device: Device, events: list | None = None):
     """The move ``actor`` may take back on ``device`` now (shown with its deadline), or None. ``events``: the
     device's ``history`` or ``timeline`` when the caller has read it (newest first, as both return it; the
-    offer is then its first row)."""
+    offer is then its first row, a ``DeviceEvent`` or a ``timeline`` row)."""
     if events is None:
         event = last_event(db, device)
     else:

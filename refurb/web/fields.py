@@ -22,8 +22,6 @@ def csrf() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="%s">' % escape(generate_csrf()))
 
 
-
-
 def _label(id_: str, label, required: bool) -> str:
     star = ' <span aria-hidden="true">*</span>' if required else ""
     return f'<label for="{id_}">{escape(label)}{star}</label>'
