@@ -29,10 +29,12 @@ def init_app(app) -> None:
         api,  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
         api_reports,  # noqa: F401  (hardware reports: /api/v1/devices/<tag>/reports, /api/v1/reports)
     )
+    from . import panel_forms
     from .views import bp, panel_context
     from .views_reports import hardware_panel
 
     app.register_blueprint(bp)
+    panel_forms.init_app(app)
     from .services import hardware_records, workshop_records
 
     inventory.register_panel(inventory.Panel("refurbishment", "refurbishment/_panel.html", panel_context, order=10,

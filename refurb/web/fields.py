@@ -11,6 +11,7 @@ never from a request) is the only markup taken as it is.
 
 from __future__ import annotations
 
+from flask import g
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
@@ -18,8 +19,12 @@ _NO_ERRORS: dict = {}
 
 
 def csrf() -> Markup:
-    """The hidden CSRF field of a form (Flask-WTF's token of the session)."""
-    return Markup('<input type="hidden" name="csrf_token" value="%s">' % escape(generate_csrf()))
+    """The hidden CSRF field of a form (Flask-WTF's token of the session), written once per request: a device page
+    has up to a dozen forms."""
+    field = g.get("csrf_field")
+    if field is None:
+        field = g.csrf_field = Markup('<input type="hidden" name="csrf_token" value="%s">' % escape(generate_csrf()))
+    return field
 
 
 def _label(id_: str, label, required: bool) -> str:
