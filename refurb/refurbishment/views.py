@@ -51,10 +51,12 @@ def device_url(tag: str) -> str:
 def report_store() -> refurb.ReportStore:
     """Where this installation keeps the erasure tools' reports (REFURB_REPORTS_DIR, else the instance
     folder's ``reports``), and their size limit (REFURB_MAX_REPORT_MB)."""
-    config = current_app.config
-    directory = config.get("REFURB_REPORTS_DIR") or Path(current_app.instance_path) / "reports"
-    megabytes = float(config.get("REFURB_MAX_REPORT_MB", refurb.DEFAULT_MAX_REPORT_MB))
-    return refurb.ReportStore(Path(directory), int(megabytes * 1024 * 1024))
+    directory = current_app.config.get("REFURB_REPORTS_DIR") or Path(current_app.instance_path) / "reports"
+    return refurb.ReportStore(Path(directory), _max_report_bytes())
+
+
+def _max_report_bytes() -> int:
+    return int(float(current_app.config.get("REFURB_MAX_REPORT_MB", refurb.DEFAULT_MAX_REPORT_MB)) * 1024 * 1024)
 
 
 # --- queue ----------------------------------------------------------------------------------
@@ -100,15 +102,16 @@ def _defaults(device, st, price) -> dict:
     # never a reading made before a battery replacement: the new battery is measured again
     battery = st.measured_battery if st.measured_battery is not None \
         else "" if st.battery_replaced_at else (device.specs or {}).get("battery_health", "")
+    day = today().isoformat()
     return {
         "erasure": {"method": "overwrite", "nist_category": "clear", "tool": "nwipe", "passes": "1",
                     "verified": "1", "result": "passed", "ended_at": _local_input(utcnow()),
                     "media_size": [str((device.specs or {}).get("storage_gb", ""))], "media_kind": [""]},
         "grading": {"battery_health": battery},
         "sale": {"price": f"{price.suggested:.2f}".replace(".", ",") if price.suggested is not None else "",
-                 "delivered_on": today().isoformat(), "eligible": "1" if price.capped else ""},
-        "gift": {"delivered_on": today().isoformat(), "eligible": "1" if price.capped else ""},
-        "destruction": {"destroyed_on": today().isoformat()},
+                 "delivered_on": day, "eligible": "1" if price.capped else ""},
+        "gift": {"delivered_on": day, "eligible": "1" if price.capped else ""},
+        "destruction": {"destroyed_on": day},
     }
 
 
@@ -162,7 +165,7 @@ def panel_context(db, user, device, reads=None, *, form: str | None = None, data
         "gift": refurb.gift_of(db, device) if device.state == "donated" else None,
         "reasons": refurb.eligibility_reasons(db) if ("sale" in can or "gift" in can) else [],
         "warranty_months": refurb.warranty_months(db) if "sale" in can else None, "catalog": catalog,
-        "max_report_mb": report_store().max_bytes // 1048576, "workshop": user.role in WORKSHOP_ROLES,
+        "max_report_mb": _max_report_bytes() // 1048576, "workshop": user.role in WORKSHOP_ROLES,
         "error": general_error,
     }}
 
