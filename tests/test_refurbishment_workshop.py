@@ -261,14 +261,15 @@ def test_the_device_page_reads_the_workshop_records_and_the_history_once(app, cl
 
 def test_the_device_page_reads_only_the_records_the_device_has(app, client, login_as, workshop):
     """One query asks which records each panel would show (workshop records, loans, certificates, hardware
-    reports): the rows of those the device has none of are not read, and a record added since shows on the next
-    rendering."""
+    reports), with the device's history (one round trip): the rows of those the device has none of are not read,
+    and a record added since shows on the next rendering."""
     tag = workshop.ready(workshop.donation()[0])
     login_as("admin")
     html, statements = _page_statements(app, client, f"/d/{tag}")
     presence = [s for s in statements if "EXISTS" in s]
     assert len(presence) == 1 and all(t in presence[0] for t in ("loans", "certificates", "hardware_reports",
                                                                   "diagnoses", "repairs", "media_destructions"))
+    assert "device_events.action" in presence[0]  # the history, in the same statement
     for table in ("loans", "certificates", "hardware_reports", "repairs", "media_destructions"):
         assert _rows_of(statements, table) == 0, table
     assert _rows_of(statements, "diagnoses") == 1 and _rows_of(statements, "gradings") == 1

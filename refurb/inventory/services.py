@@ -95,11 +95,13 @@ def history(db: Session, device: Device) -> list[DeviceEvent]:
     return list(db.scalars(_HISTORY, {"device_id": device.id}))
 
 
-def timeline(db: Session, device: Device) -> list:
-    """The device's history for its page, newest first, as rows: an event's own columns (``at``, ``user_id``,
-    ``action``, ``from_state``, ``to_state``, ``note``, ``data``), its site's name (``site_name``) and its
-    author's ``full_name`` and ``username`` (None: the system). ``undo_offer`` reads them as events."""
-    return plain_rows(db, _TIMELINE, {"device_id": device.id})
+def page_reads(db: Session, device: Device) -> PageReads:
+    """What the panels of one rendering of a device page share, starting with the device's history for its page
+    (``known("history")``), read with the panels' presence query in one statement. The history's rows, newest
+    first: an event's own columns (``at``, ``user_id``, ``action``, ``from_state``, ``to_state``, ``note``,
+    ``data``), its site's name (``site_name``) and its author's ``full_name`` and ``username`` (None: the
+    system). ``undo_offer`` reads them as events."""
+    return PageReads.with_history(db, device, _TIMELINE)
 
 
 # --- devices -------------------------------------------------------------------------------
@@ -378,8 +380,8 @@ def undo_refusal(db: Session, actor, device: Device, event: DeviceEvent | None) 
 
 def undo_offer(db: Session, actor, device: Device, events: list | None = None):
     """The move ``actor`` may take back on ``device`` now (shown with its deadline), or None. ``events``: the
-    device's ``history`` or ``timeline`` when the caller has read it (newest first, as both return it; the
-    offer is then its first row, a ``DeviceEvent`` or a ``timeline`` row)."""
+    device's ``history``, or its page's history rows (``page_reads``), when the caller has read it (newest first,
+    as both are; the offer is then its first row, a ``DeviceEvent`` or a page's row)."""
     if events is None:
         event = last_event(db, device)
     else:

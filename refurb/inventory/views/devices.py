@@ -44,8 +44,8 @@ def device_sections(device) -> dict:
     shared: dict = {}
     current_app.update_template_context(shared)  # the context processors, once for all the panels
     env = current_app.jinja_env
-    reads = services.PageReads()
-    events = reads.once("history", lambda: services.timeline(db, device))
+    reads = services.page_reads(db, device)
+    events = reads.known("history")
     panels = [(panel.actions, Markup(env.get_template(panel.template).render(shared | {"device": device} | ctx)))
               for panel, ctx in services.panels_for(db, current_user, device, reads)]
     return {"timeline": _timeline(events), "panels": panels, "spec_fields": SPEC_FIELDS,
