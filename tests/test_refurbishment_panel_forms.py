@@ -57,6 +57,19 @@ def test_a_refused_form_shows_its_errors_and_what_was_typed(app, workshop):
     assert "&lt;Recyclage &amp; Fils&gt;" in html and "<Recyclage" not in html
 
 
+def test_a_form_whose_data_cannot_be_a_key_is_rendered_as_it_is(app, workshop):
+    [tag] = workshop.donation(kind="company")
+    with app.test_request_context("/"), app.extensions["refurb.db"].session() as db:
+        user = get_user(db, "tech")
+        device = inventory.get_device(db, user, tag)
+        rp = panel_context(db, user, device)["rp"]
+        rp["forms"]["destruction"]["data"]["method"] = {"broyage"}  # a set: no key
+        direct = app.jinja_env.get_template("refurbishment/_form_destruction.html").render(
+            device=device, rp=rp, f=rp["forms"]["destruction"], primary=False)
+        assert panel_form(device, rp, "destruction") == direct
+        assert "broyage" in direct
+
+
 def test_two_pages_fill_the_same_written_form_each_with_its_own_device_and_token(client, login_as, workshop):
     first, second = workshop.donation(kind="company", devices=[{"category": "laptop"}] * 2)
     workshop.diagnose(second)  # its version moves on

@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from refurb.accounts.services import get_user
 from refurb.certificates import services as certificates
-from refurb.inventory.models import Device
+from refurb.inventory.models import Device, DeviceEvent
 from refurb.refurbishment.models import Diagnosis, Grading, Repair, RepairPart
 
 
@@ -257,6 +257,22 @@ def test_the_device_page_reads_the_workshop_records_and_the_history_once(app, cl
     assert _rows_of(statements, "device_events") == 1
     assert "Émettre le certificat d'effacement des données" in html  # the erasure, seen by the certificates panel
     assert "→ Prêt à la vente</strong>, le" in html  # the undo offer of the move to ready, from the history
+
+
+def test_a_device_without_history_has_its_records_asked_apart(app, client, login_as, workshop):
+    """The presence of records is read with the history; a device without any event (none is made so, but a
+    database can hold one) has it asked by the presence query alone, and its panels still show its records."""
+    tag = workshop.ready(workshop.donation()[0])
+    with workshop.session() as db:
+        device_id = db.scalar(select(Device.id).where(Device.asset_tag == tag))
+        db.execute(DeviceEvent.__table__.delete().where(DeviceEvent.device_id == device_id))
+        db.commit()
+    login_as("admin")
+    html, statements = _page_statements(app, client, f"/d/{tag}")
+    presence = [s for s in statements if "EXISTS" in s and "device_events.action" not in s]
+    assert len(presence) == 1 and "diagnoses" in presence[0]
+    assert _rows_of(statements, "diagnoses") == 1 and _rows_of(statements, "loans") == 0
+    assert "Diagnostic :</strong>" in html and '<ol class="timeline">' in html
 
 
 def test_the_device_page_reads_only_the_records_the_device_has(app, client, login_as, workshop):

@@ -60,23 +60,26 @@ _presence = None  # the one query of every panel's records, built once the panel
 _with_history = None  # (a history statement, that statement with the presence's columns), built once
 
 
-def _presence_clauses() -> list:
+def _presence_columns() -> list:
+    """Every panel's records, each an EXISTS clause labelled with its name."""
     return [clause.label(name) for panel in DEVICE_PANELS if panel.records for name, clause in panel.records.items()]
 
 
 def _presence_query():
     global _presence
     if _presence is None:
-        clauses = _presence_clauses()
-        _presence = select(*clauses) if clauses else False
+        columns = _presence_columns()
+        _presence = select(*columns) if columns else False
     return _presence
 
 
-def _history_with_presence(history):
+def _history_with_presence(history) -> tuple:
+    """``history`` with the presence's columns after its own, and those columns' names."""
     global _with_history
     if _with_history is None or _with_history[0] is not history:
-        _with_history = (history, history.add_columns(*_presence_clauses()))
-    return _with_history[1]
+        columns = _presence_columns()
+        _with_history = (history, history.add_columns(*columns), [c.name for c in columns])
+    return _with_history[1:]
 
 
 class PageReads:
@@ -113,15 +116,12 @@ class PageReads:
         newest first, ``device_id`` bound) and which records it has, in one statement (one round trip fewer on
         PostgreSQL); the history is then ``known("history")``."""
         reads = cls()
-        rows = plain_rows(db, _history_with_presence(history), {"device_id": device.id, "asset_tag": device.asset_tag})
+        statement, names = _history_with_presence(history)
+        rows = plain_rows(db, statement, {"device_id": device.id, "asset_tag": device.asset_tag})
         reads._read["history"] = rows
         if rows:  # every device has its "created" event; a device without one has its presence asked apart
-            reads._present.update({name: bool(rows[0]._mapping[name]) for name in _presence_names()})
+            reads._present.update({name: bool(rows[0]._mapping[name]) for name in names})
         return reads
-
-
-def _presence_names() -> list[str]:
-    return [name for panel in DEVICE_PANELS if panel.records for name in panel.records]
 
 
 def panels_for(db, user, device, reads: PageReads | None = None) -> list[tuple[Panel, dict]]:

@@ -74,15 +74,14 @@ def panel_form(device, rp: dict, key: str, primary: bool = False) -> Markup:
     ``primary``: the form the panel opens first (its first field takes the focus)."""
     form = rp["forms"][key]
     app = current_app._get_current_object()
-    inputs = _INPUTS.get(key)
-    if inputs is None or form["errors"] or not TAG_PATTERN.fullmatch(device.asset_tag or ""):
+    memo = _memo_key(device, rp, key, primary)
+    if memo is None:  # a refused form with its errors and what was typed, among others: rendered as it is
         template = app.jinja_env.get_template(f"refurbishment/_form_{key}.html")
         return Markup(template.render(device=device, rp=rp, f=form, primary=primary))
-    fields, values = inputs(device, rp)
-    memo = (key, primary, _frozen(form["data"]), _frozen(fields), _frozen(values), request.script_root)
     strict, written = app.extensions["refurbishment.forms"]
     parts = written.get(memo)
     if parts is None:
+        fields, values = _INPUTS[key](device, rp)
         stand_in = SimpleNamespace(asset_tag=_TAG, version=_VERSION, **fields)
         html = strict.get_template(f"refurbishment/_form_{key}.html").render(
             device=stand_in, rp=values, f={"data": form["data"], "errors": {}}, primary=primary, csrf=lambda: _CSRF)
@@ -93,6 +92,21 @@ def panel_form(device, rp: dict, key: str, primary: bool = False) -> Markup:
             written[memo] = parts
     filled = {_TAG: device.asset_tag, _VERSION: str(int(device.version)), _CSRF: csrf()}
     return Markup("".join([filled[part] if i % 2 else part for i, part in enumerate(parts)]))
+
+
+def _memo_key(device, rp: dict, key: str, primary: bool) -> tuple | None:
+    """What the written form ``key`` depends on, or None when it is rendered as it is: a form with errors, one
+    without declared inputs, a device whose tag would need quoting in a URL, a value that cannot be a key."""
+    form, inputs = rp["forms"][key], _INPUTS.get(key)
+    if inputs is None or form["errors"] or not TAG_PATTERN.fullmatch(device.asset_tag or ""):
+        return None
+    fields, values = inputs(device, rp)
+    memo = (key, primary, _frozen(form["data"]), _frozen(fields), _frozen(values), request.script_root)
+    try:
+        hash(memo)
+    except TypeError:
+        return None
+    return memo
 
 
 def _frozen(value):
