@@ -25,9 +25,10 @@ def _staff():
 
 
 def event_json(event) -> dict:
-    return {"at": event.at.isoformat() if event.at else None, "user": event.user.username if event.user else None,
+    """An event of ``services.history`` (a row: its author's ``username``, its site's ``site_code``)."""
+    return {"at": event.at.isoformat() if event.at else None, "user": event.username,
             "action": event.action, "from_state": event.from_state, "to_state": event.to_state,
-            "site": event.site.code, "note": event.note, "data": event.data or {}}
+            "site": event.site_code, "note": event.note, "data": event.data or {}}
 
 
 @bp.post("/devices")

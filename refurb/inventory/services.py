@@ -75,32 +75,27 @@ def _events_newest_first(stmt):
             .order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc()))
 
 
-# Built once (every device page asks): a loader option costs more to build than the rest of the statement.
-# Each event's author and site are read by their names: the other columns (a site's hours, address,
-# services…) only if asked, and the authors' home sites too.
-_HISTORY = _events_newest_first(select(DeviceEvent).options(
-    joinedload(DeviceEvent.user).load_only(User.id, User.username, User.full_name).lazyload(User.home_site),
-    joinedload(DeviceEvent.site).load_only(Site.id, Site.code, Site.name)))
-# The history as a page prints it, plain rows: ten events read as mapped objects with their authors and sites
-# cost a device page about twice these rows.
+# The history, plain rows (built once: every device page and the API's device ask it): ten events read as
+# mapped objects with their authors and sites cost a device page about twice these rows. An event's own
+# columns, its site's name and code, and its author's full name and username (None: the system).
 _TIMELINE = _events_newest_first(
     select(DeviceEvent.id, DeviceEvent.at, DeviceEvent.user_id, DeviceEvent.action, DeviceEvent.from_state,
            DeviceEvent.to_state, DeviceEvent.note, DeviceEvent.data, Site.name.label("site_name"),
-           User.full_name, User.username)
+           Site.code.label("site_code"), User.full_name, User.username)
     .join(Site, Site.id == DeviceEvent.site_id).outerjoin(User, User.id == DeviceEvent.user_id))
 
 
-def history(db: Session, device: Device) -> list[DeviceEvent]:
-    """The device's events, newest first (the API's history)."""
-    return list(db.scalars(_HISTORY, {"device_id": device.id}))
+def history(db: Session, device: Device) -> list:
+    """The device's events, newest first (the API's history): the rows ``page_reads`` describes."""
+    return plain_rows(db, _TIMELINE, {"device_id": device.id})
 
 
 def page_reads(db: Session, device: Device) -> PageReads:
     """What the panels of one rendering of a device page share, starting with the device's history for its page
     (``known("history")``), read with the panels' presence query in one statement. The history's rows, newest
     first: an event's own columns (``at``, ``user_id``, ``action``, ``from_state``, ``to_state``, ``note``,
-    ``data``), its site's name (``site_name``) and its author's ``full_name`` and ``username`` (None: the
-    system). ``undo_offer`` reads them as events."""
+    ``data``), its site's name and code (``site_name``, ``site_code``) and its author's ``full_name`` and
+    ``username`` (None: the system). ``undo_offer`` reads them as events."""
     return PageReads.with_history(db, device, _TIMELINE)
 
 
