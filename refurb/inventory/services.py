@@ -9,12 +9,13 @@ hands out the device page's registries (``Panel``, ``register_panel``, ``add_eve
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, literal, or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
@@ -653,14 +654,21 @@ def count_cap(f: DeviceFilter) -> int | None:
 # --- stock ---------------------------------------------------------------------------------
 
 def stock_counts(db: Session, actor, site: Site | None = None) -> list[tuple[int, str, str, int]]:
-    """(site_id, category, state, count) for devices not yet gone (final states excluded).
+    """(site_id, category, state, count) for devices not yet gone (final states excluded), counts of zero left
+    out. Read from the tallies the database keeps as devices move (``StockTally``), as ``_held_counts``."""
+    return [(site_id, category, state, n) for site_id, category, *counts in _held_counts(db, actor, site)
+            for state, n in zip(workflow.HELD_STATES, counts) if n]
 
-    Read from the tallies the database keeps as devices move (``StockTally``): a few hundred rows, where
-    counting the devices read every one of them."""
+
+def _held_counts(db: Session, actor, site: Site | None) -> list:
+    """Rows of (site_id, category, then the count in each of ``workflow.HELD_STATES``, None for none): one row per
+    site and category that has or had devices, from the tallies (a few hundred rows, where counting the devices
+    read every one of them). A row per state would be seven times as many rows to read: most of the stock
+    page's query."""
     if site is not None:
         require_site(actor, site.id, f"le site « {site.name} »")
     counts, _minimums, params = _stock_reads(actor, site)
-    return plain_rows(db, counts, params)  # the ORM's path added a third to these few hundred rows
+    return plain_rows(db, counts, params)  # the ORM's path added a third to these rows
 
 
 def _stock_reads(actor, site: Site | None) -> tuple:
@@ -672,13 +680,13 @@ def _stock_reads(actor, site: Site | None) -> tuple:
 
 @lru_cache(maxsize=8)
 def _stock_statements(scoped: bool, one_site: bool) -> tuple:
-    """The stock's counts and minimums for a user's scope (a site's staff: their sites) and, or not, one site:
-    built once, their values bound (every stock page asks them)."""
-    total = func.sum(StockTally.n)
-    counts = (select(StockTally.site_id, StockTally.category, StockTally.state, total)
-              .where(StockTally.state.not_in(workflow.FINAL_STATES))
-              .group_by(StockTally.site_id, StockTally.category, StockTally.state)
-              .having(total != 0))
+    """The stock's counts (``_held_counts``) and minimums for a user's scope (a site's staff: their sites) and, or
+    not, one site: built once, their values bound (every stock page asks them)."""
+    held = [literal(state) for state in workflow.HELD_STATES]
+    counts = (select(StockTally.site_id, StockTally.category,
+                     *(func.sum(StockTally.n).filter(StockTally.state == state) for state in held))
+              .where(StockTally.state.in_(held))
+              .group_by(StockTally.site_id, StockTally.category))
     minimums = select(StockMinimum).where(StockMinimum.minimum > 0)
     if scoped:
         counts = counts.where(StockTally.site_id.in_(bindparam("site_ids", expanding=True)))
@@ -703,13 +711,13 @@ def _minimums(db: Session, actor, site: Site | None) -> list[StockMinimum]:
     return list(db.scalars(minimums, params))
 
 
-def _shortages(minimums: list[StockMinimum], rows) -> list[Shortage]:
-    counts = {(s, c, st): n for s, c, st, n in rows}
+def _shortages(minimums: list[StockMinimum], available: Callable[[int, str, str], int]) -> list[Shortage]:
+    """The minimums not met, ``available(site_id, category, state)`` giving each one's count."""
     result = []
     for m in minimums:
-        available = counts.get((m.site_id, m.category, m.state), 0)
-        if available < m.minimum:
-            result.append(Shortage(m.site, m.category, m.state, m.minimum, available))
+        n = available(m.site_id, m.category, m.state)
+        if n < m.minimum:
+            result.append(Shortage(m.site, m.category, m.state, m.minimum, n))
     return sorted(result, key=lambda s: (s.site.name, s.category))
 
 
@@ -718,7 +726,8 @@ def shortages(db: Session, actor, site: Site | None = None, counts=None) -> list
     minimums = _minimums(db, actor, site)
     if not minimums:
         return []
-    return _shortages(minimums, stock_counts(db, actor, site) if counts is None else counts)
+    found = {(s, c, st): n for s, c, st, n in (stock_counts(db, actor, site) if counts is None else counts)}
+    return _shortages(minimums, lambda *key: found.get(key, 0))
 
 
 @dataclass
@@ -735,14 +744,16 @@ def stock_levels(db: Session, actor, sites: list[Site], site: Site | None = None
                  ) -> tuple[list[SiteLevels], list[Shortage]]:
     """The stock of these sites (or of ``site`` alone), a deactivated site that still holds devices
     included, active sites first; and every shortage. One count query and one minimums query."""
-    rows = stock_counts(db, actor, site)  # checks that ``site`` is one of the user's
+    rows = _held_counts(db, actor, site)  # checks that ``site`` is one of the user's
     minimums = _minimums(db, actor, site)
-    short = _shortages(minimums, rows)
     by_id = {s.id: SiteLevels(s) for s in sites}
-    for site_id, category, state, n in rows:
-        if site_id not in by_id:
-            by_id[site_id] = SiteLevels(db.get(Site, site_id))
-        by_id[site_id].counts[(category, state)] = n
+    for site_id, category, *counts in rows:
+        level = by_id.get(site_id)
+        if level is None:
+            level = by_id[site_id] = SiteLevels(db.get(Site, site_id))
+        level.counts.update({(category, state): n for state, n in zip(workflow.HELD_STATES, counts) if n})
+    short = _shortages(minimums, lambda site_id, category, state:
+                       by_id[site_id].counts.get((category, state), 0) if site_id in by_id else 0)
     for m in minimums:
         if m.site_id in by_id:
             by_id[m.site_id].minimums[(m.category, m.state)] = m.minimum

@@ -21,6 +21,8 @@ STATES = {
 
 # Final states: the device has left the stock for good.
 FINAL_STATES = frozenset({"sold", "donated", "recycled", "parts"})
+# The states of a device the network still holds, in the lifecycle's order: the stock's columns.
+HELD_STATES = tuple(s for s in STATES if s not in FINAL_STATES)
 # States counted as stock on hand (lost devices are not on a shelf; on_loan ones are out).
 IN_STOCK_STATES = frozenset({"received", "diagnosing", "repairing", "ready", "loan_pool"})
 

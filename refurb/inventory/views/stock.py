@@ -25,13 +25,13 @@ from ...web.layout import add_nav, user_sites
 from ...web.views import HOME_BY_ROLE
 from .. import services
 from ..categories import CATEGORIES, CATEGORIES_PLURAL
-from ..workflow import FINAL_STATES, STATES
+from ..workflow import HELD_STATES
 from . import bp
 
 STAFF = tuple(sorted(STAFF_ROLES))
 NETWORK = tuple(sorted(NETWORK_ROLES))
 # Columns of the stock tables: every state a device still held by the network can be in.
-STOCK_STATES = [s for s in STATES if s not in FINAL_STATES]
+STOCK_STATES = list(HELD_STATES)
 # Short column headings (the badges elsewhere use workflow.STATES).
 STATE_COLUMNS = {"received": "Reçus", "diagnosing": "En diagnostic", "repairing": "En réparation",
                  "ready": "Reconditionnés", "loan_pool": "Parc de prêt", "on_loan": "En prêt",
