@@ -730,14 +730,23 @@ def shortages(db: Session, actor, site: Site | None = None, counts=None) -> list
     return _shortages(minimums, lambda *key: found.get(key, 0))
 
 
+# Where each held state's count sits in a row of ``SiteLevels.held``.
+HELD_INDEX = {state: i for i, state in enumerate(workflow.HELD_STATES)}
+_NONE_HELD = (0,) * len(workflow.HELD_STATES)
+
+
 @dataclass
 class SiteLevels:
-    """One site's stock: counts by (category, state), minimum levels and shortages by (category, state)."""
+    """One site's stock: by category, its count in each of ``workflow.HELD_STATES`` (``held``, categories with
+    devices only); minimum levels and shortages by (category, state)."""
 
     site: Site
-    counts: dict = field(default_factory=dict)
+    held: dict = field(default_factory=dict)
     minimums: dict = field(default_factory=dict)
     shortages: dict = field(default_factory=dict)
+
+    def count(self, category: str, state: str) -> int:
+        return self.held.get(category, _NONE_HELD)[HELD_INDEX[state]]
 
 
 def stock_levels(db: Session, actor, sites: list[Site], site: Site | None = None
@@ -748,12 +757,13 @@ def stock_levels(db: Session, actor, sites: list[Site], site: Site | None = None
     minimums = _minimums(db, actor, site)
     by_id = {s.id: SiteLevels(s) for s in sites}
     for site_id, category, *counts in rows:
-        level = by_id.get(site_id)
-        if level is None:
-            level = by_id[site_id] = SiteLevels(db.get(Site, site_id))
-        level.counts.update({(category, state): n for state, n in zip(workflow.HELD_STATES, counts) if n})
+        if any(counts):
+            level = by_id.get(site_id)
+            if level is None:
+                level = by_id[site_id] = SiteLevels(db.get(Site, site_id))
+            level.held[category] = tuple(n or 0 for n in counts)
     short = _shortages(minimums, lambda site_id, category, state:
-                       by_id[site_id].counts.get((category, state), 0) if site_id in by_id else 0)
+                       by_id[site_id].count(category, state) if site_id in by_id else 0)
     for m in minimums:
         if m.site_id in by_id:
             by_id[m.site_id].minimums[(m.category, m.state)] = m.minimum

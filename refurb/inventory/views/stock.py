@@ -46,28 +46,16 @@ BASKET_KEY = "transfer_basket"
 class SiteStock(services.SiteLevels):
     """One site's stock (``services.stock_levels``), with what the tables print."""
 
-    def count(self, category: str, state: str) -> int:
-        return self.counts.get((category, state), 0)
-
-    def row_total(self, category: str) -> int:
-        return sum(self.count(category, s) for s in STOCK_STATES)
-
-    def column_total(self, state: str) -> int:
-        return sum(self.count(c, state) for c in CATEGORIES)
-
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(map(sum, self.held.values()))
 
     def categories(self, full: bool) -> list[str]:
         """Rows to show: all categories, or only those with devices or a minimum."""
         if full:
             return list(CATEGORIES)
-        used = {c for c, _s in self.counts} | {c for c, _s in self.minimums}
+        used = self.held.keys() | {c for c, _s in self.minimums}
         return [c for c in CATEGORIES if c in used]
-
-    def row_shortages(self, category: str) -> list:
-        return [self.shortages[(category, s)] for s in COUNTED_STATES if (category, s) in self.shortages]
 
     def minimum_text(self, category: str) -> str:
         parts = []
@@ -99,7 +87,7 @@ class SiteStock(services.SiteLevels):
         cells = []
         for category in categories:
             for state in COUNTED_STATES:
-                n = self.counts.get((category, state), 0)
+                n = self.count(category, state)
                 minimum = self.minimums.get((category, state))
                 if (category, state) in self.shortages:
                     cells.append(f'<td class="num shortage">⚠ {count_fr(n)} <small>min. {minimum}</small></td>')
@@ -109,28 +97,22 @@ class SiteStock(services.SiteLevels):
 
     def by_state(self) -> TableRow:
         """The site's devices by state, all categories together (a row of the network's table of sites)."""
-        totals = dict.fromkeys(STOCK_STATES, 0)
-        for (_category, state), n in self.counts.items():
-            if state in totals:
-                totals[state] += n
-        values = [totals[s] for s in STOCK_STATES]
+        values = [sum(column) for column in zip(*self.held.values())] or [0] * len(STOCK_STATES)
         return TableRow(self.site.name, [_cell(n) for n in values], _cell(sum(values)), "", bool(self.shortages))
 
     def table(self, full: bool) -> tuple[list[TableRow], TableRow | None]:
         """The rows of the site table, and its total row, ready to print (the page has hundreds
         of cells: formatting them here keeps the stock page fast)."""
         rows = []
-        totals = dict.fromkeys(STOCK_STATES, 0)
+        none = (0,) * len(STOCK_STATES)
         for category in self.categories(full):
-            values = [self.counts.get((category, s), 0) for s in STOCK_STATES]
-            for s, n in zip(STOCK_STATES, values):
-                totals[s] += n
+            values = self.held.get(category, none)
             rows.append(TableRow(CATEGORIES_PLURAL[category], [_cell(n) for n in values], _cell(sum(values)),
                                  self.minimum_text(category), any(s[0] == category for s in self.shortages),
                                  category))
         if not rows:
             return rows, None
-        values = [totals[s] for s in STOCK_STATES]
+        values = [sum(column) for column in zip(*self.held.values())] or none
         return rows, TableRow("Total", [_cell(n) for n in values], _cell(sum(values)), "", False)
 
 
@@ -173,8 +155,9 @@ def _stock(db, user, sites, site=None) -> tuple[list[SiteStock], list]:
 def _network_totals(stocks: list[SiteStock]) -> SiteStock:
     total = SiteStock(site=None)
     for st in stocks:
-        for key, n in st.counts.items():
-            total.counts[key] = total.counts.get(key, 0) + n
+        for category, values in st.held.items():
+            have = total.held.get(category)
+            total.held[category] = tuple(map(sum, zip(have, values))) if have else values
     return total
 
 
