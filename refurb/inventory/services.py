@@ -661,7 +661,7 @@ def stock_counts(db: Session, actor, site: Site | None = None) -> list[tuple[int
 
 
 def _held_counts(db: Session, actor, site: Site | None) -> list:
-    """Rows of (site_id, category, then the count in each of ``workflow.HELD_STATES``, None for none): one row per
+    """Rows of (site_id, category, then the count in each of ``workflow.HELD_STATES``): one row per
     site and category that has or had devices, from the tallies (a few hundred rows, where counting the devices
     read every one of them). A row per state would be seven times as many rows to read: most of the stock
     page's query."""
@@ -684,7 +684,7 @@ def _stock_statements(scoped: bool, one_site: bool) -> tuple:
     not, one site: built once, their values bound (every stock page asks them)."""
     held = [literal(state) for state in workflow.HELD_STATES]
     counts = (select(StockTally.site_id, StockTally.category,
-                     *(func.sum(StockTally.n).filter(StockTally.state == state) for state in held))
+                     *(func.coalesce(func.sum(StockTally.n).filter(StockTally.state == state), 0) for state in held))
               .where(StockTally.state.in_(held))
               .group_by(StockTally.site_id, StockTally.category))
     minimums = select(StockMinimum).where(StockMinimum.minimum > 0)
@@ -761,7 +761,7 @@ def stock_levels(db: Session, actor, sites: list[Site], site: Site | None = None
             level = by_id.get(site_id)
             if level is None:
                 level = by_id[site_id] = SiteLevels(db.get(Site, site_id))
-            level.held[category] = tuple(n or 0 for n in counts)
+            level.held[category] = tuple(counts)
     short = _shortages(minimums, lambda site_id, category, state:
                        by_id[site_id].count(category, state) if site_id in by_id else 0)
     for m in minimums:

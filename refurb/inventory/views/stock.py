@@ -8,6 +8,7 @@ so what is moved is exactly what the person saw.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import flash, render_template, request, session, url_for
 from flask_login import current_user
@@ -38,6 +39,7 @@ STATE_COLUMNS = {"received": "Reçus", "diagnosing": "En diagnostic", "repairing
                  "lost": "Perdus ou volés"}
 # States a manager may set a minimum for.
 COUNTED_STATES = {"loan_pool": "Parc de prêt", "ready": "Reconditionnés"}
+_COUNTED_INDEX = [(state, services.HELD_INDEX[state]) for state in COUNTED_STATES]  # where in a row of counts
 BASKET_KEY = "transfer_basket"
 
 
@@ -71,7 +73,7 @@ class SiteStock(services.SiteLevels):
             parts.append(text)
         return " ; ".join(parts)
 
-    @property
+    @cached_property
     def heading(self) -> Markup:
         """The site's row heading in the network's tables: its name (a link to its stock), its shortages, whether
         it is deactivated."""
@@ -85,9 +87,11 @@ class SiteStock(services.SiteLevels):
     def overview(self, categories: list[str]) -> Markup:
         """The site's cells in the network overview: each category's counted states, a count with its minimum."""
         cells = []
+        none = (0,) * len(STOCK_STATES)
         for category in categories:
-            for state in COUNTED_STATES:
-                n = self.count(category, state)
+            counts = self.held.get(category, none)
+            for state, i in _COUNTED_INDEX:
+                n = counts[i]
                 minimum = self.minimums.get((category, state))
                 if (category, state) in self.shortages:
                     cells.append(f'<td class="num shortage">⚠ {count_fr(n)} <small>min. {minimum}</small></td>')
@@ -140,7 +144,7 @@ def _count_cell(text: str, zero: bool, small: str = "") -> str:
 
 def count_fr(n: int) -> str:
     """1 234 (narrow no-break space, as Babel's fr_FR), without Babel's cost per cell."""
-    return f"{n:,}".replace(",", "\u202f")
+    return str(n) if -1000 < n < 1000 else f"{n:,}".replace(",", "\u202f")
 
 
 def _cell(n: int) -> tuple[str, bool]:
