@@ -76,8 +76,8 @@ def test_the_header_groups_the_menus_the_role_may_use(login_as, user, menus):
 
 
 def test_the_menus_mark_the_page_shown_for_each_role_and_page(login_as):
-    """The menus are written once per role and page (``web.layout.header_menus``): each page still marks itself,
-    and a role never gets another role's menus."""
+    """The menus are written once per role and page, with the header (``web.layout.site_header``): each page still
+    marks itself, and a role never gets another role's menus."""
     def marked(html: str) -> tuple[list[str], list[str]]:
         nav = html.split('aria-label="Menu principal"', 1)[1].split("</nav>", 1)[0]
         return (re.findall(r'<summary aria-current="true">([^<]+)</summary>', nav),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, g, request, session
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from jinja2 import StrictUndefined
 from markupsafe import Markup, escape
 
 from ..accounts.roles import ADMIN, KIOSK, MANAGER, RECEPTION, ROLES, TECHNICIAN
@@ -144,34 +148,68 @@ def user_sites():
     return g.user_sites
 
 
+# The header's two values of each request, as the written header holds them (lower case: nothing else in a header
+# is spelled so, and a text that is, a user's or a site's name, has its header rendered as it is).
+_CSRF, _NEXT = "x-refurb-csrf-x", "x-refurb-next-x"
+_PLACEHOLDERS = re.compile(f"({_CSRF}|{_NEXT})")
+_MAX_WRITTEN = 2000  # roles × pages × users × sites: a day writes a few hundred at most
+
+
+def header_menus(role: str) -> Markup:
+    """The menus of ``role`` (``menus_for``), the current page marked."""
+    menus, links = menus_for(role)
+    return Markup(current_app.jinja_env.get_template("_menus.html").render(menus=menus, links=links,
+                                                                           here=request.endpoint))
+
+
+def site_header() -> Markup:
+    """The page header: the network's name, the menus, the scan box and the user's menu (their name, role, site
+    and the sites they may switch to). Written once for each of these values, the page (its menus, whether it
+    has its own scan field) and the URL prefix, with a placeholder for the request's CSRF token and path, then
+    filled for each page: everything else it shows is in the key, so a header never shows another user's value
+    nor an old one. The menus depend on nothing else (the areas register their entries at start-up)."""
+    user = current_user if current_user.is_authenticated else None
+    here, mine = header_sites() if user else (None, [])
+    name = str(_LayoutSetting("network_name"))
+    switch = tuple((s.id, s.name) for s in mine) if len(mine) > 1 else ()  # the sites offered, if more than one
+    key = (request.script_root, request.endpoint, name, user and (user.role, user.display_name),
+           here and (here.id, here.name), switch)
+    csrf = escape(generate_csrf())
+    next_path = escape(request.full_path if request.method == "GET" else "")
+    app = current_app._get_current_object()
+    strict, written = app.extensions["refurb.header"]
+    parts = written.get(key)
+    if parts is None:
+        values = {
+            "network_name": name,
+            "user": {"name": user.display_name, "role_label": ROLES.get(user.role, user.role)} if user else None,
+            "menus": header_menus(user.role) if user else "",
+            "scan_box": bool(user) and user.role != KIOSK and request.endpoint not in OWN_SCAN_FIELD,
+            "here": {"id": here.id, "name": here.name} if here else None,
+            "mine": [{"id": site_id, "name": site_name} for site_id, site_name in switch],
+        }
+        if "x-refurb-" in repr(key):  # a name spelled as a placeholder: rendered as it is
+            return Markup(app.jinja_env.get_template("_header.html").render(csrf=csrf, next_path=next_path, **values))
+        parts = _PLACEHOLDERS.split(strict.get_template("_header.html").render(csrf=_CSRF, next_path=_NEXT, **values))
+        if len(written) >= _MAX_WRITTEN:
+            written.clear()
+        if not app.debug:  # a developer's edit of _header.html or _menus.html shows at once
+            written[key] = parts
+    filled = {_CSRF: csrf, _NEXT: next_path}
+    return Markup("".join(filled.get(part, part) for part in parts))
+
+
 def init_app(app) -> None:
+    # the strict environment the header is written in, and the headers written (``site_header``)
+    app.extensions["refurb.header"] = (app.jinja_env.overlay(undefined=StrictUndefined), {})
     # the forms' fields, {{ fields.input(…) }}, and every form's CSRF field, {{ csrf() }} (refurb/web/fields.py)
     app.jinja_env.globals.update(fields=fields, csrf=fields.csrf)
-
-    menus_html: dict[tuple, Markup] = {}  # the header's menus written once per role, page and URL prefix
-
-    def header_menus() -> Markup:
-        """The signed-in user's menus (``menus_for`` their role), the current page marked: written once for each
-        role and page, since they depend on nothing else (the areas register their entries at start-up)."""
-        key = (current_user.role, request.endpoint, request.script_root)
-        html = menus_html.get(key)
-        if html is None:
-            menus, links = menus_for(current_user.role)
-            html = Markup(current_app.jinja_env.get_template("_menus.html").render(
-                menus=menus, links=links, here=request.endpoint))
-            if len(menus_html) >= 2000:  # endpoints × roles: never reached, but bounded
-                menus_html.clear()
-            if not current_app.debug:  # a developer's edit of _menus.html shows at once
-                menus_html[key] = html
-        return html
 
     @app.context_processor
     def _layout():
         return {
             "network_name": _LayoutSetting("network_name"),
-            "header_sites": header_sites,
-            "header_menus": header_menus,
-            "own_scan_field": OWN_SCAN_FIELD,
+            "site_header": site_header,
             "role_labels": ROLES,
             "may_open": may_open,
         }
