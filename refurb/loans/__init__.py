@@ -14,17 +14,21 @@ def device_panel(db, user, device, reads=None):
     from ..accounts.roles import LOAN_DESK_ROLES, STAFF_ROLES
     from ..clock import today
     from . import services as loans
+    from .models import borrower_name, condition_label, days_late
 
     found = loans.device_loans(db, device) if reads is None or reads.has("loans") else []
     if not found and device.state not in ("loan_pool", "on_loan"):
         return None
+    day = today()
+    staff, desk = user.role in STAFF_ROLES, user.role in LOAN_DESK_ROLES
     rows = []
     for loan in found:
-        named = user.role in STAFF_ROLES and loans.shows_borrower(user, loan)
-        rows.append({"loan": loan, "borrower": loan.borrower.display_name if named else None,
-                     "link": named and user.role in LOAN_DESK_ROLES})
+        named = staff and loans.names_borrower(user, loan.site_id, loan.anonymised_at)
+        rows.append({"loan": loan, "link": named and desk, "days_late": days_late(loan.returned_at, loan.due_on, day),
+                     "condition": condition_label(loan.return_condition, loan.loss_reason),
+                     "borrower": borrower_name(loan.first_name, loan.last_name, loan.organisation) if named else None})
     current = rows[0] if rows and rows[0]["loan"].returned_at is None else None
-    return {"loan_rows": rows, "current": current, "today": today()}
+    return {"loan_rows": rows, "current": current}
 
 
 def resolve_scan(db, user, code: str):

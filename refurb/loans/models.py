@@ -61,6 +61,26 @@ def _in(values) -> str:
     return ",".join(f"'{v}'" for v in values)
 
 
+def borrower_name(first_name: str, last_name: str, organisation: str) -> str:
+    """How a borrower is named (``Borrower.display_name``): an organisation with its contact person."""
+    full_name = f"{first_name} {last_name}".strip()
+    return f"{organisation} ({full_name})" if organisation else full_name
+
+
+def days_late(returned_at: datetime | None, due_on: date, today: date) -> int:
+    """How many days a loan is late (``Loan.days_late``): 0 once returned or until its due date has passed."""
+    if returned_at is not None or due_on >= today:
+        return 0
+    return (today - due_on).days
+
+
+def condition_label(return_condition: str | None, loss_reason: str | None) -> str:
+    """The words for a loan's end (``Loan.condition_label``): its condition at the return, or why it was lost."""
+    if return_condition == "lost":
+        return LOSS_REASONS.get(loss_reason or "", END_CONDITIONS["lost"])
+    return END_CONDITIONS.get(return_condition or "", "")
+
+
 class Borrower(Base):
     """A person or organisation that borrows. Only what the loans need: no ID-document numbers."""
 
@@ -106,9 +126,7 @@ class Borrower(Base):
 
     @property
     def display_name(self) -> str:
-        if self.organisation:
-            return f"{self.organisation} ({self.full_name})"
-        return self.full_name
+        return borrower_name(self.first_name, self.last_name, self.organisation)
 
     @property
     def kind_label(self) -> str:
@@ -240,9 +258,7 @@ class Loan(Base):
         return self.returned_at is None
 
     def days_late(self, today: date) -> int:
-        if self.returned_at is not None or self.due_on >= today:
-            return 0
-        return (today - self.due_on).days
+        return days_late(self.returned_at, self.due_on, today)
 
     def state(self, today: date) -> str:
         if self.returned_at is not None:
@@ -260,9 +276,7 @@ class Loan(Base):
 
     @property
     def condition_label(self) -> str:
-        if self.return_condition == "lost":
-            return LOSS_REASONS.get(self.loss_reason or "", END_CONDITIONS["lost"])
-        return END_CONDITIONS.get(self.return_condition or "", "")
+        return condition_label(self.return_condition, self.loss_reason)
 
     @property
     def deposit_method_label(self) -> str:

@@ -92,6 +92,7 @@ from .loans import (
     loan_at_desk,
     loans_of_device,
     may_return_here,
+    names_borrower,
     open_loan_for,
     overdue,
     reminder,
@@ -142,7 +143,7 @@ __all__ = [
     "check_out", "check_out_basket", "check_out_presented", "confirm_return", "declare_lost", "device_loans",
     "loans_of_device",
     "due_today", "get_loan", "kit_refusal", "lendability", "list_loans", "loan_at_desk",
-    "may_return_here", "open_loan_for", "overdue", "reminder", "renew", "return_kit", "return_loan",
+    "may_return_here", "names_borrower", "open_loan_for", "overdue", "reminder", "renew", "return_kit", "return_loan",
     "return_to_check", "returns_to_check", "sees_loan", "shows_borrower", "site_for_code",
     # documents
     "CARD_H", "CARD_W", "borrower_card_pdf", "draw_card_back", "draw_card_front",
