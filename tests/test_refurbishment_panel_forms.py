@@ -87,7 +87,8 @@ def test_two_pages_fill_the_same_written_form_each_with_its_own_device_and_token
 
 def test_a_form_template_that_reads_an_undeclared_value_fails(app, workshop):
     [tag] = workshop.donation(kind="company")
-    strict, written = app.extensions["refurbishment.forms"]
+    strict, kinds = app.extensions["refurb.written"]
+    written = kinds.setdefault("workshop form", {})
     loader, saved = strict.loader, dict(written)
     strict.loader = jinja2.ChoiceLoader([jinja2.DictLoader({
         "refurbishment/_form_destruction.html": "<form>{{ device.category }}</form>"}), loader])

@@ -9,24 +9,23 @@ same markup for every device but for three values: the device's tag (in its URL)
 filled for each page: the device page never shows anything of another device, nor an old state, since all that
 varies is in the key.
 
-The written form is rendered with ``StrictUndefined``, with only the declared inputs and a device that has only
-a tag and a version: a template that came to read anything else fails at once (in the tests), instead of being
-kept with a value of the first device. A form with errors (refused) or without declared inputs is rendered
-as it is, with the whole panel.
+The written form (``web.written``) is rendered with ``StrictUndefined``, with only the declared inputs and a device
+that has only a tag and a version: a template that came to read anything else fails at once (in the tests), instead
+of being kept with a value of the first device. A form with errors (refused) or without declared inputs is
+rendered as it is, with the whole panel.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from types import SimpleNamespace
 
 from flask import current_app, request
-from jinja2 import StrictUndefined
 from markupsafe import Markup
 
 from ..inventory.services import TAG_PATTERN
 from ..web.fields import csrf
+from ..web.written import written
 from . import catalog
 
 
@@ -59,13 +58,9 @@ _INPUTS: dict[str, Callable[[object, dict], tuple[dict, dict]]] = {
 _TAG = "x-refurb-tag-x"
 _VERSION = "x-refurb-version-x"
 _CSRF = "x-refurb-csrf-x"
-_PLACEHOLDERS = re.compile(f"({_TAG}|{_VERSION}|{_CSRF})")
-_MAX_WRITTEN = 1000  # a few forms × their data (the time of day, a disk size): never reached in a day, but bounded
 
 
 def init_app(app) -> None:
-    # the strict environment the forms are written in, and the forms written, by form, inputs and data
-    app.extensions["refurbishment.forms"] = (app.jinja_env.overlay(undefined=StrictUndefined), {})
     app.add_template_global(panel_form)
 
 
@@ -73,25 +68,20 @@ def panel_form(device, rp: dict, key: str, primary: bool = False) -> Markup:
     """The panel's form ``key`` for ``device`` (``rp``: the panel's context, ``views.panel_context``);
     ``primary``: the form the panel opens first (its first field takes the focus)."""
     form = rp["forms"][key]
-    app = current_app._get_current_object()
     memo = _memo_key(device, rp, key, primary)
     if memo is None:  # a refused form with its errors and what was typed, among others: rendered as it is
-        template = app.jinja_env.get_template(f"refurbishment/_form_{key}.html")
+        template = current_app.jinja_env.get_template(f"refurbishment/_form_{key}.html")
         return Markup(template.render(device=device, rp=rp, f=form, primary=primary))
-    strict, written = app.extensions["refurbishment.forms"]
-    parts = written.get(memo)
-    if parts is None:
+
+    def write(environment) -> str:
         fields, values = _INPUTS[key](device, rp)
         stand_in = SimpleNamespace(asset_tag=_TAG, version=_VERSION, **fields)
-        html = strict.get_template(f"refurbishment/_form_{key}.html").render(
+        return environment.get_template(f"refurbishment/_form_{key}.html").render(
             device=stand_in, rp=values, f={"data": form["data"], "errors": {}}, primary=primary, csrf=lambda: _CSRF)
-        parts = _PLACEHOLDERS.split(html)  # the markup, then each placeholder and the markup after it
-        if len(written) >= _MAX_WRITTEN:
-            written.clear()
-        if not app.debug:  # a developer's edit of a form shows at once
-            written[memo] = parts
-    filled = {_TAG: device.asset_tag, _VERSION: str(int(device.version)), _CSRF: csrf()}
-    return Markup("".join([filled[part] if i % 2 else part for i, part in enumerate(parts)]))
+
+    # a few forms × their data (the time of day, a disk size): never 1,000 in a day, but bounded
+    return written("workshop form", memo, write,
+                   {_TAG: device.asset_tag, _VERSION: str(int(device.version)), _CSRF: csrf()}, most=1000)
 
 
 def _memo_key(device, rp: dict, key: str, primary: bool) -> tuple | None:

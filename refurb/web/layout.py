@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from jinja2 import StrictUndefined
 from markupsafe import Markup, escape
 
 from ..accounts.roles import ADMIN, KIOSK, MANAGER, RECEPTION, ROLES, TECHNICIAN
@@ -15,6 +12,8 @@ from ..accounts.scope import sites_for
 from ..extensions import get_db
 from ..settings import DEFAULTS, get_setting
 from . import fields
+from .written import init_app as written_init
+from .written import written
 
 # (endpoint, label, roles). Areas add their entries when they register.
 NAV: list[tuple[str, str, frozenset[str]]] = [
@@ -151,8 +150,6 @@ def user_sites():
 # The header's two values of each request, as the written header holds them (lower case: nothing else in a header
 # is spelled so, and a text that is, a user's or a site's name, has its header rendered as it is).
 _CSRF, _NEXT = "x-refurb-csrf-x", "x-refurb-next-x"
-_PLACEHOLDERS = re.compile(f"({_CSRF}|{_NEXT})")
-_MAX_WRITTEN = 2000  # roles × pages × users × sites: a day writes a few hundred at most
 
 
 def header_menus(role: str) -> Markup:
@@ -174,34 +171,24 @@ def site_header() -> Markup:
     switch = tuple((s.id, s.name) for s in mine) if len(mine) > 1 else ()  # the sites offered, if more than one
     key = (request.script_root, request.endpoint, name, user and (user.role, user.display_name),
            here and (here.id, here.name), switch)
-    csrf = escape(generate_csrf())
-    next_path = escape(request.full_path if request.method == "GET" else "")
-    app = current_app._get_current_object()
-    strict, written = app.extensions["refurb.header"]
-    parts = written.get(key)
-    if parts is None:
-        values = {
-            "network_name": name,
-            "user": {"name": user.display_name, "role_label": ROLES.get(user.role, user.role)} if user else None,
-            "menus": header_menus(user.role) if user else "",
-            "scan_box": bool(user) and user.role != KIOSK and request.endpoint not in OWN_SCAN_FIELD,
-            "here": {"id": here.id, "name": here.name} if here else None,
-            "mine": [{"id": site_id, "name": site_name} for site_id, site_name in switch],
-        }
-        if "x-refurb-" in repr(key):  # a name spelled as a placeholder: rendered as it is
-            return Markup(app.jinja_env.get_template("_header.html").render(csrf=csrf, next_path=next_path, **values))
-        parts = _PLACEHOLDERS.split(strict.get_template("_header.html").render(csrf=_CSRF, next_path=_NEXT, **values))
-        if len(written) >= _MAX_WRITTEN:
-            written.clear()
-        if not app.debug:  # a developer's edit of _header.html or _menus.html shows at once
-            written[key] = parts
-    filled = {_CSRF: csrf, _NEXT: next_path}
-    return Markup("".join(filled.get(part, part) for part in parts))
+    values = {_CSRF: generate_csrf(), _NEXT: request.full_path if request.method == "GET" else ""}
+
+    def write(environment, csrf: str = _CSRF, next_path: str = _NEXT) -> str:
+        return environment.get_template("_header.html").render(
+            csrf=csrf, next_path=next_path, network_name=name,
+            user={"name": user.display_name, "role_label": ROLES.get(user.role, user.role)} if user else None,
+            menus=header_menus(user.role) if user else "",
+            scan_box=bool(user) and user.role != KIOSK and request.endpoint not in OWN_SCAN_FIELD,
+            here={"id": here.id, "name": here.name} if here else None,
+            mine=[{"id": site_id, "name": site_name} for site_id, site_name in switch])
+
+    if "x-refurb-" in repr(key):  # a name spelled as a placeholder: rendered as it is, for this page alone
+        return Markup(write(current_app.jinja_env, values[_CSRF], values[_NEXT]))
+    return written("header", key, write, values, most=2000)  # roles × pages × users × sites: a few hundred a day
 
 
 def init_app(app) -> None:
-    # the strict environment the header is written in, and the headers written (``site_header``)
-    app.extensions["refurb.header"] = (app.jinja_env.overlay(undefined=StrictUndefined), {})
+    written_init(app)  # the header and the workshop's forms, written once (``web.written``)
     # the forms' fields, {{ fields.input(…) }}, and every form's CSRF field, {{ csrf() }} (refurb/web/fields.py)
     app.jinja_env.globals.update(fields=fields, csrf=fields.csrf)
 
