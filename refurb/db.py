@@ -7,6 +7,7 @@ under concurrent read-then-write transactions). PostgreSQL goes through psycopg 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -17,9 +18,11 @@ from datetime import timezone
 from functools import lru_cache, wraps
 from typing import Callable, ClassVar, ParamSpec, TypeVar
 
-from sqlalchemy import DateTime, MetaData, TextClause, create_engine, event, exc, select
+from sqlalchemy import DateTime, MetaData, Text, TextClause, create_engine, event, exc, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import MANYTOONE, DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from .clock import utcnow  # noqa: F401  (models take their defaults from the one clock)
@@ -360,6 +363,65 @@ def plain_rows(db: Session, stmt, params: dict | None = None) -> list:
     treats a statement naming mapped columns as an ORM query: that costs about as much again as the statement
     itself on a page's small reads (a device's history: 0.21 → 0.13 ms)."""
     return _flushed_connection(db).execute(stmt, params or {}).all()
+
+
+# --- a few rows carried by another statement -------------------------------------------------------
+
+class _json_array(FunctionElement):
+    """A JSON array of its arguments (SQLite's json_array, PostgreSQL's json_build_array)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+class _json_group_array(FunctionElement):
+    """Its argument's values of a group as one JSON array, as text (SQLite's json_group_array, PostgreSQL's
+    json_agg)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(_json_array)
+def _json_array_sqlite(element, compiler, **kw) -> str:
+    return f"json_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_json_array, "postgresql")
+def _json_array_postgresql(element, compiler, **kw) -> str:
+    return f"json_build_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_json_group_array)
+def _json_group_array_sqlite(element, compiler, **kw) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_json_group_array, "postgresql")
+def _json_group_array_postgresql(element, compiler, **kw) -> str:
+    return f"CAST(json_agg({compiler.process(element.clauses, **kw)}) AS TEXT)"
+
+
+def json_rows(*columns):
+    """An aggregate: the group's rows of ``columns`` as one JSON text, ``[[c1, c2, …], …]``, in no order (a date
+    as ISO text, a JSON column's value as itself on PostgreSQL, as its text on SQLite)."""
+    return _json_group_array(_json_array(*columns))
+
+
+def rows_as_json(stmt):
+    """The rows of ``stmt`` (a SELECT of a few columns of a small table, with its ORDER BY) as one value: a scalar
+    subquery that another statement selects beside its own columns, so that what a page reads first brings them
+    in the same round trip. ``rows_from_json`` gives them back as tuples, in ``stmt``'s order (each row carries
+    its rank: an aggregate keeps no order)."""
+    ordered = stmt._order_by_clauses
+    ranked = stmt.order_by(None).add_columns(func.row_number().over(order_by=ordered).label("rank")).subquery()
+    return select(json_rows(*ranked.c)).scalar_subquery()
+
+
+def rows_from_json(value: str | None) -> list[tuple]:
+    """The rows ``rows_as_json`` carried (none: an empty table)."""
+    rows = json.loads(value) if value else []
+    return [tuple(row[:-1]) for row in sorted(rows, key=lambda row: row[-1])]
 
 
 def plain_value(db: Session, stmt, params: dict | None = None):

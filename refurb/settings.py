@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Base, plain_rows
+from .db import Base, plain_rows, rows_as_json, rows_from_json
 
 DEFAULTS = {
     "network_name": "Réseau numérique du Chinonais",
@@ -33,14 +33,27 @@ class Setting(Base):
 _ALL = select(Setting.key, Setting.value)  # built once (every page asks it)
 
 
+# Every stored setting, carried by a statement that reads something else first (``db.rows_as_json``): the
+# session behind a page's cookie reads them with it, since every page prints the network's name (one round trip,
+# not two). ``remember`` keeps them for the transaction.
+STORED_AS_JSON = rows_as_json(_ALL.order_by(Setting.key))
+
+_MEMO = "refurb.settings"
+
+
 def _stored(db: Session) -> dict[str, str]:
     """Every stored setting, read once per transaction (a page asks for several: one query, not one each)."""
-    memo = db.info.get("refurb.settings")
+    memo = db.info.get(_MEMO)
     transaction = db.get_transaction()
     if memo is None or transaction is None or memo[0] is not transaction:
         values = dict(plain_rows(db, _ALL))
-        memo = db.info["refurb.settings"] = (db.get_transaction(), values)
+        memo = db.info[_MEMO] = (db.get_transaction(), values)
     return memo[1]
+
+
+def remember(db: Session, stored_as_json: str | None) -> None:
+    """Keep the settings ``STORED_AS_JSON`` read, for the rest of the session's transaction."""
+    db.info[_MEMO] = (db.get_transaction(), dict(rows_from_json(stored_as_json)))
 
 
 def get_setting(db: Session, key: str) -> str:

@@ -174,3 +174,37 @@ def test_the_sites_of_a_list_are_read_in_one_query_not_one_each(app, db):
     assert {"EPN-A", "EPN-B", "BUS"} <= codes and user_sites == ["EPN-A"]
     sites_read = [s for s in statements if "FROM sites" in s and "JOIN" not in s and "user_sites" not in s]
     assert len(sites_read) == 2, sites_read  # every site, then the first record's own
+
+
+def test_the_session_statement_carries_the_settings_and_the_site_names_as_their_own_queries_read_them(
+        app, client, login_as, db):
+    """A page's first statement (the session behind its cookie) also reads the network's settings and the active
+    sites' names a network role's header offers (``db.rows_as_json``): the same values as their own queries, the
+    names in the database's order (a French collation on PostgreSQL: accents and case), text of any kind intact;
+    the page then asks neither query again."""
+    from refurb import settings
+    from refurb.accounts import scope
+    from refurb.db import rows_from_json
+
+    for code, name, active in (("S-1", "Écluse", True), ("S-2", "eau vive", True), ("S-3", "Zèbre « Z »", True),
+                               ("S-4", "abbaye", True), ("S-5", "Ébène \\ \"x\"", True), ("S-6", "Aaa fermé", False)):
+        db.add(Site(code=code, name=name, kind="epn", active=active))
+    settings.set_setting(db, "network_name", 'Réseau « test » \\ "n°1" 🙂')
+    db.commit()
+    stored, names = db.execute(select(settings.STORED_AS_JSON, scope.ACTIVE_SITE_NAMES_AS_JSON)).one()
+    assert dict(rows_from_json(stored)) == dict(plain_rows(db, settings._ALL))
+    assert [tuple(row) for row in rows_from_json(names)] == [tuple(row) for row in plain_rows(
+        db, scope._SITE_NAMES[True])]
+    assert "Aaa fermé" not in names and len(rows_from_json(names)) == 8  # the base's three and five new ones
+
+    login_as("manager")
+    engine = app.extensions["refurb.db"].engine
+    statements: list[str] = []
+    listener = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        html = client.get("/password").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert "Réseau « test » \\ &#34;n°1&#34; 🙂" in html and "Zèbre « Z »" in html
+    assert not any(s.lstrip().startswith(("SELECT settings", "SELECT sites.id, sites.name")) for s in statements)

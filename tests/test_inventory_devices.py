@@ -295,6 +295,51 @@ def test_finder_page_gives_opening_hours(client, db, make_device):
     assert "Horaires d'ouverture" in html and ("Samedi" in html or "Sa 10:00-12:00" in html)
 
 
+def test_the_device_page_reads_in_one_statement_what_history_and_page_reads_read(app, db, make_device):
+    """A scan's page reads the device, its history and which records its panels show in one statement
+    (``services.device_page``, the history carried as JSON): the same rows as ``history``, in its order (newest
+    first, the later id first at the same time), with their times, data, notes and authors (none: the system);
+    the same records as ``page_reads``; and the same scope check as ``get_device``."""
+    from datetime import timedelta
+
+    import pytest
+
+    from refurb.accounts.services import get_user
+    from refurb.clock import utcnow
+    from refurb.errors import Forbidden, NotFound
+    from refurb.inventory import services
+
+    tag = make_device(notes="Écran « fêlé »")
+    other = make_device(site="EPN-B")
+    device = _device(db, tag)
+    same = utcnow().replace(microsecond=123456) + timedelta(minutes=1)
+    admin = get_user(db, "admin")
+    db.add_all([
+        DeviceEvent(device_id=device.id, at=same, site_id=device.site_id, action="transfer", user_id=admin.id,
+                    data={"from_site": "Bus « numérique »", "to_site": "EPN A", "n": 2}, note='a "quoted" note\n'),
+        DeviceEvent(device_id=device.id, at=same, site_id=device.site_id, action="transition",
+                    from_state="received", to_state="diagnosing", note="<i>écran</i> ; \\ 🙂"),
+        DeviceEvent(device_id=device.id, at=same + timedelta(seconds=1), site_id=device.site_id, action="edit"),
+    ])
+    db.commit()
+    tech = get_user(db, "tech")
+    with app.test_request_context(f"/d/{tag}"):
+        found, reads = services.device_page(db, tech, tag.lower())
+        assert found.asset_tag == tag and found.site.code == "EPN-A"
+        expected = [tuple(row) for row in services.history(db, found)]
+        assert len(expected) == 4 and [tuple(row) for row in reads.known("history")] == expected
+        assert [row.action for row in reads.known("history")[:3]] == ["edit", "transition", "transfer"]
+        assert reads.known("history")[2].at == same and reads.known("history")[2].data["to_site"] == "EPN A"
+        apart = services.page_reads(db, found)
+        services.panels_for(db, tech, found, apart)
+        assert reads.asked and all(reads.has(name) == apart.has(name)
+                                   for name in ("loans", "diagnoses", "certificates", "hardware_reports"))
+        with pytest.raises(Forbidden):
+            services.device_page(db, tech, other)  # another site's device: as get_device
+        with pytest.raises(NotFound):
+            services.device_page(db, tech, "RF-999999")
+
+
 def test_the_timeline_says_each_move_newest_first_and_escapes_what_people_wrote(client, db, login_as, make_device):
     """The history's lines (``views.devices._timeline``): what happened, the change of state or of site, where and
     who ("Système" for the machine), the note; a name or a note with markup prints as text."""

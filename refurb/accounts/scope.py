@@ -5,10 +5,12 @@ Service functions call these helpers; views never filter by site themselves.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from ..db import plain_rows
+from ..db import plain_rows, rows_as_json, rows_from_json
 from ..errors import Forbidden
 from ..sites.models import Site
 from .roles import NETWORK_ROLES
@@ -45,6 +47,28 @@ def limit_to_user_sites(stmt: Select, site_column, user) -> Select:
 _SITES = {False: select(Site).order_by(Site.name)}
 _SITES[True] = _SITES[False].where(Site.active.is_(True))
 _SITE_NAMES = {active: stmt.with_only_columns(Site.id, Site.name) for active, stmt in _SITES.items()}
+# The active sites' ids and names, carried by a statement that reads something else first (``db.rows_as_json``):
+# the session behind a page's cookie reads them with it, since a network role's header offers them (one round trip,
+# not two). ``remember_site_names`` keeps them for the transaction.
+ACTIVE_SITE_NAMES_AS_JSON = rows_as_json(_SITE_NAMES[True])
+_NAMES_MEMO = "refurb.site_names"
+
+
+class SiteName(NamedTuple):
+    id: int
+    name: str
+
+
+def remember_site_names(db: Session, value: str | None) -> None:
+    """Keep the names ``ACTIVE_SITE_NAMES_AS_JSON`` read, for the rest of the session's transaction."""
+    db.info[_NAMES_MEMO] = (db.get_transaction(), [SiteName(*row) for row in rows_from_json(value)])
+
+
+def _active_site_names(db: Session) -> list:
+    memo = db.info.get(_NAMES_MEMO)
+    if memo is not None and memo[0] is db.get_transaction() and memo[0] is not None:
+        return memo[1]
+    return plain_rows(db, _SITE_NAMES[True])
 
 
 def sites_for(db: Session, user, *, active_only: bool = True, names_only: bool = False) -> list:
@@ -53,5 +77,5 @@ def sites_for(db: Session, user, *, active_only: bool = True, names_only: bool =
     if user.role not in NETWORK_ROLES:  # their own sites, already read to decide the scope: no second query
         return [s for s in user.sites if s.active or not active_only]
     if names_only:
-        return plain_rows(db, _SITE_NAMES[active_only])
+        return _active_site_names(db) if active_only else plain_rows(db, _SITE_NAMES[False])
     return list(db.scalars(_SITES[active_only]))

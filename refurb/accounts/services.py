@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import settings
 from ..db import use_case, utcnow
 from ..errors import (
     Conflict,
@@ -22,6 +23,7 @@ from ..errors import (
 )
 from ..sites.models import Site
 from ..validation import Checker
+from . import scope
 from .models import ApiToken, LoginAttempt, User, UserSession
 from .roles import ADMIN, KIOSK, ROLES
 
@@ -124,8 +126,10 @@ def start_session(db: Session, user: User) -> str:
 
 
 # Built once: SQLAlchemy then reuses its compiled form without building it again (every request asks it). With
-# the user's sites, which decide the scope of nearly every request: one query, not two.
-_SESSION_BY_TOKEN = (select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
+# the user's sites, which decide the scope of nearly every request, and what every page's header prints, the
+# network's settings and the sites a network role may switch to: one query, not four.
+_SESSION_BY_TOKEN = (select(UserSession, settings.STORED_AS_JSON, scope.ACTIVE_SITE_NAMES_AS_JSON)
+                     .where(UserSession.token_hash == bindparam("token_hash"))
                      .options(joinedload(UserSession.user).joinedload(User.sites)))
 
 
@@ -133,8 +137,13 @@ def open_session(db: Session, secret: str | None) -> UserSession | None:
     """The session behind a cookie's secret, unless it was ended (its idle time is checked apart)."""
     if not secret or not isinstance(secret, str) or len(secret) > 100:
         return None
-    found = db.execute(_SESSION_BY_TOKEN, {"token_hash": _token_hash(secret)}).unique().scalar_one_or_none()
-    if found is None or found.ended_at is not None or not found.user.active:
+    row = db.execute(_SESSION_BY_TOKEN, {"token_hash": _token_hash(secret)}).unique().one_or_none()
+    if row is None:
+        return None
+    found, stored, site_names = row
+    settings.remember(db, stored)
+    scope.remember_site_names(db, site_names)
+    if found.ended_at is not None or not found.user.active:
         return None
     return found
 

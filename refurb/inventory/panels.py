@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy import select
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from ..db import plain_rows
 
@@ -73,6 +75,19 @@ def _presence_query():
     return _presence
 
 
+def presence_of(device_id, asset_tag) -> list:
+    """Every panel's records (``_presence_columns``) for the device of a statement that reads it: its bound
+    parameters ``device_id`` and ``asset_tag`` replaced by these expressions (the statement's own columns)."""
+    values = {"device_id": device_id, "asset_tag": asset_tag}
+
+    def replace(element):
+        if isinstance(element, BindParameter) and element.key in values:
+            return values[element.key]
+        return None
+
+    return [replacement_traverse(column, {}, replace) for column in _presence_columns()]
+
+
 def _history_with_presence(history) -> tuple:
     """``history`` with the presence's columns after its own, and those columns' names."""
     global _with_history
@@ -109,6 +124,15 @@ class PageReads:
     def known(self, key: str):
         """What was read under ``key`` for this page already, else None."""
         return self._read.get(key)
+
+    @classmethod
+    def read(cls, history: list, present: dict[str, bool]) -> PageReads:
+        """The reads of a device page whose statement read the history and the records already (the device page
+        itself, ``inventory.services.device_page``): the history is then ``known("history")``."""
+        reads = cls()
+        reads._read["history"] = history
+        reads._present.update(present)
+        return reads
 
     @classmethod
     def with_history(cls, db, device, history) -> PageReads:

@@ -8,12 +8,14 @@ hands out the device page's registries (``Panel``, ``register_panel``, ``add_eve
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, func, literal, or_, select, update
 from sqlalchemy import text as sql_text
@@ -23,7 +25,7 @@ from ..accounts.models import User
 from ..accounts.roles import NETWORK_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
 from ..clock import utcnow
-from ..db import lock_rows, plain_rows, plain_value, use_case
+from ..db import json_rows, lock_rows, plain_rows, plain_value, use_case
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..settings import get_setting
 from ..sites.models import Site
@@ -36,7 +38,16 @@ from .labels import LAYOUTS as LABEL_LAYOUTS
 from .labels import MAX_LABELS, Label, LabelError, render_labels
 from .lifecycle import record_event
 from .models import Counter, Device, DeviceEvent, StockMinimum, StockTally, Transfer, TransferItem
-from .panels import EVENT_LABELS, PageReads, Panel, add_event_labels, panels_for, register_panel
+from .panels import (
+    DEVICE_PANELS,
+    EVENT_LABELS,
+    PageReads,
+    Panel,
+    add_event_labels,
+    panels_for,
+    presence_of,
+    register_panel,
+)
 from .transfer_slip import build_slip
 
 __all__ = [  # what other areas, views and the API use (besides the functions defined here)
@@ -79,16 +90,69 @@ def _events_newest_first(stmt):
 # The history, plain rows (built once: every device page and the API's device ask it): ten events read as
 # mapped objects with their authors and sites cost a device page about twice these rows. An event's own
 # columns, its site's name and code, and its author's full name and username (None: the system).
+_TIMELINE_COLUMNS = (DeviceEvent.id, DeviceEvent.at, DeviceEvent.user_id, DeviceEvent.action, DeviceEvent.from_state,
+                     DeviceEvent.to_state, DeviceEvent.note, DeviceEvent.data, Site.name.label("site_name"),
+                     Site.code.label("site_code"), User.full_name, User.username)
 _TIMELINE = _events_newest_first(
-    select(DeviceEvent.id, DeviceEvent.at, DeviceEvent.user_id, DeviceEvent.action, DeviceEvent.from_state,
-           DeviceEvent.to_state, DeviceEvent.note, DeviceEvent.data, Site.name.label("site_name"),
-           Site.code.label("site_code"), User.full_name, User.username)
+    select(*_TIMELINE_COLUMNS)
     .join(Site, Site.id == DeviceEvent.site_id).outerjoin(User, User.id == DeviceEvent.user_id))
+
+
+class HistoryRow(NamedTuple):
+    """A row of the history as the device page reads it with the device (``device_page``): the columns of
+    ``history``'s rows, by the same names."""
+
+    id: int
+    at: datetime
+    user_id: int | None
+    action: str
+    from_state: str | None
+    to_state: str | None
+    note: str
+    data: dict | None
+    site_name: str
+    site_code: str
+    full_name: str | None
+    username: str | None
+
+
+def _history_from_json(value: str | None) -> list[HistoryRow]:
+    """The history ``_DEVICE_PAGE`` carried as JSON, newest first (as ``_events_newest_first``): its times read back
+    as aware UTC (as ``db.UTCDateTime``), its data as a dict."""
+    rows = []
+    for (event_id, at, user_id, action, from_state, to_state, note, data, site_name, site_code, full_name,
+         username) in json.loads(value) if value else ():
+        rows.append(HistoryRow(event_id, datetime.fromisoformat(at).replace(tzinfo=timezone.utc), user_id, action,
+                               from_state, to_state, note, json.loads(data) if isinstance(data, str) else data,
+                               site_name, site_code, full_name, username))
+    rows.sort(key=lambda row: (row.at, row.id), reverse=True)
+    return rows
 
 
 def history(db: Session, device: Device) -> list:
     """The device's events, newest first (the API's history): the rows ``page_reads`` describes."""
     return plain_rows(db, _TIMELINE, {"device_id": device.id})
+
+
+@lru_cache(maxsize=1)
+def _device_page_statement(_panels: tuple[str, ...]) -> tuple:
+    """The device page's one statement (built once for the panels registered): the device and its site, as
+    ``get_device`` reads them, with its history as JSON (``_history_from_json``) and its panels' records; and the
+    names of those records."""
+    history = (select(json_rows(*_TIMELINE_COLUMNS)).select_from(DeviceEvent)
+               .join(Site, Site.id == DeviceEvent.site_id).outerjoin(User, User.id == DeviceEvent.user_id)
+               .where(DeviceEvent.device_id == Device.id).scalar_subquery())
+    presence = presence_of(Device.id, Device.asset_tag)
+    return _BY_TAG.add_columns(history.label("history"), *presence), [column.name for column in presence]
+
+
+def device_page(db: Session, actor, asset_tag: str) -> tuple[Device, PageReads]:
+    """A device this user may see (as ``get_device``), with what its page's panels share (as ``page_reads``), read in
+    one statement: a scan opens this page, and each statement is a round trip to PostgreSQL."""
+    statement, names = _device_page_statement(tuple(panel.key for panel in DEVICE_PANELS))
+    row = _device_row(db, actor, asset_tag, statement)
+    present = {name: bool(value) for name, value in zip(names, row[2:])}
+    return row[0], PageReads.read(_history_from_json(row[1]), present)
 
 
 def page_reads(db: Session, device: Device) -> PageReads:
@@ -254,13 +318,20 @@ _BY_TAGS = select(Device).where(Device.asset_tag.in_(bindparam("tags", expanding
 
 def get_device(db: Session, actor, asset_tag: str) -> Device:
     """A device this user may see (its site is one of theirs, or they see the whole network)."""
+    return _device_row(db, actor, asset_tag, _BY_TAG)[0]
+
+
+def _device_row(db: Session, actor, asset_tag: str, statement):
+    """The row of ``statement`` (``_BY_TAG`` with, or without, more columns) for the device bearing ``asset_tag``,
+    if ``actor`` may see it (None: no check, the command line)."""
     tag = (asset_tag or "").strip().upper()
-    device = db.scalar(_BY_TAG, {"tag": tag}) if 0 < len(tag) <= 20 else None
-    if device is None:
+    row = db.execute(statement, {"tag": tag}).first() if 0 < len(tag) <= 20 else None
+    if row is None:
         raise NotFound(f"Aucun appareil ne porte l'étiquette « {tag[:40]} ».")
+    device = row[0]
     if actor is not None:
         require_site(actor, device.site_id, f"l'appareil {device.asset_tag} (site « {device.site.name} »)")
-    return device
+    return row
 
 
 def devices_by_tag(db: Session, asset_tags: list[str]) -> list[Device]:

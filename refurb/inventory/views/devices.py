@@ -35,16 +35,18 @@ STAFF = tuple(sorted(STAFF_ROLES))
 # --- device page ---------------------------------------------------------------------------
 
 @bp.app_template_global()
-def device_sections(device) -> dict:
+def device_sections(device, reads=None) -> dict:
     """What ``inventory/_device_main.html`` shows around a device: each area's panel (the one action area
     among them), the timeline, whether it may be transferred. The template asks for it, so any area's view that
     changed the device answers with the page in place (one round trip) by rendering the template with the
-    device alone."""
+    device alone. ``reads``: what the page's panels share, when the view read it with the device
+    (``services.device_page``)."""
     db = get_db()
     shared: dict = {}
     current_app.update_template_context(shared)  # the context processors, once for all the panels
     env = current_app.jinja_env
-    reads = services.page_reads(db, device)
+    if not isinstance(reads, services.PageReads):  # the template's variable absent: read them now
+        reads = services.page_reads(db, device)
     events = reads.known("history")
     panels = [(panel.actions, Markup(env.get_template(panel.template).render(shared | {"device": device} | ctx)))
               for panel, ctx in services.panels_for(db, current_user, device, reads)]
@@ -84,7 +86,8 @@ def device_page(asset_tag: str):
             raise NotFound(f"Aucun appareil ne porte l'étiquette « {asset_tag[:40]} ».")
         return render_template("inventory/device_public.html", device=device,
                                hours=opening_hours_fr(device.site.opening_hours))
-    return render_template("inventory/device.html", device=services.get_device(db, current_user, asset_tag))
+    device, reads = services.device_page(db, current_user, asset_tag)
+    return render_template("inventory/device.html", device=device, page_reads=reads)
 
 
 @bp.post("/d/<asset_tag>/transition")
