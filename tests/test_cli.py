@@ -123,3 +123,14 @@ def test_seed_demo_command(app, db):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0 and "Données de démonstration chargées" in result.output, result.output
     assert db.scalar(text("SELECT count(*) FROM devices")) > 30
+
+
+def test_seed_demo_with_synthetic_devices(app):
+    """`refurb seed-demo --devices N` (the benchmark's data): the synthetic devices in bulk, then, on PostgreSQL, the
+    stock tallies that bulk load churned compacted outside any transaction (VACUUM cannot run in one)."""
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--devices", "40"])
+    assert result.exit_code == 0 and "Données de démonstration chargées" in result.output, result.output
+    with app.extensions["refurb.db"].engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM devices")) >= 70
+        held = conn.scalar(text("SELECT sum(n) FROM stock_tallies WHERE state IN ('received', 'ready', 'loan_pool')"))
+        assert held == conn.scalar(text("SELECT count(*) FROM devices WHERE state IN ('received', 'ready', 'loan_pool')"))
