@@ -11,6 +11,7 @@ from refurb import invariants
 from refurb.accounts.models import User
 from refurb.inventory import lifecycle, services
 from refurb.inventory.models import Device, StockTally
+from refurb.sites.models import Site
 
 
 def _admin(db) -> User:
@@ -176,3 +177,32 @@ def test_postgresql_the_stock_sums_read_the_tallies_index(db):
     for statement, parameters in sums:
         plan = "\n".join(row[0] for row in db.connection().exec_driver_sql(f"EXPLAIN {statement}", parameters))
         assert "ix_stock_tallies_state_category" in plan, plan
+
+
+def test_sqlite_sums_the_stock_in_the_order_of_its_index_by_site(db):
+    """SQLite reads the stock page's sums from the index by site and category (migration 0023), in their order:
+    no search of the index by state for the seven states held, then a sort of those rows again (``db.not_searched``),
+    with or without statistics, for the network, a user's sites or one site."""
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN of SQLite")
+    new_device(db, state="loan_pool")
+    db.commit()
+    manager = db.scalar(select(User).where(User.username == "manager"))
+    tech = db.scalar(select(User).where(User.username == "tech"))
+    site = db.scalar(select(Site).where(Site.code == "EPN-A"))
+    seen = []
+    engine = db.get_bind()
+    listener = lambda _conn, _cursor, statement, parameters, *_args: seen.append((statement, parameters))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        services.stock_counts(db, manager)
+        services.stock_counts(db, tech)
+        services.stock_counts(db, tech, site)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    sums = [(statement, parameters) for statement, parameters in seen if "FROM stock_tallies" in statement]
+    assert len(sums) == 3
+    for statement, parameters in sums:
+        plan = " / ".join(row[3] for row in db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                            parameters))
+        assert "ix_stock_tallies_site_category" in plan and "TEMP B-TREE" not in plan, plan

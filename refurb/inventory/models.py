@@ -148,8 +148,10 @@ class StockTally(Base):
     """
 
     __tablename__ = "stock_tallies"
-    # the sums read this index alone (migration 0022): the table's rows come and go with every move
-    __table_args__ = (Index("ix_stock_tallies_state_category", "state", "category", "site_id", "n"),)
+    # the sums read an index alone (migrations 0022, 0023): a list's total by state and category, the stock page's
+    # sums by site and category in the order they are made
+    __table_args__ = (Index("ix_stock_tallies_state_category", "state", "category", "site_id", "n"),
+                      Index("ix_stock_tallies_site_category", "site_id", "category", "state", "n"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(Integer)  # no foreign key: a derived figure, written by triggers

@@ -25,7 +25,7 @@ from ..accounts.models import User
 from ..accounts.roles import NETWORK_ROLES
 from ..accounts.scope import limit_to_user_sites, require_site, serves_site, site_ids
 from ..clock import utcnow
-from ..db import json_rows, lock_rows, plain_rows, plain_value, use_case
+from ..db import json_rows, lock_rows, not_searched, plain_rows, plain_value, use_case
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..settings import get_setting
 from ..sites.models import Site
@@ -756,7 +756,10 @@ def _stock_statements(scoped: bool, one_site: bool) -> tuple:
     held = [literal(state) for state in workflow.HELD_STATES]
     counts = (select(StockTally.site_id, StockTally.category,
                      *(func.coalesce(func.sum(StockTally.n).filter(StockTally.state == state), 0) for state in held))
-              .where(StockTally.state.in_(held))
+              # SQLite: not the index by state for these seven values, then the rows sorted again for the sums, but
+              # the index by site and category read once, in the order of the sums (0.36 → 0.29 ms at 100,000
+              # devices). PostgreSQL: as it plans (the table is a few pages; its index by state after a bulk load).
+              .where(not_searched(StockTally.state).in_(held))
               .group_by(StockTally.site_id, StockTally.category))
     minimums = select(StockMinimum).where(StockMinimum.minimum > 0)
     if scoped:
