@@ -46,36 +46,43 @@ def limit_to_user_sites(stmt: Select, site_column, user) -> Select:
 # Built once: every page's header asks. (all sites, active ones) as mapped sites, then as (id, name) rows.
 _SITES = {False: select(Site).order_by(Site.name)}
 _SITES[True] = _SITES[False].where(Site.active.is_(True))
-_SITE_NAMES = {active: stmt.with_only_columns(Site.id, Site.name) for active, stmt in _SITES.items()}
-# The active sites' ids and names, carried by a statement that reads something else first (``db.rows_as_json``):
-# the session behind a page's cookie reads them with it, since a network role's header offers them (one round trip,
-# not two). ``remember_site_names`` keeps them for the transaction.
+_SITE_NAMES = {active: stmt.with_only_columns(Site.id, Site.code, Site.name, Site.active)
+               for active, stmt in _SITES.items()}
+# The active sites' ids, codes and names, carried by a statement that reads something else first
+# (``db.rows_as_json``): the session behind a page's cookie reads them with it, since a network role's header offers
+# them (one round trip, not two). ``remember_site_names`` keeps them for the transaction.
 ACTIVE_SITE_NAMES_AS_JSON = rows_as_json(_SITE_NAMES[True])
 _NAMES_MEMO = "refurb.site_names"
 
 
 class SiteName(NamedTuple):
+    """A site as a menu or a table's heading prints it (``sites_for(names_only=True)``)."""
+
     id: int
+    code: str
     name: str
+    active: bool
 
 
 def remember_site_names(db: Session, value: str | None) -> None:
     """Keep the names ``ACTIVE_SITE_NAMES_AS_JSON`` read, for the rest of the session's transaction."""
-    db.info[_NAMES_MEMO] = (db.get_transaction(), [SiteName(*row) for row in rows_from_json(value)])
+    db.info[_NAMES_MEMO] = (db.get_transaction(), [SiteName(site_id, code, name, bool(active))
+                                                   for site_id, code, name, active in rows_from_json(value)])
 
 
-def _active_site_names(db: Session) -> list:
+def _site_names(db: Session, active_only: bool) -> list[SiteName]:
     memo = db.info.get(_NAMES_MEMO)
-    if memo is not None and memo[0] is db.get_transaction() and memo[0] is not None:
+    if active_only and memo is not None and memo[0] is db.get_transaction() and memo[0] is not None:
         return memo[1]
-    return plain_rows(db, _SITE_NAMES[True])
+    return [SiteName(*row) for row in plain_rows(db, _SITE_NAMES[active_only])]
 
 
 def sites_for(db: Session, user, *, active_only: bool = True, names_only: bool = False) -> list:
     """The sites this user serves (every site for network roles), by name. ``names_only``: for a network role,
-    rows of (id, name) alone, for a menu: building every column of every site was most of a manager's header."""
+    ``SiteName`` rows (id, code, name, active) alone, for a menu or a table's headings: building every column of
+    every site was most of a manager's header."""
     if user.role not in NETWORK_ROLES:  # their own sites, already read to decide the scope: no second query
         return [s for s in user.sites if s.active or not active_only]
     if names_only:
-        return _active_site_names(db) if active_only else plain_rows(db, _SITE_NAMES[False])
+        return _site_names(db, active_only)
     return list(db.scalars(_SITES[active_only]))

@@ -785,13 +785,16 @@ def _minimums(db: Session, actor, site: Site | None) -> list[StockMinimum]:
     return list(db.scalars(minimums, params))
 
 
-def _shortages(minimums: list[StockMinimum], available: Callable[[int, str, str], int]) -> list[Shortage]:
-    """The minimums not met, ``available(site_id, category, state)`` giving each one's count."""
+def _shortages(minimums: list[StockMinimum], available: Callable[[int, str, str], int],
+               sites: dict | None = None) -> list[Shortage]:
+    """The minimums not met, ``available(site_id, category, state)`` giving each one's count; each with its site
+    from ``sites`` (by id: the sites the caller read) or else its own."""
     result = []
     for m in minimums:
         n = available(m.site_id, m.category, m.state)
         if n < m.minimum:
-            result.append(Shortage(m.site, m.category, m.state, m.minimum, n))
+            site = sites.get(m.site_id) if sites else None
+            result.append(Shortage(site or m.site, m.category, m.state, m.minimum, n))
     return sorted(result, key=lambda s: (s.site.name, s.category))
 
 
@@ -823,10 +826,11 @@ class SiteLevels:
         return self.held.get(category, _NONE_HELD)[HELD_INDEX[state]]
 
 
-def stock_levels(db: Session, actor, sites: list[Site], site: Site | None = None
+def stock_levels(db: Session, actor, sites: list, site: Site | None = None
                  ) -> tuple[list[SiteLevels], list[Shortage]]:
     """The stock of these sites (or of ``site`` alone), a deactivated site that still holds devices
-    included, active sites first; and every shortage. One count query and one minimums query."""
+    included, active sites first; and every shortage. One count query and one minimums query. ``sites``: mapped
+    sites, or ``SiteName`` rows (``accounts.scope.sites_for(names_only=True)``) where their names are enough."""
     rows = _held_counts(db, actor, site)  # checks that ``site`` is one of the user's
     minimums = _minimums(db, actor, site)
     by_id = {s.id: SiteLevels(s) for s in sites}
@@ -837,7 +841,8 @@ def stock_levels(db: Session, actor, sites: list[Site], site: Site | None = None
                 level = by_id[site_id] = SiteLevels(db.get(Site, site_id))
             level.held[category] = tuple(counts)
     short = _shortages(minimums, lambda site_id, category, state:
-                       by_id[site_id].count(category, state) if site_id in by_id else 0)
+                       by_id[site_id].count(category, state) if site_id in by_id else 0,
+                       {site_id: level.site for site_id, level in by_id.items()})
     for m in minimums:
         if m.site_id in by_id:
             by_id[m.site_id].minimums[(m.category, m.state)] = m.minimum

@@ -138,6 +138,17 @@ def header_sites() -> tuple:
     return _chosen(sites), sites
 
 
+def user_site_names():
+    """The user's sites for a view that prints their codes and names alone (the stock page's headings): a network
+    role's from what the page's first statement carried (``accounts.scope.sites_for(names_only=True)``), no
+    query; the request's sites when a view read them already."""
+    if "user_sites" in g:
+        return g.user_sites
+    if not current_user.is_authenticated or g.get("db_unavailable"):
+        return []
+    return sites_for(get_db(), current_user, names_only=True)
+
+
 def user_sites():
     """The user's sites, read once per request (a view and ``current_site`` may both ask)."""
     if not current_user.is_authenticated or g.get("db_unavailable"):

@@ -22,7 +22,7 @@ from ...sites.services import all_sites, get_site
 from ...web.access import roles_required
 from ...web.files import send_bytes
 from ...web.kit import is_htmx, page_number, see_other, submit, tone
-from ...web.layout import add_nav, user_sites
+from ...web.layout import add_nav, user_site_names
 from ...web.views import HOME_BY_ROLE
 from .. import services
 from ..categories import CATEGORIES, CATEGORIES_PLURAL
@@ -175,7 +175,7 @@ def _common() -> dict:
 def stock():
     db = get_db()
     network = current_user.role in NETWORK_ROLES
-    stocks, short = _stock(db, current_user, user_sites())
+    stocks, short = _stock(db, current_user, user_site_names())
     overview_categories = [c for c in CATEGORIES
                            if any(st.count(c, s) or (c, s) in st.minimums for st in stocks for s in COUNTED_STATES)]
     return render_template("inventory/stock.html", stocks=stocks, shortages=short, network=network,
