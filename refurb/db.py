@@ -411,24 +411,16 @@ class _json_group_array(FunctionElement):
     inherit_cache = True
 
 
-@compiles(_json_array)
-def _json_array_sqlite(element, compiler, **kw) -> str:
-    return f"json_array({compiler.process(element.clauses, **kw)})"
+def _written_as(element: type, sqlite: str, postgresql: str) -> None:
+    """How ``element`` is written on SQLite (also the default) and on PostgreSQL: ``{}`` stands for its arguments."""
+    for dialect, form in ((None, sqlite), ("postgresql", postgresql)):
+        def write(call, compiler, _form=form, **kw) -> str:
+            return _form.format(compiler.process(call.clauses, **kw))
+        compiles(element, *([dialect] if dialect else []))(write)
 
 
-@compiles(_json_array, "postgresql")
-def _json_array_postgresql(element, compiler, **kw) -> str:
-    return f"json_build_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_json_group_array)
-def _json_group_array_sqlite(element, compiler, **kw) -> str:
-    return f"json_group_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_json_group_array, "postgresql")
-def _json_group_array_postgresql(element, compiler, **kw) -> str:
-    return f"CAST(json_agg({compiler.process(element.clauses, **kw)}) AS TEXT)"
+_written_as(_json_array, "json_array({})", "json_build_array({})")
+_written_as(_json_group_array, "json_group_array({})", "CAST(json_agg({}) AS TEXT)")
 
 
 def json_rows(*columns):

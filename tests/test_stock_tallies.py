@@ -153,6 +153,20 @@ def test_a_list_without_a_text_search_is_counted_exactly_from_the_tallies(db):
     assert services.count_cap(services.DeviceFilter(q="dell")) == services.SEARCH_COUNT_CAP
 
 
+def _sums_read(db, *calls) -> list[tuple]:
+    """(statement, parameters) of the sums of the tallies that ``calls`` sent."""
+    seen = []
+    engine = db.get_bind()
+    listener = lambda _conn, _cursor, statement, parameters, *_args: seen.append((statement, parameters))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        for call in calls:
+            call()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return [(statement, parameters) for statement, parameters in seen if "FROM stock_tallies" in statement]
+
+
 def test_postgresql_the_stock_sums_read_the_tallies_index(db):
     """The table's rows come and go with every move and every summing: after a bulk import its live rows are
     spread over thousands of pages. The list's total and the stock page's sums read the index (migration
@@ -162,16 +176,9 @@ def test_postgresql_the_stock_sums_read_the_tallies_index(db):
     new_device(db, state="loan_pool")
     db.commit()
     manager = db.scalar(select(User).where(User.username == "manager"))
-    seen = []
-    engine = db.get_bind()
-    listener = lambda _conn, _cursor, statement, parameters, *_args: seen.append((statement, parameters))  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        services.tallied_count(db, manager, services.DeviceFilter(state="loan_pool", category="laptop"))
-        services.stock_counts(db, manager)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    sums = [(statement, parameters) for statement, parameters in seen if "FROM stock_tallies" in statement]
+    sums = _sums_read(db, lambda: services.tallied_count(db, manager, services.DeviceFilter(state="loan_pool",
+                                                                                         category="laptop")),
+                      lambda: services.stock_counts(db, manager))
     assert len(sums) == 2
     db.execute(text("SET LOCAL enable_seqscan = off"))  # a handful of rows: make the planner show what it can use
     for statement, parameters in sums:
@@ -190,17 +197,8 @@ def test_sqlite_sums_the_stock_in_the_order_of_its_index_by_site(db):
     manager = db.scalar(select(User).where(User.username == "manager"))
     tech = db.scalar(select(User).where(User.username == "tech"))
     site = db.scalar(select(Site).where(Site.code == "EPN-A"))
-    seen = []
-    engine = db.get_bind()
-    listener = lambda _conn, _cursor, statement, parameters, *_args: seen.append((statement, parameters))  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        services.stock_counts(db, manager)
-        services.stock_counts(db, tech)
-        services.stock_counts(db, tech, site)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    sums = [(statement, parameters) for statement, parameters in seen if "FROM stock_tallies" in statement]
+    sums = _sums_read(db, lambda: services.stock_counts(db, manager), lambda: services.stock_counts(db, tech),
+                      lambda: services.stock_counts(db, tech, site))
     assert len(sums) == 3
     for statement, parameters in sums:
         plan = " / ".join(row[3] for row in db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
