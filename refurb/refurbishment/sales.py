@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
 from ..accounts.scope import limit_to_user_sites
 from ..clock import today
-from ..db import use_case
+from ..db import plain_rows, use_case
 from ..errors import Conflict, Forbidden, Invalid
 from ..formatting import money_fr
 from ..inventory import lifecycle
@@ -46,11 +46,16 @@ class Reason:
     active: bool = True
 
 
+# Built once, plain rows (a ready device's page offers them in its sale and gift forms).
+_REASONS = select(EligibilityReason.code, EligibilityReason.label, EligibilityReason.active).order_by(
+    EligibilityReason.position, EligibilityReason.code)
+
+
 def eligibility_reasons(db: Session, *, active_only: bool = True) -> list[Reason]:
-    rows = list(db.scalars(select(EligibilityReason).order_by(EligibilityReason.position, EligibilityReason.code)))
+    rows = plain_rows(db, _REASONS)
     if not rows:
         return [Reason(code, label) for code, label in catalog.ELIGIBILITY_REASONS]
-    return [Reason(r.code, r.label, r.active) for r in rows if r.active or not active_only]
+    return [Reason(code, label, bool(active)) for code, label, active in rows if active or not active_only]
 
 
 def caps(db: Session) -> dict[str, tuple[str, Decimal]]:
