@@ -10,6 +10,7 @@ import pytest
 from factories import new_device
 from sqlalchemy import bindparam, event, func, select, text, update
 
+from refurb.accounts.models import User
 from refurb.accounts.services import get_user
 from refurb.clock import today
 from refurb.db import end_session, plain_rows, plain_value, rows_found
@@ -208,3 +209,36 @@ def test_the_session_statement_carries_the_settings_and_the_site_names_as_their_
         event.remove(engine, "before_cursor_execute", listener)
     assert "Réseau « test » \\ &#34;n°1&#34; 🙂" in html and "Zèbre « Z »" in html
     assert not any(s.lstrip().startswith(("SELECT settings", "SELECT sites.id, sites.name")) for s in statements)
+
+
+def _statements_of(app, call) -> list[str]:
+    statements: list[str] = []
+    engine = app.extensions["refurb.db"].engine
+    listener = lambda _conn, _cursor, statement, *_args: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return statements
+
+
+@pytest.mark.parametrize("signed_in_as, now", [("manager", "technicien"), ("tech", "gestionnaire")])
+def test_the_session_reads_the_users_sites_as_the_cookie_says_and_the_scope_holds_when_the_role_changed(
+        app, client, login_as, db, signed_in_as, now):
+    """A site-bound user's session is read with their sites (their scope), a network role's without (the signed cookie
+    says which, from the role at sign-in). A role changed since (here straight in the database) is answered the
+    same: a manager become a technician sees only their site's devices, their sites read when the scope asks."""
+    own, other = new_device(db, site="EPN-A").asset_tag, new_device(db, site="EPN-B").asset_tag
+    db.commit()
+    login_as(signed_in_as)
+    first = next(s for s in _statements_of(app, lambda: client.get("/password")) if "user_sessions" in s)
+    assert ("user_sites" in first) == (signed_in_as == "tech")
+    db.execute(update(User).where(User.username == {"manager": "manager", "tech": "tech"}[signed_in_as])
+               .values(role=now))
+    db.commit()
+    assert client.get(f"/d/{own}").status_code == 200
+    expected = 403 if now == "technicien" else 200
+    assert client.get(f"/d/{other}").status_code == expected
+    page = client.get("/stock").get_data(as_text=True)
+    assert ("EPN B" in page) == (now == "gestionnaire")

@@ -16,6 +16,11 @@ from ..sites.models import Site
 from .roles import NETWORK_ROLES
 
 
+def needs_sites(user) -> bool:
+    """Whether the user's scope is their own sites (``site_ids``), which a request then reads with the user."""
+    return user.role not in NETWORK_ROLES
+
+
 def site_ids(user) -> frozenset[int] | None:
     """The ids of the sites the user serves, or None for the whole network."""
     if user.role in NETWORK_ROLES:

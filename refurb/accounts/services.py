@@ -128,16 +128,22 @@ def start_session(db: Session, user: User) -> str:
 # Built once: SQLAlchemy then reuses its compiled form without building it again (every request asks it). With
 # the user's sites, which decide the scope of nearly every request, and what every page's header prints, the
 # network's settings and the sites a network role may switch to: one query, not four.
-_SESSION_BY_TOKEN = (select(UserSession, settings.STORED_AS_JSON, scope.ACTIVE_SITE_NAMES_AS_JSON)
-                     .where(UserSession.token_hash == bindparam("token_hash"))
-                     .options(joinedload(UserSession.user).joinedload(User.sites)))
+# Without the user's sites: the statement for a user whose scope needs none (a network role, ``scope.needs_sites``),
+# whose sites are then read only if something asks for them (a lazy load).
+_SESSION_BY_TOKEN = {
+    with_sites: select(UserSession, settings.STORED_AS_JSON, scope.ACTIVE_SITE_NAMES_AS_JSON)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+    .options(joinedload(UserSession.user).joinedload(User.sites) if with_sites else joinedload(UserSession.user))
+    for with_sites in (True, False)}
 
 
-def open_session(db: Session, secret: str | None) -> UserSession | None:
-    """The session behind a cookie's secret, unless it was ended (its idle time is checked apart)."""
+def open_session(db: Session, secret: str | None, *, with_sites: bool = True) -> UserSession | None:
+    """The session behind a cookie's secret, unless it was ended (its idle time is checked apart). ``with_sites``:
+    read the user's sites with it (what the browser's cookie says of the user's role when they signed in; if that
+    changed since, their sites are read when asked, so the answer is the same)."""
     if not secret or not isinstance(secret, str) or len(secret) > 100:
         return None
-    row = db.execute(_SESSION_BY_TOKEN, {"token_hash": _token_hash(secret)}).unique().one_or_none()
+    row = db.execute(_SESSION_BY_TOKEN[with_sites], {"token_hash": _token_hash(secret)}).unique().one_or_none()
     if row is None:
         return None
     found, stored, site_names = row
