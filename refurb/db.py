@@ -365,6 +365,22 @@ def plain_rows(db: Session, stmt, params: dict | None = None) -> list:
     return _flushed_connection(db).execute(stmt, params or {}).all()
 
 
+# --- what a transaction read once ------------------------------------------------------------------------
+
+def kept(db: Session, key: str):
+    """What ``keep`` kept under ``key`` in the session's current transaction (None: nothing, or kept in another
+    transaction: what it read may have changed since)."""
+    memo = db.info.get(key)
+    transaction = db.get_transaction()
+    return memo[1] if memo is not None and transaction is not None and memo[0] is transaction else None
+
+
+def keep(db: Session, key: str, value):
+    """Keep ``value`` under ``key`` for the rest of the session's current transaction; returns it."""
+    db.info[key] = (db.get_transaction(), value)
+    return value
+
+
 # --- steering SQLite's planner ----------------------------------------------------------------------------
 
 class _not_searched(FunctionElement):

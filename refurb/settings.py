@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Base, plain_rows, rows_as_json, rows_from_json
+from .db import Base, keep, kept, plain_rows, rows_as_json, rows_from_json
 
 DEFAULTS = {
     "network_name": "Réseau numérique du Chinonais",
@@ -43,17 +43,13 @@ _MEMO = "refurb.settings"
 
 def _stored(db: Session) -> dict[str, str]:
     """Every stored setting, read once per transaction (a page asks for several: one query, not one each)."""
-    memo = db.info.get(_MEMO)
-    transaction = db.get_transaction()
-    if memo is None or transaction is None or memo[0] is not transaction:
-        values = dict(plain_rows(db, _ALL))
-        memo = db.info[_MEMO] = (db.get_transaction(), values)
-    return memo[1]
+    values = kept(db, _MEMO)
+    return values if values is not None else keep(db, _MEMO, dict(plain_rows(db, _ALL)))
 
 
 def remember(db: Session, stored_as_json: str | None) -> None:
     """Keep the settings ``STORED_AS_JSON`` read, for the rest of the session's transaction."""
-    db.info[_MEMO] = (db.get_transaction(), dict(rows_from_json(stored_as_json)))
+    keep(db, _MEMO, dict(rows_from_json(stored_as_json)))
 
 
 def get_setting(db: Session, key: str) -> str:

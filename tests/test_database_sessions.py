@@ -234,8 +234,7 @@ def test_the_session_reads_the_users_sites_as_the_cookie_says_and_the_scope_hold
     login_as(signed_in_as)
     first = next(s for s in _statements_of(app, lambda: client.get("/password")) if "user_sessions" in s)
     assert ("user_sites" in first) == (signed_in_as == "tech")
-    db.execute(update(User).where(User.username == {"manager": "manager", "tech": "tech"}[signed_in_as])
-               .values(role=now))
+    db.execute(update(User).where(User.username == signed_in_as).values(role=now))
     db.commit()
     assert client.get(f"/d/{own}").status_code == 200
     expected = 403 if now == "technicien" else 200

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from ..db import plain_rows, rows_as_json, rows_from_json
+from ..db import keep, kept, plain_rows, rows_as_json, rows_from_json
 from ..errors import Forbidden
 from ..sites.models import Site
 from .roles import NETWORK_ROLES
@@ -23,7 +23,7 @@ def needs_sites(user) -> bool:
 
 def site_ids(user) -> frozenset[int] | None:
     """The ids of the sites the user serves, or None for the whole network."""
-    if user.role in NETWORK_ROLES:
+    if not needs_sites(user):
         return None
     return frozenset(s.id for s in user.sites)
 
@@ -71,14 +71,14 @@ class SiteName(NamedTuple):
 
 def remember_site_names(db: Session, value: str | None) -> None:
     """Keep the names ``ACTIVE_SITE_NAMES_AS_JSON`` read, for the rest of the session's transaction."""
-    db.info[_NAMES_MEMO] = (db.get_transaction(), [SiteName(site_id, code, name, bool(active))
-                                                   for site_id, code, name, active in rows_from_json(value)])
+    keep(db, _NAMES_MEMO, [SiteName(site_id, code, name, bool(active))
+                           for site_id, code, name, active in rows_from_json(value)])
 
 
 def _site_names(db: Session, active_only: bool) -> list[SiteName]:
-    memo = db.info.get(_NAMES_MEMO)
-    if active_only and memo is not None and memo[0] is db.get_transaction() and memo[0] is not None:
-        return memo[1]
+    names = kept(db, _NAMES_MEMO) if active_only else None
+    if names is not None:
+        return names
     return [SiteName(*row) for row in plain_rows(db, _SITE_NAMES[active_only])]
 
 
@@ -86,7 +86,7 @@ def sites_for(db: Session, user, *, active_only: bool = True, names_only: bool =
     """The sites this user serves (every site for network roles), by name. ``names_only``: for a network role,
     ``SiteName`` rows (id, code, name, active) alone, for a menu or a table's headings: building every column of
     every site was most of a manager's header."""
-    if user.role not in NETWORK_ROLES:  # their own sites, already read to decide the scope: no second query
+    if needs_sites(user):  # their own sites, already read to decide the scope: no second query
         return [s for s in user.sites if s.active or not active_only]
     if names_only:
         return _site_names(db, active_only)

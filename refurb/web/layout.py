@@ -132,9 +132,7 @@ def header_sites() -> tuple:
     when a view read them already, else, for a network role, their ids and names alone (``sites_for``)."""
     if "user_sites" in g:
         return current_site(), g.user_sites
-    if not current_user.is_authenticated or g.get("db_unavailable"):
-        return None, []
-    sites = sites_for(get_db(), current_user, names_only=True)
+    sites = user_site_names()
     return _chosen(sites), sites
 
 
