@@ -224,20 +224,99 @@ def _statements_of(app, call) -> list[str]:
 
 
 @pytest.mark.parametrize("signed_in_as, now", [("manager", "technicien"), ("tech", "gestionnaire")])
-def test_the_session_reads_the_users_sites_as_the_cookie_says_and_the_scope_holds_when_the_role_changed(
+def test_the_session_reads_the_users_sites_with_them_and_the_scope_holds_when_the_role_changed(
         app, client, login_as, db, signed_in_as, now):
-    """A site-bound user's session is read with their sites (their scope), a network role's without (the signed cookie
-    says which, from the role at sign-in). A role changed since (here straight in the database) is answered the
-    same: a manager become a technician sees only their site's devices, their sites read when the scope asks."""
+    """Every page's first statement reads the user with their own sites (ids, codes and names, one value), whatever
+    their role, and the scope is decided from them: a role changed since sign-in (here straight in the database)
+    is answered at once, a manager become a technician sees only their site's devices and stock, and the reverse
+    every site's. The device page then asks no other statement about the user or their sites."""
     own, other = new_device(db, site="EPN-A").asset_tag, new_device(db, site="EPN-B").asset_tag
     db.commit()
     login_as(signed_in_as)
     first = next(s for s in _statements_of(app, lambda: client.get("/password")) if "user_sessions" in s)
-    assert ("user_sites" in first) == (signed_in_as == "tech")
+    assert "user_sites" in first
     db.execute(update(User).where(User.username == signed_in_as).values(role=now))
     db.commit()
+    statements = _statements_of(app, lambda: client.get(f"/d/{own}"))
+    assert not [s for s in statements if "user_sites" in s and "user_sessions" not in s], statements
+    assert not [s for s in statements if s.lstrip().startswith("SELECT users")], statements
     assert client.get(f"/d/{own}").status_code == 200
     expected = 403 if now == "technicien" else 200
     assert client.get(f"/d/{other}").status_code == expected
     page = client.get("/stock").get_data(as_text=True)
     assert ("EPN B" in page) == (now == "gestionnaire")
+
+
+def test_a_site_bound_users_sites_are_read_at_each_request_and_decide_their_scope_at_once(app, client, login_as, db):
+    """The sites a technician serves come with their session at each request (``accounts.scope.own_sites``): a site
+    added or taken away by a manager, here straight in the database between two requests, opens or closes its
+    devices at the next request, never later."""
+    from refurb.accounts.models import user_sites
+
+    other = new_device(db, site="EPN-B").asset_tag
+    db.commit()
+    login_as("tech")
+    assert client.get(f"/d/{other}").status_code == 403
+    tech = get_user(db, "tech")
+    site_b = db.scalar(select(Site.id).where(Site.code == "EPN-B"))
+    db.execute(user_sites.insert().values(user_id=tech.id, site_id=site_b))
+    db.commit()
+    assert client.get(f"/d/{other}").status_code == 200
+    db.execute(user_sites.delete().where(user_sites.c.user_id == tech.id, user_sites.c.site_id == site_b))
+    db.commit()
+    assert client.get(f"/d/{other}").status_code == 403
+
+
+def test_the_sites_carried_with_a_user_are_theirs_alone_and_give_way_to_their_sites_once_read_or_changed(app):
+    """What the session's statement carried is the scope of the user it was read with, in that transaction: not of
+    another user of the same session, not after a commit (read again then), and not once the user's ``sites`` were
+    read or changed in the session (they are then the truth, as a use case that changes them expects)."""
+    from refurb.accounts import scope, services
+
+    database = app.extensions["refurb.db"]
+    with database.session() as setup:
+        tech, site_b = get_user(setup, "tech"), setup.scalar(select(Site).where(Site.code == "EPN-B"))
+        secret, a_id, b_id = services.start_session(setup, tech), tech.sites[0].id, site_b.id
+        setup.commit()
+    with database.session() as db:
+        found = services.open_session(db, secret)
+        user = found.user
+        assert "sites" not in user.__dict__  # the scope comes from what the statement carried
+        assert scope.site_ids(user) == {a_id}
+        assert [s.name for s in scope.sites_for(db, user, names_only=True)] == ["EPN A"]
+        # another user of the same session: their own sites, read for them
+        desk = get_user(db, "desk")
+        ids = scope.site_ids(desk)
+        assert ids == {s.id for s in desk.sites} and {s.code for s in desk.sites} == {"EPN-A", "BUS"}
+        # the user's sites changed in the session: the change is the scope at once
+        user.sites.append(db.get(Site, b_id))
+        assert scope.site_ids(user) == {a_id, b_id}
+        db.rollback()
+    with database.session() as db:
+        found = services.open_session(db, secret)
+        db.commit()  # another transaction: what was carried is no longer used, the sites are read
+        assert scope.site_ids(found.user) == {a_id}
+        assert "sites" in found.user.__dict__
+
+
+def test_a_page_that_works_with_the_users_sites_reads_them_with_the_session_from_its_second_request(
+        app, client, login_as):
+    """The desk works at the user's site, a record: the first time a page of a process asks for a site-bound
+    user's sites they are read apart; its next requests read them with the session's statement (no statement of
+    their own), and the desk shows the same."""
+    from refurb.web.access import PAGES_WITH_USER_SITES
+
+    login_as("desk")
+    client.get("/prets/comptoir")  # the login's greeting shown; the page's sites read
+    pages: list[str] = []
+    statements = _statements_of(app, lambda: pages.append(client.get("/prets/comptoir").get_data(as_text=True)))
+    session_statement = next(s for s in statements if "user_sessions" in s)
+    assert "JOIN (user_sites" in session_statement.split("FROM user_sessions")[-1]  # its sites as records
+    assert not [s for s in statements if "user_sites" in s and "user_sessions" not in s], statements
+    PAGES_WITH_USER_SITES.clear()  # as a new process: the sites read apart, the same page
+    assert _without_csrf(client.get("/prets/comptoir").get_data(as_text=True)) == _without_csrf(pages[0])
+
+
+def _without_csrf(html: str) -> str:
+    import re
+    return re.sub(r'(csrf_token" value="|X-CSRFToken": ")[^"]+', r"\1", html)

@@ -8,7 +8,8 @@ from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import settings
@@ -125,31 +126,35 @@ def start_session(db: Session, user: User) -> str:
     return secret
 
 
-# Built once: SQLAlchemy then reuses its compiled form without building it again (every request asks it). With
-# the user's sites, which decide the scope of nearly every request, and what every page's header prints, the
-# network's settings and the sites a network role may switch to: one query, not four.
-# Without the user's sites: the statement for a user whose scope needs none (a network role, ``scope.needs_sites``),
-# whose sites are then read only if something asks for them (a lazy load).
+# Built once: SQLAlchemy then reuses its compiled form without building it again (every request asks it). With the
+# session, its user, and what every page's header prints or the user's scope needs: the network's settings, the
+# active sites a network role may switch to, the user's own sites (ids, codes and names: the scope of a site-bound
+# role). One statement, not four; the user as an entity beside the session rather than eagerly loaded through it,
+# its sites as one value rather than a joined collection of mapped sites (that loading cost more than the query).
+# ``with_sites``: also the user's sites as records, for a page that works with them (the desk, at its site).
 _SESSION_BY_TOKEN = {
-    with_sites: select(UserSession, settings.STORED_AS_JSON, scope.ACTIVE_SITE_NAMES_AS_JSON)
-    .where(UserSession.token_hash == bindparam("token_hash"))
-    .options(joinedload(UserSession.user).joinedload(User.sites) if with_sites else joinedload(UserSession.user))
-    for with_sites in (True, False)}
+    with_sites: select(UserSession, User, settings.STORED_AS_JSON, scope.ACTIVE_SITE_NAMES_AS_JSON,
+                       scope.OWN_SITE_NAMES_AS_JSON)
+    .join(UserSession.user).where(UserSession.token_hash == bindparam("token_hash"))
+    # its user is the one beside it (``open_session``)
+    .options(lazyload(UserSession.user), *([joinedload(User.sites)] if with_sites else []))
+    for with_sites in (False, True)}
 
 
-def open_session(db: Session, secret: str | None, *, with_sites: bool = True) -> UserSession | None:
+def open_session(db: Session, secret: str | None, *, with_sites: bool = False) -> UserSession | None:
     """The session behind a cookie's secret, unless it was ended (its idle time is checked apart). ``with_sites``:
-    read the user's sites with it (what the browser's cookie says of the user's role when they signed in; if that
-    changed since, their sites are read when asked, so the answer is the same)."""
+    read the user's sites as records with it (else they are read when something asks for them)."""
     if not secret or not isinstance(secret, str) or len(secret) > 100:
         return None
     row = db.execute(_SESSION_BY_TOKEN[with_sites], {"token_hash": _token_hash(secret)}).unique().one_or_none()
     if row is None:
         return None
-    found, stored, site_names = row
+    found, user, stored, site_names, own_sites = row
+    set_committed_value(found, "user", user)  # read, not changed: the session holds it through ``found``
     settings.remember(db, stored)
     scope.remember_site_names(db, site_names)
-    if found.ended_at is not None or not found.user.active:
+    scope.remember_own_sites(db, user, own_sites)
+    if found.ended_at is not None or not user.active:
         return None
     return found
 

@@ -14,11 +14,12 @@ from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts import services
-from ..accounts.scope import needs_sites
 from ..extensions import SAFE_METHODS, get_db, login_manager
 
-
-SITES_HINT = "with_sites"  # in the signed cookie: the user's scope is their sites (``accounts.scope.needs_sites``)
+# The pages that worked with a user's own sites as records (``web.layout.user_sites``: the desk at its site, a form
+# offering them): their requests read them with the session's statement (one round trip, not two). Each process
+# learns them as pages ask; a hint only, the answer is the same without it.
+PAGES_WITH_USER_SITES: set[str] = set()
 
 
 def init_app(app) -> None:
@@ -56,7 +57,7 @@ def _write(change) -> None:
 def resume_session(secret: str):
     """The user of this cookie's session, if the session is still open and was used recently enough."""
     db = get_db()
-    found = services.open_session(db, secret, with_sites=session.get(SITES_HINT) is not False)
+    found = services.open_session(db, secret, with_sites=request.endpoint in PAGES_WITH_USER_SITES)
     if found is None:
         return None
     user = found.user
@@ -79,9 +80,6 @@ def sign_in(user) -> None:
     session.clear()  # nothing from before the login survives it (session fixation)
     services.start_session(db, user)
     login_user(user)
-    # Whether each request reads the user's sites with their session: a hint only (the cookie is signed, and a role
-    # changed since is answered the same, its sites read when asked).
-    session[SITES_HINT] = needs_sites(user)
 
 
 def sign_out() -> None:

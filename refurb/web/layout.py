@@ -8,10 +8,11 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from ..accounts.roles import ADMIN, KIOSK, MANAGER, RECEPTION, ROLES, TECHNICIAN
-from ..accounts.scope import sites_for
+from ..accounts.scope import needs_sites, sites_for
 from ..extensions import get_db
 from ..settings import DEFAULTS, get_setting
 from . import fields
+from .access import PAGES_WITH_USER_SITES
 from .written import init_app as written_init
 from .written import written
 
@@ -153,6 +154,8 @@ def user_sites():
         return []
     if "user_sites" not in g:
         g.user_sites = sites_for(get_db(), current_user)
+        if needs_sites(current_user):  # read now: this page's next requests read them with the session
+            PAGES_WITH_USER_SITES.add(request.endpoint)
     return g.user_sites
 
 
