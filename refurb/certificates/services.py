@@ -281,7 +281,9 @@ def device_records() -> dict:
     """Whether the device ``asset_tag`` (a bound parameter) has certificates: the device page asks it with its
     other panels' records, through the index that starts with the kind."""
     subject = literal(device_subject(""), String) + bindparam("asset_tag", type_=String)
-    return {"certificates": exists().where(Certificate.kind.in_(DEVICE_KINDS), Certificate.subject == subject)}
+    # the kinds as bound values of their own, not a list SQLAlchemy writes into the statement at each run
+    kinds = [literal(kind, String) for kind in DEVICE_KINDS]
+    return {"certificates": exists().where(Certificate.kind.in_(kinds), Certificate.subject == subject)}
 
 
 def donations_received(db: Session, actor, *, site, start, end, limit: int = 12) -> list[Donation]:

@@ -9,8 +9,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.roles import NETWORK_ROLES, STAFF_ROLES
 from ..accounts.scope import limit_to_user_sites
@@ -327,12 +328,27 @@ def give(db: Session, actor, device: Device, data: dict, *, expected_version=Non
     return gift
 
 
+# Built once, without the device the caller holds already (nor the seller, read if asked): a sold or donated
+# device's page asks on each scan, and the eager loads cost it more than the query.
+_SALE_OF = select(Sale).where(Sale.device_id == bindparam("device_id")).options(lazyload(Sale.device),
+                                                                              lazyload(Sale.user))
+_GIFT_OF = select(Gift).where(Gift.device_id == bindparam("device_id")).options(lazyload(Gift.device))
+
+
 def sale_of(db: Session, device: Device) -> Sale | None:
-    return db.scalar(select(Sale).where(Sale.device_id == device.id))
+    """The device's sale (None: never sold), its ``device`` the one given."""
+    return _with_device(db.scalar(_SALE_OF, {"device_id": device.id}), device)
 
 
 def gift_of(db: Session, device: Device) -> Gift | None:
-    return db.scalar(select(Gift).where(Gift.device_id == device.id))
+    """The device's gift (None: never given), its ``device`` the one given."""
+    return _with_device(db.scalar(_GIFT_OF, {"device_id": device.id}), device)
+
+
+def _with_device(record, device: Device):
+    if record is not None:
+        set_committed_value(record, "device", device)
+    return record
 
 
 def list_sales(db: Session, actor, limit: int = 200) -> list[Sale]:
