@@ -3,6 +3,8 @@ they must equal the devices themselves after any change, however it was made, on
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from factories import new_device
 from sqlalchemy import create_engine, event, func, select, text
@@ -169,8 +171,8 @@ def _sums_read(db, *calls) -> list[tuple]:
 
 def test_postgresql_the_stock_sums_read_the_tallies_index(db):
     """The table's rows come and go with every move and every summing: after a bulk import its live rows are
-    spread over thousands of pages. The list's total and the stock page's sums read the index (migration
-    0022), whatever the table's size."""
+    spread over thousands of pages. The list's total and the stock page's sums read an index (migrations 0022 and
+    0023), whatever the table's size."""
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("EXPLAIN of PostgreSQL plans")
     new_device(db, state="loan_pool")
@@ -183,7 +185,8 @@ def test_postgresql_the_stock_sums_read_the_tallies_index(db):
     db.execute(text("SET LOCAL enable_seqscan = off"))  # a handful of rows: make the planner show what it can use
     for statement, parameters in sums:
         plan = "\n".join(row[0] for row in db.connection().exec_driver_sql(f"EXPLAIN {statement}", parameters))
-        assert "ix_stock_tallies_state_category" in plan, plan
+        # one of the tallies' indexes (by state, or by site: migration 0023), as the statistics of the moment say
+        assert re.search(r"(Index (Only )?Scan using|Bitmap Index Scan on) ix_stock_tallies_", plan), plan
 
 
 def test_sqlite_sums_the_stock_in_the_order_of_its_index_by_site(db):
