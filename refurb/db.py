@@ -13,12 +13,31 @@ import re
 import sqlite3
 import stat
 import threading
+from collections import namedtuple
 from contextvars import ContextVar
-from datetime import timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from functools import lru_cache, wraps
 from typing import Callable, ClassVar, ParamSpec, TypeVar
 
-from sqlalchemy import DateTime, MetaData, Text, TextClause, create_engine, event, exc, func, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TextClause,
+    create_engine,
+    event,
+    exc,
+    func,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import MANYTOONE, DeclarativeBase, Session, sessionmaker
@@ -459,6 +478,39 @@ def rows_from_json(value: str | None) -> list[tuple]:
     """The rows ``rows_as_json`` carried (none: an empty table)."""
     rows = json.loads(value) if value else []
     return [tuple(row[:-1]) for row in sorted(rows, key=lambda row: row[-1])]
+
+
+def typed_rows_from_json(value: str | None, stmt) -> list:
+    """The rows ``rows_as_json(stmt)`` carried, as ``plain_rows(stmt)`` gives them: named by ``stmt``'s columns,
+    each value of the column's type (a date, an aware UTC time, a boolean, a decimal). A JSON column is refused:
+    its value is text on SQLite and JSON itself on PostgreSQL (``json_rows``), a string then being ambiguous."""
+    names, converters = _row_reader(stmt)
+    return [names(*(value if value is None or convert is None else convert(value)
+                     for convert, value in zip(converters, row)))
+            for row in rows_from_json(value)]
+
+
+@lru_cache(maxsize=64)
+def _row_reader(stmt) -> tuple:
+    """The row class and each column's converter (None: as JSON gives it) of ``typed_rows_from_json``."""
+    converters = []
+    for column in stmt.selected_columns:
+        kind = column.type
+        if isinstance(kind, UTCDateTime):
+            converters.append(lambda text: datetime.fromisoformat(text).replace(tzinfo=timezone.utc))
+        elif isinstance(kind, DateTime):
+            converters.append(datetime.fromisoformat)
+        elif isinstance(kind, Date):
+            converters.append(date.fromisoformat)
+        elif isinstance(kind, Boolean):
+            converters.append(bool)
+        elif isinstance(kind, (Numeric, Float)):  # as JSON gives the number, unless read as a decimal
+            converters.append((lambda number: Decimal(str(number))) if kind.asdecimal else None)
+        elif isinstance(kind, (Integer, String, Enum)):
+            converters.append(None)
+        else:
+            raise TypeError(f"no reading back from JSON for a column of type {kind!r} ({column})")
+    return namedtuple("Row", [column.key for column in stmt.selected_columns], rename=True), tuple(converters)
 
 
 def plain_value(db: Session, stmt, params: dict | None = None):

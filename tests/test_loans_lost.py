@@ -309,3 +309,36 @@ def test_api_bad_input(client, db, lk, api_headers):
     r = client.post(f"/api/v1/loans/{loan.id}/lost", json={"reason": "lost"}, headers=api_headers("tech"))
     assert r.status_code == 403
     assert {i: _snapshot(db, i) for i in snaps} == snaps
+
+
+def test_the_device_page_carries_its_loans_as_device_loans_reads_them(app, db, lk):
+    """A scan's page reads the device's loans with the device (``Panel.carried``, one statement): the same rows as
+    ``device_loans``, newest first, with their dates, times (aware UTC), names with accents and quotes, and a
+    borrower anonymised since; a device never lent carries none and its loans panel reads nothing more."""
+    from refurb.db import utcnow
+    from refurb.inventory import services as inventory
+    from refurb.loans.borrowers import anonymise
+
+    device = lk.device("EPN-A", "laptop")
+    admin = lk.user("admin")
+    first = lk.borrower("EPN-A", first_name="Élise « Lou »", last_name='O\'Neil "x"')
+    loan = loans_svc.check_out(db, admin, first, [device.asset_tag])[0]
+    db.commit()
+    loans_svc.return_loan(db, admin, loan, condition="complete")
+    anonymise(db, first)
+    db.commit()
+    second = lk.borrower("EPN-A", organisation="Centre social", kind="partner")
+    loans_svc.check_out(db, admin, second, [device.asset_tag])
+    db.commit()
+    never = lk.device("EPN-A", "laptop")
+    with app.test_request_context(f"/d/{device.asset_tag}"):
+        found, reads = inventory.device_page(db, admin, device.asset_tag)
+        expected = loans_svc.device_loans(db, found)
+        carried = reads.known("loans")
+        assert len(expected) == 2 and [tuple(row) for row in carried] == [tuple(row) for row in expected]
+        assert carried[0].returned_at is None and carried[1].returned_at.tzinfo is not None
+        assert carried[1].returned_at <= utcnow() and carried[1].anonymised_at is not None
+        assert carried[0].start_on == today() and carried[0].organisation == "Centre social"
+        assert [row._fields for row in carried] == [row._fields for row in expected] and reads.has("loans")
+        _, none_read = inventory.device_page(db, admin, never.asset_tag)
+        assert none_read.known("loans") == [] and not none_read.has("loans")

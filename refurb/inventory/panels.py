@@ -7,7 +7,9 @@ only while the device waits for an erasure).
 A panel may also say which records it shows (``records``: a name and an EXISTS clause on the bound parameters
 ``device_id`` and ``asset_tag``). The page asks for all of them in one query before the panels run
 (``PageReads.has``), and a panel skips reading the records a device has none of: most devices have no loan, no
-certificate, no hardware report.
+certificate, no hardware report. A panel that reads a few rows on many pages may have the page's own statement
+carry them (``carried``: a name and the statement of those rows, ``device_id`` bound): they are then
+``PageReads.known(name)``, as that statement's rows, and their presence is whether there are any.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from ..db import plain_rows
+from ..db import plain_rows, rows_as_json, typed_rows_from_json
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Panel:
     order: int = 100
     actions: bool = False  # the page's one action area: shown right under the device's head
     records: dict | None = None  # {name: EXISTS clause} of what the panel shows (see above)
+    carried: dict | None = None  # {name: statement of rows it shows, ``device_id`` bound}: read with the device
 
 
 DEVICE_PANELS: list[Panel] = []
@@ -75,17 +78,40 @@ def _presence_query():
     return _presence
 
 
-def presence_of(device_id, asset_tag) -> list:
-    """Every panel's records (``_presence_columns``) for the device of a statement that reads it: its bound
-    parameters ``device_id`` and ``asset_tag`` replaced by these expressions (the statement's own columns)."""
+def presence_of(device_id, asset_tag, *, but: tuple = ()) -> list:
+    """Every panel's records (``_presence_columns``) but those named in ``but``, for the device of a statement that
+    reads it: its bound parameters ``device_id`` and ``asset_tag`` replaced by these expressions (the statement's
+    own columns)."""
     values = {"device_id": device_id, "asset_tag": asset_tag}
+    return [_bound(column, values) for column in _presence_columns() if column.name not in but]
 
+
+def _bound(clause, values: dict):
+    """``clause`` with its bound parameters named in ``values`` replaced by those expressions."""
     def replace(element):
         if isinstance(element, BindParameter) and element.key in values:
             return values[element.key]
         return None
 
-    return [replacement_traverse(column, {}, replace) for column in _presence_columns()]
+    return replacement_traverse(clause, {}, replace)
+
+
+def _carried() -> dict:
+    """Every panel's carried rows (``Panel.carried``): {name: statement}."""
+    return {name: stmt for panel in DEVICE_PANELS if panel.carried for name, stmt in panel.carried.items()}
+
+
+def carried_of(device) -> list:
+    """Every panel's carried rows for the device of a statement that reads ``device`` (its mapped class): each
+    statement with its ``device_id`` replaced by the device's id and correlated with it, its rows as one JSON value
+    (``db.rows_as_json``) labelled with its name."""
+    return [rows_as_json(_bound(stmt, {"device_id": device.id}).correlate(device)).label(name)
+            for name, stmt in _carried().items()]
+
+
+def carried_rows(name: str, value: str | None) -> list:
+    """The rows ``carried_of`` read under ``name``, as that panel's statement gives them (``db.plain_rows``)."""
+    return typed_rows_from_json(value, _carried()[name])
 
 
 def _history_with_presence(history) -> tuple:
@@ -126,12 +152,15 @@ class PageReads:
         return self._read.get(key)
 
     @classmethod
-    def read(cls, history: list, present: dict[str, bool]) -> PageReads:
-        """The reads of a device page whose statement read the history and the records already (the device page
-        itself, ``inventory.services.device_page``): the history is then ``known("history")``."""
+    def read(cls, history: list, present: dict[str, bool], carried: dict[str, list]) -> PageReads:
+        """The reads of a device page whose statement read the history, the records and the panels' carried rows
+        already (the device page itself, ``inventory.services.device_page``): the history is then
+        ``known("history")``, each carried name's rows ``known(name)``, present when there are some."""
         reads = cls()
         reads._read["history"] = history
+        reads._read.update(carried)
         reads._present.update(present)
+        reads._present.update({name: bool(rows) for name, rows in carried.items()})
         return reads
 
     @classmethod

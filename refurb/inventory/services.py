@@ -44,6 +44,8 @@ from .panels import (
     PageReads,
     Panel,
     add_event_labels,
+    carried_of,
+    carried_rows,
     panels_for,
     presence_of,
     register_panel,
@@ -137,22 +139,26 @@ def history(db: Session, device: Device) -> list:
 @lru_cache(maxsize=1)
 def _device_page_statement(_panels: tuple[str, ...]) -> tuple:
     """The device page's one statement (built once for the panels registered): the device and its site, as
-    ``get_device`` reads them, with its history as JSON (``_history_from_json``) and its panels' records; and the
-    names of those records."""
+    ``get_device`` reads them, with its history as JSON (``_history_from_json``), the rows its panels have it carry
+    (``panels.carried_of``) and its panels' other records; and the names of those carried rows and records."""
     history = (select(json_rows(*_TIMELINE_COLUMNS)).select_from(DeviceEvent)
                .join(Site, Site.id == DeviceEvent.site_id).outerjoin(User, User.id == DeviceEvent.user_id)
                .where(DeviceEvent.device_id == Device.id).scalar_subquery())
-    presence = presence_of(Device.id, Device.asset_tag)
-    return _BY_TAG.add_columns(history.label("history"), *presence), [column.name for column in presence]
+    carried = carried_of(Device)
+    names = tuple(column.name for column in carried)
+    presence = presence_of(Device.id, Device.asset_tag, but=names)  # carried rows are their own presence
+    return (_BY_TAG.add_columns(history.label("history"), *carried, *presence), names,
+            [column.name for column in presence])
 
 
 def device_page(db: Session, actor, asset_tag: str) -> tuple[Device, PageReads]:
     """A device this user may see (as ``get_device``), with what its page's panels share (as ``page_reads``), read in
     one statement: a scan opens this page, and each statement is a round trip to PostgreSQL."""
-    statement, names = _device_page_statement(tuple(panel.key for panel in DEVICE_PANELS))
+    statement, carried, names = _device_page_statement(tuple(panel.key for panel in DEVICE_PANELS))
     row = _device_row(db, actor, asset_tag, statement)
-    present = {name: bool(value) for name, value in zip(names, row[2:])}
-    return row[0], PageReads.read(_history_from_json(row[1]), present)
+    rows = {name: carried_rows(name, value) for name, value in zip(carried, row[2:])}
+    present = {name: bool(value) for name, value in zip(names, row[2 + len(carried):])}
+    return row[0], PageReads.read(_history_from_json(row[1]), present, rows)
 
 
 def page_reads(db: Session, device: Device) -> PageReads:

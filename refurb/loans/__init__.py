@@ -16,7 +16,9 @@ def device_panel(db, user, device, reads=None):
     from . import services as loans
     from .models import borrower_name, condition_label, days_late
 
-    found = loans.device_loans(db, device) if reads is None or reads.has("loans") else []
+    found = reads.known("loans") if reads is not None else None  # carried by the page's statement
+    if found is None:
+        found = loans.device_loans(db, device) if reads is None or reads.has("loans") else []
     if not found and device.state not in ("loan_pool", "on_loan"):
         return None
     day = today()
@@ -79,7 +81,7 @@ def init_app(app) -> None:
     from ..web.scan import register_resolver
     from ..web.views import HOME_BY_ROLE
     from . import api  # noqa: F401  (its /api/v1 routes, on the shared blueprint)
-    from .services import loans_of_device
+    from .services import device_loans_statement, loans_of_device
     from .views import bp
 
     app.register_blueprint(bp)
@@ -90,7 +92,7 @@ def init_app(app) -> None:
     HOME_BY_ROLE[KIOSK] = "loans.kiosk"
     register_resolver(resolve_scan)
     register_panel(Panel("loans", "loans/_device_panel.html", device_panel, order=50,
-                         records={"loans": loans_of_device()}))
+                         records={"loans": loans_of_device()}, carried={"loans": device_loans_statement()}))
     EVENT_LABELS.update({"loan": "Prêt", "loan_return": "Retour de prêt", "loan_renew": "Prolongation du prêt",
                          "loan_lost": "Prêt clos : perdu ou volé", "loan_return_checked": "Retour vérifié"})
     app.cli.add_command(purge_borrowers)

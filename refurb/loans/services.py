@@ -84,6 +84,7 @@ from .loans import (
     confirm_return,
     declare_lost,
     device_loans,
+    device_loans_statement,
     due_today,
     get_loan,
     kit_refusal,
@@ -141,7 +142,7 @@ __all__ = [
     # loans
     "LOAN_STATES", "active_kit_of", "agreement_document", "basket_refusal", "borrower_loans", "channel_of",
     "check_out", "check_out_basket", "check_out_presented", "confirm_return", "declare_lost", "device_loans",
-    "loans_of_device",
+    "device_loans_statement", "loans_of_device",
     "due_today", "get_loan", "kit_refusal", "lendability", "list_loans", "loan_at_desk",
     "may_return_here", "names_borrower", "open_loan_for", "overdue", "reminder", "renew", "return_kit", "return_loan",
     "return_to_check", "returns_to_check", "sees_loan", "shows_borrower", "site_for_code",
