@@ -21,6 +21,7 @@ from functools import lru_cache, wraps
 from typing import Callable, ClassVar, ParamSpec, TypeVar
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     DateTime,
@@ -458,10 +459,21 @@ _written_as(_json_array, "json_array({})", "json_build_array({})")
 _written_as(_json_group_array, "json_group_array({})", "CAST(json_agg({}) AS TEXT)")
 
 
+class _json_value(FunctionElement):
+    """A JSON column's value as JSON inside another JSON value (SQLite's json(): without it, its text)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+_written_as(_json_value, "json({})", "{}")
+
+
 def json_rows(*columns):
     """An aggregate: the group's rows of ``columns`` as one JSON text, ``[[c1, c2, …], …]``, in no order (a date
-    as ISO text, a JSON column's value as itself on PostgreSQL, as its text on SQLite)."""
-    return _json_group_array(_json_array(*columns))
+    as ISO text, a JSON column's value as itself)."""
+    return _json_group_array(_json_array(*(_json_value(column) if isinstance(column.type, JSON) else column
+                                           for column in columns)))
 
 
 def rows_as_json(stmt):
@@ -482,8 +494,7 @@ def rows_from_json(value: str | None) -> list[tuple]:
 
 def typed_rows_from_json(value: str | None, stmt) -> list:
     """The rows ``rows_as_json(stmt)`` carried, as ``plain_rows(stmt)`` gives them: named by ``stmt``'s columns,
-    each value of the column's type (a date, an aware UTC time, a boolean, a decimal). A JSON column is refused:
-    its value is text on SQLite and JSON itself on PostgreSQL (``json_rows``), a string then being ambiguous."""
+    each value of the column's type (a date, an aware UTC time, a boolean, a decimal, a JSON column's value)."""
     names, converters = _row_reader(stmt)
     return [names(*(value if value is None or convert is None else convert(value)
                      for convert, value in zip(converters, row)))
@@ -506,7 +517,7 @@ def _row_reader(stmt) -> tuple:
             converters.append(bool)
         elif isinstance(kind, (Numeric, Float)):  # as JSON gives the number, unless read as a decimal
             converters.append((lambda number: Decimal(str(number))) if kind.asdecimal else None)
-        elif isinstance(kind, (Integer, String, Enum)):
+        elif isinstance(kind, (Integer, String, Enum, JSON)):
             converters.append(None)
         else:
             raise TypeError(f"no reading back from JSON for a column of type {kind!r} ({column})")

@@ -324,22 +324,24 @@ def _without_csrf(html: str) -> str:
 
 def test_rows_carried_as_json_read_back_as_their_own_statement_gives_them(db):
     """``db.typed_rows_from_json``: the rows ``rows_as_json`` carried, named and typed as ``plain_rows`` gives them
-    (a boolean, an aware UTC time, a number, text with quotes and accents, nothing); a JSON column refused, its
-    value being ambiguous between the two databases."""
+    (a boolean, an aware UTC time, a number, text with quotes and accents, a JSON column's value, nothing); a type
+    it cannot read back refused."""
     import pytest
+    from sqlalchemy import LargeBinary, literal
 
-    from refurb.accounts.models import UserSession
     from refurb.db import rows_as_json, typed_rows_from_json
 
-    db.add(Site(code="S-Q", name='Écluse « 2 » \\ "q"', kind="epn", active=False, latitude=47.1234567))
+    db.add(Site(code="S-Q", name='Écluse « 2 » \\ "q"', kind="epn", active=False, latitude=47.1234567,
+                services=["Accompagner les démarches", 'un "service"']))
     db.commit()
     stmt = select(Site.id, Site.code, Site.name, Site.active, Site.created_at, Site.latitude,
-                  Site.longitude).order_by(Site.name)
+                  Site.longitude, Site.services).order_by(Site.name)
     carried = typed_rows_from_json(db.execute(select(rows_as_json(stmt))).scalar(), stmt)
     expected = plain_rows(db, stmt)
     assert [tuple(row) for row in carried] == [tuple(row) for row in expected] and len(expected) >= 4
-    assert carried[0]._fields == ("id", "code", "name", "active", "created_at", "latitude", "longitude")
+    assert carried[0]._fields == ("id", "code", "name", "active", "created_at", "latitude", "longitude", "services")
     quoted = next(row for row in carried if row.code == "S-Q")
     assert quoted.active is False and quoted.created_at.tzinfo is not None and quoted.longitude is None
+    assert quoted.services == ["Accompagner les démarches", 'un "service"']
     with pytest.raises(TypeError):
-        typed_rows_from_json("[]", select(UserSession.id, Site.opening_hours, Site.services))
+        typed_rows_from_json("[]", select(literal(b"x", LargeBinary)))

@@ -120,12 +120,12 @@ class HistoryRow(NamedTuple):
 
 def _history_from_json(value: str | None) -> list[HistoryRow]:
     """The history ``_DEVICE_PAGE`` carried as JSON, newest first (as ``_events_newest_first``): its times read back
-    as aware UTC (as ``db.UTCDateTime``), its data as a dict."""
+    as aware UTC (as ``db.UTCDateTime``), its data as JSON gives it (``db.json_rows``)."""
     rows = []
     for (event_id, at, user_id, action, from_state, to_state, note, data, site_name, site_code, full_name,
          username) in json.loads(value) if value else ():
         rows.append(HistoryRow(event_id, datetime.fromisoformat(at).replace(tzinfo=timezone.utc), user_id, action,
-                               from_state, to_state, note, json.loads(data) if isinstance(data, str) else data,
+                               from_state, to_state, note, data,
                                site_name, site_code, full_name, username))
     rows.sort(key=lambda row: (row.at, row.id), reverse=True)
     return rows
