@@ -154,7 +154,8 @@ def user_sites():
         return []
     if "user_sites" not in g:
         g.user_sites = sites_for(get_db(), current_user)
-        if needs_sites(current_user):  # read now: this page's next requests read them with the session
+        # read now: this page's next requests read them with the session (an unknown address has no page)
+        if needs_sites(current_user) and request.endpoint:
             PAGES_WITH_USER_SITES.add(request.endpoint)
     return g.user_sites
 
