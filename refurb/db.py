@@ -496,8 +496,8 @@ def typed_rows_from_json(value: str | None, stmt) -> list:
     """The rows ``rows_as_json(stmt)`` carried, as ``plain_rows(stmt)`` gives them: named by ``stmt``'s columns,
     each value of the column's type (a date, an aware UTC time, a boolean, a decimal, a JSON column's value)."""
     names, converters = _row_reader(stmt)
-    return [names(*(value if value is None or convert is None else convert(value)
-                     for convert, value in zip(converters, row)))
+    return [names(*(cell if cell is None or convert is None else convert(cell)
+                     for convert, cell in zip(converters, row)))
             for row in rows_from_json(value)]
 
 

@@ -4,6 +4,7 @@ changes no use case committed is rolled back, and nothing of it is kept."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -318,7 +319,6 @@ def test_a_page_that_works_with_the_users_sites_reads_them_with_the_session_from
 
 
 def _without_csrf(html: str) -> str:
-    import re
     return re.sub(r'(csrf_token" value="|X-CSRFToken": ")[^"]+', r"\1", html)
 
 

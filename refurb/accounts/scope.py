@@ -49,7 +49,8 @@ def limit_to_user_sites(stmt: Select, site_column, user) -> Select:
     return stmt.where(site_column.in_(ids))
 
 
-# Built once: every page's header asks. (all sites, active ones) as mapped sites, then as (id, name) rows.
+# Built once: every page's header asks. (all sites, active ones) as mapped sites, then their ids, codes, names and
+# whether active (``SiteName``).
 _SITES = {False: select(Site).order_by(Site.name)}
 _SITES[True] = _SITES[False].where(Site.active.is_(True))
 _SITE_NAMES = {active: stmt.with_only_columns(Site.id, Site.code, Site.name, Site.active)
@@ -76,16 +77,18 @@ class SiteName(NamedTuple):
     active: bool
 
 
+def _site_names_from_json(value: str | None) -> list[SiteName]:
+    return [SiteName(site_id, code, name, bool(active)) for site_id, code, name, active in rows_from_json(value)]
+
+
 def remember_site_names(db: Session, value: str | None) -> None:
     """Keep the names ``ACTIVE_SITE_NAMES_AS_JSON`` read, for the rest of the session's transaction."""
-    keep(db, _NAMES_MEMO, [SiteName(site_id, code, name, bool(active))
-                           for site_id, code, name, active in rows_from_json(value)])
+    keep(db, _NAMES_MEMO, _site_names_from_json(value))
 
 
 def remember_own_sites(db: Session, user, value: str | None) -> None:
     """Keep the user's own sites ``OWN_SITE_NAMES_AS_JSON`` read with them, for the rest of the transaction."""
-    keep(db, _OWN_MEMO, (user.id, [SiteName(site_id, code, name, bool(active))
-                                   for site_id, code, name, active in rows_from_json(value)]))
+    keep(db, _OWN_MEMO, (user.id, _site_names_from_json(value)))
 
 
 def own_sites(user) -> list:

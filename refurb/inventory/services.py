@@ -125,8 +125,7 @@ def _history_from_json(value: str | None) -> list[HistoryRow]:
     for (event_id, at, user_id, action, from_state, to_state, note, data, site_name, site_code, full_name,
          username) in json.loads(value) if value else ():
         rows.append(HistoryRow(event_id, datetime.fromisoformat(at).replace(tzinfo=timezone.utc), user_id, action,
-                               from_state, to_state, note, data,
-                               site_name, site_code, full_name, username))
+                               from_state, to_state, note, data, site_name, site_code, full_name, username))
     rows.sort(key=lambda row: (row.at, row.id), reverse=True)
     return rows
 

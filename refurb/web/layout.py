@@ -129,18 +129,17 @@ def _chosen(sites: list):
 
 
 def header_sites() -> tuple:
-    """The header's current site and the sites it may switch to, each with its id and name: the request's sites
-    when a view read them already, else, for a network role, their ids and names alone (``sites_for``)."""
-    if "user_sites" in g:
-        return current_site(), g.user_sites
+    """The header's current site and the sites it may switch to, each with its id and name (``user_site_names``):
+    the view's current site when it read the user's sites (``current_site``), else chosen among those names."""
     sites = user_site_names()
-    return _chosen(sites), sites
+    return (current_site() if "user_sites" in g else _chosen(sites)), sites
 
 
 def user_site_names():
-    """The user's sites for a view that prints their codes and names alone (the stock page's headings): a network
-    role's from what the page's first statement carried (``accounts.scope.sites_for(names_only=True)``), no
-    query; the request's sites when a view read them already."""
+    """The user's sites for a view that prints their codes and names alone (the header, the stock page's headings):
+    the request's sites when a view read them already, else what the page's first statement carried
+    (``accounts.scope.sites_for(names_only=True)``: a network role's active sites, a site-bound user's own), no
+    query."""
     if "user_sites" in g:
         return g.user_sites
     if not current_user.is_authenticated or g.get("db_unavailable"):
